@@ -1,0 +1,565 @@
+//! Responses API wire types: the request clients send (lenient), and the response objects,
+//! output items and stream events Plugboard emits (typed, exactly the fields clients read).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{value::RawValue, Value};
+use std::sync::Arc;
+
+/// `POST /v1/responses` body. Fields Plugboard does not use are ignored; `input` items and
+/// `tools` stay raw so that unknown types can be skipped one by one.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ResponsesRequest {
+    pub model: String,
+    #[serde(default)]
+    pub input: Input,
+    #[serde(default)]
+    pub instructions: Option<String>,
+    #[serde(default)]
+    pub tools: Vec<Value>,
+    #[serde(default)]
+    pub tool_choice: Option<Value>,
+    #[serde(default)]
+    pub parallel_tool_calls: Option<bool>,
+    #[serde(default)]
+    pub reasoning: Option<ReasoningConfig>,
+    #[serde(default)]
+    pub max_output_tokens: Option<u64>,
+    #[serde(default)]
+    pub temperature: Option<f64>,
+    #[serde(default)]
+    pub top_p: Option<f64>,
+    #[serde(default)]
+    pub text: Option<TextConfig>,
+    #[serde(default)]
+    pub stream: bool,
+    #[serde(default)]
+    pub store: Option<bool>,
+    #[serde(default)]
+    pub previous_response_id: Option<String>,
+    #[serde(default)]
+    pub user: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Input {
+    Text(String),
+    Items(Vec<Value>),
+}
+
+impl Default for Input {
+    fn default() -> Self {
+        Input::Items(Vec::new())
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct ReasoningConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effort: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct TextConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verbosity: Option<String>,
+}
+
+/// One input item, typed where Plugboard translates it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputItem {
+    Message(MessageItem),
+    Reasoning(ReasoningItem),
+    FunctionCall(FunctionCallItem),
+    FunctionCallOutput(ToolOutputItem),
+    CustomToolCall(CustomToolCallItem),
+    CustomToolCallOutput(ToolOutputItem),
+    LocalShellCall(LocalShellCallItem),
+    LocalShellCallOutput(LocalShellOutputItem),
+    /// A type Plugboard does not translate (`web_search_call`, `compaction`, new ones...).
+    Other(String),
+}
+
+impl InputItem {
+    /// Types a known item; unknown types become [`InputItem::Other`]. A message may omit `type`.
+    pub fn from_value(v: Value) -> Result<InputItem, serde_json::Error> {
+        let kind = v.get("type").and_then(Value::as_str).unwrap_or("message");
+        Ok(match kind {
+            "message" => InputItem::Message(serde_json::from_value(v)?),
+            "reasoning" => InputItem::Reasoning(serde_json::from_value(v)?),
+            "function_call" => InputItem::FunctionCall(serde_json::from_value(v)?),
+            "function_call_output" => InputItem::FunctionCallOutput(serde_json::from_value(v)?),
+            "custom_tool_call" => InputItem::CustomToolCall(serde_json::from_value(v)?),
+            "custom_tool_call_output" => {
+                InputItem::CustomToolCallOutput(serde_json::from_value(v)?)
+            }
+            "local_shell_call" => InputItem::LocalShellCall(serde_json::from_value(v)?),
+            "local_shell_call_output" => {
+                InputItem::LocalShellCallOutput(serde_json::from_value(v)?)
+            }
+            other => InputItem::Other(other.to_string()),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct MessageItem {
+    pub role: String,
+    pub content: MessageContent,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum MessageContent {
+    Text(String),
+    Parts(Vec<Value>),
+}
+
+/// A content part, typed where it has a chat equivalent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ContentPart {
+    Text(String),
+    Image { url: String, detail: Option<String> },
+    Other(String),
+}
+
+impl ContentPart {
+    pub fn from_value(v: &Value) -> ContentPart {
+        let kind = v.get("type").and_then(Value::as_str).unwrap_or("");
+        let text = || v.get("text").and_then(Value::as_str).map(str::to_string);
+        match kind {
+            "input_text" | "output_text" | "text" | "summary_text" | "reasoning_text" => {
+                ContentPart::Text(text().unwrap_or_default())
+            }
+            "refusal" => ContentPart::Text(
+                v.get("refusal").and_then(Value::as_str).unwrap_or_default().to_string(),
+            ),
+            "input_image" => {
+                let url = match v.get("image_url") {
+                    Some(Value::String(s)) => Some(s.clone()),
+                    Some(Value::Object(o)) => o.get("url").and_then(Value::as_str).map(str::to_string),
+                    _ => None,
+                };
+                match url {
+                    Some(url) => ContentPart::Image {
+                        url,
+                        detail: v.get("detail").and_then(Value::as_str).map(str::to_string),
+                    },
+                    None => ContentPart::Other("input_image without image_url".into()),
+                }
+            }
+            other => ContentPart::Other(other.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ReasoningItem {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub summary: Vec<TextPart>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub content: Vec<TextPart>,
+    #[serde(default)]
+    pub encrypted_content: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TextPart {
+    #[serde(default)]
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct FunctionCallItem {
+    pub call_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub arguments: String,
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CustomToolCallItem {
+    pub call_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub input: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ToolOutputItem {
+    pub call_id: String,
+    pub output: ToolOutput,
+}
+
+/// A tool result: plain text or a list of content parts.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum ToolOutput {
+    Text(String),
+    Parts(Vec<Value>),
+    Other(Value),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct LocalShellCallItem {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub call_id: Option<String>,
+    #[serde(default)]
+    pub action: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct LocalShellOutputItem {
+    /// The API names the call by `id` here; Codex sends `call_id`.
+    #[serde(default)]
+    pub call_id: Option<String>,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub output: String,
+}
+
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+// ---------------------------------------------------------------------------------------
+// What Plugboard emits.
+
+/// Request fields echoed in every response object, serialized once per request.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestEcho {
+    pub instructions: Option<String>,
+    pub max_output_tokens: Option<u64>,
+    pub parallel_tool_calls: bool,
+    pub previous_response_id: Option<String>,
+    pub reasoning: Option<ReasoningConfig>,
+    pub store: bool,
+    pub temperature: Option<f64>,
+    pub top_p: Option<f64>,
+    pub text: Option<TextConfig>,
+    pub tool_choice: Value,
+    /// The request's tool list, kept as raw JSON: echoing it costs a copy, not a re-encode.
+    pub tools: Arc<RawValue>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResponseObject {
+    pub id: String,
+    pub object: &'static str,
+    pub created_at: u64,
+    pub status: ResponseStatus,
+    pub model: String,
+    pub output: Vec<OutputItem>,
+    pub usage: Option<Usage>,
+    pub error: Option<ResponseError>,
+    pub incomplete_details: Option<IncompleteDetails>,
+    #[serde(flatten)]
+    pub echo: Arc<RequestEcho>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseStatus {
+    InProgress,
+    Completed,
+    Incomplete,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResponseError {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IncompleteDetails {
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub input_tokens_details: InputTokensDetails,
+    pub output_tokens: u64,
+    pub output_tokens_details: OutputTokensDetails,
+    pub total_tokens: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct InputTokensDetails {
+    pub cached_tokens: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct OutputTokensDetails {
+    pub reasoning_tokens: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemStatus {
+    InProgress,
+    Completed,
+    Incomplete,
+}
+
+/// An item of `response.output`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OutputItem {
+    Message {
+        id: String,
+        status: ItemStatus,
+        role: &'static str,
+        content: Vec<OutputText>,
+    },
+    Reasoning {
+        id: String,
+        summary: Vec<SummaryText>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        encrypted_content: Option<String>,
+    },
+    FunctionCall {
+        id: String,
+        status: ItemStatus,
+        call_id: String,
+        name: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        namespace: Option<String>,
+        arguments: String,
+    },
+    CustomToolCall {
+        id: String,
+        status: ItemStatus,
+        call_id: String,
+        name: String,
+        input: String,
+    },
+    LocalShellCall {
+        id: String,
+        status: ItemStatus,
+        call_id: String,
+        action: Value,
+    },
+}
+
+impl OutputItem {
+    pub fn id(&self) -> &str {
+        match self {
+            OutputItem::Message { id, .. }
+            | OutputItem::Reasoning { id, .. }
+            | OutputItem::FunctionCall { id, .. }
+            | OutputItem::CustomToolCall { id, .. }
+            | OutputItem::LocalShellCall { id, .. } => id,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutputText {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub text: String,
+    pub annotations: [(); 0],
+    pub logprobs: [(); 0],
+}
+
+impl OutputText {
+    pub fn new(text: String) -> Self {
+        Self { kind: "output_text", text, annotations: [], logprobs: [] }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SummaryText {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub text: String,
+}
+
+impl SummaryText {
+    pub fn new(text: String) -> Self {
+        Self { kind: "summary_text", text }
+    }
+}
+
+/// A server-sent event of a streamed response, without its `sequence_number`
+/// (added when the event is written).
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type")]
+pub enum StreamEvent {
+    #[serde(rename = "response.created")]
+    Created { response: ResponseObject },
+    #[serde(rename = "response.in_progress")]
+    InProgress { response: ResponseObject },
+    #[serde(rename = "response.completed")]
+    Completed { response: ResponseObject },
+    #[serde(rename = "response.incomplete")]
+    Incomplete { response: ResponseObject },
+    #[serde(rename = "response.failed")]
+    Failed { response: ResponseObject },
+    #[serde(rename = "response.output_item.added")]
+    OutputItemAdded { output_index: usize, item: OutputItem },
+    #[serde(rename = "response.output_item.done")]
+    OutputItemDone { output_index: usize, item: OutputItem },
+    #[serde(rename = "response.content_part.added")]
+    ContentPartAdded { item_id: String, output_index: usize, content_index: usize, part: OutputText },
+    #[serde(rename = "response.content_part.done")]
+    ContentPartDone { item_id: String, output_index: usize, content_index: usize, part: OutputText },
+    #[serde(rename = "response.output_text.delta")]
+    OutputTextDelta {
+        item_id: String,
+        output_index: usize,
+        content_index: usize,
+        delta: String,
+        logprobs: [(); 0],
+    },
+    #[serde(rename = "response.output_text.done")]
+    OutputTextDone {
+        item_id: String,
+        output_index: usize,
+        content_index: usize,
+        text: String,
+        logprobs: [(); 0],
+    },
+    #[serde(rename = "response.reasoning_summary_part.added")]
+    ReasoningSummaryPartAdded {
+        item_id: String,
+        output_index: usize,
+        summary_index: usize,
+        part: SummaryText,
+    },
+    #[serde(rename = "response.reasoning_summary_part.done")]
+    ReasoningSummaryPartDone {
+        item_id: String,
+        output_index: usize,
+        summary_index: usize,
+        part: SummaryText,
+    },
+    #[serde(rename = "response.reasoning_summary_text.delta")]
+    ReasoningSummaryTextDelta {
+        item_id: String,
+        output_index: usize,
+        summary_index: usize,
+        delta: String,
+    },
+    #[serde(rename = "response.reasoning_summary_text.done")]
+    ReasoningSummaryTextDone {
+        item_id: String,
+        output_index: usize,
+        summary_index: usize,
+        text: String,
+    },
+    #[serde(rename = "response.function_call_arguments.delta")]
+    FunctionCallArgumentsDelta { item_id: String, output_index: usize, delta: String },
+    #[serde(rename = "response.function_call_arguments.done")]
+    FunctionCallArgumentsDone {
+        item_id: String,
+        output_index: usize,
+        name: String,
+        arguments: String,
+    },
+    #[serde(rename = "response.custom_tool_call_input.delta")]
+    CustomToolCallInputDelta { item_id: String, output_index: usize, delta: String },
+    #[serde(rename = "response.custom_tool_call_input.done")]
+    CustomToolCallInputDone { item_id: String, output_index: usize, input: String },
+}
+
+impl StreamEvent {
+    /// The SSE `event:` name, equal to the JSON `type`.
+    pub fn event_type(&self) -> &'static str {
+        use StreamEvent::*;
+        match self {
+            Created { .. } => "response.created",
+            InProgress { .. } => "response.in_progress",
+            Completed { .. } => "response.completed",
+            Incomplete { .. } => "response.incomplete",
+            Failed { .. } => "response.failed",
+            OutputItemAdded { .. } => "response.output_item.added",
+            OutputItemDone { .. } => "response.output_item.done",
+            ContentPartAdded { .. } => "response.content_part.added",
+            ContentPartDone { .. } => "response.content_part.done",
+            OutputTextDelta { .. } => "response.output_text.delta",
+            OutputTextDone { .. } => "response.output_text.done",
+            ReasoningSummaryPartAdded { .. } => "response.reasoning_summary_part.added",
+            ReasoningSummaryPartDone { .. } => "response.reasoning_summary_part.done",
+            ReasoningSummaryTextDelta { .. } => "response.reasoning_summary_text.delta",
+            ReasoningSummaryTextDone { .. } => "response.reasoning_summary_text.done",
+            FunctionCallArgumentsDelta { .. } => "response.function_call_arguments.delta",
+            FunctionCallArgumentsDone { .. } => "response.function_call_arguments.done",
+            CustomToolCallInputDelta { .. } => "response.custom_tool_call_input.delta",
+            CustomToolCallInputDone { .. } => "response.custom_tool_call_input.done",
+        }
+    }
+
+    /// Writes `event: <type>\ndata: <json>\n\n`, the JSON carrying `sequence_number`.
+    pub fn write_sse(&self, sequence_number: u64, out: &mut Vec<u8>) {
+        #[derive(Serialize)]
+        struct Numbered<'a> {
+            #[serde(flatten)]
+            event: &'a StreamEvent,
+            sequence_number: u64,
+        }
+        out.extend_from_slice(b"event: ");
+        out.extend_from_slice(self.event_type().as_bytes());
+        out.extend_from_slice(b"\ndata: ");
+        serde_json::to_writer(&mut *out, &Numbered { event: self, sequence_number })
+            .expect("serializing an event into memory cannot fail");
+        out.extend_from_slice(b"\n\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_item_type_is_kept_as_other() {
+        let item = InputItem::from_value(serde_json::json!({"type": "compaction", "x": 1})).unwrap();
+        assert_eq!(item, InputItem::Other("compaction".into()));
+    }
+
+    #[test]
+    fn message_without_type_is_a_message() {
+        let item =
+            InputItem::from_value(serde_json::json!({"role": "user", "content": "hi"})).unwrap();
+        assert!(matches!(item, InputItem::Message(_)));
+    }
+
+    #[test]
+    fn known_item_with_wrong_field_type_is_an_error() {
+        let err = InputItem::from_value(serde_json::json!({"type": "function_call", "call_id": 5, "name": "f"}));
+        assert!(err.is_err());
+    }
+
+    #[test]
+    fn sse_line_has_type_and_sequence_number() {
+        let ev = StreamEvent::FunctionCallArgumentsDelta {
+            item_id: "fc_1".into(),
+            output_index: 0,
+            delta: "{".into(),
+        };
+        let mut out = Vec::new();
+        ev.write_sse(7, &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "event: response.function_call_arguments.delta\ndata: {\"type\":\"response.function_call_arguments.delta\",\"item_id\":\"fc_1\",\"output_index\":0,\"delta\":\"{\",\"sequence_number\":7}\n\n"
+        );
+    }
+}
