@@ -1,1 +1,19 @@
+//! Pure translation between the Responses API and Chat Completions. No I/O: requests,
+//! whole responses and a streaming state machine, tested by golden fixtures and properties.
 
+pub mod completion;
+pub mod context;
+pub mod dialect;
+pub mod errors;
+pub mod reasoning_blob;
+pub mod request;
+pub mod sse;
+pub mod stream;
+pub mod tool_names;
+
+pub use completion::completion_to_response;
+pub use context::{new_id, unix_now, ResponseContext};
+pub use dialect::{Dialect, MaxTokensField, ReasoningSwitch};
+pub use request::{translate_request, TranslateOptions, Translation};
+pub use sse::SseWriter;
+pub use stream::{error_from_value, StreamEnd, StreamTranslator};

@@ -190,6 +190,9 @@ pub struct ChatUsage {
     /// DeepSeek reports cache hits here instead of `prompt_tokens_details`.
     #[serde(default)]
     pub prompt_cache_hit_tokens: Option<u64>,
+    /// Moonshot reports cache hits at the top level of `usage`.
+    #[serde(default)]
+    pub cached_tokens: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

@@ -1,0 +1,46 @@
+//! Whole Chat completion → whole Responses response, through the same state machine as the
+//! stream so that both paths give the same items.
+
+use crate::context::ResponseContext;
+use crate::stream::{StreamEnd, StreamTranslator};
+use plugboard_wire::chat::{ChatChunk, ChatCompletion, ChunkChoice, Delta, ToolCallDelta};
+use plugboard_wire::responses::ResponseObject;
+
+pub fn completion_to_response(ctx: ResponseContext, completion: ChatCompletion) -> ResponseObject {
+    let mut t = StreamTranslator::new(ctx);
+    let choice = completion.choices.into_iter().find(|c| c.index == 0);
+    let chunk = ChatChunk {
+        id: completion.id,
+        model: completion.model,
+        choices: choice
+            .map(|c| {
+                let m = c.message;
+                vec![ChunkChoice {
+                    index: 0,
+                    delta: Delta {
+                        content: m.content,
+                        reasoning_content: m.reasoning_content,
+                        reasoning: m.reasoning,
+                        refusal: m.refusal,
+                        tool_calls: m
+                            .tool_calls
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, tc)| ToolCallDelta {
+                                index: Some(i as u32),
+                                id: tc.id,
+                                function: Some(tc.function),
+                            })
+                            .collect(),
+                    },
+                    finish_reason: Some(c.finish_reason.unwrap_or_else(|| "stop".into())),
+                }]
+            })
+            .unwrap_or_default(),
+        usage: completion.usage,
+        error: None,
+    };
+    t.push(chunk);
+    t.finish(StreamEnd::Done);
+    t.final_response().cloned().expect("finish always sets the final response")
+}

@@ -1,0 +1,503 @@
+//! Responses request → Chat Completions request.
+
+use crate::context::ResponseContext;
+use crate::dialect::{Dialect, ReasoningSwitch};
+use crate::reasoning_blob;
+use crate::tool_names::{ToolNameMap, ToolOrigin, LOCAL_SHELL_NAME};
+use plugboard_wire::chat::{
+    ChatContent, ChatMessage, ChatPart, ChatRequest, ChatTool, ChatToolCall, FunctionCallBody,
+    FunctionDef, ImageUrl, Role, StreamOptions,
+};
+use plugboard_wire::responses::{
+    ContentPart, Input, InputItem, MessageContent, RequestEcho, ResponsesRequest, ToolOutput,
+};
+use plugboard_wire::ParseError;
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+
+/// Per-request choices made outside the translator (by the router and the server).
+pub struct TranslateOptions<'a> {
+    pub upstream_model: &'a str,
+    pub dialect: &'a Dialect,
+    pub response_id: String,
+    pub created_at: u64,
+}
+
+pub struct Translation {
+    pub chat: ChatRequest,
+    pub context: ResponseContext,
+}
+
+/// Translates a request. `history` holds the items of `previous_response_id`'s chain, if any.
+pub fn translate_request(
+    req: &ResponsesRequest,
+    history: &[Value],
+    opts: &TranslateOptions<'_>,
+) -> Result<Translation, ParseError> {
+    let dialect = opts.dialect;
+    let mut names = ToolNameMap::default();
+    let tools = translate_tools(&req.tools, &mut names);
+
+    let mut messages = Vec::new();
+    if let Some(instructions) = req.instructions.as_deref().filter(|s| !s.is_empty()) {
+        messages.push(text_message(system_role(dialect), instructions.to_string()));
+    }
+    match &req.input {
+        Input::Text(text) => {
+            push_items(&mut messages, history, "previous_response", &names, dialect)?;
+            messages.push(text_message(Role::User, text.clone()));
+        }
+        Input::Items(items) => {
+            push_items(&mut messages, history, "previous_response", &names, dialect)?;
+            push_items(&mut messages, items, "input", &names, dialect)?;
+        }
+    }
+    let messages = repair_tool_pairs(messages);
+
+    let has_tools = !tools.is_empty();
+    let mut extra = Map::new();
+    if let Some(max) = req.max_output_tokens {
+        extra.insert(dialect.max_tokens_field.as_str().into(), max.into());
+    }
+    if let Some(effort) = req.reasoning.as_ref().and_then(|r| r.effort.as_deref()) {
+        add_reasoning_switch(&mut extra, dialect.reasoning_switch, effort);
+    }
+
+    let chat = ChatRequest {
+        model: opts.upstream_model.to_string(),
+        messages,
+        tool_choice: if has_tools { req.tool_choice.as_ref().map(|c| tool_choice(c, &names)) } else { None },
+        parallel_tool_calls: if has_tools && dialect.parallel_tool_calls {
+            req.parallel_tool_calls
+        } else {
+            None
+        },
+        tools,
+        stream: req.stream,
+        stream_options: (req.stream && dialect.stream_usage)
+            .then_some(StreamOptions { include_usage: true }),
+        temperature: req.temperature,
+        top_p: req.top_p,
+        response_format: req.text.as_ref().and_then(|t| t.format.as_ref()).and_then(response_format),
+        extra,
+    };
+
+    let echo = RequestEcho {
+        instructions: req.instructions.clone(),
+        max_output_tokens: req.max_output_tokens,
+        parallel_tool_calls: req.parallel_tool_calls.unwrap_or(true),
+        previous_response_id: req.previous_response_id.clone(),
+        reasoning: req.reasoning.clone(),
+        store: req.store.unwrap_or(true),
+        temperature: req.temperature,
+        top_p: req.top_p,
+        text: req.text.clone(),
+        tool_choice: req.tool_choice.clone().unwrap_or_else(|| json!("auto")),
+        tools: serde_json::value::to_raw_value(&req.tools)
+            .expect("a JSON value always serializes")
+            .into(),
+    };
+    Ok(Translation {
+        chat,
+        context: ResponseContext {
+            response_id: opts.response_id.clone(),
+            model: req.model.clone(),
+            created_at: opts.created_at,
+            echo: Arc::new(echo),
+            tool_names: Arc::new(names),
+        },
+    })
+}
+
+fn system_role(dialect: &Dialect) -> Role {
+    if dialect.developer_role {
+        Role::Developer
+    } else {
+        Role::System
+    }
+}
+
+fn text_message(role: Role, text: String) -> ChatMessage {
+    ChatMessage { role, content: Some(ChatContent::Text(text)), ..Default::default() }
+}
+
+fn translate_tools(tools: &[Value], names: &mut ToolNameMap) -> Vec<ChatTool> {
+    let mut out = Vec::with_capacity(tools.len());
+    for tool in tools {
+        let kind = tool.get("type").and_then(Value::as_str).unwrap_or("");
+        match kind {
+            "function" => out.extend(function_tool(tool, None, names)),
+            "namespace" => {
+                let ns = tool.get("name").and_then(Value::as_str).unwrap_or("ns");
+                for inner in tool.get("tools").and_then(Value::as_array).into_iter().flatten() {
+                    if inner.get("type").and_then(Value::as_str) == Some("function") {
+                        out.extend(function_tool(inner, Some(ns), names));
+                    } else {
+                        let kind = inner.get("type").and_then(Value::as_str).unwrap_or("");
+                        tracing::debug!(namespace = ns, tool_type = kind, "skipping a non-function tool inside a namespace");
+                    }
+                }
+            }
+            "custom" => {
+                let Some(name) = tool.get("name").and_then(Value::as_str) else { continue };
+                let chat_name = names.register(ToolOrigin::Custom { name: name.to_string() });
+                out.push(ChatTool {
+                    kind: "function",
+                    function: FunctionDef {
+                        name: chat_name,
+                        description: Some(custom_tool_description(tool)),
+                        parameters: Some(json!({
+                            "type": "object",
+                            "properties": {"input": {"type": "string", "description": "The tool's raw text input, exactly as the tool description says (not JSON-encoded inside)."}},
+                            "required": ["input"],
+                            "additionalProperties": false
+                        })),
+                        strict: None,
+                    },
+                });
+            }
+            "local_shell" => {
+                names.register(ToolOrigin::LocalShell);
+                out.push(ChatTool {
+                    kind: "function",
+                    function: FunctionDef {
+                        name: LOCAL_SHELL_NAME.into(),
+                        description: Some("Runs a shell command and returns its output.".into()),
+                        parameters: Some(json!({
+                            "type": "object",
+                            "properties": {
+                                "command": {"type": "array", "items": {"type": "string"}, "description": "The command and its arguments, e.g. [\"bash\", \"-lc\", \"ls\"]."},
+                                "workdir": {"type": "string"},
+                                "timeout_ms": {"type": "integer"}
+                            },
+                            "required": ["command"]
+                        })),
+                        strict: None,
+                    },
+                });
+            }
+            other => tracing::debug!(tool_type = other, "dropping a tool type chat providers have no equivalent for"),
+        }
+    }
+    out
+}
+
+fn function_tool(tool: &Value, namespace: Option<&str>, names: &mut ToolNameMap) -> Option<ChatTool> {
+    let name = tool.get("name").and_then(Value::as_str)?;
+    let chat_name = names.register(ToolOrigin::Function {
+        name: name.to_string(),
+        namespace: namespace.map(str::to_string),
+    });
+    Some(ChatTool {
+        kind: "function",
+        function: FunctionDef {
+            name: chat_name,
+            description: tool.get("description").and_then(Value::as_str).map(str::to_string),
+            parameters: Some(
+                tool.get("parameters")
+                    .filter(|p| p.is_object())
+                    .cloned()
+                    .unwrap_or_else(|| json!({"type": "object", "properties": {}})),
+            ),
+            // `strict: false` is the default everywhere and some providers reject the field.
+            strict: tool.get("strict").and_then(Value::as_bool).filter(|s| *s),
+        },
+    })
+}
+
+fn custom_tool_description(tool: &Value) -> String {
+    let mut d = tool.get("description").and_then(Value::as_str).unwrap_or("").to_string();
+    d.push_str("\n\nPut the tool's whole raw text into the `input` string argument.");
+    if let Some(format) = tool.get("format") {
+        let syntax = format.get("syntax").and_then(Value::as_str).unwrap_or("grammar");
+        if let Some(def) = format.get("definition").and_then(Value::as_str) {
+            d.push_str(&format!(" The text must follow this {syntax} grammar:\n{def}"));
+        }
+    }
+    d
+}
+
+fn tool_choice(choice: &Value, names: &ToolNameMap) -> Value {
+    match choice {
+        Value::String(s) => json!(s),
+        Value::Object(o) => {
+            let kind = o.get("type").and_then(Value::as_str).unwrap_or("");
+            let name = o.get("name").and_then(Value::as_str);
+            match (kind, name) {
+                ("function", Some(n)) => json!({"type": "function", "function": {"name": names.chat_name(&ToolOrigin::Function { name: n.into(), namespace: None })}}),
+                ("custom", Some(n)) => json!({"type": "function", "function": {"name": names.chat_name(&ToolOrigin::Custom { name: n.into() })}}),
+                ("allowed_tools", _) => json!(o.get("mode").and_then(Value::as_str).unwrap_or("auto")),
+                _ => json!("auto"),
+            }
+        }
+        _ => json!("auto"),
+    }
+}
+
+fn response_format(format: &Value) -> Option<Value> {
+    match format.get("type").and_then(Value::as_str)? {
+        "json_schema" => {
+            let mut schema = Map::new();
+            for key in ["name", "schema", "strict", "description"] {
+                if let Some(v) = format.get(key) {
+                    schema.insert(key.into(), v.clone());
+                }
+            }
+            Some(json!({"type": "json_schema", "json_schema": schema}))
+        }
+        "json_object" => Some(json!({"type": "json_object"})),
+        _ => None,
+    }
+}
+
+fn add_reasoning_switch(extra: &mut Map<String, Value>, switch: ReasoningSwitch, effort: &str) {
+    let on = !matches!(effort, "none" | "minimal");
+    match switch {
+        ReasoningSwitch::None => {}
+        ReasoningSwitch::ReasoningEffort => {
+            extra.insert("reasoning_effort".into(), effort.into());
+        }
+        ReasoningSwitch::EnableThinking => {
+            extra.insert("enable_thinking".into(), on.into());
+        }
+        ReasoningSwitch::ThinkingObject => {
+            extra.insert("thinking".into(), json!({"type": if on { "enabled" } else { "disabled" }}));
+        }
+        ReasoningSwitch::ReasoningObject => {
+            extra.insert("reasoning".into(), json!({"effort": effort}));
+        }
+    }
+}
+
+/// Appends the chat messages for `items`; `field` names them in errors (`input[3]`).
+fn push_items(
+    out: &mut Vec<ChatMessage>,
+    items: &[Value],
+    field: &str,
+    names: &ToolNameMap,
+    dialect: &Dialect,
+) -> Result<(), ParseError> {
+    // Reasoning text waiting for the assistant message it belongs to.
+    let mut reasoning: Option<String> = None;
+    for (i, raw) in items.iter().enumerate() {
+        let item = InputItem::from_value(raw.clone()).map_err(|e| ParseError {
+            path: format!("{field}[{i}]"),
+            message: e.to_string(),
+        })?;
+        match item {
+            InputItem::Message(m) => {
+                let role = match m.role.as_str() {
+                    "developer" | "system" => system_role(dialect),
+                    "assistant" => Role::Assistant,
+                    "user" => Role::User,
+                    other => {
+                        tracing::debug!(role = other, "unknown message role sent as user");
+                        Role::User
+                    }
+                };
+                let content = message_content(&m.content, role, dialect);
+                let mut msg = ChatMessage { role, content, ..Default::default() };
+                if role == Role::Assistant {
+                    msg.reasoning_content = reasoning.take();
+                }
+                out.push(msg);
+            }
+            InputItem::Reasoning(r) => {
+                let text = r
+                    .encrypted_content
+                    .as_deref()
+                    .and_then(reasoning_blob::decode)
+                    .unwrap_or_else(|| {
+                        let parts = if r.content.is_empty() { &r.summary } else { &r.content };
+                        parts.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("\n")
+                    });
+                if !text.is_empty() {
+                    match &mut reasoning {
+                        Some(prev) => {
+                            prev.push('\n');
+                            prev.push_str(&text);
+                        }
+                        None => reasoning = Some(text),
+                    }
+                }
+            }
+            InputItem::FunctionCall(c) => {
+                let name = names.chat_name(&ToolOrigin::Function { name: c.name, namespace: c.namespace });
+                let args = if c.arguments.trim().is_empty() { "{}".to_string() } else { c.arguments };
+                push_tool_call(out, &mut reasoning, c.call_id, name, args);
+            }
+            InputItem::CustomToolCall(c) => {
+                let name = names.chat_name(&ToolOrigin::Custom { name: c.name });
+                push_tool_call(out, &mut reasoning, c.call_id, name, json!({"input": c.input}).to_string());
+            }
+            InputItem::LocalShellCall(c) => {
+                let call_id = c.call_id.or(c.id).unwrap_or_default();
+                push_tool_call(out, &mut reasoning, call_id, LOCAL_SHELL_NAME.into(), local_shell_arguments(&c.action));
+            }
+            InputItem::FunctionCallOutput(o) | InputItem::CustomToolCallOutput(o) => {
+                out.push(tool_message(o.call_id, tool_output_text(&o.output)));
+            }
+            InputItem::LocalShellCallOutput(o) => {
+                out.push(tool_message(o.call_id.or(o.id).unwrap_or_default(), o.output));
+            }
+            InputItem::Other(kind) => {
+                tracing::debug!(item_type = %kind, index = i, "skipping an input item type chat providers have no equivalent for");
+            }
+        }
+    }
+    if !dialect.reasoning_echo {
+        for m in out.iter_mut() {
+            m.reasoning_content = None;
+        }
+    }
+    Ok(())
+}
+
+fn message_content(content: &MessageContent, role: Role, dialect: &Dialect) -> Option<ChatContent> {
+    let parts = match content {
+        MessageContent::Text(t) => return Some(ChatContent::Text(t.clone())),
+        MessageContent::Parts(parts) => parts,
+    };
+    let parts: Vec<ContentPart> = parts.iter().map(ContentPart::from_value).collect();
+    let has_image = parts.iter().any(|p| matches!(p, ContentPart::Image { .. }));
+    if has_image && role == Role::User && dialect.content_parts {
+        let chat_parts = parts
+            .into_iter()
+            .filter_map(|p| match p {
+                ContentPart::Text(text) => Some(ChatPart::Text { text }),
+                ContentPart::Image { url, detail } => Some(ChatPart::ImageUrl { image_url: ImageUrl { url, detail } }),
+                ContentPart::Other(kind) => {
+                    tracing::debug!(part_type = %kind, "skipping a content part type");
+                    None
+                }
+            })
+            .collect();
+        return Some(ChatContent::Parts(chat_parts));
+    }
+    // Text only: one string, which every provider accepts on every role.
+    let mut text = String::new();
+    for p in parts {
+        let piece = match p {
+            ContentPart::Text(t) => t,
+            ContentPart::Image { .. } => "[image omitted: this provider takes no images here]".into(),
+            ContentPart::Other(kind) => {
+                tracing::debug!(part_type = %kind, "skipping a content part type");
+                continue;
+            }
+        };
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(&piece);
+    }
+    Some(ChatContent::Text(text))
+}
+
+/// Adds a tool call to the assistant message just before it, or starts one: consecutive
+/// calls (and the assistant text before them) form one assistant message.
+fn push_tool_call(out: &mut Vec<ChatMessage>, reasoning: &mut Option<String>, id: String, name: String, arguments: String) {
+    let call = ChatToolCall { id, kind: "function", function: FunctionCallBody { name, arguments } };
+    match out.last_mut() {
+        Some(last) if last.role == Role::Assistant => {
+            if let Some(r) = reasoning.take() {
+                match &mut last.reasoning_content {
+                    Some(prev) => {
+                        prev.push('\n');
+                        prev.push_str(&r);
+                    }
+                    None => last.reasoning_content = Some(r),
+                }
+            }
+            last.tool_calls.push(call);
+        }
+        _ => out.push(ChatMessage {
+            role: Role::Assistant,
+            content: None,
+            reasoning_content: reasoning.take(),
+            tool_calls: vec![call],
+            tool_call_id: None,
+        }),
+    }
+}
+
+fn tool_message(call_id: String, text: String) -> ChatMessage {
+    ChatMessage {
+        role: Role::Tool,
+        content: Some(ChatContent::Text(text)),
+        tool_call_id: Some(call_id),
+        ..Default::default()
+    }
+}
+
+fn tool_output_text(output: &ToolOutput) -> String {
+    match output {
+        ToolOutput::Text(t) => t.clone(),
+        ToolOutput::Parts(parts) => {
+            let texts: Vec<String> = parts
+                .iter()
+                .map(ContentPart::from_value)
+                .filter_map(|p| match p {
+                    ContentPart::Text(t) => Some(t),
+                    ContentPart::Image { .. } => Some("[image omitted]".into()),
+                    ContentPart::Other(_) => None,
+                })
+                .collect();
+            texts.join("\n")
+        }
+        ToolOutput::Other(v) => v.to_string(),
+    }
+}
+
+fn local_shell_arguments(action: &Value) -> String {
+    let mut args = Map::new();
+    if let Some(cmd) = action.get("command") {
+        args.insert("command".into(), cmd.clone());
+    }
+    if let Some(dir) = action.get("working_directory").or_else(|| action.get("workdir")) {
+        args.insert("workdir".into(), dir.clone());
+    }
+    if let Some(t) = action.get("timeout_ms") {
+        args.insert("timeout_ms".into(), t.clone());
+    }
+    Value::Object(args).to_string()
+}
+
+/// Chat providers reject a tool message without its call and a call without its result.
+/// Results without a call become user text; calls without a result get a placeholder.
+fn repair_tool_pairs(messages: Vec<ChatMessage>) -> Vec<ChatMessage> {
+    let mut fixed = Vec::with_capacity(messages.len());
+    let mut open: Vec<String> = Vec::new();
+    let mut orphans: Vec<ChatMessage> = Vec::new();
+    for m in messages {
+        if m.role == Role::Tool {
+            let id = m.tool_call_id.as_deref().unwrap_or("");
+            if let Some(pos) = open.iter().position(|o| o == id) {
+                open.remove(pos);
+                fixed.push(m);
+            } else {
+                tracing::debug!(call_id = id, "tool result without its call sent as user text");
+                let text = match m.content {
+                    Some(ChatContent::Text(t)) => t,
+                    _ => String::new(),
+                };
+                orphans.push(text_message(Role::User, format!("Result of tool call {id}:\n{text}")));
+            }
+            continue;
+        }
+        close_open_calls(&mut fixed, &mut open, &mut orphans);
+        if m.role == Role::Assistant {
+            open = m.tool_calls.iter().map(|c| c.id.clone()).collect();
+        }
+        fixed.push(m);
+    }
+    close_open_calls(&mut fixed, &mut open, &mut orphans);
+    fixed
+}
+
+fn close_open_calls(fixed: &mut Vec<ChatMessage>, open: &mut Vec<String>, orphans: &mut Vec<ChatMessage>) {
+    for id in open.drain(..) {
+        tracing::debug!(call_id = %id, "tool call without a result gets a placeholder result");
+        fixed.push(tool_message(id, "No result was recorded for this call.".into()));
+    }
+    fixed.append(orphans);
+}

@@ -1,0 +1,542 @@
+//! The streaming state machine: Chat Completions chunks in, Responses events out.
+//!
+//! Items are opened in the order their first delta arrives (reasoning, text, tool calls) and
+//! each is closed with its `.done` events before the terminal event, because Codex builds
+//! its history only from `response.output_item.done`.
+
+use crate::context::ResponseContext;
+use crate::reasoning_blob;
+use crate::tool_names::ToolOrigin;
+use plugboard_wire::chat::{ChatChunk, ChatUsage, ToolCallDelta};
+use plugboard_wire::responses::{
+    IncompleteDetails, ItemStatus, OutputItem, OutputText, ResponseError, ResponseObject,
+    ResponseStatus, StreamEvent, SummaryText, Usage,
+};
+use serde_json::{json, Map, Value};
+
+/// How the upstream stream ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamEnd {
+    /// `data: [DONE]`.
+    Done,
+    /// The body ended without `[DONE]`: fine after a `finish_reason`, a cut otherwise.
+    Eof,
+    /// The upstream failed (timeout, dropped connection, bad data): `response.failed`.
+    Failed(ResponseError),
+}
+
+pub struct StreamTranslator {
+    ctx: ResponseContext,
+    /// Finished items by output index; `None` while an item is still open.
+    output: Vec<Option<OutputItem>>,
+    reasoning: Option<OpenText>,
+    message: Option<OpenText>,
+    calls: Vec<OpenCall>,
+    usage: Option<ChatUsage>,
+    finish_reason: Option<String>,
+    next_item: usize,
+    final_response: Option<ResponseObject>,
+}
+
+struct OpenText {
+    output_index: usize,
+    id: String,
+    text: String,
+}
+
+struct OpenCall {
+    /// The chunk's `index`, where the provider sends one.
+    index: Option<u32>,
+    call_id: Option<String>,
+    name: String,
+    arguments: String,
+    /// Set once `output_item.added` went out (as soon as the name is known).
+    announced: Option<Announced>,
+}
+
+struct Announced {
+    output_index: usize,
+    item_id: String,
+    call_id: String,
+    origin: ToolOrigin,
+}
+
+impl StreamTranslator {
+    pub fn new(ctx: ResponseContext) -> Self {
+        Self {
+            ctx,
+            output: Vec::new(),
+            reasoning: None,
+            message: None,
+            calls: Vec::new(),
+            usage: None,
+            finish_reason: None,
+            next_item: 0,
+            final_response: None,
+        }
+    }
+
+    pub fn context(&self) -> &ResponseContext {
+        &self.ctx
+    }
+
+    /// `response.created` and `response.in_progress`: sent before the first chunk.
+    pub fn start(&self) -> Vec<StreamEvent> {
+        let r = self.response(ResponseStatus::InProgress);
+        vec![StreamEvent::Created { response: r.clone() }, StreamEvent::InProgress { response: r }]
+    }
+
+    /// Whether the terminal event has been produced.
+    pub fn is_finished(&self) -> bool {
+        self.final_response.is_some()
+    }
+
+    /// The response as it ended (after [`StreamTranslator::finish`]).
+    pub fn final_response(&self) -> Option<&ResponseObject> {
+        self.final_response.as_ref()
+    }
+
+    /// Usage reported by the upstream so far, in Responses terms.
+    pub fn usage(&self) -> Option<Usage> {
+        self.usage.as_ref().map(map_usage)
+    }
+
+    pub fn push(&mut self, chunk: ChatChunk) -> Vec<StreamEvent> {
+        let mut ev = Vec::new();
+        if self.is_finished() {
+            return ev;
+        }
+        if let Some(err) = chunk.error {
+            return self.finish(StreamEnd::Failed(error_from_value(&err)));
+        }
+        // Only the first choice: Plugboard never asks for `n > 1`.
+        if let Some(choice) = chunk.choices.into_iter().find(|c| c.index == 0) {
+            let d = choice.delta;
+            if let Some(r) = d.reasoning_content.or(d.reasoning).filter(|s| !s.is_empty()) {
+                self.reasoning_delta(r, &mut ev);
+            }
+            if let Some(t) = d.content.or(d.refusal).filter(|s| !s.is_empty()) {
+                self.text_delta(t, &mut ev);
+            }
+            for tc in d.tool_calls {
+                self.tool_delta(tc, &mut ev);
+            }
+            if let Some(f) = choice.finish_reason.filter(|f| !f.is_empty()) {
+                self.finish_reason = Some(f);
+            }
+        }
+        if let Some(u) = chunk.usage {
+            self.usage = Some(u);
+        }
+        ev
+    }
+
+    /// Closes every open item and emits the terminal event. Idempotent.
+    pub fn finish(&mut self, end: StreamEnd) -> Vec<StreamEvent> {
+        let mut ev = Vec::new();
+        if self.is_finished() {
+            return ev;
+        }
+        let end = match end {
+            StreamEnd::Eof if self.finish_reason.is_none() => StreamEnd::Failed(ResponseError {
+                code: "stream_interrupted".into(),
+                message: "the upstream stream ended before the response was complete".into(),
+            }),
+            other => other,
+        };
+        if let StreamEnd::Failed(error) = end {
+            // Half-streamed items are not closed: a client must not run a truncated call.
+            let mut r = self.response(ResponseStatus::Failed);
+            r.error = Some(error);
+            self.final_response = Some(r.clone());
+            ev.push(StreamEvent::Failed { response: r });
+            return ev;
+        }
+        self.close_reasoning(&mut ev);
+        self.close_message(&mut ev);
+        self.close_calls(&mut ev);
+        let incomplete = match self.finish_reason.as_deref() {
+            Some("length") => Some("max_output_tokens"),
+            Some("content_filter") => Some("content_filter"),
+            _ => None,
+        };
+        let mut r = self.response(if incomplete.is_some() {
+            ResponseStatus::Incomplete
+        } else {
+            ResponseStatus::Completed
+        });
+        r.usage = self.usage();
+        r.incomplete_details = incomplete.map(|reason| IncompleteDetails { reason: reason.into() });
+        self.final_response = Some(r.clone());
+        ev.push(if incomplete.is_some() {
+            StreamEvent::Incomplete { response: r }
+        } else {
+            StreamEvent::Completed { response: r }
+        });
+        ev
+    }
+
+    fn response(&self, status: ResponseStatus) -> ResponseObject {
+        ResponseObject {
+            id: self.ctx.response_id.clone(),
+            object: "response",
+            created_at: self.ctx.created_at,
+            status,
+            model: self.ctx.model.clone(),
+            output: self.output.iter().flatten().cloned().collect(),
+            usage: None,
+            error: None,
+            incomplete_details: None,
+            echo: self.ctx.echo.clone(),
+        }
+    }
+
+    /// Item ids derive from the response id, so a response is reproducible from its chunks.
+    fn allocate(&mut self, prefix: &str) -> (usize, String) {
+        let index = self.next_item;
+        self.next_item += 1;
+        self.output.push(None);
+        let tail = self.ctx.response_id.strip_prefix("resp_").unwrap_or(&self.ctx.response_id);
+        (index, format!("{prefix}_{tail}_{index}"))
+    }
+
+    fn reasoning_delta(&mut self, delta: String, ev: &mut Vec<StreamEvent>) {
+        if self.reasoning.is_none() {
+            self.close_message(ev);
+            let (output_index, id) = self.allocate("rs");
+            ev.push(StreamEvent::OutputItemAdded {
+                output_index,
+                item: OutputItem::Reasoning { id: id.clone(), summary: vec![], encrypted_content: None },
+            });
+            ev.push(StreamEvent::ReasoningSummaryPartAdded {
+                item_id: id.clone(),
+                output_index,
+                summary_index: 0,
+                part: SummaryText::new(String::new()),
+            });
+            self.reasoning = Some(OpenText { output_index, id, text: String::new() });
+        }
+        let r = self.reasoning.as_mut().expect("opened above");
+        r.text.push_str(&delta);
+        ev.push(StreamEvent::ReasoningSummaryTextDelta {
+            item_id: r.id.clone(),
+            output_index: r.output_index,
+            summary_index: 0,
+            delta,
+        });
+    }
+
+    fn text_delta(&mut self, delta: String, ev: &mut Vec<StreamEvent>) {
+        if self.message.is_none() {
+            self.close_reasoning(ev);
+            let (output_index, id) = self.allocate("msg");
+            ev.push(StreamEvent::OutputItemAdded {
+                output_index,
+                item: OutputItem::Message {
+                    id: id.clone(),
+                    status: ItemStatus::InProgress,
+                    role: "assistant",
+                    content: vec![],
+                },
+            });
+            ev.push(StreamEvent::ContentPartAdded {
+                item_id: id.clone(),
+                output_index,
+                content_index: 0,
+                part: OutputText::new(String::new()),
+            });
+            self.message = Some(OpenText { output_index, id, text: String::new() });
+        }
+        let m = self.message.as_mut().expect("opened above");
+        m.text.push_str(&delta);
+        ev.push(StreamEvent::OutputTextDelta {
+            item_id: m.id.clone(),
+            output_index: m.output_index,
+            content_index: 0,
+            delta,
+            logprobs: [],
+        });
+    }
+
+    fn tool_delta(&mut self, tc: ToolCallDelta, ev: &mut Vec<StreamEvent>) {
+        self.close_reasoning(ev);
+        self.close_message(ev);
+        let slot = self.call_slot(&tc);
+        let call = &mut self.calls[slot];
+        if call.call_id.is_none() {
+            call.call_id = tc.id.filter(|s| !s.is_empty());
+        }
+        let (name, args) = match tc.function {
+            Some(f) => (f.name, f.arguments.unwrap_or_default()),
+            None => (None, String::new()),
+        };
+        if let Some(n) = name.filter(|n| !n.is_empty()) {
+            if call.announced.is_none() {
+                // A few servers stream the name in pieces; it is complete once arguments flow.
+                call.name.push_str(&n);
+            }
+        }
+        call.arguments.push_str(&args);
+        if call.announced.is_none() {
+            if call.name.is_empty() {
+                return;
+            }
+            self.announce(slot, ev);
+            let call = &self.calls[slot];
+            if !call.arguments.is_empty() {
+                let delta = call.arguments.clone();
+                self.argument_delta(slot, delta, ev);
+            }
+        } else if !args.is_empty() {
+            self.argument_delta(slot, args, ev);
+        }
+    }
+
+    /// Finds the call a delta belongs to. Providers differ: `index` on every chunk, `id`
+    /// only on the first, several calls in one chunk, or no `index` at all.
+    fn call_slot(&mut self, tc: &ToolCallDelta) -> usize {
+        let id = tc.id.as_deref().filter(|s| !s.is_empty());
+        let found = match tc.index {
+            Some(i) => self.calls.iter().rposition(|c| c.index == Some(i)).filter(|&p| {
+                // The same index with another id is a new call (seen on some servers).
+                match (id, self.calls[p].call_id.as_deref()) {
+                    (Some(new), Some(old)) => new == old,
+                    _ => true,
+                }
+            }),
+            None => match id {
+                Some(id) => self.calls.iter().position(|c| c.call_id.as_deref() == Some(id)),
+                None => self.calls.len().checked_sub(1),
+            },
+        };
+        found.unwrap_or_else(|| {
+            self.calls.push(OpenCall {
+                index: tc.index,
+                call_id: None,
+                name: String::new(),
+                arguments: String::new(),
+                announced: None,
+            });
+            self.calls.len() - 1
+        })
+    }
+
+    fn announce(&mut self, slot: usize, ev: &mut Vec<StreamEvent>) {
+        let origin = self.ctx.tool_names.origin(&self.calls[slot].name);
+        let prefix = match origin {
+            ToolOrigin::Function { .. } => "fc",
+            ToolOrigin::Custom { .. } => "ctc",
+            ToolOrigin::LocalShell => "lsh",
+        };
+        let (output_index, item_id) = self.allocate(prefix);
+        let call = &mut self.calls[slot];
+        let call_id = call.call_id.clone().unwrap_or_else(|| {
+            let tail = item_id.split_once('_').map(|(_, t)| t).unwrap_or(&item_id);
+            format!("call_{tail}")
+        });
+        let announced = Announced { output_index, item_id, call_id, origin };
+        let item = call_item(&announced, "", ItemStatus::InProgress);
+        ev.push(StreamEvent::OutputItemAdded { output_index, item });
+        call.announced = Some(announced);
+    }
+
+    fn argument_delta(&mut self, slot: usize, delta: String, ev: &mut Vec<StreamEvent>) {
+        let Some(a) = &self.calls[slot].announced else { return };
+        // Freeform input arrives JSON-wrapped; it is unwrapped whole when the call closes.
+        if let ToolOrigin::Function { .. } = a.origin {
+            ev.push(StreamEvent::FunctionCallArgumentsDelta {
+                item_id: a.item_id.clone(),
+                output_index: a.output_index,
+                delta,
+            });
+        }
+    }
+
+    fn close_reasoning(&mut self, ev: &mut Vec<StreamEvent>) {
+        let Some(r) = self.reasoning.take() else { return };
+        ev.push(StreamEvent::ReasoningSummaryTextDone {
+            item_id: r.id.clone(),
+            output_index: r.output_index,
+            summary_index: 0,
+            text: r.text.clone(),
+        });
+        ev.push(StreamEvent::ReasoningSummaryPartDone {
+            item_id: r.id.clone(),
+            output_index: r.output_index,
+            summary_index: 0,
+            part: SummaryText::new(r.text.clone()),
+        });
+        let item = OutputItem::Reasoning {
+            id: r.id,
+            encrypted_content: Some(reasoning_blob::encode(&r.text)),
+            summary: vec![SummaryText::new(r.text)],
+        };
+        self.done(r.output_index, item, ev);
+    }
+
+    fn close_message(&mut self, ev: &mut Vec<StreamEvent>) {
+        let Some(m) = self.message.take() else { return };
+        ev.push(StreamEvent::OutputTextDone {
+            item_id: m.id.clone(),
+            output_index: m.output_index,
+            content_index: 0,
+            text: m.text.clone(),
+            logprobs: [],
+        });
+        ev.push(StreamEvent::ContentPartDone {
+            item_id: m.id.clone(),
+            output_index: m.output_index,
+            content_index: 0,
+            part: OutputText::new(m.text.clone()),
+        });
+        let item = OutputItem::Message {
+            id: m.id,
+            status: ItemStatus::Completed,
+            role: "assistant",
+            content: vec![OutputText::new(m.text)],
+        };
+        self.done(m.output_index, item, ev);
+    }
+
+    fn close_calls(&mut self, ev: &mut Vec<StreamEvent>) {
+        for call in std::mem::take(&mut self.calls) {
+            let Some(a) = call.announced else {
+                tracing::debug!(arguments_len = call.arguments.len(), "dropping a tool call that never got a name");
+                continue;
+            };
+            let item = match &a.origin {
+                ToolOrigin::Function { name, .. } => {
+                    let arguments = if call.arguments.trim().is_empty() { "{}".to_string() } else { call.arguments };
+                    ev.push(StreamEvent::FunctionCallArgumentsDone {
+                        item_id: a.item_id.clone(),
+                        output_index: a.output_index,
+                        name: name.clone(),
+                        arguments: arguments.clone(),
+                    });
+                    call_item(&a, &arguments, ItemStatus::Completed)
+                }
+                ToolOrigin::Custom { .. } => {
+                    let input = custom_input(&call.arguments);
+                    ev.push(StreamEvent::CustomToolCallInputDelta {
+                        item_id: a.item_id.clone(),
+                        output_index: a.output_index,
+                        delta: input.clone(),
+                    });
+                    ev.push(StreamEvent::CustomToolCallInputDone {
+                        item_id: a.item_id.clone(),
+                        output_index: a.output_index,
+                        input: input.clone(),
+                    });
+                    call_item(&a, &input, ItemStatus::Completed)
+                }
+                ToolOrigin::LocalShell => call_item(&a, &call.arguments, ItemStatus::Completed),
+            };
+            self.done(a.output_index, item, ev);
+        }
+    }
+
+    fn done(&mut self, output_index: usize, item: OutputItem, ev: &mut Vec<StreamEvent>) {
+        self.output[output_index] = Some(item.clone());
+        ev.push(StreamEvent::OutputItemDone { output_index, item });
+    }
+}
+
+/// The output item of a call; `payload` is the arguments, the freeform input, or the
+/// local shell arguments, by the tool's kind.
+fn call_item(a: &Announced, payload: &str, status: ItemStatus) -> OutputItem {
+    match &a.origin {
+        ToolOrigin::Function { name, namespace } => OutputItem::FunctionCall {
+            id: a.item_id.clone(),
+            status,
+            call_id: a.call_id.clone(),
+            name: name.clone(),
+            namespace: namespace.clone(),
+            arguments: payload.to_string(),
+        },
+        ToolOrigin::Custom { name } => OutputItem::CustomToolCall {
+            id: a.item_id.clone(),
+            status,
+            call_id: a.call_id.clone(),
+            name: name.clone(),
+            input: payload.to_string(),
+        },
+        ToolOrigin::LocalShell => OutputItem::LocalShellCall {
+            id: a.item_id.clone(),
+            status,
+            call_id: a.call_id.clone(),
+            action: local_shell_action(payload),
+        },
+    }
+}
+
+/// The freeform text of a custom tool call: `{"input": "..."}` as asked, but models also
+/// answer with a bare JSON string or the raw text itself.
+fn custom_input(arguments: &str) -> String {
+    match serde_json::from_str::<Value>(arguments) {
+        Ok(Value::Object(o)) => match o.get("input") {
+            Some(Value::String(s)) => s.clone(),
+            _ => o.values().find_map(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+        },
+        Ok(Value::String(s)) => s,
+        _ => arguments.to_string(),
+    }
+}
+
+fn local_shell_action(arguments: &str) -> Value {
+    let args: Map<String, Value> = serde_json::from_str(arguments).unwrap_or_default();
+    let command = match args.get("command") {
+        Some(Value::String(s)) => json!(["bash", "-lc", s]),
+        Some(v) => v.clone(),
+        None => json!([]),
+    };
+    let mut action = json!({"type": "exec", "command": command, "env": {}});
+    if let Some(dir) = args.get("workdir") {
+        action["working_directory"] = dir.clone();
+    }
+    if let Some(t) = args.get("timeout_ms") {
+        action["timeout_ms"] = t.clone();
+    }
+    action
+}
+
+pub(crate) fn map_usage(u: &ChatUsage) -> Usage {
+    let input = u.prompt_tokens.unwrap_or(0);
+    let output = u.completion_tokens.unwrap_or(0);
+    Usage {
+        input_tokens: input,
+        input_tokens_details: plugboard_wire::responses::InputTokensDetails {
+            cached_tokens: u
+                .prompt_tokens_details
+                .as_ref()
+                .and_then(|d| d.cached_tokens)
+                .or(u.prompt_cache_hit_tokens)
+                .or(u.cached_tokens)
+                .unwrap_or(0),
+        },
+        output_tokens: output,
+        output_tokens_details: plugboard_wire::responses::OutputTokensDetails {
+            reasoning_tokens: u
+                .completion_tokens_details
+                .as_ref()
+                .and_then(|d| d.reasoning_tokens)
+                .unwrap_or(0),
+        },
+        total_tokens: u.total_tokens.unwrap_or(input + output),
+    }
+}
+
+/// A provider's error object (in a chunk or a body) as a Responses error with a code Codex
+/// reacts to.
+pub fn error_from_value(err: &Value) -> ResponseError {
+    let err = err.get("error").unwrap_or(err);
+    let message = err
+        .get("message")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| err.to_string());
+    let code = err
+        .get("code")
+        .and_then(|c| c.as_str().map(str::to_string).or_else(|| c.as_i64().map(|n| n.to_string())))
+        .or_else(|| err.get("type").and_then(Value::as_str).map(str::to_string));
+    ResponseError { code: crate::errors::classify(code.as_deref(), &message, None), message }
+}

@@ -1,0 +1,95 @@
+//! Golden tests: Responses request bodies (the Codex CLI's real ones and hand-made edge
+//! cases) → the Chat Completions body sent upstream. Snapshots live in `snapshots/`.
+
+use plugboard_translate::{translate_request, Dialect, MaxTokensField, ReasoningSwitch, TranslateOptions};
+use plugboard_wire::responses::ResponsesRequest;
+use serde_json::Value;
+
+mod common;
+use common::abbreviate;
+
+fn fixture(path: &str) -> ResponsesRequest {
+    let full = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
+    let bytes = std::fs::read(&full).unwrap_or_else(|e| panic!("{full}: {e}"));
+    plugboard_wire::parse_json(&bytes).expect("fixture parses")
+}
+
+fn codex(name: &str) -> ResponsesRequest {
+    fixture(&format!("../../tests/fixtures/codex-0.169.0/{name}"))
+}
+
+fn translate(req: &ResponsesRequest, dialect: &Dialect) -> Value {
+    let t = translate_request(
+        req,
+        &[],
+        &TranslateOptions { upstream_model: "upstream-model", dialect, response_id: "resp_test".into(), created_at: 0 },
+    )
+    .expect("translates");
+    abbreviate(serde_json::to_value(&t.chat).unwrap())
+}
+
+fn deepseek() -> Dialect {
+    Dialect { reasoning_switch: ReasoningSwitch::None, reasoning_echo: true, ..Dialect::default() }
+}
+
+#[test]
+fn codex_turn1_known_model() {
+    insta::assert_json_snapshot!(translate(&codex("turn1-gpt-5.5.json"), &Dialect::default()));
+}
+
+#[test]
+fn codex_turn1_unknown_model_with_namespace_tools() {
+    insta::assert_json_snapshot!(translate(&codex("turn1-unknown-model.json"), &Dialect::default()));
+}
+
+#[test]
+fn codex_turn2_reasoning_is_echoed_for_deepseek() {
+    insta::assert_json_snapshot!(translate(&codex("turn2-after-exec_command.json"), &deepseek()));
+}
+
+#[test]
+fn codex_turn3_custom_tool_call_history() {
+    insta::assert_json_snapshot!(translate(&codex("turn3-after-apply_patch.json"), &Dialect::default()));
+}
+
+#[test]
+fn hand_mixed_edge_cases() {
+    insta::assert_json_snapshot!(translate(&fixture("tests/requests/hand-mixed.json"), &Dialect::default()));
+}
+
+#[test]
+fn hand_mixed_with_a_restrictive_dialect() {
+    let d = Dialect {
+        max_tokens_field: MaxTokensField::MaxCompletionTokens,
+        reasoning_switch: ReasoningSwitch::ThinkingObject,
+        developer_role: true,
+        content_parts: false,
+        parallel_tool_calls: false,
+        stream_usage: false,
+        ..Dialect::default()
+    };
+    insta::assert_json_snapshot!(translate(&fixture("tests/requests/hand-mixed.json"), &d));
+}
+
+/// Facts every Codex turn must satisfy, whatever the snapshots say.
+#[test]
+fn codex_requests_keep_every_call_paired_with_its_result() {
+    for name in ["turn1-gpt-5.5.json", "turn1-unknown-model.json", "turn2-after-exec_command.json", "turn3-after-apply_patch.json"] {
+        let v = translate(&codex(name), &deepseek());
+        let msgs = v["messages"].as_array().unwrap();
+        assert_eq!(msgs[0]["role"], "system", "{name}");
+        for (i, m) in msgs.iter().enumerate() {
+            if let Some(calls) = m["tool_calls"].as_array() {
+                for (k, c) in calls.iter().enumerate() {
+                    assert_eq!(msgs[i + 1 + k]["tool_call_id"], c["id"], "{name}: call {k} of message {i}");
+                }
+            }
+        }
+        let tools = v["tools"].as_array().unwrap();
+        for t in tools {
+            let n = t["function"]["name"].as_str().unwrap();
+            assert!(plugboard_translate::tool_names::is_valid(n), "{name}: {n}");
+        }
+        assert_eq!(v["stream_options"]["include_usage"], true);
+    }
+}
