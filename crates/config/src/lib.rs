@@ -1,1 +1,11 @@
+//! Plugboard's settings: providers (from presets), routes by model name, the listen address,
+//! and the settings file they live in. Keys are never part of it: a provider only names
+//! where its key comes from.
 
+pub mod presets;
+pub mod settings;
+pub mod store;
+
+pub use presets::{preset, Preset, PRESETS};
+pub use settings::{Provider, Route, Settings, Timeouts, WireApi, DEFAULT_LISTEN};
+pub use store::{default_settings_path, load, save, StoreError};

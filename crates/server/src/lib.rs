@@ -1,1 +1,19 @@
+//! The local proxy: an axum server on loopback that takes Responses API requests, routes them
+//! by model name to a provider, and either translates them to Chat Completions or passes
+//! them through, streaming every event as soon as the upstream sends it.
 
+mod chat_bridge;
+pub mod error;
+mod guard;
+mod handlers;
+pub mod keys;
+mod passthrough;
+mod request_log;
+pub mod response_store;
+pub mod routing;
+mod server;
+mod upstream;
+
+pub use keys::{ApiKey, EnvKeys, KeyError, KeySource};
+pub use routing::{RouteTable, Target};
+pub use server::{start, ProxyHandle, ServeOptions, StartError};

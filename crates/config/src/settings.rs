@@ -1,0 +1,243 @@
+//! The settings model. Serialized as TOML; unknown keys are ignored so that an older
+//! Plugboard reads a newer file.
+
+use crate::presets::preset;
+use plugboard_translate::Dialect;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:15731";
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub version: u32,
+    pub listen: String,
+    /// The provider that serves every model no route claims.
+    pub active_provider: Option<String>,
+    #[serde(rename = "provider")]
+    pub providers: Vec<Provider>,
+    #[serde(rename = "route")]
+    pub routes: Vec<Route>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            version: SCHEMA_VERSION,
+            listen: DEFAULT_LISTEN.into(),
+            active_provider: None,
+            providers: Vec::new(),
+            routes: Vec::new(),
+        }
+    }
+}
+
+impl Settings {
+    pub fn provider(&self, id: &str) -> Option<&Provider> {
+        self.providers.iter().find(|p| p.id == id)
+    }
+
+    /// The active provider, or the first one when none is chosen.
+    pub fn active(&self) -> Option<&Provider> {
+        match &self.active_provider {
+            Some(id) => self.provider(id),
+            None => self.providers.first(),
+        }
+    }
+
+    /// Problems a user must fix, as sentences naming the field.
+    pub fn validate(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.listen.parse::<std::net::SocketAddr>().is_err() {
+            problems.push(format!("listen: `{}` is not an address like 127.0.0.1:15731", self.listen));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for p in &self.providers {
+            if p.id.is_empty() || !p.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                problems.push(format!("provider `{}`: the id may only hold letters, digits, `-` and `_`", p.id));
+            }
+            if !seen.insert(p.id.as_str()) {
+                problems.push(format!("provider `{}` is defined twice", p.id));
+            }
+            if !(p.base_url.starts_with("http://") || p.base_url.starts_with("https://")) {
+                problems.push(format!("provider `{}`: base_url `{}` must start with http:// or https://", p.id, p.base_url));
+            }
+            if let Err(e) = p.dialect() {
+                problems.push(format!("provider `{}`: dialect: {e}", p.id));
+            }
+        }
+        if let Some(active) = &self.active_provider {
+            if self.provider(active).is_none() {
+                problems.push(format!("active_provider `{active}` is not a defined provider"));
+            }
+        }
+        for r in &self.routes {
+            if self.provider(&r.provider).is_none() {
+                problems.push(format!("route `{}`: provider `{}` is not defined", r.model, r.provider));
+            }
+            if let Err(e) = globset::Glob::new(&r.model) {
+                problems.push(format!("route `{}`: {e}", r.model));
+            }
+        }
+        problems
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WireApi {
+    /// Chat Completions: Plugboard translates.
+    #[default]
+    Chat,
+    /// Responses: Plugboard passes requests through with the key.
+    Responses,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Provider {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
+    pub base_url: String,
+    #[serde(default)]
+    pub wire_api: WireApi,
+    /// Headless use: the environment variable that holds the key. The desktop app keeps
+    /// keys in the OS keyring instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_env: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// Used when a request names no model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_model: Option<String>,
+    /// Requested model (exact, or a glob like `gpt-*`) → upstream model.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub model_map: BTreeMap<String, String>,
+    /// Overrides of the preset's dialect, field by field.
+    #[serde(default, skip_serializing_if = "toml::Table::is_empty")]
+    pub dialect: toml::Table,
+    #[serde(default)]
+    pub timeouts: Timeouts,
+}
+
+impl Provider {
+    /// A provider from a preset, with the preset's defaults.
+    pub fn from_preset(id: &str, preset_id: &str) -> Option<Provider> {
+        let p = preset(preset_id)?;
+        Some(Provider {
+            id: id.to_string(),
+            name: p.name.to_string(),
+            preset: Some(p.id.to_string()),
+            base_url: p.base_url.to_string(),
+            wire_api: p.wire_api,
+            api_key_env: p.key_env.map(str::to_string),
+            headers: BTreeMap::new(),
+            default_model: p.default_model.map(str::to_string),
+            model_map: BTreeMap::new(),
+            dialect: toml::Table::new(),
+            timeouts: Timeouts::default(),
+        })
+    }
+
+    /// The preset's dialect with this provider's overrides on top.
+    pub fn dialect(&self) -> Result<Dialect, String> {
+        let base = self.preset.as_deref().and_then(preset).map(|p| (p.dialect)()).unwrap_or_default();
+        if self.dialect.is_empty() {
+            return Ok(base);
+        }
+        let mut table = toml::Table::try_from(&base).map_err(|e| e.to_string())?;
+        for (k, v) in &self.dialect {
+            table.insert(k.clone(), v.clone());
+        }
+        table.try_into().map_err(|e: toml::de::Error| e.message().to_string())
+    }
+
+    /// The upstream model for a requested one: the model map (exact first, then globs in
+    /// order), else the name itself, else the default model.
+    pub fn upstream_model(&self, requested: &str) -> String {
+        if let Some(m) = self.model_map.get(requested) {
+            return m.clone();
+        }
+        for (pattern, target) in &self.model_map {
+            if globset::Glob::new(pattern).map(|g| g.compile_matcher().is_match(requested)).unwrap_or(false) {
+                return target.clone();
+            }
+        }
+        if requested.is_empty() {
+            return self.default_model.clone().unwrap_or_default();
+        }
+        requested.to_string()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Timeouts {
+    pub connect_secs: u64,
+    /// Until the response headers arrive.
+    pub first_byte_secs: u64,
+    /// Longest silence inside a stream.
+    pub idle_secs: u64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self { connect_secs: 10, first_byte_secs: 300, idle_secs: 300 }
+    }
+}
+
+/// A model name (exact or glob) served by a given provider, first match wins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Route {
+    pub model: String,
+    pub provider: String,
+    /// The model sent upstream; by default the provider's mapping of the requested name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_model: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_map_exact_then_glob_then_name() {
+        let mut p = Provider::from_preset("ds", "deepseek").unwrap();
+        p.model_map.insert("gpt-*".into(), "deepseek-chat".into());
+        p.model_map.insert("gpt-5.5-think".into(), "deepseek-reasoner".into());
+        assert_eq!(p.upstream_model("gpt-5.5-think"), "deepseek-reasoner");
+        assert_eq!(p.upstream_model("gpt-5.5"), "deepseek-chat");
+        assert_eq!(p.upstream_model("deepseek-reasoner"), "deepseek-reasoner");
+        assert_eq!(p.upstream_model(""), "deepseek-chat");
+    }
+
+    #[test]
+    fn dialect_overrides_apply_on_top_of_the_preset() {
+        let mut p = Provider::from_preset("ds", "deepseek").unwrap();
+        p.dialect.insert("stream_usage".into(), false.into());
+        let d = p.dialect().unwrap();
+        assert!(!d.stream_usage);
+        assert!(d.reasoning_echo, "kept from the preset");
+        p.dialect.insert("no_such_switch".into(), true.into());
+        assert!(p.dialect().is_err());
+    }
+
+    #[test]
+    fn validation_names_the_problem() {
+        let mut s = Settings::default();
+        s.providers.push(Provider::from_preset("a", "ollama").unwrap());
+        s.providers.push(Provider::from_preset("a", "ollama").unwrap());
+        s.providers[1].base_url = "localhost:11434".into();
+        s.active_provider = Some("zzz".into());
+        s.routes.push(Route { model: "x".into(), provider: "nope".into(), upstream_model: None });
+        let p = s.validate().join("\n");
+        assert!(p.contains("defined twice"), "{p}");
+        assert!(p.contains("must start with http"), "{p}");
+        assert!(p.contains("active_provider `zzz`"), "{p}");
+        assert!(p.contains("provider `nope` is not defined"), "{p}");
+    }
+}

@@ -1,0 +1,132 @@
+//! HTTP endpoints: `POST /v1/responses`, `GET /v1/models`, `GET /health`.
+
+use crate::error::ProxyError;
+use crate::keys::KeySource;
+use crate::response_store::ResponseStore;
+use crate::routing::RouteTable;
+use crate::{chat_bridge, passthrough};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use plugboard_config::WireApi;
+use plugboard_wire::responses::{Input, ResponsesRequest};
+use serde_json::json;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+use tracing::Instrument;
+
+pub struct AppState {
+    pub routes: RwLock<Arc<RouteTable>>,
+    pub keys: Arc<dyn KeySource>,
+    pub store: ResponseStore,
+}
+
+impl AppState {
+    pub fn routes(&self) -> Arc<RouteTable> {
+        self.routes.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// Everything a request carries into the bridge or the pass-through.
+pub struct Incoming {
+    pub request_id: String,
+    pub started: Instant,
+    pub body: Bytes,
+    pub req: ResponsesRequest,
+    pub headers: HeaderMap,
+}
+
+pub async fn create_response(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let started = Instant::now();
+    let request_id = plugboard_translate::new_id("req");
+    let span = tracing::info_span!("request", id = %request_id);
+    let mut resp = handle(state, headers, body, request_id.clone(), started)
+        .instrument(span)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::info!(request_id = %request_id, status = e.status.as_u16(), code = e.code(), message = %e.error.message, "request refused");
+            e.into_response()
+        });
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp
+}
+
+async fn handle(
+    state: Arc<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    request_id: String,
+    started: Instant,
+) -> Result<Response, ProxyError> {
+    let body = body.map_err(|e| {
+        let status = e.status();
+        let mut err = ProxyError::invalid_request(None, "invalid_body", format!("the request body could not be read: {}", e.body_text()));
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            err.status = status;
+            err.error.code = Some("request_too_large".into());
+        }
+        err
+    })?;
+    let req: ResponsesRequest = plugboard_wire::parse_json(&body).map_err(|e| {
+        let param = (!e.path.is_empty()).then(|| e.path.clone());
+        ProxyError::invalid_request(param.as_deref(), "invalid_request", e.to_string())
+    })?;
+    if matches!(&req.input, Input::Items(items) if items.is_empty()) && req.previous_response_id.is_none() {
+        return Err(ProxyError::invalid_request(Some("input"), "missing_input", "`input` is required: a string or a list of items"));
+    }
+    let routes = state.routes();
+    let target = routes.resolve(&req.model).ok_or_else(|| {
+        ProxyError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_error",
+            "no_provider",
+            "Plugboard has no provider for this model: add a provider or choose an active one",
+        )
+    })?;
+    let key = state.keys.key(target.provider).map_err(|e| {
+        ProxyError::new(StatusCode::UNAUTHORIZED, "authentication_error", "missing_api_key", e.to_string())
+    })?;
+    tracing::debug!(model = %req.model, provider = %target.provider.id, upstream_model = %target.upstream_model, route = ?target.route, "routed");
+    let incoming = Incoming { request_id, started, body, req, headers };
+    match target.provider.wire_api {
+        WireApi::Responses => passthrough::forward(incoming, &target, key).await,
+        WireApi::Chat => chat_bridge::bridge(&state, incoming, &target, key).await,
+    }
+}
+
+pub async fn list_models(State(state): State<Arc<AppState>>) -> Response {
+    let data: Vec<_> = state
+        .routes()
+        .model_names()
+        .into_iter()
+        .map(|(id, owner)| json!({"id": id, "object": "model", "created": 0, "owned_by": owner}))
+        .collect();
+    Json(json!({"object": "list", "data": data})).into_response()
+}
+
+pub async fn health(State(state): State<Arc<AppState>>) -> Response {
+    let routes = state.routes();
+    let s = routes.settings();
+    Json(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "active_provider": s.active().map(|p| p.id.clone()),
+        "providers": s.providers.len(),
+        "routes": s.routes.len(),
+    }))
+    .into_response()
+}
+
+pub async fn not_found() -> Response {
+    ProxyError::new(StatusCode::NOT_FOUND, "invalid_request_error", "not_found", "Plugboard serves POST /v1/responses, GET /v1/models and GET /health")
+        .into_response()
+}

@@ -1,0 +1,127 @@
+//! Which provider serves a model: routes (exact or glob, first match) else the active one.
+
+use plugboard_config::{Provider, Settings};
+use std::sync::Arc;
+
+/// Settings compiled for routing: glob matchers and one HTTP client per provider.
+pub struct RouteTable {
+    settings: Arc<Settings>,
+    routes: Vec<globset::GlobMatcher>,
+    clients: Vec<reqwest::Client>,
+}
+
+/// Where a request goes.
+pub struct Target<'a> {
+    pub provider: &'a Provider,
+    pub client: &'a reqwest::Client,
+    pub upstream_model: String,
+    /// The route pattern that matched, if any.
+    pub route: Option<&'a str>,
+}
+
+impl RouteTable {
+    pub fn new(settings: Settings) -> Result<Self, String> {
+        let problems = settings.validate();
+        if !problems.is_empty() {
+            return Err(problems.join("; "));
+        }
+        let routes = settings
+            .routes
+            .iter()
+            .map(|r| globset::Glob::new(&r.model).map(|g| g.compile_matcher()).map_err(|e| e.to_string()))
+            .collect::<Result<_, _>>()?;
+        let clients = settings
+            .providers
+            .iter()
+            .map(|p| crate::upstream::client(p).map_err(|e| format!("provider `{}`: {e}", p.id)))
+            .collect::<Result<_, _>>()?;
+        Ok(Self { settings: Arc::new(settings), routes, clients })
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn resolve(&self, model: &str) -> Option<Target<'_>> {
+        let s = &self.settings;
+        for (route, matcher) in s.routes.iter().zip(&self.routes) {
+            if matcher.is_match(model) {
+                let (i, provider) = s.providers.iter().enumerate().find(|(_, p)| p.id == route.provider)?;
+                let upstream_model = route.upstream_model.clone().unwrap_or_else(|| provider.upstream_model(model));
+                return Some(Target { provider, client: &self.clients[i], upstream_model, route: Some(&route.model) });
+            }
+        }
+        let provider = s.active()?;
+        let i = s.providers.iter().position(|p| p.id == provider.id)?;
+        Some(Target { provider, client: &self.clients[i], upstream_model: provider.upstream_model(model), route: None })
+    }
+
+    /// Model names a client can pick: exact route names, then each provider's exact model
+    /// map keys and default model.
+    pub fn model_names(&self) -> Vec<(String, String)> {
+        let is_glob = |s: &str| s.contains(['*', '?', '[', '{']);
+        let mut out: Vec<(String, String)> = Vec::new();
+        let mut push = |name: &str, owner: &str| {
+            if !name.is_empty() && !is_glob(name) && !out.iter().any(|(n, _)| n == name) {
+                out.push((name.to_string(), owner.to_string()));
+            }
+        };
+        for r in &self.settings.routes {
+            push(&r.model, &r.provider);
+        }
+        for p in &self.settings.providers {
+            for k in p.model_map.keys() {
+                push(k, &p.id);
+            }
+            if let Some(m) = &p.default_model {
+                push(m, &p.id);
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plugboard_config::Route;
+
+    fn settings() -> Settings {
+        let mut s = Settings::default();
+        let mut ds = Provider::from_preset("deepseek", "deepseek").unwrap();
+        ds.model_map.insert("gpt-*".into(), "deepseek-chat".into());
+        s.providers.push(ds);
+        s.providers.push(Provider::from_preset("openai", "openai").unwrap());
+        s.providers.push(Provider::from_preset("local", "ollama").unwrap());
+        s.active_provider = Some("deepseek".into());
+        s.routes.push(Route { model: "gpt-5.2-codex".into(), provider: "openai".into(), upstream_model: None });
+        s.routes.push(Route { model: "local-*".into(), provider: "local".into(), upstream_model: Some("qwen3-coder:30b".into()) });
+        s
+    }
+
+    #[test]
+    fn routes_in_order_then_active_provider() {
+        let t = RouteTable::new(settings()).unwrap();
+        let a = t.resolve("gpt-5.2-codex").unwrap();
+        assert_eq!((a.provider.id.as_str(), a.upstream_model.as_str(), a.route), ("openai", "gpt-5.2-codex", Some("gpt-5.2-codex")));
+        let b = t.resolve("local-fast").unwrap();
+        assert_eq!((b.provider.id.as_str(), b.upstream_model.as_str()), ("local", "qwen3-coder:30b"));
+        let c = t.resolve("gpt-5.5").unwrap();
+        assert_eq!((c.provider.id.as_str(), c.upstream_model.as_str(), c.route), ("deepseek", "deepseek-chat", None));
+    }
+
+    #[test]
+    fn model_names_list_exact_names_only() {
+        let t = RouteTable::new(settings()).unwrap();
+        let names: Vec<String> = t.model_names().into_iter().map(|(n, _)| n).collect();
+        assert!(names.contains(&"gpt-5.2-codex".to_string()));
+        assert!(names.contains(&"deepseek-chat".to_string()));
+        assert!(!names.iter().any(|n| n.contains('*')));
+    }
+
+    #[test]
+    fn no_provider_means_no_target() {
+        let t = RouteTable::new(Settings::default()).unwrap();
+        assert!(t.resolve("x").is_none());
+    }
+}

@@ -1,0 +1,115 @@
+//! Starting and stopping the proxy, and swapping its settings while it runs.
+
+use crate::guard::{guard, GuardConfig};
+use crate::handlers::{self, AppState};
+use crate::keys::KeySource;
+use crate::response_store::ResponseStore;
+use crate::routing::RouteTable;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::serve::ListenerExt;
+use axum::Router;
+use plugboard_config::Settings;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use tokio::sync::oneshot;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("invalid settings: {0}")]
+    Settings(String),
+    #[error("`{0}` is not an address like 127.0.0.1:15731")]
+    Address(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+pub struct ServeOptions {
+    /// Overrides `settings.listen`.
+    pub listen: Option<SocketAddr>,
+    pub body_limit: usize,
+    /// How many finished responses `previous_response_id` can name.
+    pub stored_responses: usize,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self { listen: None, body_limit: 64 * 1024 * 1024, stored_responses: 1024 }
+    }
+}
+
+/// A running proxy. Dropping it leaves the server running until the runtime ends; call
+/// [`ProxyHandle::stop`] for a clean stop.
+pub struct ProxyHandle {
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+pub async fn start(settings: Settings, keys: Arc<dyn KeySource>, opts: ServeOptions) -> Result<ProxyHandle, StartError> {
+    let addr = match opts.listen {
+        Some(a) => a,
+        None => settings.listen.parse().map_err(|_| StartError::Address(settings.listen.clone()))?,
+    };
+    let table = RouteTable::new(settings).map_err(StartError::Settings)?;
+    let state = Arc::new(AppState { routes: RwLock::new(Arc::new(table)), keys, store: ResponseStore::new(opts.stored_responses) });
+    let guard_cfg = Arc::new(GuardConfig { loopback_only: addr.ip().is_loopback() });
+    let app = Router::new()
+        .route("/v1/responses", post(handlers::create_response))
+        .route("/responses", post(handlers::create_response))
+        .route("/v1/models", get(handlers::list_models))
+        .route("/models", get(handlers::list_models))
+        .route("/health", get(handlers::health))
+        .fallback(handlers::not_found)
+        .layer(DefaultBodyLimit::max(opts.body_limit))
+        .layer(axum::middleware::from_fn_with_state(guard_cfg, guard))
+        .with_state(state.clone());
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
+    // Small SSE writes must leave at once, not wait for Nagle.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+            let _ = rx.await;
+        });
+        if let Err(e) = serve.await {
+            tracing::error!(error = %e, "the proxy server stopped with an error");
+        }
+    });
+    tracing::info!(%addr, "proxy listening");
+    Ok(ProxyHandle { addr, state, shutdown: Some(tx), task })
+}
+
+impl ProxyHandle {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR/v1`, what Codex's `base_url` must be.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// New providers and routes for the next request; requests under way keep theirs.
+    pub fn update_settings(&self, settings: Settings) -> Result<(), String> {
+        let table = Arc::new(RouteTable::new(settings)?);
+        *self.state.routes.write().unwrap_or_else(|e| e.into_inner()) = table;
+        Ok(())
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.state.routes().settings().clone()
+    }
+
+    /// Stops accepting, lets requests under way finish, and returns when the server is gone.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
