@@ -1,1 +1,231 @@
+//! Test harness: a scripted Chat Completions (or Responses) upstream on loopback that records
+//! every request, the proxy started in process in front of it, and an SSE reader.
 
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use plugboard_config::{Provider, Settings};
+use plugboard_server::{ApiKey, KeyError, KeySource, ProxyHandle, ServeOptions};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// One request the mock received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+/// What the mock answers.
+pub enum Reply {
+    /// An SSE body: each string is one `data:` payload, sent in order.
+    Sse(Vec<String>),
+    /// SSE whose later events wait for `gate` after the first `before_gate` were sent.
+    GatedSse { events: Vec<String>, before_gate: usize, gate: Arc<Notify> },
+    /// SSE that never ends after the given events; `dropped` turns true when the proxy
+    /// closes the connection.
+    Hang { events: Vec<String>, dropped: Arc<AtomicBool> },
+    /// A raw HTTP answer.
+    Raw { status: u16, headers: Vec<(&'static str, String)>, body: String },
+}
+
+type Script = dyn Fn(&Value, usize) -> Reply + Send + Sync;
+
+#[derive(Clone)]
+struct MockState {
+    script: Arc<Script>,
+    recorded: Arc<Mutex<Vec<Recorded>>>,
+}
+
+pub struct MockUpstream {
+    pub addr: SocketAddr,
+    recorded: Arc<Mutex<Vec<Recorded>>>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl MockUpstream {
+    /// Starts a mock whose answer to the n-th request (from 0) is `script(body, n)`.
+    pub async fn start(script: impl Fn(&Value, usize) -> Reply + Send + Sync + 'static) -> Self {
+        let state = MockState { script: Arc::new(script), recorded: Arc::default() };
+        let recorded = state.recorded.clone();
+        let app = Router::new()
+            .route("/v1/chat/completions", post(answer))
+            .route("/v1/responses", post(answer))
+            .with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await
+                .unwrap();
+        });
+        Self { addr, recorded, shutdown: Some(tx) }
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.recorded.lock().unwrap().clone()
+    }
+}
+
+impl Drop for MockUpstream {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+async fn answer(State(s): State<MockState>, uri: axum::http::Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let n = {
+        let mut rec = s.recorded.lock().unwrap();
+        rec.push(Recorded { path: uri.path().to_string(), headers, body: body.clone() });
+        rec.len() - 1
+    };
+    match (s.script)(&body, n) {
+        Reply::Sse(events) => sse_response(Body::from(sse_text(&events))),
+        Reply::GatedSse { events, before_gate, gate } => {
+            let (first, rest) = events.split_at(before_gate.min(events.len()));
+            let first = sse_text(first);
+            let rest = sse_text(rest);
+            let stream = futures_util::stream::unfold(0u8, move |step| {
+                let (first, rest, gate) = (first.clone(), rest.clone(), gate.clone());
+                async move {
+                    match step {
+                        0 => Some((Ok::<_, std::io::Error>(Bytes::from(first)), 1)),
+                        1 => {
+                            gate.notified().await;
+                            Some((Ok(Bytes::from(rest)), 2))
+                        }
+                        _ => None,
+                    }
+                }
+            });
+            sse_response(Body::from_stream(stream))
+        }
+        Reply::Hang { events, dropped } => {
+            struct OnDrop(Arc<AtomicBool>);
+            impl Drop for OnDrop {
+                fn drop(&mut self) {
+                    self.0.store(true, Ordering::SeqCst);
+                }
+            }
+            let guard = OnDrop(dropped);
+            let first = sse_text(&events);
+            let stream = futures_util::stream::unfold((Some(first), guard), |(first, guard)| async move {
+                match first {
+                    Some(f) => Some((Ok::<_, std::io::Error>(Bytes::from(f)), (None, guard))),
+                    None => {
+                        std::future::pending::<()>().await;
+                        None
+                    }
+                }
+            });
+            sse_response(Body::from_stream(stream))
+        }
+        Reply::Raw { status, headers, body } => {
+            let mut r = Response::builder().status(StatusCode::from_u16(status).unwrap());
+            for (k, v) in headers {
+                r = r.header(k, v);
+            }
+            r.body(Body::from(body)).unwrap()
+        }
+    }
+}
+
+fn sse_text(events: &[String]) -> String {
+    events.iter().map(|e| format!("data: {e}\n\n")).collect()
+}
+
+fn sse_response(body: Body) -> Response {
+    ([("content-type", "text/event-stream")], body).into_response()
+}
+
+/// Chat chunks for a plain text answer, split into pieces, with usage at the end.
+pub fn text_chunks(pieces: &[&str]) -> Vec<String> {
+    let mut out = vec![json!({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}).to_string()];
+    for p in pieces {
+        out.push(json!({"choices": [{"index": 0, "delta": {"content": p}}]}).to_string());
+    }
+    out.push(json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}).to_string());
+    out.push(json!({"choices": [], "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}}).to_string());
+    out.push("[DONE]".into());
+    out
+}
+
+/// Chat chunks for one tool call, its arguments streamed in two pieces, with reasoning
+/// before it when given.
+pub fn tool_call_chunks(reasoning: Option<&str>, call_id: &str, name: &str, arguments: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(r) = reasoning {
+        out.push(json!({"choices": [{"index": 0, "delta": {"role": "assistant", "reasoning_content": r}}]}).to_string());
+    }
+    let mid = arguments.char_indices().nth(arguments.chars().count() / 2).map(|(i, _)| i).unwrap_or(0);
+    out.push(json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "id": call_id, "type": "function", "function": {"name": name, "arguments": &arguments[..mid]}}]}}]}).to_string());
+    out.push(json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": &arguments[mid..]}}]}}]}).to_string());
+    out.push(json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}], "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120, "prompt_tokens_details": {"cached_tokens": 64}}}).to_string());
+    out.push("[DONE]".into());
+    out
+}
+
+/// Keys given by the test, by provider id.
+#[derive(Default)]
+pub struct StaticKeys(pub HashMap<String, String>);
+
+impl KeySource for StaticKeys {
+    fn key(&self, provider: &Provider) -> Result<Option<ApiKey>, KeyError> {
+        Ok(self.0.get(&provider.id).map(ApiKey::new))
+    }
+}
+
+/// Settings with one chat provider `mock` (DeepSeek dialect) at `base_url`, serving every
+/// model, `gpt-*` mapped to `mock-model`.
+pub fn one_provider(base_url: &str) -> Settings {
+    let mut p = Provider::from_preset("mock", "deepseek").unwrap();
+    p.base_url = base_url.to_string();
+    p.model_map.insert("gpt-*".into(), "mock-model".into());
+    p.timeouts.idle_secs = 5;
+    Settings { listen: "127.0.0.1:0".into(), active_provider: Some("mock".into()), providers: vec![p], ..Settings::default() }
+}
+
+pub async fn start_proxy(settings: Settings, key: &str) -> ProxyHandle {
+    let keys: HashMap<String, String> = settings.providers.iter().map(|p| (p.id.clone(), key.to_string())).collect();
+    plugboard_server::start(settings, Arc::new(StaticKeys(keys)), ServeOptions::default()).await.expect("proxy starts")
+}
+
+/// Reads an SSE body into (event name, JSON data) pairs.
+pub async fn read_sse(resp: reqwest::Response) -> Vec<(String, Value)> {
+    use eventsource_stream::Eventsource;
+    use futures_util::StreamExt;
+    let mut events = Vec::new();
+    let mut stream = resp.bytes_stream().eventsource();
+    while let Some(ev) = tokio::time::timeout(Duration::from_secs(20), stream.next()).await.expect("stream stalled") {
+        let ev = ev.expect("valid SSE");
+        events.push((ev.event, serde_json::from_str(&ev.data).expect("JSON data")));
+    }
+    events
+}
+
+/// The final response object of a stream (from its terminal event).
+pub fn terminal(events: &[(String, Value)]) -> &Value {
+    let (name, data) = events.last().expect("at least one event");
+    assert!(matches!(name.as_str(), "response.completed" | "response.incomplete" | "response.failed"), "last event is {name}");
+    &data["response"]
+}

@@ -1,1 +1,206 @@
-fn main() {}
+//! `plugboard-proxy`: the proxy without a GUI, for servers, WSL, CI and benchmarks.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use plugboard_config::{Provider, Settings, WireApi};
+use plugboard_server::{EnvKeys, ServeOptions};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "plugboard-proxy", version, about = "Run Codex and other Responses API clients on any Chat Completions model")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the proxy until Ctrl-C.
+    Serve(ServeArgs),
+    /// Print the ~/.codex/config.toml snippet that points Codex at the proxy.
+    CodexConfig {
+        #[arg(long, default_value = plugboard_config::DEFAULT_LISTEN)]
+        listen: SocketAddr,
+        /// The model name Codex should ask for.
+        #[arg(long, default_value = "gpt-5.5")]
+        model: String,
+    },
+    /// List the provider presets.
+    Presets,
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on (default: the settings file's, else 127.0.0.1:15731).
+    #[arg(long, env = "PLUGBOARD_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Settings file (default: the desktop app's, in the OS config dir).
+    #[arg(long, env = "PLUGBOARD_CONFIG", conflicts_with = "upstream")]
+    config: Option<PathBuf>,
+    /// One provider without a settings file: its base URL, e.g. https://api.deepseek.com/v1.
+    #[arg(long)]
+    upstream: Option<String>,
+    /// The provider's API: `chat` (translated) or `responses` (passed through).
+    #[arg(long, value_enum, requires = "upstream")]
+    wire_api: Option<WireApiArg>,
+    /// A preset for the provider's dialect and defaults (see `plugboard-proxy presets`).
+    #[arg(long)]
+    preset: Option<String>,
+    /// Environment variable holding the provider's API key.
+    #[arg(long, requires = "upstream")]
+    api_key_env: Option<String>,
+    /// Model renaming, FROM=TO; FROM may be a glob like `gpt-*`. Repeatable.
+    #[arg(long = "model-map", value_parser = parse_map, requires = "upstream")]
+    model_map: Vec<(String, String)>,
+    /// Log as JSON lines instead of text.
+    #[arg(long)]
+    log_json: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum WireApiArg {
+    Chat,
+    Responses,
+}
+
+fn parse_map(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((from, to)) if !from.is_empty() && !to.is_empty() => Ok((from.to_string(), to.to_string())),
+        _ => Err(format!("`{s}` is not FROM=TO")),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Presets => {
+            for p in plugboard_config::PRESETS {
+                let api = match p.wire_api {
+                    WireApi::Chat => "chat",
+                    WireApi::Responses => "responses",
+                };
+                println!("{:<12} {:<26} {:<9} {}", p.id, p.name, api, p.base_url);
+            }
+            ExitCode::SUCCESS
+        }
+        Command::CodexConfig { listen, model } => {
+            print!("{}", codex_snippet(listen, &model));
+            ExitCode::SUCCESS
+        }
+        Command::Serve(args) => serve(args),
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    init_tracing(args.log_json);
+    let settings = match settings_for(&args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("plugboard-proxy: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("plugboard-proxy: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    rt.block_on(async move {
+        let model_hint = settings.active().and_then(|p| p.model_map.keys().find(|k| !k.contains('*')).cloned()).unwrap_or_else(|| "gpt-5.5".into());
+        let handle = match plugboard_server::start(settings, Arc::new(EnvKeys), ServeOptions { listen: args.listen, ..Default::default() }).await {
+            Ok(h) => h,
+            Err(e) => {
+                eprintln!("plugboard-proxy: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        println!("plugboard-proxy listening on {}", handle.base_url());
+        println!("Point Codex at it with this in ~/.codex/config.toml:\n");
+        print!("{}", codex_snippet(handle.addr(), &model_hint));
+        println!();
+        shutdown_signal().await;
+        tracing::info!("stopping");
+        handle.stop().await;
+        ExitCode::SUCCESS
+    })
+}
+
+fn settings_for(args: &ServeArgs) -> Result<Settings, String> {
+    if let Some(url) = &args.upstream {
+        let mut p = match &args.preset {
+            Some(id) => Provider::from_preset("upstream", id).ok_or_else(|| format!("unknown preset `{id}` (see `plugboard-proxy presets`)"))?,
+            None => Provider::from_preset("upstream", "custom").expect("the custom preset exists"),
+        };
+        p.base_url = url.clone();
+        if let Some(w) = args.wire_api {
+            p.wire_api = match w {
+                WireApiArg::Chat => WireApi::Chat,
+                WireApiArg::Responses => WireApi::Responses,
+            };
+        }
+        p.api_key_env = args.api_key_env.clone().or(p.api_key_env);
+        p.model_map.extend(args.model_map.iter().cloned());
+        let settings = Settings { active_provider: Some("upstream".into()), providers: vec![p], ..Settings::default() };
+        let problems = settings.validate();
+        return if problems.is_empty() { Ok(settings) } else { Err(problems.join("; ")) };
+    }
+    if let Some(id) = &args.preset {
+        let p = Provider::from_preset("upstream", id).ok_or_else(|| format!("unknown preset `{id}` (see `plugboard-proxy presets`)"))?;
+        return Ok(Settings { active_provider: Some("upstream".into()), providers: vec![p], ..Settings::default() });
+    }
+    let path = match &args.config {
+        Some(p) => p.clone(),
+        None => plugboard_config::default_settings_path().ok_or("no config directory on this system: pass --config FILE or --upstream URL")?,
+    };
+    if args.config.is_none() && !path.exists() {
+        return Err(format!(
+            "no settings at {} yet: start with `--upstream URL [--preset NAME] [--api-key-env VAR]`, or pass --config FILE",
+            path.display()
+        ));
+    }
+    plugboard_config::load(&path).map_err(|e| e.to_string())
+}
+
+fn codex_snippet(addr: SocketAddr, model: &str) -> String {
+    format!(
+        r#"model_provider = "plugboard"
+model = "{model}"
+
+[model_providers.plugboard]
+name = "Plugboard"
+base_url = "http://{addr}/v1"
+wire_api = "responses"
+"#
+    )
+}
+
+fn init_tracing(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("PLUGBOARD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
