@@ -1,1 +1,150 @@
+//! The real Codex CLI (`@openai/codex`, `codex exec`) pointed at the proxy, with a scripted
+//! chat upstream that answers with tool calls. Codex runs the tools for real in a temporary
+//! workspace; the test checks the files and every request the upstream received.
+//!
+//! `CODEX_BIN` names the binary (the project's test script installs it); without it the test
+//! fails, unless `PLUGBOARD_SKIP_EXTERNAL=1` says external clients are knowingly skipped.
 
+use plugboard_e2e::*;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+fn codex_bin() -> Option<PathBuf> {
+    match std::env::var_os("CODEX_BIN") {
+        Some(p) => Some(PathBuf::from(p)),
+        None if std::env::var("PLUGBOARD_SKIP_EXTERNAL").as_deref() == Ok("1") => None,
+        None => panic!("CODEX_BIN is not set: run the tests through scripts/test.sh, or set PLUGBOARD_SKIP_EXTERNAL=1 to skip the Codex CLI tests"),
+    }
+}
+
+struct Run {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `codex exec PROMPT` in `workdir` against the proxy at `base_url`.
+async fn codex_exec(bin: &Path, base_url: &str, home: &Path, workdir: &Path, prompt: &str) -> Run {
+    let codex_home = home.join("codex-home");
+    std::fs::create_dir_all(&codex_home).unwrap();
+    std::fs::write(
+        codex_home.join("config.toml"),
+        format!(
+            r#"model = "gpt-5.5"
+model_provider = "plugboard"
+approval_policy = "never"
+sandbox_mode = "danger-full-access"
+
+[model_providers.plugboard]
+name = "Plugboard"
+base_url = "{base_url}"
+wire_api = "responses"
+request_max_retries = 0
+stream_max_retries = 0
+"#
+        ),
+    )
+    .unwrap();
+    let mut cmd = tokio::process::Command::new(bin);
+    cmd.args(["exec", "--skip-git-repo-check", "--color", "never", prompt])
+        .current_dir(workdir)
+        .env("CODEX_HOME", &codex_home)
+        .env("HOME", home)
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("HTTP_PROXY")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("http_proxy")
+        .env_remove("https_proxy")
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let out = tokio::time::timeout(Duration::from_secs(180), cmd.output()).await.expect("codex exec finished").expect("codex runs");
+    Run { ok: out.status.success(), stdout: String::from_utf8_lossy(&out.stdout).into(), stderr: String::from_utf8_lossy(&out.stderr).into() }
+}
+
+fn tmp(name: &str) -> PathBuf {
+    // Not under /tmp: Codex refuses to set up its helper binaries there.
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("codex-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(d.join("work")).unwrap();
+    d
+}
+
+fn messages(body: &Value) -> &Vec<Value> {
+    body["messages"].as_array().expect("chat messages")
+}
+
+fn tool_results(body: &Value) -> Vec<&Value> {
+    messages(body).iter().filter(|m| m["role"] == "tool").collect()
+}
+
+#[tokio::test]
+async fn codex_exec_gets_a_plain_answer() {
+    let Some(bin) = codex_bin() else { return };
+    let mock = MockUpstream::start(|_, _| Reply::Sse(text_chunks(&["All ", "DONE", " here."]))).await;
+    let proxy = start_proxy(one_provider(&mock.base_url()), "sk-codex-plain").await;
+    let dir = tmp("plain");
+    let run = codex_exec(&bin, &proxy.base_url(), &dir, &dir.join("work"), "say DONE").await;
+    assert!(run.ok, "codex failed\nstdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("All DONE here."), "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    let chats: Vec<Recorded> = mock.requests().into_iter().filter(|r| r.path.ends_with("/chat/completions")).collect();
+    assert!(!chats.is_empty());
+    let body = &chats[0].body;
+    assert_eq!(body["model"], "mock-model");
+    assert_eq!(chats[0].headers["authorization"], "Bearer sk-codex-plain");
+    let last_user = messages(body).iter().rev().find(|m| m["role"] == "user").unwrap();
+    assert!(last_user["content"].as_str().unwrap().contains("say DONE"));
+    assert!(messages(body).iter().all(|m| m["role"] != "developer"), "developer became system for this dialect");
+    proxy.stop().await;
+}
+
+#[tokio::test]
+async fn codex_exec_runs_a_shell_command_then_apply_patch_then_finishes() {
+    let Some(bin) = codex_bin() else { return };
+    let patch = "*** Begin Patch\n*** Add File: a.txt\n+hello from patch\n*** End Patch\n";
+    let patch_args = json!({"input": patch}).to_string();
+    let mock = MockUpstream::start(move |body, _| match tool_results(body).len() {
+        0 => Reply::Sse(tool_call_chunks(Some("I will run a command."), "call_1", "exec_command", r#"{"cmd": "echo hi > hi.txt && echo ok"}"#)),
+        1 => Reply::Sse(tool_call_chunks(None, "call_2", "apply_patch", &patch_args)),
+        _ => Reply::Sse(text_chunks(&["DONE"])),
+    })
+    .await;
+    let proxy = start_proxy(one_provider(&mock.base_url()), "k").await;
+    let dir = tmp("tools");
+    let work = dir.join("work");
+    let run = codex_exec(&bin, &proxy.base_url(), &dir, &work, "make the files").await;
+    eprintln!("codex stdout:\n{}\ncodex stderr:\n{}", run.stdout, run.stderr);
+    assert!(run.ok, "codex failed\nstdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+
+    // What Codex did with the tool calls.
+    assert_eq!(std::fs::read_to_string(work.join("hi.txt")).expect("the shell command ran").trim(), "hi");
+    assert_eq!(std::fs::read_to_string(work.join("a.txt")).expect("apply_patch ran"), "hello from patch\n");
+    assert!(run.stdout.contains("DONE"), "stdout:\n{}", run.stdout);
+
+    // What the upstream saw: three turns of one tool loop.
+    let chats: Vec<Recorded> = mock.requests().into_iter().filter(|r| r.path.ends_with("/chat/completions")).collect();
+    assert_eq!(chats.len(), 3, "{:#?}", chats.iter().map(|c| tool_results(&c.body).len()).collect::<Vec<_>>());
+    let first = &chats[0].body;
+    let tools: Vec<&str> = first["tools"].as_array().unwrap().iter().map(|t| t["function"]["name"].as_str().unwrap()).collect();
+    assert!(tools.contains(&"exec_command") && tools.contains(&"apply_patch"), "{tools:?}");
+
+    let second = &chats[1].body;
+    let msgs = messages(second);
+    let call_msg = msgs.iter().find(|m| m["tool_calls"].is_array()).expect("the assistant's call is in the history");
+    assert_eq!(call_msg["tool_calls"][0]["id"], "call_1");
+    assert_eq!(call_msg["reasoning_content"], "I will run a command.", "reasoning round-trips for DeepSeek");
+    let out1 = &tool_results(second)[0];
+    assert_eq!(out1["tool_call_id"], "call_1");
+    assert!(out1["content"].as_str().unwrap().contains("ok"), "{out1}");
+
+    let third = &chats[2].body;
+    let results = tool_results(third);
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[1]["tool_call_id"], "call_2");
+    let patch_call = messages(third).iter().filter(|m| m["tool_calls"].is_array()).nth(1).unwrap();
+    assert_eq!(patch_call["tool_calls"][0]["function"]["name"], "apply_patch");
+    assert_eq!(serde_json::from_str::<Value>(patch_call["tool_calls"][0]["function"]["arguments"].as_str().unwrap()).unwrap()["input"], patch);
+    assert!(results[1]["content"].as_str().unwrap().contains("a.txt"), "{}", results[1]);
+    proxy.stop().await;
+}
