@@ -59,13 +59,21 @@ stream_max_retries = 0
         .env_remove("https_proxy")
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true);
-    let out = tokio::time::timeout(Duration::from_secs(180), cmd.output()).await.expect("codex exec finished").expect("codex runs");
-    Run { ok: out.status.success(), stdout: String::from_utf8_lossy(&out.stdout).into(), stderr: String::from_utf8_lossy(&out.stderr).into() }
+    let out = tokio::time::timeout(Duration::from_secs(180), cmd.output())
+        .await
+        .expect("codex exec finished")
+        .expect("codex runs");
+    Run {
+        ok: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    }
 }
 
 fn tmp(name: &str) -> PathBuf {
     // Not under /tmp: Codex refuses to set up its helper binaries there.
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("codex-{name}-{}", std::process::id()));
+    let d =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("codex-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(d.join("work")).unwrap();
     d
@@ -76,26 +84,50 @@ fn messages(body: &Value) -> &Vec<Value> {
 }
 
 fn tool_results(body: &Value) -> Vec<&Value> {
-    messages(body).iter().filter(|m| m["role"] == "tool").collect()
+    messages(body)
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .collect()
 }
 
 #[tokio::test]
 async fn codex_exec_gets_a_plain_answer() {
     let Some(bin) = codex_bin() else { return };
-    let mock = MockUpstream::start(|_, _| Reply::Sse(text_chunks(&["All ", "DONE", " here."]))).await;
+    let mock =
+        MockUpstream::start(|_, _| Reply::Sse(text_chunks(&["All ", "DONE", " here."]))).await;
     let proxy = start_proxy(one_provider(&mock.base_url()), "sk-codex-plain").await;
     let dir = tmp("plain");
     let run = codex_exec(&bin, &proxy.base_url(), &dir, &dir.join("work"), "say DONE").await;
-    assert!(run.ok, "codex failed\nstdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("All DONE here."), "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
-    let chats: Vec<Recorded> = mock.requests().into_iter().filter(|r| r.path.ends_with("/chat/completions")).collect();
+    assert!(
+        run.ok,
+        "codex failed\nstdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(
+        run.stdout.contains("All DONE here."),
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout,
+        run.stderr
+    );
+    let chats: Vec<Recorded> = mock
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/chat/completions"))
+        .collect();
     assert!(!chats.is_empty());
     let body = &chats[0].body;
     assert_eq!(body["model"], "mock-model");
     assert_eq!(chats[0].headers["authorization"], "Bearer sk-codex-plain");
-    let last_user = messages(body).iter().rev().find(|m| m["role"] == "user").unwrap();
+    let last_user = messages(body)
+        .iter()
+        .rev()
+        .find(|m| m["role"] == "user")
+        .unwrap();
     assert!(last_user["content"].as_str().unwrap().contains("say DONE"));
-    assert!(messages(body).iter().all(|m| m["role"] != "developer"), "developer became system for this dialect");
+    assert!(
+        messages(body).iter().all(|m| m["role"] != "developer"),
+        "developer became system for this dialect"
+    );
     proxy.stop().await;
 }
 
@@ -105,7 +137,12 @@ async fn codex_exec_runs_a_shell_command_then_apply_patch_then_finishes() {
     let patch = "*** Begin Patch\n*** Add File: a.txt\n+hello from patch\n*** End Patch\n";
     let patch_args = json!({"input": patch}).to_string();
     let mock = MockUpstream::start(move |body, _| match tool_results(body).len() {
-        0 => Reply::Sse(tool_call_chunks(Some("I will run a command."), "call_1", "exec_command", r#"{"cmd": "echo hi > hi.txt && echo ok"}"#)),
+        0 => Reply::Sse(tool_call_chunks(
+            Some("I will run a command."),
+            "call_1",
+            "exec_command",
+            r#"{"cmd": "echo hi > hi.txt && echo ok"}"#,
+        )),
         1 => Reply::Sse(tool_call_chunks(None, "call_2", "apply_patch", &patch_args)),
         _ => Reply::Sse(text_chunks(&["DONE"])),
     })
@@ -114,26 +151,67 @@ async fn codex_exec_runs_a_shell_command_then_apply_patch_then_finishes() {
     let dir = tmp("tools");
     let work = dir.join("work");
     let run = codex_exec(&bin, &proxy.base_url(), &dir, &work, "make the files").await;
-    eprintln!("codex stdout:\n{}\ncodex stderr:\n{}", run.stdout, run.stderr);
-    assert!(run.ok, "codex failed\nstdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    eprintln!(
+        "codex stdout:\n{}\ncodex stderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(
+        run.ok,
+        "codex failed\nstdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
 
     // What Codex did with the tool calls.
-    assert_eq!(std::fs::read_to_string(work.join("hi.txt")).expect("the shell command ran").trim(), "hi");
-    assert_eq!(std::fs::read_to_string(work.join("a.txt")).expect("apply_patch ran"), "hello from patch\n");
+    assert_eq!(
+        std::fs::read_to_string(work.join("hi.txt"))
+            .expect("the shell command ran")
+            .trim(),
+        "hi"
+    );
+    assert_eq!(
+        std::fs::read_to_string(work.join("a.txt")).expect("apply_patch ran"),
+        "hello from patch\n"
+    );
     assert!(run.stdout.contains("DONE"), "stdout:\n{}", run.stdout);
 
     // What the upstream saw: three turns of one tool loop.
-    let chats: Vec<Recorded> = mock.requests().into_iter().filter(|r| r.path.ends_with("/chat/completions")).collect();
-    assert_eq!(chats.len(), 3, "{:#?}", chats.iter().map(|c| tool_results(&c.body).len()).collect::<Vec<_>>());
+    let chats: Vec<Recorded> = mock
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/chat/completions"))
+        .collect();
+    assert_eq!(
+        chats.len(),
+        3,
+        "{:#?}",
+        chats
+            .iter()
+            .map(|c| tool_results(&c.body).len())
+            .collect::<Vec<_>>()
+    );
     let first = &chats[0].body;
-    let tools: Vec<&str> = first["tools"].as_array().unwrap().iter().map(|t| t["function"]["name"].as_str().unwrap()).collect();
-    assert!(tools.contains(&"exec_command") && tools.contains(&"apply_patch"), "{tools:?}");
+    let tools: Vec<&str> = first["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["function"]["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        tools.contains(&"exec_command") && tools.contains(&"apply_patch"),
+        "{tools:?}"
+    );
 
     let second = &chats[1].body;
     let msgs = messages(second);
-    let call_msg = msgs.iter().find(|m| m["tool_calls"].is_array()).expect("the assistant's call is in the history");
+    let call_msg = msgs
+        .iter()
+        .find(|m| m["tool_calls"].is_array())
+        .expect("the assistant's call is in the history");
     assert_eq!(call_msg["tool_calls"][0]["id"], "call_1");
-    assert_eq!(call_msg["reasoning_content"], "I will run a command.", "reasoning round-trips for DeepSeek");
+    assert_eq!(
+        call_msg["reasoning_content"], "I will run a command.",
+        "reasoning round-trips for DeepSeek"
+    );
     let out1 = &tool_results(second)[0];
     assert_eq!(out1["tool_call_id"], "call_1");
     assert!(out1["content"].as_str().unwrap().contains("ok"), "{out1}");
@@ -142,9 +220,28 @@ async fn codex_exec_runs_a_shell_command_then_apply_patch_then_finishes() {
     let results = tool_results(third);
     assert_eq!(results.len(), 2);
     assert_eq!(results[1]["tool_call_id"], "call_2");
-    let patch_call = messages(third).iter().filter(|m| m["tool_calls"].is_array()).nth(1).unwrap();
-    assert_eq!(patch_call["tool_calls"][0]["function"]["name"], "apply_patch");
-    assert_eq!(serde_json::from_str::<Value>(patch_call["tool_calls"][0]["function"]["arguments"].as_str().unwrap()).unwrap()["input"], patch);
-    assert!(results[1]["content"].as_str().unwrap().contains("a.txt"), "{}", results[1]);
+    let patch_call = messages(third)
+        .iter()
+        .filter(|m| m["tool_calls"].is_array())
+        .nth(1)
+        .unwrap();
+    assert_eq!(
+        patch_call["tool_calls"][0]["function"]["name"],
+        "apply_patch"
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(
+            patch_call["tool_calls"][0]["function"]["arguments"]
+                .as_str()
+                .unwrap()
+        )
+        .unwrap()["input"],
+        patch
+    );
+    assert!(
+        results[1]["content"].as_str().unwrap().contains("a.txt"),
+        "{}",
+        results[1]
+    );
     proxy.stop().await;
 }

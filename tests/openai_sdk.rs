@@ -33,27 +33,53 @@ async fn the_openai_python_sdk_reads_streams_and_responses() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/sdk_client.py");
     let out = tokio::time::timeout(
         Duration::from_secs(120),
-        tokio::process::Command::new(&python).arg(script).arg(proxy.base_url()).env("NO_PROXY", "127.0.0.1,localhost").kill_on_drop(true).output(),
+        tokio::process::Command::new(&python)
+            .arg(script)
+            .arg(proxy.base_url())
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .kill_on_drop(true)
+            .output(),
     )
     .await
     .expect("the SDK script finished")
     .expect("python runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "the SDK failed:\n{stderr}");
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    let r: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
 
     assert_eq!(r["delta_text"], "Hello from Plugboard");
     assert_eq!(r["completed_text"], "Hello from Plugboard");
     assert_eq!(r["event_types"][0], "response.created");
-    assert_eq!(r["event_types"].as_array().unwrap().last().unwrap(), "response.completed");
+    assert_eq!(
+        r["event_types"].as_array().unwrap().last().unwrap(),
+        "response.completed"
+    );
     assert_eq!(r["completed_usage"]["input_tokens"], 11);
     assert_eq!(r["completed_usage"]["output_tokens"], 7);
 
-    assert_eq!(r["call"], json!({"name": "get_weather", "call_id": "call_w", "arguments": {"city": "Paris"}}));
-    let helper: Vec<&str> = r["helper_event_types"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-    assert!(helper.contains(&"response.reasoning_summary_text.delta"), "{helper:?}");
-    assert!(helper.contains(&"response.function_call_arguments.delta"), "{helper:?}");
-    assert_eq!(r["helper_usage"]["input_tokens_details"]["cached_tokens"], 64);
+    assert_eq!(
+        r["call"],
+        json!({"name": "get_weather", "call_id": "call_w", "arguments": {"city": "Paris"}})
+    );
+    let helper: Vec<&str> = r["helper_event_types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        helper.contains(&"response.reasoning_summary_text.delta"),
+        "{helper:?}"
+    );
+    assert!(
+        helper.contains(&"response.function_call_arguments.delta"),
+        "{helper:?}"
+    );
+    assert_eq!(
+        r["helper_usage"]["input_tokens_details"]["cached_tokens"],
+        64
+    );
 
     assert_eq!(r["whole_text"], "whole answer");
     assert_eq!(r["whole_status"], "completed");

@@ -30,12 +30,23 @@ pub enum Reply {
     /// An SSE body: each string is one `data:` payload, sent in order.
     Sse(Vec<String>),
     /// SSE whose later events wait for `gate` after the first `before_gate` were sent.
-    GatedSse { events: Vec<String>, before_gate: usize, gate: Arc<Notify> },
+    GatedSse {
+        events: Vec<String>,
+        before_gate: usize,
+        gate: Arc<Notify>,
+    },
     /// SSE that never ends after the given events; `dropped` turns true when the proxy
     /// closes the connection.
-    Hang { events: Vec<String>, dropped: Arc<AtomicBool> },
+    Hang {
+        events: Vec<String>,
+        dropped: Arc<AtomicBool>,
+    },
     /// A raw HTTP answer.
-    Raw { status: u16, headers: Vec<(&'static str, String)>, body: String },
+    Raw {
+        status: u16,
+        headers: Vec<(&'static str, String)>,
+        body: String,
+    },
 }
 
 type Script = dyn Fn(&Value, usize) -> Reply + Send + Sync;
@@ -55,7 +66,10 @@ pub struct MockUpstream {
 impl MockUpstream {
     /// Starts a mock whose answer to the n-th request (from 0) is `script(body, n)`.
     pub async fn start(script: impl Fn(&Value, usize) -> Reply + Send + Sync + 'static) -> Self {
-        let state = MockState { script: Arc::new(script), recorded: Arc::default() };
+        let state = MockState {
+            script: Arc::new(script),
+            recorded: Arc::default(),
+        };
         let recorded = state.recorded.clone();
         let app = Router::new()
             .route("/v1/chat/completions", post(answer))
@@ -72,7 +86,11 @@ impl MockUpstream {
                 .await
                 .unwrap();
         });
-        Self { addr, recorded, shutdown: Some(tx) }
+        Self {
+            addr,
+            recorded,
+            shutdown: Some(tx),
+        }
     }
 
     pub fn base_url(&self) -> String {
@@ -92,16 +110,29 @@ impl Drop for MockUpstream {
     }
 }
 
-async fn answer(State(s): State<MockState>, uri: axum::http::Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn answer(
+    State(s): State<MockState>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let n = {
         let mut rec = s.recorded.lock().unwrap();
-        rec.push(Recorded { path: uri.path().to_string(), headers, body: body.clone() });
+        rec.push(Recorded {
+            path: uri.path().to_string(),
+            headers,
+            body: body.clone(),
+        });
         rec.len() - 1
     };
     match (s.script)(&body, n) {
         Reply::Sse(events) => sse_response(Body::from(sse_text(&events))),
-        Reply::GatedSse { events, before_gate, gate } => {
+        Reply::GatedSse {
+            events,
+            before_gate,
+            gate,
+        } => {
             let (first, rest) = events.split_at(before_gate.min(events.len()));
             let first = sse_text(first);
             let rest = sse_text(rest);
@@ -129,18 +160,23 @@ async fn answer(State(s): State<MockState>, uri: axum::http::Uri, headers: Heade
             }
             let guard = OnDrop(dropped);
             let first = sse_text(&events);
-            let stream = futures_util::stream::unfold((Some(first), guard), |(first, guard)| async move {
-                match first {
-                    Some(f) => Some((Ok::<_, std::io::Error>(Bytes::from(f)), (None, guard))),
-                    None => {
-                        std::future::pending::<()>().await;
-                        None
+            let stream =
+                futures_util::stream::unfold((Some(first), guard), |(first, guard)| async move {
+                    match first {
+                        Some(f) => Some((Ok::<_, std::io::Error>(Bytes::from(f)), (None, guard))),
+                        None => {
+                            std::future::pending::<()>().await;
+                            None
+                        }
                     }
-                }
-            });
+                });
             sse_response(Body::from_stream(stream))
         }
-        Reply::Raw { status, headers, body } => {
+        Reply::Raw {
+            status,
+            headers,
+            body,
+        } => {
             let mut r = Response::builder().status(StatusCode::from_u16(status).unwrap());
             for (k, v) in headers {
                 r = r.header(k, v);
@@ -160,7 +196,10 @@ fn sse_response(body: Body) -> Response {
 
 /// Chat chunks for a plain text answer, split into pieces, with usage at the end.
 pub fn text_chunks(pieces: &[&str]) -> Vec<String> {
-    let mut out = vec![json!({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}).to_string()];
+    let mut out = vec![
+        json!({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]})
+            .to_string(),
+    ];
     for p in pieces {
         out.push(json!({"choices": [{"index": 0, "delta": {"content": p}}]}).to_string());
     }
@@ -172,12 +211,21 @@ pub fn text_chunks(pieces: &[&str]) -> Vec<String> {
 
 /// Chat chunks for one tool call, its arguments streamed in two pieces, with reasoning
 /// before it when given.
-pub fn tool_call_chunks(reasoning: Option<&str>, call_id: &str, name: &str, arguments: &str) -> Vec<String> {
+pub fn tool_call_chunks(
+    reasoning: Option<&str>,
+    call_id: &str,
+    name: &str,
+    arguments: &str,
+) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(r) = reasoning {
         out.push(json!({"choices": [{"index": 0, "delta": {"role": "assistant", "reasoning_content": r}}]}).to_string());
     }
-    let mid = arguments.char_indices().nth(arguments.chars().count() / 2).map(|(i, _)| i).unwrap_or(0);
+    let mid = arguments
+        .char_indices()
+        .nth(arguments.chars().count() / 2)
+        .map(|(i, _)| i)
+        .unwrap_or(0);
     out.push(json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "id": call_id, "type": "function", "function": {"name": name, "arguments": &arguments[..mid]}}]}}]}).to_string());
     out.push(json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": &arguments[mid..]}}]}}]}).to_string());
     out.push(json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}], "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120, "prompt_tokens_details": {"cached_tokens": 64}}}).to_string());
@@ -202,12 +250,27 @@ pub fn one_provider(base_url: &str) -> Settings {
     p.base_url = base_url.to_string();
     p.model_map.insert("gpt-*".into(), "mock-model".into());
     p.timeouts.idle_secs = 5;
-    Settings { listen: "127.0.0.1:0".into(), active_provider: Some("mock".into()), providers: vec![p], ..Settings::default() }
+    Settings {
+        listen: "127.0.0.1:0".into(),
+        active_provider: Some("mock".into()),
+        providers: vec![p],
+        ..Settings::default()
+    }
 }
 
 pub async fn start_proxy(settings: Settings, key: &str) -> ProxyHandle {
-    let keys: HashMap<String, String> = settings.providers.iter().map(|p| (p.id.clone(), key.to_string())).collect();
-    plugboard_server::start(settings, Arc::new(StaticKeys(keys)), ServeOptions::default()).await.expect("proxy starts")
+    let keys: HashMap<String, String> = settings
+        .providers
+        .iter()
+        .map(|p| (p.id.clone(), key.to_string()))
+        .collect();
+    plugboard_server::start(
+        settings,
+        Arc::new(StaticKeys(keys)),
+        ServeOptions::default(),
+    )
+    .await
+    .expect("proxy starts")
 }
 
 /// Reads an SSE body into (event name, JSON data) pairs.
@@ -216,7 +279,10 @@ pub async fn read_sse(resp: reqwest::Response) -> Vec<(String, Value)> {
     use futures_util::StreamExt;
     let mut events = Vec::new();
     let mut stream = resp.bytes_stream().eventsource();
-    while let Some(ev) = tokio::time::timeout(Duration::from_secs(20), stream.next()).await.expect("stream stalled") {
+    while let Some(ev) = tokio::time::timeout(Duration::from_secs(20), stream.next())
+        .await
+        .expect("stream stalled")
+    {
         let ev = ev.expect("valid SSE");
         events.push((ev.event, serde_json::from_str(&ev.data).expect("JSON data")));
     }
@@ -226,6 +292,12 @@ pub async fn read_sse(resp: reqwest::Response) -> Vec<(String, Value)> {
 /// The final response object of a stream (from its terminal event).
 pub fn terminal(events: &[(String, Value)]) -> &Value {
     let (name, data) = events.last().expect("at least one event");
-    assert!(matches!(name.as_str(), "response.completed" | "response.incomplete" | "response.failed"), "last event is {name}");
+    assert!(
+        matches!(
+            name.as_str(),
+            "response.completed" | "response.incomplete" | "response.failed"
+        ),
+        "last event is {name}"
+    );
     &data["response"]
 }

@@ -32,23 +32,41 @@ fn openai() -> Dialect {
 fn deepseek() -> Dialect {
     // The model name switches thinking (`deepseek-reasoner`); its reasoning must come back
     // on assistant messages that called tools.
-    Dialect { reasoning_switch: ReasoningSwitch::None, reasoning_echo: true, ..base() }
+    Dialect {
+        reasoning_switch: ReasoningSwitch::None,
+        reasoning_echo: true,
+        ..base()
+    }
 }
 
 fn qwen() -> Dialect {
-    Dialect { reasoning_switch: ReasoningSwitch::EnableThinking, ..base() }
+    Dialect {
+        reasoning_switch: ReasoningSwitch::EnableThinking,
+        ..base()
+    }
 }
 
 fn kimi() -> Dialect {
-    Dialect { reasoning_switch: ReasoningSwitch::None, reasoning_echo: true, ..base() }
+    Dialect {
+        reasoning_switch: ReasoningSwitch::None,
+        reasoning_echo: true,
+        ..base()
+    }
 }
 
 fn glm() -> Dialect {
-    Dialect { reasoning_switch: ReasoningSwitch::ThinkingObject, reasoning_echo: true, ..base() }
+    Dialect {
+        reasoning_switch: ReasoningSwitch::ThinkingObject,
+        reasoning_echo: true,
+        ..base()
+    }
 }
 
 fn openrouter() -> Dialect {
-    Dialect { reasoning_switch: ReasoningSwitch::ReasoningObject, ..base() }
+    Dialect {
+        reasoning_switch: ReasoningSwitch::ReasoningObject,
+        ..base()
+    }
 }
 
 fn groq() -> Dialect {
@@ -61,22 +79,133 @@ fn groq() -> Dialect {
 
 fn local() -> Dialect {
     // Local servers differ by version and model template: ask for nothing optional.
-    Dialect { reasoning_switch: ReasoningSwitch::None, ..base() }
+    Dialect {
+        reasoning_switch: ReasoningSwitch::None,
+        ..base()
+    }
 }
 
 pub static PRESETS: &[Preset] = &[
-    Preset { id: "openai", name: "OpenAI", base_url: "https://api.openai.com/v1", wire_api: WireApi::Responses, needs_key: true, key_env: Some("OPENAI_API_KEY"), default_model: None, dialect: openai },
-    Preset { id: "deepseek", name: "DeepSeek", base_url: "https://api.deepseek.com/v1", wire_api: WireApi::Chat, needs_key: true, key_env: Some("DEEPSEEK_API_KEY"), default_model: Some("deepseek-chat"), dialect: deepseek },
-    Preset { id: "qwen", name: "Qwen (DashScope)", base_url: "https://dashscope.aliyuncs.com/compatible-mode/v1", wire_api: WireApi::Chat, needs_key: true, key_env: Some("DASHSCOPE_API_KEY"), default_model: Some("qwen3-coder-plus"), dialect: qwen },
-    Preset { id: "kimi", name: "Moonshot Kimi", base_url: "https://api.moonshot.ai/v1", wire_api: WireApi::Chat, needs_key: true, key_env: Some("MOONSHOT_API_KEY"), default_model: Some("kimi-k2-0905-preview"), dialect: kimi },
-    Preset { id: "glm", name: "Zhipu GLM", base_url: "https://open.bigmodel.cn/api/paas/v4", wire_api: WireApi::Chat, needs_key: true, key_env: Some("ZHIPUAI_API_KEY"), default_model: Some("glm-4.6"), dialect: glm },
-    Preset { id: "openrouter", name: "OpenRouter", base_url: "https://openrouter.ai/api/v1", wire_api: WireApi::Chat, needs_key: true, key_env: Some("OPENROUTER_API_KEY"), default_model: Some("qwen/qwen3-coder"), dialect: openrouter },
-    Preset { id: "siliconflow", name: "SiliconFlow", base_url: "https://api.siliconflow.cn/v1", wire_api: WireApi::Chat, needs_key: true, key_env: Some("SILICONFLOW_API_KEY"), default_model: Some("Qwen/Qwen3-Coder-30B-A3B-Instruct"), dialect: qwen },
-    Preset { id: "groq", name: "Groq", base_url: "https://api.groq.com/openai/v1", wire_api: WireApi::Chat, needs_key: true, key_env: Some("GROQ_API_KEY"), default_model: Some("openai/gpt-oss-120b"), dialect: groq },
-    Preset { id: "ollama", name: "Ollama", base_url: "http://127.0.0.1:11434/v1", wire_api: WireApi::Chat, needs_key: false, key_env: None, default_model: Some("qwen3-coder:30b"), dialect: local },
-    Preset { id: "lmstudio", name: "LM Studio", base_url: "http://127.0.0.1:1234/v1", wire_api: WireApi::Chat, needs_key: false, key_env: None, default_model: None, dialect: local },
-    Preset { id: "vllm", name: "vLLM", base_url: "http://127.0.0.1:8000/v1", wire_api: WireApi::Chat, needs_key: false, key_env: None, default_model: None, dialect: local },
-    Preset { id: "custom", name: "Custom (Chat Completions)", base_url: "http://127.0.0.1:8080/v1", wire_api: WireApi::Chat, needs_key: false, key_env: None, default_model: None, dialect: base },
+    Preset {
+        id: "openai",
+        name: "OpenAI",
+        base_url: "https://api.openai.com/v1",
+        wire_api: WireApi::Responses,
+        needs_key: true,
+        key_env: Some("OPENAI_API_KEY"),
+        default_model: None,
+        dialect: openai,
+    },
+    Preset {
+        id: "deepseek",
+        name: "DeepSeek",
+        base_url: "https://api.deepseek.com/v1",
+        wire_api: WireApi::Chat,
+        needs_key: true,
+        key_env: Some("DEEPSEEK_API_KEY"),
+        default_model: Some("deepseek-chat"),
+        dialect: deepseek,
+    },
+    Preset {
+        id: "qwen",
+        name: "Qwen (DashScope)",
+        base_url: "https://dashscope.aliyuncs.com/compatible-mode/v1",
+        wire_api: WireApi::Chat,
+        needs_key: true,
+        key_env: Some("DASHSCOPE_API_KEY"),
+        default_model: Some("qwen3-coder-plus"),
+        dialect: qwen,
+    },
+    Preset {
+        id: "kimi",
+        name: "Moonshot Kimi",
+        base_url: "https://api.moonshot.ai/v1",
+        wire_api: WireApi::Chat,
+        needs_key: true,
+        key_env: Some("MOONSHOT_API_KEY"),
+        default_model: Some("kimi-k2-0905-preview"),
+        dialect: kimi,
+    },
+    Preset {
+        id: "glm",
+        name: "Zhipu GLM",
+        base_url: "https://open.bigmodel.cn/api/paas/v4",
+        wire_api: WireApi::Chat,
+        needs_key: true,
+        key_env: Some("ZHIPUAI_API_KEY"),
+        default_model: Some("glm-4.6"),
+        dialect: glm,
+    },
+    Preset {
+        id: "openrouter",
+        name: "OpenRouter",
+        base_url: "https://openrouter.ai/api/v1",
+        wire_api: WireApi::Chat,
+        needs_key: true,
+        key_env: Some("OPENROUTER_API_KEY"),
+        default_model: Some("qwen/qwen3-coder"),
+        dialect: openrouter,
+    },
+    Preset {
+        id: "siliconflow",
+        name: "SiliconFlow",
+        base_url: "https://api.siliconflow.cn/v1",
+        wire_api: WireApi::Chat,
+        needs_key: true,
+        key_env: Some("SILICONFLOW_API_KEY"),
+        default_model: Some("Qwen/Qwen3-Coder-30B-A3B-Instruct"),
+        dialect: qwen,
+    },
+    Preset {
+        id: "groq",
+        name: "Groq",
+        base_url: "https://api.groq.com/openai/v1",
+        wire_api: WireApi::Chat,
+        needs_key: true,
+        key_env: Some("GROQ_API_KEY"),
+        default_model: Some("openai/gpt-oss-120b"),
+        dialect: groq,
+    },
+    Preset {
+        id: "ollama",
+        name: "Ollama",
+        base_url: "http://127.0.0.1:11434/v1",
+        wire_api: WireApi::Chat,
+        needs_key: false,
+        key_env: None,
+        default_model: Some("qwen3-coder:30b"),
+        dialect: local,
+    },
+    Preset {
+        id: "lmstudio",
+        name: "LM Studio",
+        base_url: "http://127.0.0.1:1234/v1",
+        wire_api: WireApi::Chat,
+        needs_key: false,
+        key_env: None,
+        default_model: None,
+        dialect: local,
+    },
+    Preset {
+        id: "vllm",
+        name: "vLLM",
+        base_url: "http://127.0.0.1:8000/v1",
+        wire_api: WireApi::Chat,
+        needs_key: false,
+        key_env: None,
+        default_model: None,
+        dialect: local,
+    },
+    Preset {
+        id: "custom",
+        name: "Custom (Chat Completions)",
+        base_url: "http://127.0.0.1:8080/v1",
+        wire_api: WireApi::Chat,
+        needs_key: false,
+        key_env: None,
+        default_model: None,
+        dialect: base,
+    },
 ];
 
 pub fn preset(id: &str) -> Option<&'static Preset> {
@@ -89,7 +218,20 @@ mod tests {
 
     #[test]
     fn every_preset_the_product_promises_exists() {
-        for id in ["openai", "deepseek", "qwen", "kimi", "glm", "openrouter", "siliconflow", "groq", "ollama", "lmstudio", "vllm", "custom"] {
+        for id in [
+            "openai",
+            "deepseek",
+            "qwen",
+            "kimi",
+            "glm",
+            "openrouter",
+            "siliconflow",
+            "groq",
+            "ollama",
+            "lmstudio",
+            "vllm",
+            "custom",
+        ] {
             let p = preset(id).unwrap_or_else(|| panic!("preset {id}"));
             assert!(p.base_url.starts_with("http"), "{id}");
         }

@@ -51,18 +51,32 @@ impl Settings {
     pub fn validate(&self) -> Vec<String> {
         let mut problems = Vec::new();
         if self.listen.parse::<std::net::SocketAddr>().is_err() {
-            problems.push(format!("listen: `{}` is not an address like 127.0.0.1:15731", self.listen));
+            problems.push(format!(
+                "listen: `{}` is not an address like 127.0.0.1:15731",
+                self.listen
+            ));
         }
         let mut seen = std::collections::HashSet::new();
         for p in &self.providers {
-            if p.id.is_empty() || !p.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-                problems.push(format!("provider `{}`: the id may only hold letters, digits, `-` and `_`", p.id));
+            if p.id.is_empty()
+                || !p
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                problems.push(format!(
+                    "provider `{}`: the id may only hold letters, digits, `-` and `_`",
+                    p.id
+                ));
             }
             if !seen.insert(p.id.as_str()) {
                 problems.push(format!("provider `{}` is defined twice", p.id));
             }
             if !(p.base_url.starts_with("http://") || p.base_url.starts_with("https://")) {
-                problems.push(format!("provider `{}`: base_url `{}` must start with http:// or https://", p.id, p.base_url));
+                problems.push(format!(
+                    "provider `{}`: base_url `{}` must start with http:// or https://",
+                    p.id, p.base_url
+                ));
             }
             if let Err(e) = p.dialect() {
                 problems.push(format!("provider `{}`: dialect: {e}", p.id));
@@ -70,12 +84,17 @@ impl Settings {
         }
         if let Some(active) = &self.active_provider {
             if self.provider(active).is_none() {
-                problems.push(format!("active_provider `{active}` is not a defined provider"));
+                problems.push(format!(
+                    "active_provider `{active}` is not a defined provider"
+                ));
             }
         }
         for r in &self.routes {
             if self.provider(&r.provider).is_none() {
-                problems.push(format!("route `{}`: provider `{}` is not defined", r.model, r.provider));
+                problems.push(format!(
+                    "route `{}`: provider `{}` is not defined",
+                    r.model, r.provider
+                ));
             }
             if let Err(e) = globset::Glob::new(&r.model) {
                 problems.push(format!("route `{}`: {e}", r.model));
@@ -145,7 +164,12 @@ impl Provider {
 
     /// The preset's dialect with this provider's overrides on top.
     pub fn dialect(&self) -> Result<Dialect, String> {
-        let base = self.preset.as_deref().and_then(preset).map(|p| (p.dialect)()).unwrap_or_default();
+        let base = self
+            .preset
+            .as_deref()
+            .and_then(preset)
+            .map(|p| (p.dialect)())
+            .unwrap_or_default();
         if self.dialect.is_empty() {
             return Ok(base);
         }
@@ -153,7 +177,9 @@ impl Provider {
         for (k, v) in &self.dialect {
             table.insert(k.clone(), v.clone());
         }
-        table.try_into().map_err(|e: toml::de::Error| e.message().to_string())
+        table
+            .try_into()
+            .map_err(|e: toml::de::Error| e.message().to_string())
     }
 
     /// The upstream model for a requested one: the model map (exact first, then globs in
@@ -163,7 +189,10 @@ impl Provider {
             return m.clone();
         }
         for (pattern, target) in &self.model_map {
-            if globset::Glob::new(pattern).map(|g| g.compile_matcher().is_match(requested)).unwrap_or(false) {
+            if globset::Glob::new(pattern)
+                .map(|g| g.compile_matcher().is_match(requested))
+                .unwrap_or(false)
+            {
                 return target.clone();
             }
         }
@@ -186,7 +215,11 @@ pub struct Timeouts {
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Self { connect_secs: 10, first_byte_secs: 300, idle_secs: 300 }
+        Self {
+            connect_secs: 10,
+            first_byte_secs: 300,
+            idle_secs: 300,
+        }
     }
 }
 
@@ -208,7 +241,8 @@ mod tests {
     fn model_map_exact_then_glob_then_name() {
         let mut p = Provider::from_preset("ds", "deepseek").unwrap();
         p.model_map.insert("gpt-*".into(), "deepseek-chat".into());
-        p.model_map.insert("gpt-5.5-think".into(), "deepseek-reasoner".into());
+        p.model_map
+            .insert("gpt-5.5-think".into(), "deepseek-reasoner".into());
         assert_eq!(p.upstream_model("gpt-5.5-think"), "deepseek-reasoner");
         assert_eq!(p.upstream_model("gpt-5.5"), "deepseek-chat");
         assert_eq!(p.upstream_model("deepseek-reasoner"), "deepseek-reasoner");
@@ -229,11 +263,17 @@ mod tests {
     #[test]
     fn validation_names_the_problem() {
         let mut s = Settings::default();
-        s.providers.push(Provider::from_preset("a", "ollama").unwrap());
-        s.providers.push(Provider::from_preset("a", "ollama").unwrap());
+        s.providers
+            .push(Provider::from_preset("a", "ollama").unwrap());
+        s.providers
+            .push(Provider::from_preset("a", "ollama").unwrap());
         s.providers[1].base_url = "localhost:11434".into();
         s.active_provider = Some("zzz".into());
-        s.routes.push(Route { model: "x".into(), provider: "nope".into(), upstream_model: None });
+        s.routes.push(Route {
+            model: "x".into(),
+            provider: "nope".into(),
+            upstream_model: None,
+        });
         let p = s.validate().join("\n");
         assert!(p.contains("defined twice"), "{p}");
         assert!(p.contains("must start with http"), "{p}");

@@ -8,47 +8,82 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path} is not valid settings: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("{path} has schema version {found}, newer than this Plugboard ({supported})")]
-    TooNew { path: PathBuf, found: u32, supported: u32 },
+    TooNew {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
     #[error("{path}: {problems}")]
     Invalid { path: PathBuf, problems: String },
     #[error("cannot write {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// `<OS config dir>/plugboard/settings.toml`.
 pub fn default_settings_path() -> Option<PathBuf> {
-    directories::ProjectDirs::from("", "", "plugboard").map(|d| d.config_dir().join("settings.toml"))
+    directories::ProjectDirs::from("", "", "plugboard")
+        .map(|d| d.config_dir().join("settings.toml"))
 }
 
 pub fn load(path: &Path) -> Result<Settings, StoreError> {
-    let text = std::fs::read_to_string(path).map_err(|source| StoreError::Read { path: path.into(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| StoreError::Read {
+        path: path.into(),
+        source,
+    })?;
     parse(path, &text)
 }
 
 pub fn parse(path: &Path, text: &str) -> Result<Settings, StoreError> {
-    let settings: Settings =
-        toml::from_str(text).map_err(|e| StoreError::Parse { path: path.into(), message: e.to_string() })?;
+    let settings: Settings = toml::from_str(text).map_err(|e| StoreError::Parse {
+        path: path.into(),
+        message: e.to_string(),
+    })?;
     if settings.version > SCHEMA_VERSION {
-        return Err(StoreError::TooNew { path: path.into(), found: settings.version, supported: SCHEMA_VERSION });
+        return Err(StoreError::TooNew {
+            path: path.into(),
+            found: settings.version,
+            supported: SCHEMA_VERSION,
+        });
     }
     let problems = settings.validate();
     if !problems.is_empty() {
-        return Err(StoreError::Invalid { path: path.into(), problems: problems.join("; ") });
+        return Err(StoreError::Invalid {
+            path: path.into(),
+            problems: problems.join("; "),
+        });
     }
     Ok(settings)
 }
 
 /// Writes the settings so that a crash leaves either the old or the new file, never half.
 pub fn save(path: &Path, settings: &Settings) -> Result<(), StoreError> {
-    let err = |source| StoreError::Write { path: path.into(), source };
+    let err = |source| StoreError::Write {
+        path: path.into(),
+        source,
+    };
     let text = toml::to_string_pretty(settings).map_err(|e| err(std::io::Error::other(e)))?;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(err)?;
-    let tmp = dir.join(format!(".{}.tmp-{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("settings"), std::process::id()));
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("settings"),
+        std::process::id()
+    ));
     let write = || -> std::io::Result<()> {
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create(true).truncate(true);
@@ -71,7 +106,8 @@ mod tests {
     use crate::settings::Provider;
 
     fn tmpdir(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("plugboard-config-{name}-{}", std::process::id()));
+        let d =
+            std::env::temp_dir().join(format!("plugboard-config-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
         d
@@ -81,14 +117,18 @@ mod tests {
     fn save_then_load_round_trips_with_private_permissions() {
         let path = tmpdir("roundtrip").join("sub/settings.toml");
         let mut s = Settings::default();
-        s.providers.push(Provider::from_preset("deepseek", "deepseek").unwrap());
+        s.providers
+            .push(Provider::from_preset("deepseek", "deepseek").unwrap());
         s.active_provider = Some("deepseek".into());
         save(&path, &s).unwrap();
         assert_eq!(load(&path).unwrap(), s);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
     }
 
@@ -118,9 +158,13 @@ mod tests {
 
     #[test]
     fn errors_name_the_file_and_the_problem() {
-        let e = parse(Path::new("/x/s.toml"), "listen = 5").unwrap_err().to_string();
+        let e = parse(Path::new("/x/s.toml"), "listen = 5")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("/x/s.toml") && e.contains("listen"), "{e}");
-        let e = parse(Path::new("s.toml"), "version = 99").unwrap_err().to_string();
+        let e = parse(Path::new("s.toml"), "version = 99")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("newer"), "{e}");
     }
 }

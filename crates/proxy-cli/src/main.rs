@@ -9,7 +9,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "plugboard-proxy", version, about = "Run Codex and other Responses API clients on any Chat Completions model")]
+#[command(
+    name = "plugboard-proxy",
+    version,
+    about = "Run Codex and other Responses API clients on any Chat Completions model"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -67,7 +71,9 @@ enum WireApiArg {
 
 fn parse_map(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
-        Some((from, to)) if !from.is_empty() && !to.is_empty() => Ok((from.to_string(), to.to_string())),
+        Some((from, to)) if !from.is_empty() && !to.is_empty() => {
+            Ok((from.to_string(), to.to_string()))
+        }
         _ => Err(format!("`{s}` is not FROM=TO")),
     }
 }
@@ -102,7 +108,10 @@ fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("plugboard-proxy: cannot start the runtime: {e}");
@@ -110,8 +119,20 @@ fn serve(args: ServeArgs) -> ExitCode {
         }
     };
     rt.block_on(async move {
-        let model_hint = settings.active().and_then(|p| p.model_map.keys().find(|k| !k.contains('*')).cloned()).unwrap_or_else(|| "gpt-5.5".into());
-        let handle = match plugboard_server::start(settings, Arc::new(EnvKeys), ServeOptions { listen: args.listen, ..Default::default() }).await {
+        let model_hint = settings
+            .active()
+            .and_then(|p| p.model_map.keys().find(|k| !k.contains('*')).cloned())
+            .unwrap_or_else(|| "gpt-5.5".into());
+        let handle = match plugboard_server::start(
+            settings,
+            Arc::new(EnvKeys),
+            ServeOptions {
+                listen: args.listen,
+                ..Default::default()
+            },
+        )
+        .await
+        {
             Ok(h) => h,
             Err(e) => {
                 eprintln!("plugboard-proxy: {e}");
@@ -132,7 +153,8 @@ fn serve(args: ServeArgs) -> ExitCode {
 fn settings_for(args: &ServeArgs) -> Result<Settings, String> {
     if let Some(url) = &args.upstream {
         let mut p = match &args.preset {
-            Some(id) => Provider::from_preset("upstream", id).ok_or_else(|| format!("unknown preset `{id}` (see `plugboard-proxy presets`)"))?,
+            Some(id) => Provider::from_preset("upstream", id)
+                .ok_or_else(|| format!("unknown preset `{id}` (see `plugboard-proxy presets`)"))?,
             None => Provider::from_preset("upstream", "custom").expect("the custom preset exists"),
         };
         p.base_url = url.clone();
@@ -144,17 +166,31 @@ fn settings_for(args: &ServeArgs) -> Result<Settings, String> {
         }
         p.api_key_env = args.api_key_env.clone().or(p.api_key_env);
         p.model_map.extend(args.model_map.iter().cloned());
-        let settings = Settings { active_provider: Some("upstream".into()), providers: vec![p], ..Settings::default() };
+        let settings = Settings {
+            active_provider: Some("upstream".into()),
+            providers: vec![p],
+            ..Settings::default()
+        };
         let problems = settings.validate();
-        return if problems.is_empty() { Ok(settings) } else { Err(problems.join("; ")) };
+        return if problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(problems.join("; "))
+        };
     }
     if let Some(id) = &args.preset {
-        let p = Provider::from_preset("upstream", id).ok_or_else(|| format!("unknown preset `{id}` (see `plugboard-proxy presets`)"))?;
-        return Ok(Settings { active_provider: Some("upstream".into()), providers: vec![p], ..Settings::default() });
+        let p = Provider::from_preset("upstream", id)
+            .ok_or_else(|| format!("unknown preset `{id}` (see `plugboard-proxy presets`)"))?;
+        return Ok(Settings {
+            active_provider: Some("upstream".into()),
+            providers: vec![p],
+            ..Settings::default()
+        });
     }
     let path = match &args.config {
         Some(p) => p.clone(),
-        None => plugboard_config::default_settings_path().ok_or("no config directory on this system: pass --config FILE or --upstream URL")?,
+        None => plugboard_config::default_settings_path()
+            .ok_or("no config directory on this system: pass --config FILE or --upstream URL")?,
     };
     if args.config.is_none() && !path.exists() {
         return Err(format!(
@@ -180,8 +216,11 @@ wire_api = "responses"
 
 fn init_tracing(json: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("PLUGBOARD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        EnvFilter::try_from_env("PLUGBOARD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {
@@ -193,7 +232,8 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

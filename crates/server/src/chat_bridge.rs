@@ -13,7 +13,10 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use eventsource_stream::{Event, EventStreamError, Eventsource};
 use futures_util::{Stream, StreamExt};
-use plugboard_translate::{completion_to_response, translate_request, StreamEnd, StreamTranslator, SseWriter, TranslateOptions};
+use plugboard_translate::{
+    completion_to_response, translate_request, SseWriter, StreamEnd, StreamTranslator,
+    TranslateOptions,
+};
 use plugboard_wire::chat::{ChatChunk, ChatCompletion};
 use plugboard_wire::responses::{Input, ResponseError, ResponseObject};
 use serde_json::Value;
@@ -21,11 +24,20 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub async fn bridge(state: &Arc<AppState>, inc: Incoming, target: &Target<'_>, key: Option<ApiKey>) -> Result<Response, ProxyError> {
+pub async fn bridge(
+    state: &Arc<AppState>,
+    inc: Incoming,
+    target: &Target<'_>,
+    key: Option<ApiKey>,
+) -> Result<Response, ProxyError> {
     let req = &inc.req;
     let parent = match &req.previous_response_id {
         Some(id) => Some(state.store.get(id).ok_or_else(|| {
-            let mut e = ProxyError::invalid_request(Some("previous_response_id"), "previous_response_not_found", format!("Previous response with id '{id}' not found."));
+            let mut e = ProxyError::invalid_request(
+                Some("previous_response_id"),
+                "previous_response_not_found",
+                format!("Previous response with id '{id}' not found."),
+            );
             e.status = StatusCode::NOT_FOUND;
             e
         })?),
@@ -33,7 +45,12 @@ pub async fn bridge(state: &Arc<AppState>, inc: Incoming, target: &Target<'_>, k
     };
     let history = parent.as_ref().map(|p| p.history()).unwrap_or_default();
     let dialect = target.provider.dialect().map_err(|e| {
-        ProxyError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "bad_provider_config", format!("provider `{}`: {e}", target.provider.id))
+        ProxyError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "bad_provider_config",
+            format!("provider `{}`: {e}", target.provider.id),
+        )
     })?;
     let translation = translate_request(
         req,
@@ -47,12 +64,36 @@ pub async fn bridge(state: &Arc<AppState>, inc: Incoming, target: &Target<'_>, k
     )
     .map_err(|e| ProxyError::invalid_request(Some(&e.path), "invalid_request", e.to_string()))?;
     if translation.chat.messages.is_empty() {
-        return Err(ProxyError::invalid_request(Some("input"), "missing_input", "the request has no message a chat model can answer"));
+        return Err(ProxyError::invalid_request(
+            Some("input"),
+            "missing_input",
+            "the request has no message a chat model can answer",
+        ));
     }
     let body = serde_json::to_vec(&translation.chat).expect("a chat request always serializes");
-    let mut log = RequestLog::new(&inc.request_id, &req.model, &target.provider.id, &target.upstream_model, inc.started);
-    let accept = if req.stream { "text/event-stream" } else { "application/json" };
-    let resp = match upstream::post(target.client, target.provider, "chat/completions", key.as_ref(), body, accept, &[]).await {
+    let mut log = RequestLog::new(
+        &inc.request_id,
+        &req.model,
+        &target.provider.id,
+        &target.upstream_model,
+        inc.started,
+    );
+    let accept = if req.stream {
+        "text/event-stream"
+    } else {
+        "application/json"
+    };
+    let resp = match upstream::post(
+        target.client,
+        target.provider,
+        "chat/completions",
+        key.as_ref(),
+        body,
+        accept,
+        &[],
+    )
+    .await
+    {
         Ok(r) => r,
         Err(e) => {
             log.finish(&format!("error_{}", e.status.as_u16()));
@@ -63,16 +104,26 @@ pub async fn bridge(state: &Arc<AppState>, inc: Incoming, target: &Target<'_>, k
     // What `previous_response_id` needs later: this turn's input and output items.
     let keep = req.store.unwrap_or(true).then(|| {
         let input = match &req.input {
-            Input::Text(t) => vec![serde_json::json!({"type": "message", "role": "user", "content": t})],
+            Input::Text(t) => {
+                vec![serde_json::json!({"type": "message", "role": "user", "content": t})]
+            }
             Input::Items(items) => items.clone(),
         };
-        Keep { state: state.clone(), parent, input }
+        Keep {
+            state: state.clone(),
+            parent,
+            input,
+        }
     });
 
     if !req.stream {
-        let bytes = resp.bytes().await.map_err(|e| bad_upstream(target, &format!("reading the answer failed: {e}")))?;
-        let completion: ChatCompletion = serde_json::from_slice(&bytes)
-            .map_err(|e| bad_upstream(target, &format!("the answer is not a chat completion: {e}")))?;
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| bad_upstream(target, &format!("reading the answer failed: {e}")))?;
+        let completion: ChatCompletion = serde_json::from_slice(&bytes).map_err(|e| {
+            bad_upstream(target, &format!("the answer is not a chat completion: {e}"))
+        })?;
         let response = completion_to_response(translation.context, completion);
         log.mark_first_event();
         finish_log(&mut log, &response);
@@ -92,7 +143,9 @@ pub async fn bridge(state: &Arc<AppState>, inc: Incoming, target: &Target<'_>, k
         keep,
     };
     let body = futures_util::stream::unfold(bridge, |mut b| async move {
-        b.next_bytes().await.map(|bytes| (Ok::<_, std::convert::Infallible>(bytes), b))
+        b.next_bytes()
+            .await
+            .map(|bytes| (Ok::<_, std::convert::Infallible>(bytes), b))
     });
     Ok(Response::builder()
         .status(StatusCode::OK)
@@ -103,7 +156,12 @@ pub async fn bridge(state: &Arc<AppState>, inc: Incoming, target: &Target<'_>, k
 }
 
 fn bad_upstream(target: &Target<'_>, what: &str) -> ProxyError {
-    ProxyError::new(StatusCode::BAD_GATEWAY, "upstream_error", "bad_upstream_response", format!("provider `{}`: {what}", target.provider.id))
+    ProxyError::new(
+        StatusCode::BAD_GATEWAY,
+        "upstream_error",
+        "bad_upstream_response",
+        format!("provider `{}`: {what}", target.provider.id),
+    )
 }
 
 fn finish_log(log: &mut RequestLog, response: &ResponseObject) {
@@ -111,7 +169,10 @@ fn finish_log(log: &mut RequestLog, response: &ResponseObject) {
         log.input_tokens = Some(u.input_tokens);
         log.output_tokens = Some(u.output_tokens);
     }
-    let status = serde_json::to_value(response.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    let status = serde_json::to_value(response.status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
     match &response.error {
         Some(e) => log.finish(&format!("{status}:{}", e.code)),
         None => log.finish(&status),
@@ -127,8 +188,15 @@ struct Keep {
 impl Keep {
     fn save(self, response: &ResponseObject) {
         let mut items = self.input;
-        items.extend(response.output.iter().filter_map(|i| serde_json::to_value(i).ok()));
-        self.state.store.put(response.id.clone(), self.parent, items);
+        items.extend(
+            response
+                .output
+                .iter()
+                .filter_map(|i| serde_json::to_value(i).ok()),
+        );
+        self.state
+            .store
+            .put(response.id.clone(), self.parent, items);
     }
 }
 
@@ -157,9 +225,15 @@ impl Bridge {
                 return None;
             }
             let events = match tokio::time::timeout(self.idle, self.upstream.next()).await {
-                Err(_) => self.fail("upstream_timeout", format!("the provider sent nothing for {}s", self.idle.as_secs())),
+                Err(_) => self.fail(
+                    "upstream_timeout",
+                    format!("the provider sent nothing for {}s", self.idle.as_secs()),
+                ),
                 Ok(None) => self.translator.finish(StreamEnd::Eof),
-                Ok(Some(Err(e))) => self.fail("stream_interrupted", format!("reading the provider's stream failed: {e}")),
+                Ok(Some(Err(e))) => self.fail(
+                    "stream_interrupted",
+                    format!("reading the provider's stream failed: {e}"),
+                ),
                 Ok(Some(Ok(event))) => {
                     let data = event.data.trim();
                     if data.is_empty() {
@@ -187,11 +261,16 @@ impl Bridge {
 
     fn fail(&mut self, code: &str, message: String) -> Vec<plugboard_wire::responses::StreamEvent> {
         tracing::warn!(code, %message, "upstream stream failed");
-        self.translator.finish(StreamEnd::Failed(ResponseError { code: code.into(), message }))
+        self.translator.finish(StreamEnd::Failed(ResponseError {
+            code: code.into(),
+            message,
+        }))
     }
 
     fn on_finish(&mut self) {
-        let Some(response) = self.translator.final_response() else { return };
+        let Some(response) = self.translator.final_response() else {
+            return;
+        };
         finish_log(&mut self.log, response);
         if let Some(k) = self.keep.take() {
             if response.error.is_none() {

@@ -14,13 +14,21 @@ pub struct ProxyError {
 
 impl ProxyError {
     pub fn new(status: StatusCode, kind: &str, code: &str, message: impl Into<String>) -> Self {
-        Self { status, error: ApiError::new(kind, Some(code), message), retry_after: None }
+        Self {
+            status,
+            error: ApiError::new(kind, Some(code), message),
+            retry_after: None,
+        }
     }
 
     pub fn invalid_request(param: Option<&str>, code: &str, message: impl Into<String>) -> Self {
         let mut error = ApiError::invalid_request(param, message);
         error.code = Some(code.to_string());
-        Self { status: StatusCode::BAD_REQUEST, error, retry_after: None }
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            error,
+            retry_after: None,
+        }
     }
 
     pub fn code(&self) -> &str {

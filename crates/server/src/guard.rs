@@ -26,7 +26,11 @@ pub async fn guard(State(cfg): State<Arc<GuardConfig>>, req: Request, next: Next
         .into_response();
     }
     if cfg.loopback_only {
-        let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
         if !is_loopback_host(host) {
             tracing::warn!(host, "refused a request for a non-loopback host name");
             return ProxyError::new(
@@ -51,7 +55,10 @@ pub fn is_loopback_host(host: &str) -> bool {
     name == "localhost"
         || name.ends_with(".localhost")
         || name == "::1"
-        || name.parse::<std::net::Ipv4Addr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+        || name
+            .parse::<std::net::Ipv4Addr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -60,10 +67,25 @@ mod tests {
 
     #[test]
     fn loopback_names() {
-        for ok in ["localhost", "localhost:15731", "127.0.0.1:1", "127.5.5.5", "[::1]:80", "LOCALHOST", "app.localhost:9"] {
+        for ok in [
+            "localhost",
+            "localhost:15731",
+            "127.0.0.1:1",
+            "127.5.5.5",
+            "[::1]:80",
+            "LOCALHOST",
+            "app.localhost:9",
+        ] {
             assert!(is_loopback_host(ok), "{ok}");
         }
-        for bad in ["", "evil.com", "evil.com:15731", "192.168.1.2:15731", "localhost.evil.com", "[::2]:1"] {
+        for bad in [
+            "",
+            "evil.com",
+            "evil.com:15731",
+            "192.168.1.2:15731",
+            "localhost.evil.com",
+            "[::2]:1",
+        ] {
             assert!(!is_loopback_host(bad), "{bad}");
         }
     }

@@ -26,7 +26,10 @@ pub struct AppState {
 
 impl AppState {
     pub fn routes(&self) -> Arc<RouteTable> {
-        self.routes.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.routes
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 
@@ -69,7 +72,11 @@ async fn handle(
 ) -> Result<Response, ProxyError> {
     let body = body.map_err(|e| {
         let status = e.status();
-        let mut err = ProxyError::invalid_request(None, "invalid_body", format!("the request body could not be read: {}", e.body_text()));
+        let mut err = ProxyError::invalid_request(
+            None,
+            "invalid_body",
+            format!("the request body could not be read: {}", e.body_text()),
+        );
         if status == StatusCode::PAYLOAD_TOO_LARGE {
             err.status = status;
             err.error.code = Some("request_too_large".into());
@@ -80,8 +87,14 @@ async fn handle(
         let param = (!e.path.is_empty()).then(|| e.path.clone());
         ProxyError::invalid_request(param.as_deref(), "invalid_request", e.to_string())
     })?;
-    if matches!(&req.input, Input::Items(items) if items.is_empty()) && req.previous_response_id.is_none() {
-        return Err(ProxyError::invalid_request(Some("input"), "missing_input", "`input` is required: a string or a list of items"));
+    if matches!(&req.input, Input::Items(items) if items.is_empty())
+        && req.previous_response_id.is_none()
+    {
+        return Err(ProxyError::invalid_request(
+            Some("input"),
+            "missing_input",
+            "`input` is required: a string or a list of items",
+        ));
     }
     let routes = state.routes();
     let target = routes.resolve(&req.model).ok_or_else(|| {
@@ -93,10 +106,21 @@ async fn handle(
         )
     })?;
     let key = state.keys.key(target.provider).map_err(|e| {
-        ProxyError::new(StatusCode::UNAUTHORIZED, "authentication_error", "missing_api_key", e.to_string())
+        ProxyError::new(
+            StatusCode::UNAUTHORIZED,
+            "authentication_error",
+            "missing_api_key",
+            e.to_string(),
+        )
     })?;
     tracing::debug!(model = %req.model, provider = %target.provider.id, upstream_model = %target.upstream_model, route = ?target.route, "routed");
-    let incoming = Incoming { request_id, started, body, req, headers };
+    let incoming = Incoming {
+        request_id,
+        started,
+        body,
+        req,
+        headers,
+    };
     match target.provider.wire_api {
         WireApi::Responses => passthrough::forward(incoming, &target, key).await,
         WireApi::Chat => chat_bridge::bridge(&state, incoming, &target, key).await,
@@ -127,6 +151,11 @@ pub async fn health(State(state): State<Arc<AppState>>) -> Response {
 }
 
 pub async fn not_found() -> Response {
-    ProxyError::new(StatusCode::NOT_FOUND, "invalid_request_error", "not_found", "Plugboard serves POST /v1/responses, GET /v1/models and GET /health")
-        .into_response()
+    ProxyError::new(
+        StatusCode::NOT_FOUND,
+        "invalid_request_error",
+        "not_found",
+        "Plugboard serves POST /v1/responses, GET /v1/models and GET /health",
+    )
+    .into_response()
 }

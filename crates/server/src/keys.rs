@@ -72,6 +72,9 @@ mod tests {
     fn keys_never_print() {
         let k = ApiKey::new("sk-secret-123456");
         assert_eq!(format!("{k:?}"), "ApiKey(***)");
-        assert_eq!(k.scrub("bad key sk-secret-123456 given"), "bad key *** given");
+        assert_eq!(
+            k.scrub("bad key sk-secret-123456 given"),
+            "bad key *** given"
+        );
     }
 }

@@ -16,23 +16,60 @@ use serde_json::Value;
 use std::time::Duration;
 
 /// Client headers worth keeping for OpenAI (session affinity, tracing, betas).
-const FORWARDED: &[&str] = &["openai-beta", "session_id", "session-id", "originator", "x-client-request-id", "x-codex-turn-metadata"];
+const FORWARDED: &[&str] = &[
+    "openai-beta",
+    "session_id",
+    "session-id",
+    "originator",
+    "x-client-request-id",
+    "x-codex-turn-metadata",
+];
 
-pub async fn forward(inc: Incoming, target: &Target<'_>, key: Option<ApiKey>) -> Result<Response, ProxyError> {
+pub async fn forward(
+    inc: Incoming,
+    target: &Target<'_>,
+    key: Option<ApiKey>,
+) -> Result<Response, ProxyError> {
     let body = if target.upstream_model == inc.req.model {
         inc.body.to_vec()
     } else {
-        let mut v: Value = serde_json::from_slice(&inc.body).map_err(|e| ProxyError::invalid_request(None, "invalid_request", e.to_string()))?;
+        let mut v: Value = serde_json::from_slice(&inc.body)
+            .map_err(|e| ProxyError::invalid_request(None, "invalid_request", e.to_string()))?;
         v["model"] = Value::String(target.upstream_model.clone());
         serde_json::to_vec(&v).expect("a JSON value always serializes")
     };
     let forwarded: Vec<(&'static str, String)> = FORWARDED
         .iter()
-        .filter_map(|name| inc.headers.get(*name).and_then(|v| v.to_str().ok()).map(|v| (*name, v.to_string())))
+        .filter_map(|name| {
+            inc.headers
+                .get(*name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| (*name, v.to_string()))
+        })
         .collect();
-    let accept = if inc.req.stream { "text/event-stream" } else { "application/json" };
-    let mut log = RequestLog::new(&inc.request_id, &inc.req.model, &target.provider.id, &target.upstream_model, inc.started);
-    let resp = match upstream::post(target.client, target.provider, "responses", key.as_ref(), body, accept, &forwarded).await {
+    let accept = if inc.req.stream {
+        "text/event-stream"
+    } else {
+        "application/json"
+    };
+    let mut log = RequestLog::new(
+        &inc.request_id,
+        &inc.req.model,
+        &target.provider.id,
+        &target.upstream_model,
+        inc.started,
+    );
+    let resp = match upstream::post(
+        target.client,
+        target.provider,
+        "responses",
+        key.as_ref(),
+        body,
+        accept,
+        &forwarded,
+    )
+    .await
+    {
         Ok(r) => r,
         Err(e) => {
             log.finish(&format!("error_{}", e.status.as_u16()));
@@ -69,5 +106,7 @@ pub async fn forward(inc: Incoming, target: &Target<'_>, key: Option<ApiKey>) ->
     if let Some(ct) = content_type {
         builder = builder.header(header::CONTENT_TYPE, ct);
     }
-    Ok(builder.body(Body::from_stream(body)).expect("headers copied from a valid response"))
+    Ok(builder
+        .body(Body::from_stream(body))
+        .expect("headers copied from a valid response"))
 }

@@ -16,7 +16,13 @@ pub struct RequestLog {
 }
 
 impl RequestLog {
-    pub fn new(request_id: &str, model: &str, provider: &str, upstream_model: &str, started: Instant) -> Self {
+    pub fn new(
+        request_id: &str,
+        model: &str,
+        provider: &str,
+        upstream_model: &str,
+        started: Instant,
+    ) -> Self {
         Self {
             request_id: request_id.into(),
             model: model.into(),

@@ -19,7 +19,11 @@ impl Entry {
             chain.push(p);
             cur = p;
         }
-        chain.iter().rev().flat_map(|e| e.items.iter().cloned()).collect()
+        chain
+            .iter()
+            .rev()
+            .flat_map(|e| e.items.iter().cloned())
+            .collect()
     }
 }
 
@@ -36,18 +40,28 @@ struct Inner {
 
 impl ResponseStore {
     pub fn new(capacity: usize) -> Self {
-        Self { capacity, inner: Mutex::new(Inner::default()) }
+        Self {
+            capacity,
+            inner: Mutex::new(Inner::default()),
+        }
     }
 
     pub fn get(&self, id: &str) -> Option<Arc<Entry>> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).by_id.get(id).cloned()
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .by_id
+            .get(id)
+            .cloned()
     }
 
     /// Keeps a finished turn; the oldest entries go when the store is full (a child keeps
     /// its evicted parents alive through its own chain).
     pub fn put(&self, id: String, parent: Option<Arc<Entry>>, items: Vec<Value>) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        inner.by_id.insert(id.clone(), Arc::new(Entry { parent, items }));
+        inner
+            .by_id
+            .insert(id.clone(), Arc::new(Entry { parent, items }));
         inner.order.push_back(id);
         while inner.order.len() > self.capacity {
             if let Some(old) = inner.order.pop_front() {
@@ -67,9 +81,16 @@ mod tests {
         let s = ResponseStore::new(2);
         s.put("a".into(), None, vec![json!(1), json!(2)]);
         s.put("b".into(), s.get("a"), vec![json!(3)]);
-        assert_eq!(s.get("b").unwrap().history(), vec![json!(1), json!(2), json!(3)]);
+        assert_eq!(
+            s.get("b").unwrap().history(),
+            vec![json!(1), json!(2), json!(3)]
+        );
         s.put("c".into(), s.get("b"), vec![json!(4)]);
         assert!(s.get("a").is_none(), "evicted");
-        assert_eq!(s.get("c").unwrap().history().len(), 4, "the chain survives eviction of its ids");
+        assert_eq!(
+            s.get("c").unwrap().history().len(),
+            4,
+            "the chain survives eviction of its ids"
+        );
     }
 }

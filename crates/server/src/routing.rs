@@ -28,14 +28,22 @@ impl RouteTable {
         let routes = settings
             .routes
             .iter()
-            .map(|r| globset::Glob::new(&r.model).map(|g| g.compile_matcher()).map_err(|e| e.to_string()))
+            .map(|r| {
+                globset::Glob::new(&r.model)
+                    .map(|g| g.compile_matcher())
+                    .map_err(|e| e.to_string())
+            })
             .collect::<Result<_, _>>()?;
         let clients = settings
             .providers
             .iter()
             .map(|p| crate::upstream::client(p).map_err(|e| format!("provider `{}`: {e}", p.id)))
             .collect::<Result<_, _>>()?;
-        Ok(Self { settings: Arc::new(settings), routes, clients })
+        Ok(Self {
+            settings: Arc::new(settings),
+            routes,
+            clients,
+        })
     }
 
     pub fn settings(&self) -> &Settings {
@@ -46,14 +54,31 @@ impl RouteTable {
         let s = &self.settings;
         for (route, matcher) in s.routes.iter().zip(&self.routes) {
             if matcher.is_match(model) {
-                let (i, provider) = s.providers.iter().enumerate().find(|(_, p)| p.id == route.provider)?;
-                let upstream_model = route.upstream_model.clone().unwrap_or_else(|| provider.upstream_model(model));
-                return Some(Target { provider, client: &self.clients[i], upstream_model, route: Some(&route.model) });
+                let (i, provider) = s
+                    .providers
+                    .iter()
+                    .enumerate()
+                    .find(|(_, p)| p.id == route.provider)?;
+                let upstream_model = route
+                    .upstream_model
+                    .clone()
+                    .unwrap_or_else(|| provider.upstream_model(model));
+                return Some(Target {
+                    provider,
+                    client: &self.clients[i],
+                    upstream_model,
+                    route: Some(&route.model),
+                });
             }
         }
         let provider = s.active()?;
         let i = s.providers.iter().position(|p| p.id == provider.id)?;
-        Some(Target { provider, client: &self.clients[i], upstream_model: provider.upstream_model(model), route: None })
+        Some(Target {
+            provider,
+            client: &self.clients[i],
+            upstream_model: provider.upstream_model(model),
+            route: None,
+        })
     }
 
     /// Model names a client can pick: exact route names, then each provider's exact model
@@ -91,11 +116,21 @@ mod tests {
         let mut ds = Provider::from_preset("deepseek", "deepseek").unwrap();
         ds.model_map.insert("gpt-*".into(), "deepseek-chat".into());
         s.providers.push(ds);
-        s.providers.push(Provider::from_preset("openai", "openai").unwrap());
-        s.providers.push(Provider::from_preset("local", "ollama").unwrap());
+        s.providers
+            .push(Provider::from_preset("openai", "openai").unwrap());
+        s.providers
+            .push(Provider::from_preset("local", "ollama").unwrap());
         s.active_provider = Some("deepseek".into());
-        s.routes.push(Route { model: "gpt-5.2-codex".into(), provider: "openai".into(), upstream_model: None });
-        s.routes.push(Route { model: "local-*".into(), provider: "local".into(), upstream_model: Some("qwen3-coder:30b".into()) });
+        s.routes.push(Route {
+            model: "gpt-5.2-codex".into(),
+            provider: "openai".into(),
+            upstream_model: None,
+        });
+        s.routes.push(Route {
+            model: "local-*".into(),
+            provider: "local".into(),
+            upstream_model: Some("qwen3-coder:30b".into()),
+        });
         s
     }
 
@@ -103,11 +138,20 @@ mod tests {
     fn routes_in_order_then_active_provider() {
         let t = RouteTable::new(settings()).unwrap();
         let a = t.resolve("gpt-5.2-codex").unwrap();
-        assert_eq!((a.provider.id.as_str(), a.upstream_model.as_str(), a.route), ("openai", "gpt-5.2-codex", Some("gpt-5.2-codex")));
+        assert_eq!(
+            (a.provider.id.as_str(), a.upstream_model.as_str(), a.route),
+            ("openai", "gpt-5.2-codex", Some("gpt-5.2-codex"))
+        );
         let b = t.resolve("local-fast").unwrap();
-        assert_eq!((b.provider.id.as_str(), b.upstream_model.as_str()), ("local", "qwen3-coder:30b"));
+        assert_eq!(
+            (b.provider.id.as_str(), b.upstream_model.as_str()),
+            ("local", "qwen3-coder:30b")
+        );
         let c = t.resolve("gpt-5.5").unwrap();
-        assert_eq!((c.provider.id.as_str(), c.upstream_model.as_str(), c.route), ("deepseek", "deepseek-chat", None));
+        assert_eq!(
+            (c.provider.id.as_str(), c.upstream_model.as_str(), c.route),
+            ("deepseek", "deepseek-chat", None)
+        );
     }
 
     #[test]

@@ -21,7 +21,10 @@ pub enum StartError {
     #[error("`{0}` is not an address like 127.0.0.1:15731")]
     Address(String),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 pub struct ServeOptions {
@@ -34,7 +37,11 @@ pub struct ServeOptions {
 
 impl Default for ServeOptions {
     fn default() -> Self {
-        Self { listen: None, body_limit: 64 * 1024 * 1024, stored_responses: 1024 }
+        Self {
+            listen: None,
+            body_limit: 64 * 1024 * 1024,
+            stored_responses: 1024,
+        }
     }
 }
 
@@ -47,14 +54,27 @@ pub struct ProxyHandle {
     task: tokio::task::JoinHandle<()>,
 }
 
-pub async fn start(settings: Settings, keys: Arc<dyn KeySource>, opts: ServeOptions) -> Result<ProxyHandle, StartError> {
+pub async fn start(
+    settings: Settings,
+    keys: Arc<dyn KeySource>,
+    opts: ServeOptions,
+) -> Result<ProxyHandle, StartError> {
     let addr = match opts.listen {
         Some(a) => a,
-        None => settings.listen.parse().map_err(|_| StartError::Address(settings.listen.clone()))?,
+        None => settings
+            .listen
+            .parse()
+            .map_err(|_| StartError::Address(settings.listen.clone()))?,
     };
     let table = RouteTable::new(settings).map_err(StartError::Settings)?;
-    let state = Arc::new(AppState { routes: RwLock::new(Arc::new(table)), keys, store: ResponseStore::new(opts.stored_responses) });
-    let guard_cfg = Arc::new(GuardConfig { loopback_only: addr.ip().is_loopback() });
+    let state = Arc::new(AppState {
+        routes: RwLock::new(Arc::new(table)),
+        keys,
+        store: ResponseStore::new(opts.stored_responses),
+    });
+    let guard_cfg = Arc::new(GuardConfig {
+        loopback_only: addr.ip().is_loopback(),
+    });
     let app = Router::new()
         .route("/v1/responses", post(handlers::create_response))
         .route("/responses", post(handlers::create_response))
@@ -65,8 +85,12 @@ pub async fn start(settings: Settings, keys: Arc<dyn KeySource>, opts: ServeOpti
         .layer(DefaultBodyLimit::max(opts.body_limit))
         .layer(axum::middleware::from_fn_with_state(guard_cfg, guard))
         .with_state(state.clone());
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
-    let addr = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })?;
     // Small SSE writes must leave at once, not wait for Nagle.
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
@@ -81,7 +105,12 @@ pub async fn start(settings: Settings, keys: Arc<dyn KeySource>, opts: ServeOpti
         }
     });
     tracing::info!(%addr, "proxy listening");
-    Ok(ProxyHandle { addr, state, shutdown: Some(tx), task })
+    Ok(ProxyHandle {
+        addr,
+        state,
+        shutdown: Some(tx),
+        task,
+    })
 }
 
 impl ProxyHandle {

@@ -55,7 +55,11 @@ pub async fn post(
                 StatusCode::GATEWAY_TIMEOUT,
                 "upstream_error",
                 "upstream_timeout",
-                format!("provider `{}` sent no response within {}s", p.id, first_byte.as_secs()),
+                format!(
+                    "provider `{}` sent no response within {}s",
+                    p.id,
+                    first_byte.as_secs()
+                ),
             ))
         }
         Ok(Err(e)) => return Err(send_error(p, &e)),
@@ -75,12 +79,39 @@ fn send_error(p: &Provider, e: &reqwest::Error) -> ProxyError {
         cause = s.to_string();
         src = s.source();
     }
-    let what = if e.is_connect() { "could not connect to" } else if e.is_timeout() { "timed out talking to" } else { "failed talking to" };
-    let host = e.url().and_then(|u| u.host_str()).unwrap_or("?").to_string();
-    let code = if e.is_timeout() { "upstream_timeout" } else { "upstream_unreachable" };
-    let status = if e.is_timeout() { StatusCode::GATEWAY_TIMEOUT } else { StatusCode::BAD_GATEWAY };
-    let detail = if cause.is_empty() { String::new() } else { format!(": {cause}") };
-    ProxyError::new(status, "upstream_error", code, format!("{what} provider `{}` at {host}{detail}", p.id))
+    let what = if e.is_connect() {
+        "could not connect to"
+    } else if e.is_timeout() {
+        "timed out talking to"
+    } else {
+        "failed talking to"
+    };
+    let host = e
+        .url()
+        .and_then(|u| u.host_str())
+        .unwrap_or("?")
+        .to_string();
+    let code = if e.is_timeout() {
+        "upstream_timeout"
+    } else {
+        "upstream_unreachable"
+    };
+    let status = if e.is_timeout() {
+        StatusCode::GATEWAY_TIMEOUT
+    } else {
+        StatusCode::BAD_GATEWAY
+    };
+    let detail = if cause.is_empty() {
+        String::new()
+    } else {
+        format!(": {cause}")
+    };
+    ProxyError::new(
+        status,
+        "upstream_error",
+        code,
+        format!("{what} provider `{}` at {host}{detail}", p.id),
+    )
 }
 
 /// A provider's error answer as a client error: status kept (5xx become 502), its message
@@ -88,20 +119,40 @@ fn send_error(p: &Provider, e: &reqwest::Error) -> ProxyError {
 async fn error_response(p: &Provider, key: Option<&ApiKey>, resp: reqwest::Response) -> ProxyError {
     let status = resp.status();
     let retry_after = resp.headers().get(header::RETRY_AFTER).cloned();
-    let content_type = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let content_type = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     let body = read_limited(resp, 64 * 1024).await;
     let (message, kind, code, param) = parse_error_body(&body, &content_type);
     let message = match key {
         Some(k) => k.scrub(&message),
         None => message,
     };
-    let client_status = if status.is_server_error() { StatusCode::BAD_GATEWAY } else { status };
-    let code = plugboard_translate::errors::classify(code.as_deref(), &message, Some(status.as_u16()));
+    let client_status = if status.is_server_error() {
+        StatusCode::BAD_GATEWAY
+    } else {
+        status
+    };
+    let code =
+        plugboard_translate::errors::classify(code.as_deref(), &message, Some(status.as_u16()));
     ProxyError {
         status: client_status,
         error: ApiError {
-            message: format!("provider `{}` answered HTTP {}: {message}", p.id, status.as_u16()),
-            kind: kind.unwrap_or_else(|| if status.is_server_error() { "upstream_error".into() } else { "invalid_request_error".into() }),
+            message: format!(
+                "provider `{}` answered HTTP {}: {message}",
+                p.id,
+                status.as_u16()
+            ),
+            kind: kind.unwrap_or_else(|| {
+                if status.is_server_error() {
+                    "upstream_error".into()
+                } else {
+                    "invalid_request_error".into()
+                }
+            }),
             param,
             code: Some(code),
         },
@@ -129,10 +180,18 @@ pub fn parse_error_body(body: &[u8], content_type: &str) -> ErrorParts {
     let text = String::from_utf8_lossy(body);
     if let Ok(v) = serde_json::from_slice::<Value>(body) {
         let e = v.get("error").unwrap_or(&v);
-        let s = |k: &str| e.get(k).and_then(|x| x.as_str().map(str::to_string).or_else(|| x.as_i64().map(|n| n.to_string())));
+        let s = |k: &str| {
+            e.get(k).and_then(|x| {
+                x.as_str()
+                    .map(str::to_string)
+                    .or_else(|| x.as_i64().map(|n| n.to_string()))
+            })
+        };
         let message = match e {
             Value::String(s) => Some(s.clone()),
-            _ => s("message").or_else(|| s("detail")).or_else(|| v.get("message").and_then(Value::as_str).map(str::to_string)),
+            _ => s("message")
+                .or_else(|| s("detail"))
+                .or_else(|| v.get("message").and_then(Value::as_str).map(str::to_string)),
         };
         if let Some(message) = message {
             return (message, s("type"), s("code"), s("param"));
@@ -145,10 +204,31 @@ pub fn parse_error_body(body: &[u8], content_type: &str) -> ErrorParts {
             .and_then(|(_, rest)| rest.split_once("</title>"))
             .map(|(t, _)| t.trim().to_string())
             .unwrap_or_default();
-        return (format!("an HTML page instead of an API answer{}", if title.is_empty() { String::new() } else { format!(" ({title})") }), None, None, None);
+        return (
+            format!(
+                "an HTML page instead of an API answer{}",
+                if title.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({title})")
+                }
+            ),
+            None,
+            None,
+            None,
+        );
     }
     let t: String = text.trim().chars().take(500).collect();
-    (if t.is_empty() { "(empty body)".into() } else { t }, None, None, None)
+    (
+        if t.is_empty() {
+            "(empty body)".into()
+        } else {
+            t
+        },
+        None,
+        None,
+        None,
+    )
 }
 
 #[cfg(test)]
@@ -158,10 +238,26 @@ mod tests {
     #[test]
     fn error_body_variants() {
         let (m, k, c, _) = parse_error_body(br#"{"error":{"message":"bad key","type":"authentication_error","code":"invalid_api_key"}}"#, "application/json");
-        assert_eq!((m.as_str(), k.as_deref(), c.as_deref()), ("bad key", Some("authentication_error"), Some("invalid_api_key")));
-        assert_eq!(parse_error_body(br#"{"error":"model not found"}"#, "").0, "model not found");
-        assert_eq!(parse_error_body(br#"{"detail":"Not Found"}"#, "").0, "Not Found");
-        let (m, ..) = parse_error_body(b"<html><head><title>502 Bad Gateway</title></head></html>", "text/html");
+        assert_eq!(
+            (m.as_str(), k.as_deref(), c.as_deref()),
+            (
+                "bad key",
+                Some("authentication_error"),
+                Some("invalid_api_key")
+            )
+        );
+        assert_eq!(
+            parse_error_body(br#"{"error":"model not found"}"#, "").0,
+            "model not found"
+        );
+        assert_eq!(
+            parse_error_body(br#"{"detail":"Not Found"}"#, "").0,
+            "Not Found"
+        );
+        let (m, ..) = parse_error_body(
+            b"<html><head><title>502 Bad Gateway</title></head></html>",
+            "text/html",
+        );
         assert!(m.contains("HTML") && m.contains("502 Bad Gateway"), "{m}");
         assert_eq!(parse_error_body(b"", "").0, "(empty body)");
     }

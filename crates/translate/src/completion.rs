@@ -42,5 +42,7 @@ pub fn completion_to_response(ctx: ResponseContext, completion: ChatCompletion) 
     };
     t.push(chunk);
     t.finish(StreamEnd::Done);
-    t.final_response().cloned().expect("finish always sets the final response")
+    t.final_response()
+        .cloned()
+        .expect("finish always sets the final response")
 }

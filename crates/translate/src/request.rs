@@ -66,7 +66,11 @@ pub fn translate_request(
     let chat = ChatRequest {
         model: opts.upstream_model.to_string(),
         messages,
-        tool_choice: if has_tools { req.tool_choice.as_ref().map(|c| tool_choice(c, &names)) } else { None },
+        tool_choice: if has_tools {
+            req.tool_choice.as_ref().map(|c| tool_choice(c, &names))
+        } else {
+            None
+        },
         parallel_tool_calls: if has_tools && dialect.parallel_tool_calls {
             req.parallel_tool_calls
         } else {
@@ -74,11 +78,16 @@ pub fn translate_request(
         },
         tools,
         stream: req.stream,
-        stream_options: (req.stream && dialect.stream_usage)
-            .then_some(StreamOptions { include_usage: true }),
+        stream_options: (req.stream && dialect.stream_usage).then_some(StreamOptions {
+            include_usage: true,
+        }),
         temperature: req.temperature,
         top_p: req.top_p,
-        response_format: req.text.as_ref().and_then(|t| t.format.as_ref()).and_then(response_format),
+        response_format: req
+            .text
+            .as_ref()
+            .and_then(|t| t.format.as_ref())
+            .and_then(response_format),
         extra,
     };
 
@@ -118,7 +127,11 @@ fn system_role(dialect: &Dialect) -> Role {
 }
 
 fn text_message(role: Role, text: String) -> ChatMessage {
-    ChatMessage { role, content: Some(ChatContent::Text(text)), ..Default::default() }
+    ChatMessage {
+        role,
+        content: Some(ChatContent::Text(text)),
+        ..Default::default()
+    }
 }
 
 fn translate_tools(tools: &[Value], names: &mut ToolNameMap) -> Vec<ChatTool> {
@@ -129,18 +142,31 @@ fn translate_tools(tools: &[Value], names: &mut ToolNameMap) -> Vec<ChatTool> {
             "function" => out.extend(function_tool(tool, None, names)),
             "namespace" => {
                 let ns = tool.get("name").and_then(Value::as_str).unwrap_or("ns");
-                for inner in tool.get("tools").and_then(Value::as_array).into_iter().flatten() {
+                for inner in tool
+                    .get("tools")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     if inner.get("type").and_then(Value::as_str) == Some("function") {
                         out.extend(function_tool(inner, Some(ns), names));
                     } else {
                         let kind = inner.get("type").and_then(Value::as_str).unwrap_or("");
-                        tracing::debug!(namespace = ns, tool_type = kind, "skipping a non-function tool inside a namespace");
+                        tracing::debug!(
+                            namespace = ns,
+                            tool_type = kind,
+                            "skipping a non-function tool inside a namespace"
+                        );
                     }
                 }
             }
             "custom" => {
-                let Some(name) = tool.get("name").and_then(Value::as_str) else { continue };
-                let chat_name = names.register(ToolOrigin::Custom { name: name.to_string() });
+                let Some(name) = tool.get("name").and_then(Value::as_str) else {
+                    continue;
+                };
+                let chat_name = names.register(ToolOrigin::Custom {
+                    name: name.to_string(),
+                });
                 out.push(ChatTool {
                     kind: "function",
                     function: FunctionDef {
@@ -176,13 +202,20 @@ fn translate_tools(tools: &[Value], names: &mut ToolNameMap) -> Vec<ChatTool> {
                     },
                 });
             }
-            other => tracing::debug!(tool_type = other, "dropping a tool type chat providers have no equivalent for"),
+            other => tracing::debug!(
+                tool_type = other,
+                "dropping a tool type chat providers have no equivalent for"
+            ),
         }
     }
     out
 }
 
-fn function_tool(tool: &Value, namespace: Option<&str>, names: &mut ToolNameMap) -> Option<ChatTool> {
+fn function_tool(
+    tool: &Value,
+    namespace: Option<&str>,
+    names: &mut ToolNameMap,
+) -> Option<ChatTool> {
     let name = tool.get("name").and_then(Value::as_str)?;
     let chat_name = names.register(ToolOrigin::Function {
         name: name.to_string(),
@@ -192,7 +225,10 @@ fn function_tool(tool: &Value, namespace: Option<&str>, names: &mut ToolNameMap)
         kind: "function",
         function: FunctionDef {
             name: chat_name,
-            description: tool.get("description").and_then(Value::as_str).map(str::to_string),
+            description: tool
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             parameters: Some(
                 tool.get("parameters")
                     .filter(|p| p.is_object())
@@ -206,12 +242,21 @@ fn function_tool(tool: &Value, namespace: Option<&str>, names: &mut ToolNameMap)
 }
 
 fn custom_tool_description(tool: &Value) -> String {
-    let mut d = tool.get("description").and_then(Value::as_str).unwrap_or("").to_string();
+    let mut d = tool
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     d.push_str("\n\nPut the tool's whole raw text into the `input` string argument.");
     if let Some(format) = tool.get("format") {
-        let syntax = format.get("syntax").and_then(Value::as_str).unwrap_or("grammar");
+        let syntax = format
+            .get("syntax")
+            .and_then(Value::as_str)
+            .unwrap_or("grammar");
         if let Some(def) = format.get("definition").and_then(Value::as_str) {
-            d.push_str(&format!(" The text must follow this {syntax} grammar:\n{def}"));
+            d.push_str(&format!(
+                " The text must follow this {syntax} grammar:\n{def}"
+            ));
         }
     }
     d
@@ -224,9 +269,15 @@ fn tool_choice(choice: &Value, names: &ToolNameMap) -> Value {
             let kind = o.get("type").and_then(Value::as_str).unwrap_or("");
             let name = o.get("name").and_then(Value::as_str);
             match (kind, name) {
-                ("function", Some(n)) => json!({"type": "function", "function": {"name": names.chat_name(&ToolOrigin::Function { name: n.into(), namespace: None })}}),
-                ("custom", Some(n)) => json!({"type": "function", "function": {"name": names.chat_name(&ToolOrigin::Custom { name: n.into() })}}),
-                ("allowed_tools", _) => json!(o.get("mode").and_then(Value::as_str).unwrap_or("auto")),
+                ("function", Some(n)) => {
+                    json!({"type": "function", "function": {"name": names.chat_name(&ToolOrigin::Function { name: n.into(), namespace: None })}})
+                }
+                ("custom", Some(n)) => {
+                    json!({"type": "function", "function": {"name": names.chat_name(&ToolOrigin::Custom { name: n.into() })}})
+                }
+                ("allowed_tools", _) => {
+                    json!(o.get("mode").and_then(Value::as_str).unwrap_or("auto"))
+                }
                 _ => json!("auto"),
             }
         }
@@ -261,7 +312,10 @@ fn add_reasoning_switch(extra: &mut Map<String, Value>, switch: ReasoningSwitch,
             extra.insert("enable_thinking".into(), on.into());
         }
         ReasoningSwitch::ThinkingObject => {
-            extra.insert("thinking".into(), json!({"type": if on { "enabled" } else { "disabled" }}));
+            extra.insert(
+                "thinking".into(),
+                json!({"type": if on { "enabled" } else { "disabled" }}),
+            );
         }
         ReasoningSwitch::ReasoningObject => {
             extra.insert("reasoning".into(), json!({"effort": effort}));
@@ -296,7 +350,11 @@ fn push_items(
                     }
                 };
                 let content = message_content(&m.content, role, dialect);
-                let mut msg = ChatMessage { role, content, ..Default::default() };
+                let mut msg = ChatMessage {
+                    role,
+                    content,
+                    ..Default::default()
+                };
                 if role == Role::Assistant {
                     msg.reasoning_content = reasoning.take();
                 }
@@ -308,8 +366,16 @@ fn push_items(
                     .as_deref()
                     .and_then(reasoning_blob::decode)
                     .unwrap_or_else(|| {
-                        let parts = if r.content.is_empty() { &r.summary } else { &r.content };
-                        parts.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("\n")
+                        let parts = if r.content.is_empty() {
+                            &r.summary
+                        } else {
+                            &r.content
+                        };
+                        parts
+                            .iter()
+                            .map(|p| p.text.as_str())
+                            .collect::<Vec<_>>()
+                            .join("\n")
                     });
                 if !text.is_empty() {
                     match &mut reasoning {
@@ -322,23 +388,45 @@ fn push_items(
                 }
             }
             InputItem::FunctionCall(c) => {
-                let name = names.chat_name(&ToolOrigin::Function { name: c.name, namespace: c.namespace });
-                let args = if c.arguments.trim().is_empty() { "{}".to_string() } else { c.arguments };
+                let name = names.chat_name(&ToolOrigin::Function {
+                    name: c.name,
+                    namespace: c.namespace,
+                });
+                let args = if c.arguments.trim().is_empty() {
+                    "{}".to_string()
+                } else {
+                    c.arguments
+                };
                 push_tool_call(out, &mut reasoning, c.call_id, name, args);
             }
             InputItem::CustomToolCall(c) => {
                 let name = names.chat_name(&ToolOrigin::Custom { name: c.name });
-                push_tool_call(out, &mut reasoning, c.call_id, name, json!({"input": c.input}).to_string());
+                push_tool_call(
+                    out,
+                    &mut reasoning,
+                    c.call_id,
+                    name,
+                    json!({"input": c.input}).to_string(),
+                );
             }
             InputItem::LocalShellCall(c) => {
                 let call_id = c.call_id.or(c.id).unwrap_or_default();
-                push_tool_call(out, &mut reasoning, call_id, LOCAL_SHELL_NAME.into(), local_shell_arguments(&c.action));
+                push_tool_call(
+                    out,
+                    &mut reasoning,
+                    call_id,
+                    LOCAL_SHELL_NAME.into(),
+                    local_shell_arguments(&c.action),
+                );
             }
             InputItem::FunctionCallOutput(o) | InputItem::CustomToolCallOutput(o) => {
                 out.push(tool_message(o.call_id, tool_output_text(&o.output)));
             }
             InputItem::LocalShellCallOutput(o) => {
-                out.push(tool_message(o.call_id.or(o.id).unwrap_or_default(), o.output));
+                out.push(tool_message(
+                    o.call_id.or(o.id).unwrap_or_default(),
+                    o.output,
+                ));
             }
             InputItem::Other(kind) => {
                 tracing::debug!(item_type = %kind, index = i, "skipping an input item type chat providers have no equivalent for");
@@ -365,7 +453,9 @@ fn message_content(content: &MessageContent, role: Role, dialect: &Dialect) -> O
             .into_iter()
             .filter_map(|p| match p {
                 ContentPart::Text(text) => Some(ChatPart::Text { text }),
-                ContentPart::Image { url, detail } => Some(ChatPart::ImageUrl { image_url: ImageUrl { url, detail } }),
+                ContentPart::Image { url, detail } => Some(ChatPart::ImageUrl {
+                    image_url: ImageUrl { url, detail },
+                }),
                 ContentPart::Other(kind) => {
                     tracing::debug!(part_type = %kind, "skipping a content part type");
                     None
@@ -379,7 +469,9 @@ fn message_content(content: &MessageContent, role: Role, dialect: &Dialect) -> O
     for p in parts {
         let piece = match p {
             ContentPart::Text(t) => t,
-            ContentPart::Image { .. } => "[image omitted: this provider takes no images here]".into(),
+            ContentPart::Image { .. } => {
+                "[image omitted: this provider takes no images here]".into()
+            }
             ContentPart::Other(kind) => {
                 tracing::debug!(part_type = %kind, "skipping a content part type");
                 continue;
@@ -395,8 +487,18 @@ fn message_content(content: &MessageContent, role: Role, dialect: &Dialect) -> O
 
 /// Adds a tool call to the assistant message just before it, or starts one: consecutive
 /// calls (and the assistant text before them) form one assistant message.
-fn push_tool_call(out: &mut Vec<ChatMessage>, reasoning: &mut Option<String>, id: String, name: String, arguments: String) {
-    let call = ChatToolCall { id, kind: "function", function: FunctionCallBody { name, arguments } };
+fn push_tool_call(
+    out: &mut Vec<ChatMessage>,
+    reasoning: &mut Option<String>,
+    id: String,
+    name: String,
+    arguments: String,
+) {
+    let call = ChatToolCall {
+        id,
+        kind: "function",
+        function: FunctionCallBody { name, arguments },
+    };
     match out.last_mut() {
         Some(last) if last.role == Role::Assistant => {
             if let Some(r) = reasoning.take() {
@@ -453,7 +555,10 @@ fn local_shell_arguments(action: &Value) -> String {
     if let Some(cmd) = action.get("command") {
         args.insert("command".into(), cmd.clone());
     }
-    if let Some(dir) = action.get("working_directory").or_else(|| action.get("workdir")) {
+    if let Some(dir) = action
+        .get("working_directory")
+        .or_else(|| action.get("workdir"))
+    {
         args.insert("workdir".into(), dir.clone());
     }
     if let Some(t) = action.get("timeout_ms") {
@@ -475,12 +580,18 @@ fn repair_tool_pairs(messages: Vec<ChatMessage>) -> Vec<ChatMessage> {
                 open.remove(pos);
                 fixed.push(m);
             } else {
-                tracing::debug!(call_id = id, "tool result without its call sent as user text");
+                tracing::debug!(
+                    call_id = id,
+                    "tool result without its call sent as user text"
+                );
                 let text = match m.content {
                     Some(ChatContent::Text(t)) => t,
                     _ => String::new(),
                 };
-                orphans.push(text_message(Role::User, format!("Result of tool call {id}:\n{text}")));
+                orphans.push(text_message(
+                    Role::User,
+                    format!("Result of tool call {id}:\n{text}"),
+                ));
             }
             continue;
         }
@@ -494,10 +605,17 @@ fn repair_tool_pairs(messages: Vec<ChatMessage>) -> Vec<ChatMessage> {
     fixed
 }
 
-fn close_open_calls(fixed: &mut Vec<ChatMessage>, open: &mut Vec<String>, orphans: &mut Vec<ChatMessage>) {
+fn close_open_calls(
+    fixed: &mut Vec<ChatMessage>,
+    open: &mut Vec<String>,
+    orphans: &mut Vec<ChatMessage>,
+) {
     for id in open.drain(..) {
         tracing::debug!(call_id = %id, "tool call without a result gets a placeholder result");
-        fixed.push(tool_message(id, "No result was recorded for this call.".into()));
+        fixed.push(tool_message(
+            id,
+            "No result was recorded for this call.".into(),
+        ));
     }
     fixed.append(orphans);
 }

@@ -83,7 +83,12 @@ impl StreamTranslator {
     /// `response.created` and `response.in_progress`: sent before the first chunk.
     pub fn start(&self) -> Vec<StreamEvent> {
         let r = self.response(ResponseStatus::InProgress);
-        vec![StreamEvent::Created { response: r.clone() }, StreamEvent::InProgress { response: r }]
+        vec![
+            StreamEvent::Created {
+                response: r.clone(),
+            },
+            StreamEvent::InProgress { response: r },
+        ]
     }
 
     /// Whether the terminal event has been produced.
@@ -112,7 +117,11 @@ impl StreamTranslator {
         // Only the first choice: Plugboard never asks for `n > 1`.
         if let Some(choice) = chunk.choices.into_iter().find(|c| c.index == 0) {
             let d = choice.delta;
-            if let Some(r) = d.reasoning_content.or(d.reasoning).filter(|s| !s.is_empty()) {
+            if let Some(r) = d
+                .reasoning_content
+                .or(d.reasoning)
+                .filter(|s| !s.is_empty())
+            {
                 self.reasoning_delta(r, &mut ev);
             }
             if let Some(t) = d.content.or(d.refusal).filter(|s| !s.is_empty()) {
@@ -166,7 +175,9 @@ impl StreamTranslator {
             ResponseStatus::Completed
         });
         r.usage = self.usage();
-        r.incomplete_details = incomplete.map(|reason| IncompleteDetails { reason: reason.into() });
+        r.incomplete_details = incomplete.map(|reason| IncompleteDetails {
+            reason: reason.into(),
+        });
         self.final_response = Some(r.clone());
         ev.push(if incomplete.is_some() {
             StreamEvent::Incomplete { response: r }
@@ -196,7 +207,11 @@ impl StreamTranslator {
         let index = self.next_item;
         self.next_item += 1;
         self.output.push(None);
-        let tail = self.ctx.response_id.strip_prefix("resp_").unwrap_or(&self.ctx.response_id);
+        let tail = self
+            .ctx
+            .response_id
+            .strip_prefix("resp_")
+            .unwrap_or(&self.ctx.response_id);
         (index, format!("{prefix}_{tail}_{index}"))
     }
 
@@ -206,7 +221,11 @@ impl StreamTranslator {
             let (output_index, id) = self.allocate("rs");
             ev.push(StreamEvent::OutputItemAdded {
                 output_index,
-                item: OutputItem::Reasoning { id: id.clone(), summary: vec![], encrypted_content: None },
+                item: OutputItem::Reasoning {
+                    id: id.clone(),
+                    summary: vec![],
+                    encrypted_content: None,
+                },
             });
             ev.push(StreamEvent::ReasoningSummaryPartAdded {
                 item_id: id.clone(),
@@ -214,7 +233,11 @@ impl StreamTranslator {
                 summary_index: 0,
                 part: SummaryText::new(String::new()),
             });
-            self.reasoning = Some(OpenText { output_index, id, text: String::new() });
+            self.reasoning = Some(OpenText {
+                output_index,
+                id,
+                text: String::new(),
+            });
         }
         let r = self.reasoning.as_mut().expect("opened above");
         r.text.push_str(&delta);
@@ -245,7 +268,11 @@ impl StreamTranslator {
                 content_index: 0,
                 part: OutputText::new(String::new()),
             });
-            self.message = Some(OpenText { output_index, id, text: String::new() });
+            self.message = Some(OpenText {
+                output_index,
+                id,
+                text: String::new(),
+            });
         }
         let m = self.message.as_mut().expect("opened above");
         m.text.push_str(&delta);
@@ -297,15 +324,22 @@ impl StreamTranslator {
     fn call_slot(&mut self, tc: &ToolCallDelta) -> usize {
         let id = tc.id.as_deref().filter(|s| !s.is_empty());
         let found = match tc.index {
-            Some(i) => self.calls.iter().rposition(|c| c.index == Some(i)).filter(|&p| {
-                // The same index with another id is a new call (seen on some servers).
-                match (id, self.calls[p].call_id.as_deref()) {
-                    (Some(new), Some(old)) => new == old,
-                    _ => true,
-                }
-            }),
+            Some(i) => self
+                .calls
+                .iter()
+                .rposition(|c| c.index == Some(i))
+                .filter(|&p| {
+                    // The same index with another id is a new call (seen on some servers).
+                    match (id, self.calls[p].call_id.as_deref()) {
+                        (Some(new), Some(old)) => new == old,
+                        _ => true,
+                    }
+                }),
             None => match id {
-                Some(id) => self.calls.iter().position(|c| c.call_id.as_deref() == Some(id)),
+                Some(id) => self
+                    .calls
+                    .iter()
+                    .position(|c| c.call_id.as_deref() == Some(id)),
                 None => self.calls.len().checked_sub(1),
             },
         };
@@ -334,14 +368,21 @@ impl StreamTranslator {
             let tail = item_id.split_once('_').map(|(_, t)| t).unwrap_or(&item_id);
             format!("call_{tail}")
         });
-        let announced = Announced { output_index, item_id, call_id, origin };
+        let announced = Announced {
+            output_index,
+            item_id,
+            call_id,
+            origin,
+        };
         let item = call_item(&announced, "", ItemStatus::InProgress);
         ev.push(StreamEvent::OutputItemAdded { output_index, item });
         call.announced = Some(announced);
     }
 
     fn argument_delta(&mut self, slot: usize, delta: String, ev: &mut Vec<StreamEvent>) {
-        let Some(a) = &self.calls[slot].announced else { return };
+        let Some(a) = &self.calls[slot].announced else {
+            return;
+        };
         // Freeform input arrives JSON-wrapped; it is unwrapped whole when the call closes.
         if let ToolOrigin::Function { .. } = a.origin {
             ev.push(StreamEvent::FunctionCallArgumentsDelta {
@@ -353,7 +394,9 @@ impl StreamTranslator {
     }
 
     fn close_reasoning(&mut self, ev: &mut Vec<StreamEvent>) {
-        let Some(r) = self.reasoning.take() else { return };
+        let Some(r) = self.reasoning.take() else {
+            return;
+        };
         ev.push(StreamEvent::ReasoningSummaryTextDone {
             item_id: r.id.clone(),
             output_index: r.output_index,
@@ -401,12 +444,19 @@ impl StreamTranslator {
     fn close_calls(&mut self, ev: &mut Vec<StreamEvent>) {
         for call in std::mem::take(&mut self.calls) {
             let Some(a) = call.announced else {
-                tracing::debug!(arguments_len = call.arguments.len(), "dropping a tool call that never got a name");
+                tracing::debug!(
+                    arguments_len = call.arguments.len(),
+                    "dropping a tool call that never got a name"
+                );
                 continue;
             };
             let item = match &a.origin {
                 ToolOrigin::Function { name, .. } => {
-                    let arguments = if call.arguments.trim().is_empty() { "{}".to_string() } else { call.arguments };
+                    let arguments = if call.arguments.trim().is_empty() {
+                        "{}".to_string()
+                    } else {
+                        call.arguments
+                    };
                     ev.push(StreamEvent::FunctionCallArgumentsDone {
                         item_id: a.item_id.clone(),
                         output_index: a.output_index,
@@ -475,7 +525,10 @@ fn custom_input(arguments: &str) -> String {
     match serde_json::from_str::<Value>(arguments) {
         Ok(Value::Object(o)) => match o.get("input") {
             Some(Value::String(s)) => s.clone(),
-            _ => o.values().find_map(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+            _ => o
+                .values()
+                .find_map(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
         },
         Ok(Value::String(s)) => s,
         _ => arguments.to_string(),
@@ -536,7 +589,14 @@ pub fn error_from_value(err: &Value) -> ResponseError {
         .unwrap_or_else(|| err.to_string());
     let code = err
         .get("code")
-        .and_then(|c| c.as_str().map(str::to_string).or_else(|| c.as_i64().map(|n| n.to_string())))
+        .and_then(|c| {
+            c.as_str()
+                .map(str::to_string)
+                .or_else(|| c.as_i64().map(|n| n.to_string()))
+        })
         .or_else(|| err.get("type").and_then(Value::as_str).map(str::to_string));
-    ResponseError { code: crate::errors::classify(code.as_deref(), &message, None), message }
+    ResponseError {
+        code: crate::errors::classify(code.as_deref(), &message, None),
+        message,
+    }
 }

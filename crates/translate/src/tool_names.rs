@@ -8,9 +8,14 @@ use std::collections::HashMap;
 /// What a chat function name stands for on the Responses side.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ToolOrigin {
-    Function { name: String, namespace: Option<String> },
+    Function {
+        name: String,
+        namespace: Option<String>,
+    },
     /// A freeform tool: its text travels as the `input` argument.
-    Custom { name: String },
+    Custom {
+        name: String,
+    },
     LocalShell,
 }
 
@@ -57,10 +62,13 @@ impl ToolNameMap {
     /// What a chat function name called by the model stands for; a name the request never
     /// offered comes back as a plain function call, so the client can report it.
     pub fn origin(&self, chat_name: &str) -> ToolOrigin {
-        self.by_chat.get(chat_name).cloned().unwrap_or_else(|| ToolOrigin::Function {
-            name: chat_name.to_string(),
-            namespace: None,
-        })
+        self.by_chat
+            .get(chat_name)
+            .cloned()
+            .unwrap_or_else(|| ToolOrigin::Function {
+                name: chat_name.to_string(),
+                namespace: None,
+            })
     }
 
     pub fn len(&self) -> usize {
@@ -74,8 +82,14 @@ impl ToolNameMap {
 
 fn origin_key(origin: &ToolOrigin) -> String {
     match origin {
-        ToolOrigin::Function { name, namespace: Some(ns) } => format!("{ns}\u{0}{name}"),
-        ToolOrigin::Function { name, namespace: None } => format!("fn\u{0}{name}"),
+        ToolOrigin::Function {
+            name,
+            namespace: Some(ns),
+        } => format!("{ns}\u{0}{name}"),
+        ToolOrigin::Function {
+            name,
+            namespace: None,
+        } => format!("fn\u{0}{name}"),
         ToolOrigin::Custom { name } => format!("custom\u{0}{name}"),
         ToolOrigin::LocalShell => "local_shell".into(),
     }
@@ -83,10 +97,15 @@ fn origin_key(origin: &ToolOrigin) -> String {
 
 fn chat_name_for(origin: &ToolOrigin) -> String {
     let raw = match origin {
-        ToolOrigin::Function { name, namespace: Some(ns) } => format!("{ns}__{name}"),
-        ToolOrigin::Function { name, namespace: None } | ToolOrigin::Custom { name } => {
-            name.clone()
+        ToolOrigin::Function {
+            name,
+            namespace: Some(ns),
+        } => format!("{ns}__{name}"),
+        ToolOrigin::Function {
+            name,
+            namespace: None,
         }
+        | ToolOrigin::Custom { name } => name.clone(),
         ToolOrigin::LocalShell => return LOCAL_SHELL_NAME.to_string(),
     };
     if is_valid(&raw) {
@@ -98,21 +117,31 @@ fn chat_name_for(origin: &ToolOrigin) -> String {
 
 pub fn is_valid(name: &str) -> bool {
     (1..=64).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// A valid name that keeps a readable prefix and a hash of the full key.
 fn hashed_name(readable: &str, key: &str) -> String {
     let clean: String = readable
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(55)
         .collect();
     format!("{clean}_{:08x}", fnv1a(key) as u32)
 }
 
 fn fnv1a(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 #[cfg(test)]
@@ -120,7 +149,10 @@ mod tests {
     use super::*;
 
     fn func(ns: Option<&str>, name: &str) -> ToolOrigin {
-        ToolOrigin::Function { name: name.into(), namespace: ns.map(Into::into) }
+        ToolOrigin::Function {
+            name: name.into(),
+            namespace: ns.map(Into::into),
+        }
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Golden tests: Responses request bodies (the Codex CLI's real ones and hand-made edge
 //! cases) → the Chat Completions body sent upstream. Snapshots live in `snapshots/`.
 
-use plugboard_translate::{translate_request, Dialect, MaxTokensField, ReasoningSwitch, TranslateOptions};
+use plugboard_translate::{
+    translate_request, Dialect, MaxTokensField, ReasoningSwitch, TranslateOptions,
+};
 use plugboard_wire::responses::ResponsesRequest;
 use serde_json::Value;
 
@@ -22,14 +24,23 @@ fn translate(req: &ResponsesRequest, dialect: &Dialect) -> Value {
     let t = translate_request(
         req,
         &[],
-        &TranslateOptions { upstream_model: "upstream-model", dialect, response_id: "resp_test".into(), created_at: 0 },
+        &TranslateOptions {
+            upstream_model: "upstream-model",
+            dialect,
+            response_id: "resp_test".into(),
+            created_at: 0,
+        },
     )
     .expect("translates");
     abbreviate(serde_json::to_value(&t.chat).unwrap())
 }
 
 fn deepseek() -> Dialect {
-    Dialect { reasoning_switch: ReasoningSwitch::None, reasoning_echo: true, ..Dialect::default() }
+    Dialect {
+        reasoning_switch: ReasoningSwitch::None,
+        reasoning_echo: true,
+        ..Dialect::default()
+    }
 }
 
 #[test]
@@ -39,22 +50,34 @@ fn codex_turn1_known_model() {
 
 #[test]
 fn codex_turn1_unknown_model_with_namespace_tools() {
-    insta::assert_json_snapshot!(translate(&codex("turn1-unknown-model.json"), &Dialect::default()));
+    insta::assert_json_snapshot!(translate(
+        &codex("turn1-unknown-model.json"),
+        &Dialect::default()
+    ));
 }
 
 #[test]
 fn codex_turn2_reasoning_is_echoed_for_deepseek() {
-    insta::assert_json_snapshot!(translate(&codex("turn2-after-exec_command.json"), &deepseek()));
+    insta::assert_json_snapshot!(translate(
+        &codex("turn2-after-exec_command.json"),
+        &deepseek()
+    ));
 }
 
 #[test]
 fn codex_turn3_custom_tool_call_history() {
-    insta::assert_json_snapshot!(translate(&codex("turn3-after-apply_patch.json"), &Dialect::default()));
+    insta::assert_json_snapshot!(translate(
+        &codex("turn3-after-apply_patch.json"),
+        &Dialect::default()
+    ));
 }
 
 #[test]
 fn hand_mixed_edge_cases() {
-    insta::assert_json_snapshot!(translate(&fixture("tests/requests/hand-mixed.json"), &Dialect::default()));
+    insta::assert_json_snapshot!(translate(
+        &fixture("tests/requests/hand-mixed.json"),
+        &Dialect::default()
+    ));
 }
 
 #[test]
@@ -74,14 +97,23 @@ fn hand_mixed_with_a_restrictive_dialect() {
 /// Facts every Codex turn must satisfy, whatever the snapshots say.
 #[test]
 fn codex_requests_keep_every_call_paired_with_its_result() {
-    for name in ["turn1-gpt-5.5.json", "turn1-unknown-model.json", "turn2-after-exec_command.json", "turn3-after-apply_patch.json"] {
+    for name in [
+        "turn1-gpt-5.5.json",
+        "turn1-unknown-model.json",
+        "turn2-after-exec_command.json",
+        "turn3-after-apply_patch.json",
+    ] {
         let v = translate(&codex(name), &deepseek());
         let msgs = v["messages"].as_array().unwrap();
         assert_eq!(msgs[0]["role"], "system", "{name}");
         for (i, m) in msgs.iter().enumerate() {
             if let Some(calls) = m["tool_calls"].as_array() {
                 for (k, c) in calls.iter().enumerate() {
-                    assert_eq!(msgs[i + 1 + k]["tool_call_id"], c["id"], "{name}: call {k} of message {i}");
+                    assert_eq!(
+                        msgs[i + 1 + k]["tool_call_id"],
+                        c["id"],
+                        "{name}: call {k} of message {i}"
+                    );
                 }
             }
         }

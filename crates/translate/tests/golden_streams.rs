@@ -32,7 +32,11 @@ fn run(name: &str) -> Vec<Value> {
     for block in text.split("\n\n").filter(|b| !b.is_empty()) {
         let (event_line, data_line) = block.split_once('\n').unwrap();
         let data: Value = serde_json::from_str(data_line.strip_prefix("data: ").unwrap()).unwrap();
-        assert_eq!(event_line.strip_prefix("event: ").unwrap(), data["type"], "event name = type");
+        assert_eq!(
+            event_line.strip_prefix("event: ").unwrap(),
+            data["type"],
+            "event name = type"
+        );
         events.push(data);
     }
     check_invariants(name, &events);
@@ -42,7 +46,19 @@ fn run(name: &str) -> Vec<Value> {
 
 fn strip_echo(mut e: Value) -> Value {
     if let Some(r) = e.get_mut("response").and_then(Value::as_object_mut) {
-        for k in ["tools", "tool_choice", "instructions", "max_output_tokens", "parallel_tool_calls", "previous_response_id", "reasoning", "store", "temperature", "top_p", "text"] {
+        for k in [
+            "tools",
+            "tool_choice",
+            "instructions",
+            "max_output_tokens",
+            "parallel_tool_calls",
+            "previous_response_id",
+            "reasoning",
+            "store",
+            "temperature",
+            "top_p",
+            "text",
+        ] {
             r.remove(k);
         }
     }
@@ -57,15 +73,45 @@ fn check_invariants(name: &str, events: &[Value]) {
         assert_eq!(e["sequence_number"], i as u64, "{name}: sequence");
     }
     let last = events.last().unwrap();
-    let terminal = ["response.completed", "response.incomplete", "response.failed"];
-    assert!(terminal.contains(&last["type"].as_str().unwrap()), "{name}: ends with a terminal event");
-    assert_eq!(events.iter().filter(|e| terminal.contains(&e["type"].as_str().unwrap())).count(), 1, "{name}");
+    let terminal = [
+        "response.completed",
+        "response.incomplete",
+        "response.failed",
+    ];
+    assert!(
+        terminal.contains(&last["type"].as_str().unwrap()),
+        "{name}: ends with a terminal event"
+    );
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| terminal.contains(&e["type"].as_str().unwrap()))
+            .count(),
+        1,
+        "{name}"
+    );
     if last["type"] != "response.failed" {
         // Every added item is done, and the final output is exactly the done items.
-        let added: Vec<&Value> = events.iter().filter(|e| e["type"] == "response.output_item.added").map(|e| &e["item"]["id"]).collect();
-        let done: Vec<&Value> = events.iter().filter(|e| e["type"] == "response.output_item.done").map(|e| &e["item"]).collect();
+        let added: Vec<&Value> = events
+            .iter()
+            .filter(|e| e["type"] == "response.output_item.added")
+            .map(|e| &e["item"]["id"])
+            .collect();
+        let done: Vec<&Value> = events
+            .iter()
+            .filter(|e| e["type"] == "response.output_item.done")
+            .map(|e| &e["item"])
+            .collect();
         assert_eq!(added.len(), done.len(), "{name}");
-        assert_eq!(&last["response"]["output"].as_array().unwrap().iter().collect::<Vec<_>>(), &done, "{name}");
+        assert_eq!(
+            &last["response"]["output"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .collect::<Vec<_>>(),
+            &done,
+            "{name}"
+        );
         if let Some(u) = last["response"]["usage"].as_object() {
             for k in ["input_tokens", "output_tokens", "total_tokens"] {
                 assert!(u[k].is_u64(), "{name}: usage.{k}");
@@ -88,31 +134,61 @@ macro_rules! golden {
     };
 }
 
-golden!(deepseek_reasoning_content_then_streamed_tool_call, "deepseek-reasoning-then-tool.sse");
-golden!(openrouter_reasoning_field_then_text, "openrouter-reasoning-text.sse");
-golden!(tool_arguments_whole_in_one_chunk, "ollama-tool-args-in-one-chunk.sse");
-golden!(id_only_in_first_chunk_without_index_custom_tool, "id-only-in-first-chunk-no-index.sse");
+golden!(
+    deepseek_reasoning_content_then_streamed_tool_call,
+    "deepseek-reasoning-then-tool.sse"
+);
+golden!(
+    openrouter_reasoning_field_then_text,
+    "openrouter-reasoning-text.sse"
+);
+golden!(
+    tool_arguments_whole_in_one_chunk,
+    "ollama-tool-args-in-one-chunk.sse"
+);
+golden!(
+    id_only_in_first_chunk_without_index_custom_tool,
+    "id-only-in-first-chunk-no-index.sse"
+);
 golden!(several_calls_in_one_chunk, "several-calls-in-one-chunk.sse");
-golden!(interleaved_parallel_arguments, "interleaved-parallel-args.sse");
+golden!(
+    interleaved_parallel_arguments,
+    "interleaved-parallel-args.sse"
+);
 golden!(usage_only_in_a_final_chunk, "usage-only-final-chunk.sse");
 golden!(no_usage_and_no_done, "no-usage-no-done.sse");
 golden!(finish_reason_length_is_incomplete, "length-cut.sse");
-golden!(dropped_mid_stream_fails_without_half_calls, "dropped-mid-stream.sse");
+golden!(
+    dropped_mid_stream_fails_without_half_calls,
+    "dropped-mid-stream.sse"
+);
 golden!(error_object_inside_the_stream, "error-inside-stream.sse");
 
 #[test]
 fn custom_tool_input_is_unwrapped_for_codex() {
     let events = run("id-only-in-first-chunk-no-index.sse");
-    let done = events.iter().find(|e| e["type"] == "response.output_item.done").unwrap();
+    let done = events
+        .iter()
+        .find(|e| e["type"] == "response.output_item.done")
+        .unwrap();
     assert_eq!(done["item"]["type"], "custom_tool_call");
     assert_eq!(done["item"]["call_id"], "call_a");
-    assert_eq!(done["item"]["input"], "*** Begin Patch\n*** Add File: a.txt\n+hello\n*** End Patch\n");
+    assert_eq!(
+        done["item"]["input"],
+        "*** Begin Patch\n*** Add File: a.txt\n+hello\n*** End Patch\n"
+    );
 }
 
 #[test]
 fn reasoning_round_trips_through_encrypted_content() {
     let events = run("deepseek-reasoning-then-tool.sse");
-    let done = events.iter().find(|e| e["type"] == "response.output_item.done").unwrap();
+    let done = events
+        .iter()
+        .find(|e| e["type"] == "response.output_item.done")
+        .unwrap();
     let blob = done["item"]["encrypted_content"].as_str().unwrap();
-    assert_eq!(plugboard_translate::reasoning_blob::decode(blob).as_deref(), Some("I should list the files."));
+    assert_eq!(
+        plugboard_translate::reasoning_blob::decode(blob).as_deref(),
+        Some("I should list the files.")
+    );
 }

@@ -3,8 +3,12 @@
 
 mod common;
 use common::codex_like_context;
-use plugboard_translate::{translate_request, Dialect, StreamEnd, StreamTranslator, TranslateOptions};
-use plugboard_wire::chat::{ChatChunk, ChatUsage, ChunkChoice, Delta, FunctionDelta, ToolCallDelta};
+use plugboard_translate::{
+    translate_request, Dialect, StreamEnd, StreamTranslator, TranslateOptions,
+};
+use plugboard_wire::chat::{
+    ChatChunk, ChatUsage, ChunkChoice, Delta, FunctionDelta, ToolCallDelta,
+};
 use plugboard_wire::responses::ResponsesRequest;
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -24,21 +28,40 @@ fn split(s: &str, cuts: &[usize]) -> Vec<String> {
     points.push(chars.len());
     points.sort_unstable();
     points.dedup();
-    points.windows(2).map(|w| chars[w[0]..w[1]].iter().collect()).collect()
+    points
+        .windows(2)
+        .map(|w| chars[w[0]..w[1]].iter().collect())
+        .collect()
 }
 
 fn chunk(delta: Delta) -> ChatChunk {
-    ChatChunk { choices: vec![ChunkChoice { index: 0, delta, finish_reason: None }], ..Default::default() }
+    ChatChunk {
+        choices: vec![ChunkChoice {
+            index: 0,
+            delta,
+            finish_reason: None,
+        }],
+        ..Default::default()
+    }
 }
 
 /// The answer as chunks, each string cut at the given places.
 fn chunks(a: &Answer, cuts: &[usize], with_index: bool) -> Vec<ChatChunk> {
     let mut out = Vec::new();
-    for piece in split(&a.reasoning, cuts).into_iter().filter(|p| !p.is_empty()) {
-        out.push(chunk(Delta { reasoning_content: Some(piece), ..Default::default() }));
+    for piece in split(&a.reasoning, cuts)
+        .into_iter()
+        .filter(|p| !p.is_empty())
+    {
+        out.push(chunk(Delta {
+            reasoning_content: Some(piece),
+            ..Default::default()
+        }));
     }
     for piece in split(&a.text, cuts).into_iter().filter(|p| !p.is_empty()) {
-        out.push(chunk(Delta { content: Some(piece), ..Default::default() }));
+        out.push(chunk(Delta {
+            content: Some(piece),
+            ..Default::default()
+        }));
     }
     for (i, (name, args)) in a.calls.iter().enumerate() {
         for (k, piece) in split(args, cuts).into_iter().enumerate() {
@@ -46,7 +69,10 @@ fn chunks(a: &Answer, cuts: &[usize], with_index: bool) -> Vec<ChatChunk> {
                 tool_calls: vec![ToolCallDelta {
                     index: with_index.then_some(i as u32),
                     id: (k == 0).then(|| format!("call_{i}")),
-                    function: Some(FunctionDelta { name: (k == 0).then(|| name.clone()), arguments: Some(piece) }),
+                    function: Some(FunctionDelta {
+                        name: (k == 0).then(|| name.clone()),
+                        arguments: Some(piece),
+                    }),
                 }],
                 ..Default::default()
             }));
@@ -54,7 +80,11 @@ fn chunks(a: &Answer, cuts: &[usize], with_index: bool) -> Vec<ChatChunk> {
     }
     let mut last = chunk(Delta::default());
     last.choices[0].finish_reason = Some("stop".into());
-    last.usage = Some(ChatUsage { prompt_tokens: Some(10), completion_tokens: Some(5), ..Default::default() });
+    last.usage = Some(ChatUsage {
+        prompt_tokens: Some(10),
+        completion_tokens: Some(5),
+        ..Default::default()
+    });
     out.push(last);
     out
 }
@@ -71,13 +101,21 @@ fn final_output(chunks: Vec<ChatChunk>) -> Value {
 }
 
 fn answer() -> impl Strategy<Value = Answer> {
-    let tool = prop_oneof![Just("exec_command".to_string()), Just("apply_patch".to_string()), Just("multi_agent_v1__spawn_agent".to_string())];
+    let tool = prop_oneof![
+        Just("exec_command".to_string()),
+        Just("apply_patch".to_string()),
+        Just("multi_agent_v1__spawn_agent".to_string())
+    ];
     (
         "[a-z é思]{0,40}",
         "[a-zA-Z0-9 \n\"{}]{0,60}",
         prop::collection::vec((tool, "\\{\"[a-z]{1,5}\": \"[a-z \\\\n]{0,30}\"\\}"), 0..3),
     )
-        .prop_map(|(reasoning, text, calls)| Answer { reasoning, text, calls })
+        .prop_map(|(reasoning, text, calls)| Answer {
+            reasoning,
+            text,
+            calls,
+        })
 }
 
 proptest! {
@@ -118,23 +156,44 @@ fn any_json() -> impl Strategy<Value = Value> {
         any::<i64>().prop_map(Value::from),
         "[a-z_]{0,12}".prop_map(Value::from),
         prop_oneof![
-            Just("message"), Just("function_call"), Just("function_call_output"), Just("reasoning"),
-            Just("custom_tool_call"), Just("local_shell_call"), Just("assistant"), Just("user"), Just("input_image")
-        ].prop_map(Value::from),
+            Just("message"),
+            Just("function_call"),
+            Just("function_call_output"),
+            Just("reasoning"),
+            Just("custom_tool_call"),
+            Just("local_shell_call"),
+            Just("assistant"),
+            Just("user"),
+            Just("input_image")
+        ]
+        .prop_map(Value::from),
     ];
     leaf.prop_recursive(3, 24, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
             prop::collection::btree_map(
                 prop_oneof![
-                    Just("type".to_string()), Just("role".to_string()), Just("content".to_string()), Just("choices".to_string()),
-                    Just("delta".to_string()), Just("tool_calls".to_string()), Just("index".to_string()), Just("id".to_string()),
-                    Just("function".to_string()), Just("name".to_string()), Just("arguments".to_string()), Just("call_id".to_string()),
-                    Just("output".to_string()), Just("text".to_string()), Just("finish_reason".to_string()), Just("usage".to_string())
+                    Just("type".to_string()),
+                    Just("role".to_string()),
+                    Just("content".to_string()),
+                    Just("choices".to_string()),
+                    Just("delta".to_string()),
+                    Just("tool_calls".to_string()),
+                    Just("index".to_string()),
+                    Just("id".to_string()),
+                    Just("function".to_string()),
+                    Just("name".to_string()),
+                    Just("arguments".to_string()),
+                    Just("call_id".to_string()),
+                    Just("output".to_string()),
+                    Just("text".to_string()),
+                    Just("finish_reason".to_string()),
+                    Just("usage".to_string())
                 ],
                 inner,
                 0..5
-            ).prop_map(|m| Value::Object(m.into_iter().collect())),
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }

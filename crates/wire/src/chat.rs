@@ -298,7 +298,10 @@ mod tests {
             tool_calls: vec![ChatToolCall {
                 id: "c".into(),
                 kind: "function",
-                function: FunctionCallBody { name: "f".into(), arguments: "{}".into() },
+                function: FunctionCallBody {
+                    name: "f".into(),
+                    arguments: "{}".into(),
+                },
             }],
             ..Default::default()
         };

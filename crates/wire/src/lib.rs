@@ -17,7 +17,11 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Pars
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         ParseError {
-            path: if path == "." || path == "?" { String::new() } else { path },
+            path: if path == "." || path == "?" {
+                String::new()
+            } else {
+                path
+            },
             message: e.into_inner().to_string(),
         }
     })

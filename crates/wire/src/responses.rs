@@ -136,12 +136,17 @@ impl ContentPart {
                 ContentPart::Text(text().unwrap_or_default())
             }
             "refusal" => ContentPart::Text(
-                v.get("refusal").and_then(Value::as_str).unwrap_or_default().to_string(),
+                v.get("refusal")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
             ),
             "input_image" => {
                 let url = match v.get("image_url") {
                     Some(Value::String(s)) => Some(s.clone()),
-                    Some(Value::Object(o)) => o.get("url").and_then(Value::as_str).map(str::to_string),
+                    Some(Value::Object(o)) => {
+                        o.get("url").and_then(Value::as_str).map(str::to_string)
+                    }
                     _ => None,
                 };
                 match url {
@@ -382,7 +387,12 @@ pub struct OutputText {
 
 impl OutputText {
     pub fn new(text: String) -> Self {
-        Self { kind: "output_text", text, annotations: [], logprobs: [] }
+        Self {
+            kind: "output_text",
+            text,
+            annotations: [],
+            logprobs: [],
+        }
     }
 }
 
@@ -395,7 +405,10 @@ pub struct SummaryText {
 
 impl SummaryText {
     pub fn new(text: String) -> Self {
-        Self { kind: "summary_text", text }
+        Self {
+            kind: "summary_text",
+            text,
+        }
     }
 }
 
@@ -415,13 +428,29 @@ pub enum StreamEvent {
     #[serde(rename = "response.failed")]
     Failed { response: ResponseObject },
     #[serde(rename = "response.output_item.added")]
-    OutputItemAdded { output_index: usize, item: OutputItem },
+    OutputItemAdded {
+        output_index: usize,
+        item: OutputItem,
+    },
     #[serde(rename = "response.output_item.done")]
-    OutputItemDone { output_index: usize, item: OutputItem },
+    OutputItemDone {
+        output_index: usize,
+        item: OutputItem,
+    },
     #[serde(rename = "response.content_part.added")]
-    ContentPartAdded { item_id: String, output_index: usize, content_index: usize, part: OutputText },
+    ContentPartAdded {
+        item_id: String,
+        output_index: usize,
+        content_index: usize,
+        part: OutputText,
+    },
     #[serde(rename = "response.content_part.done")]
-    ContentPartDone { item_id: String, output_index: usize, content_index: usize, part: OutputText },
+    ContentPartDone {
+        item_id: String,
+        output_index: usize,
+        content_index: usize,
+        part: OutputText,
+    },
     #[serde(rename = "response.output_text.delta")]
     OutputTextDelta {
         item_id: String,
@@ -467,7 +496,11 @@ pub enum StreamEvent {
         text: String,
     },
     #[serde(rename = "response.function_call_arguments.delta")]
-    FunctionCallArgumentsDelta { item_id: String, output_index: usize, delta: String },
+    FunctionCallArgumentsDelta {
+        item_id: String,
+        output_index: usize,
+        delta: String,
+    },
     #[serde(rename = "response.function_call_arguments.done")]
     FunctionCallArgumentsDone {
         item_id: String,
@@ -476,9 +509,17 @@ pub enum StreamEvent {
         arguments: String,
     },
     #[serde(rename = "response.custom_tool_call_input.delta")]
-    CustomToolCallInputDelta { item_id: String, output_index: usize, delta: String },
+    CustomToolCallInputDelta {
+        item_id: String,
+        output_index: usize,
+        delta: String,
+    },
     #[serde(rename = "response.custom_tool_call_input.done")]
-    CustomToolCallInputDone { item_id: String, output_index: usize, input: String },
+    CustomToolCallInputDone {
+        item_id: String,
+        output_index: usize,
+        input: String,
+    },
 }
 
 impl StreamEvent {
@@ -519,8 +560,14 @@ impl StreamEvent {
         out.extend_from_slice(b"event: ");
         out.extend_from_slice(self.event_type().as_bytes());
         out.extend_from_slice(b"\ndata: ");
-        serde_json::to_writer(&mut *out, &Numbered { event: self, sequence_number })
-            .expect("serializing an event into memory cannot fail");
+        serde_json::to_writer(
+            &mut *out,
+            &Numbered {
+                event: self,
+                sequence_number,
+            },
+        )
+        .expect("serializing an event into memory cannot fail");
         out.extend_from_slice(b"\n\n");
     }
 }
@@ -531,7 +578,8 @@ mod tests {
 
     #[test]
     fn unknown_item_type_is_kept_as_other() {
-        let item = InputItem::from_value(serde_json::json!({"type": "compaction", "x": 1})).unwrap();
+        let item =
+            InputItem::from_value(serde_json::json!({"type": "compaction", "x": 1})).unwrap();
         assert_eq!(item, InputItem::Other("compaction".into()));
     }
 
@@ -544,7 +592,9 @@ mod tests {
 
     #[test]
     fn known_item_with_wrong_field_type_is_an_error() {
-        let err = InputItem::from_value(serde_json::json!({"type": "function_call", "call_id": 5, "name": "f"}));
+        let err = InputItem::from_value(
+            serde_json::json!({"type": "function_call", "call_id": 5, "name": "f"}),
+        );
         assert!(err.is_err());
     }
 

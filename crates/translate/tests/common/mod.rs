@@ -12,7 +12,9 @@ pub fn abbreviate(v: Value) -> Value {
     match v {
         Value::String(s) if s.chars().count() > 160 => {
             let head: String = s.chars().take(60).collect();
-            let hash = s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
+            let hash = s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+            });
             Value::String(format!("{head}…<{} chars, fnv {hash:016x}>", s.len()))
         }
         Value::Array(a) => Value::Array(a.into_iter().map(abbreviate).collect()),
@@ -39,7 +41,12 @@ pub fn codex_like_context() -> ResponseContext {
     translate_request(
         &req,
         &[],
-        &TranslateOptions { upstream_model: "m", dialect: &Dialect::default(), response_id: "resp_test".into(), created_at: 1_700_000_000 },
+        &TranslateOptions {
+            upstream_model: "m",
+            dialect: &Dialect::default(),
+            response_id: "resp_test".into(),
+            created_at: 1_700_000_000,
+        },
     )
     .unwrap()
     .context
@@ -51,6 +58,12 @@ pub fn parse_sse(text: &str) -> Vec<Option<ChatChunk>> {
         .filter_map(|l| l.strip_prefix("data:"))
         .map(str::trim)
         .filter(|d| !d.is_empty())
-        .map(|d| if d == "[DONE]" { None } else { Some(serde_json::from_str(d).unwrap_or_else(|e| panic!("{d}: {e}"))) })
+        .map(|d| {
+            if d == "[DONE]" {
+                None
+            } else {
+                Some(serde_json::from_str(d).unwrap_or_else(|e| panic!("{d}: {e}")))
+            }
+        })
         .collect()
 }
