@@ -380,7 +380,7 @@ async fn bad_input_gets_openai_shaped_4xx_naming_the_field() {
         (c.post(&url).json(&json!({"model": 5, "input": "x"})), 400, "`model`"),
         (c.post(&url).json(&json!({"model": "m"})), 400, "`input` is required"),
         (c.post(&url).json(&json!({"model": "m", "input": [{"type": "function_call", "call_id": 3, "name": "f"}]})), 400, "input[0]"),
-        (c.post(&url).json(&json!({"model": "m", "input": "x", "previous_response_id": "resp_nope"})), 404, "resp_nope"),
+        (c.post(&url).json(&json!({"model": "m", "input": "x", "previous_response_id": "resp_nope"})), 400, "resp_nope"),
         (c.post(&url).header("origin", "https://evil.example").json(&json!({"model": "m", "input": "x"})), 403, "web pages"),
         (c.post(&url).header("host", "evil.example:80").json(&json!({"model": "m", "input": "x"})), 403, "localhost"),
         (c.get(format!("{}/nope", proxy.base_url())), 404, "POST /v1/responses"),

@@ -144,9 +144,15 @@ pub struct Provider {
 }
 
 impl Provider {
-    /// A provider from a preset, with the preset's defaults.
+    /// A provider from a preset, with the preset's defaults. Chat providers with a default
+    /// model also map `gpt-*` to it: Codex asks for model slugs it knows (they get the full
+    /// tool set, `apply_patch` included), and those must reach a model the provider has.
     pub fn from_preset(id: &str, preset_id: &str) -> Option<Provider> {
         let p = preset(preset_id)?;
+        let mut model_map = BTreeMap::new();
+        if let (WireApi::Chat, Some(m)) = (p.wire_api, p.default_model) {
+            model_map.insert("gpt-*".to_string(), m.to_string());
+        }
         Some(Provider {
             id: id.to_string(),
             name: p.name.to_string(),
@@ -156,7 +162,7 @@ impl Provider {
             api_key_env: p.key_env.map(str::to_string),
             headers: BTreeMap::new(),
             default_model: p.default_model.map(str::to_string),
-            model_map: BTreeMap::new(),
+            model_map,
             dialect: toml::Table::new(),
             timeouts: Timeouts::default(),
         })

@@ -29,17 +29,16 @@ pub async fn bridge(
     inc: Incoming,
     target: &Target<'_>,
     key: Option<ApiKey>,
+    log_slot: &mut Option<RequestLog>,
 ) -> Result<Response, ProxyError> {
     let req = &inc.req;
     let parent = match &req.previous_response_id {
         Some(id) => Some(state.store.get(id).ok_or_else(|| {
-            let mut e = ProxyError::invalid_request(
+            ProxyError::invalid_request(
                 Some("previous_response_id"),
                 "previous_response_not_found",
-                format!("Previous response with id '{id}' not found."),
-            );
-            e.status = StatusCode::NOT_FOUND;
-            e
+                format!("Previous response with id '{id}' not found (Plugboard keeps the last responses in memory until it restarts)."),
+            )
         })?),
         None => None,
     };
@@ -71,19 +70,12 @@ pub async fn bridge(
         ));
     }
     let body = serde_json::to_vec(&translation.chat).expect("a chat request always serializes");
-    let mut log = RequestLog::new(
-        &inc.request_id,
-        &req.model,
-        &target.provider.id,
-        &target.upstream_model,
-        inc.started,
-    );
     let accept = if req.stream {
         "text/event-stream"
     } else {
         "application/json"
     };
-    let resp = match upstream::post(
+    let resp = upstream::post(
         target.client,
         target.provider,
         "chat/completions",
@@ -92,14 +84,7 @@ pub async fn bridge(
         accept,
         &[],
     )
-    .await
-    {
-        Ok(r) => r,
-        Err(e) => {
-            log.finish(&format!("error_{}", e.status.as_u16()));
-            return Err(e);
-        }
-    };
+    .await?;
 
     // What `previous_response_id` needs later: this turn's input and output items.
     let keep = req.store.unwrap_or(true).then(|| {
@@ -125,8 +110,10 @@ pub async fn bridge(
             bad_upstream(target, &format!("the answer is not a chat completion: {e}"))
         })?;
         let response = completion_to_response(translation.context, completion);
-        log.mark_first_event();
-        finish_log(&mut log, &response);
+        if let Some(log) = log_slot.as_mut() {
+            log.mark_first_event();
+            finish_log(log, &response);
+        }
         if let Some(k) = keep {
             k.save(&response);
         }
@@ -139,7 +126,7 @@ pub async fn bridge(
         writer: SseWriter::default(),
         idle: Duration::from_secs(target.provider.timeouts.idle_secs.max(1)),
         started: false,
-        log,
+        log: log_slot.take(),
         keep,
     };
     let body = futures_util::stream::unfold(bridge, |mut b| async move {
@@ -208,7 +195,7 @@ struct Bridge {
     writer: SseWriter,
     idle: Duration,
     started: bool,
-    log: RequestLog,
+    log: Option<RequestLog>,
     keep: Option<Keep>,
 }
 
@@ -254,7 +241,9 @@ impl Bridge {
             if events.is_empty() {
                 continue;
             }
-            self.log.mark_first_event();
+            if let Some(log) = self.log.as_mut() {
+                log.mark_first_event();
+            }
             return Some(Bytes::from(self.writer.to_bytes(&events)));
         }
     }
@@ -271,7 +260,9 @@ impl Bridge {
         let Some(response) = self.translator.final_response() else {
             return;
         };
-        finish_log(&mut self.log, response);
+        if let Some(log) = self.log.as_mut() {
+            finish_log(log, response);
+        }
         if let Some(k) = self.keep.take() {
             if response.error.is_none() {
                 k.save(response);

@@ -7,7 +7,8 @@ use plugboard_wire::ApiError;
 #[derive(Debug)]
 pub struct ProxyError {
     pub status: StatusCode,
-    pub error: ApiError,
+    /// Boxed: errors travel through many `Result`s on the request path.
+    pub error: Box<ApiError>,
     /// Kept from a provider's 429 or 503 so that clients wait as asked.
     pub retry_after: Option<HeaderValue>,
 }
@@ -16,7 +17,7 @@ impl ProxyError {
     pub fn new(status: StatusCode, kind: &str, code: &str, message: impl Into<String>) -> Self {
         Self {
             status,
-            error: ApiError::new(kind, Some(code), message),
+            error: Box::new(ApiError::new(kind, Some(code), message)),
             retry_after: None,
         }
     }
@@ -26,7 +27,7 @@ impl ProxyError {
         error.code = Some(code.to_string());
         Self {
             status: StatusCode::BAD_REQUEST,
-            error,
+            error: Box::new(error),
             retry_after: None,
         }
     }
@@ -38,7 +39,7 @@ impl ProxyError {
 
 impl IntoResponse for ProxyError {
     fn into_response(self) -> Response {
-        let mut resp = (self.status, axum::Json(self.error.into_body())).into_response();
+        let mut resp = (self.status, axum::Json((*self.error).into_body())).into_response();
         if let Some(v) = self.retry_after {
             resp.headers_mut().insert(header::RETRY_AFTER, v);
         }

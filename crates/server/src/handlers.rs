@@ -2,6 +2,7 @@
 
 use crate::error::ProxyError;
 use crate::keys::KeySource;
+use crate::request_log::RequestLog;
 use crate::response_store::ResponseStore;
 use crate::routing::RouteTable;
 use crate::{chat_bridge, passthrough};
@@ -35,8 +36,6 @@ impl AppState {
 
 /// Everything a request carries into the bridge or the pass-through.
 pub struct Incoming {
-    pub request_id: String,
-    pub started: Instant,
     pub body: Bytes,
     pub req: ResponsesRequest,
     pub headers: HeaderMap,
@@ -52,24 +51,76 @@ pub async fn create_response(
     let span = tracing::info_span!("request", id = %request_id);
     let mut resp = handle(state, headers, body, request_id.clone(), started)
         .instrument(span)
-        .await
-        .unwrap_or_else(|e| {
-            tracing::info!(request_id = %request_id, status = e.status.as_u16(), code = e.code(), message = %e.error.message, "request refused");
-            e.into_response()
-        });
+        .await;
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert("x-request-id", v);
     }
     resp
 }
 
+/// Parses and routes; errors before routing get a line of their own, the rest the request's
+/// log line (written here, or by the stream when it ends).
 async fn handle(
     state: Arc<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
     request_id: String,
     started: Instant,
-) -> Result<Response, ProxyError> {
+) -> Response {
+    let (incoming, routes) = match parse(&state, headers, body) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            tracing::info!(status = e.status.as_u16(), code = e.code(), message = %e.error.message, "request refused");
+            return e.into_response();
+        }
+    };
+    let Some(target) = routes.resolve(&incoming.req.model) else {
+        let e = ProxyError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_error",
+            "no_provider",
+            "Plugboard has no provider for this model: add a provider or choose an active one",
+        );
+        tracing::info!(model = %incoming.req.model, code = e.code(), "request refused");
+        return e.into_response();
+    };
+    tracing::debug!(model = %incoming.req.model, provider = %target.provider.id, upstream_model = %target.upstream_model, route = ?target.route, "routed");
+    let mut log = Some(RequestLog::new(
+        &request_id,
+        &incoming.req.model,
+        &target.provider.id,
+        &target.upstream_model,
+        started,
+    ));
+    let result = match state.keys.key(target.provider) {
+        Err(e) => Err(ProxyError::new(
+            StatusCode::UNAUTHORIZED,
+            "authentication_error",
+            "missing_api_key",
+            e.to_string(),
+        )),
+        Ok(key) => match target.provider.wire_api {
+            WireApi::Responses => passthrough::forward(incoming, &target, key, &mut log).await,
+            WireApi::Chat => chat_bridge::bridge(&state, incoming, &target, key, &mut log).await,
+        },
+    };
+    // A stream takes the log with it; otherwise the request is over here.
+    match (result, log) {
+        (Ok(resp), _) => resp,
+        (Err(e), Some(mut log)) => {
+            log.finish(&format!("error_{}:{}", e.status.as_u16(), e.code()));
+            tracing::debug!(message = %e.error.message, "request failed");
+            e.into_response()
+        }
+        (Err(e), None) => e.into_response(),
+    }
+}
+
+fn parse(
+    state: &AppState,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(Incoming, Arc<RouteTable>), ProxyError> {
     let body = body.map_err(|e| {
         let status = e.status();
         let mut err = ProxyError::invalid_request(
@@ -96,35 +147,8 @@ async fn handle(
             "`input` is required: a string or a list of items",
         ));
     }
-    let routes = state.routes();
-    let target = routes.resolve(&req.model).ok_or_else(|| {
-        ProxyError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "server_error",
-            "no_provider",
-            "Plugboard has no provider for this model: add a provider or choose an active one",
-        )
-    })?;
-    let key = state.keys.key(target.provider).map_err(|e| {
-        ProxyError::new(
-            StatusCode::UNAUTHORIZED,
-            "authentication_error",
-            "missing_api_key",
-            e.to_string(),
-        )
-    })?;
-    tracing::debug!(model = %req.model, provider = %target.provider.id, upstream_model = %target.upstream_model, route = ?target.route, "routed");
-    let incoming = Incoming {
-        request_id,
-        started,
-        body,
-        req,
-        headers,
-    };
-    match target.provider.wire_api {
-        WireApi::Responses => passthrough::forward(incoming, &target, key).await,
-        WireApi::Chat => chat_bridge::bridge(&state, incoming, &target, key).await,
-    }
+    let incoming = Incoming { body, req, headers };
+    Ok((incoming, state.routes()))
 }
 
 pub async fn list_models(State(state): State<Arc<AppState>>) -> Response {

@@ -29,6 +29,7 @@ pub async fn forward(
     inc: Incoming,
     target: &Target<'_>,
     key: Option<ApiKey>,
+    log_slot: &mut Option<RequestLog>,
 ) -> Result<Response, ProxyError> {
     let body = if target.upstream_model == inc.req.model {
         inc.body.to_vec()
@@ -52,14 +53,7 @@ pub async fn forward(
     } else {
         "application/json"
     };
-    let mut log = RequestLog::new(
-        &inc.request_id,
-        &inc.req.model,
-        &target.provider.id,
-        &target.upstream_model,
-        inc.started,
-    );
-    let resp = match upstream::post(
+    let resp = upstream::post(
         target.client,
         target.provider,
         "responses",
@@ -68,39 +62,34 @@ pub async fn forward(
         accept,
         &forwarded,
     )
-    .await
-    {
-        Ok(r) => r,
-        Err(e) => {
-            log.finish(&format!("error_{}", e.status.as_u16()));
-            return Err(e);
-        }
-    };
+    .await?;
     let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::OK);
     let content_type = resp.headers().get(header::CONTENT_TYPE).cloned();
     let idle = Duration::from_secs(target.provider.timeouts.idle_secs.max(1));
     let upstream = resp.bytes_stream();
+    let log = log_slot.take();
     let body = futures_util::stream::unfold((upstream, log), move |(mut up, mut log)| async move {
-        match tokio::time::timeout(idle, up.next()).await {
+        let outcome = match tokio::time::timeout(idle, up.next()).await {
             Ok(Some(Ok(bytes))) => {
-                log.mark_first_event();
-                Some((Ok::<_, std::io::Error>(bytes), (up, log)))
+                if let Some(l) = log.as_mut() {
+                    l.mark_first_event();
+                }
+                return Some((Ok::<_, std::io::Error>(bytes), (up, log)));
             }
-            Ok(None) => {
-                log.finish("passed_through");
-                None
-            }
+            Ok(None) => "passed_through",
             Ok(Some(Err(e))) => {
                 tracing::warn!(error = %e, "pass-through stream failed");
-                log.finish("stream_interrupted");
-                None
+                "stream_interrupted"
             }
             Err(_) => {
                 tracing::warn!("pass-through stream went idle");
-                log.finish("upstream_timeout");
-                None
+                "upstream_timeout"
             }
+        };
+        if let Some(l) = log.as_mut() {
+            l.finish(outcome);
         }
+        None
     });
     let mut builder = Response::builder().status(status);
     if let Some(ct) = content_type {

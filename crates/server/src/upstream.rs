@@ -140,7 +140,7 @@ async fn error_response(p: &Provider, key: Option<&ApiKey>, resp: reqwest::Respo
         plugboard_translate::errors::classify(code.as_deref(), &message, Some(status.as_u16()));
     ProxyError {
         status: client_status,
-        error: ApiError {
+        error: Box::new(ApiError {
             message: format!(
                 "provider `{}` answered HTTP {}: {message}",
                 p.id,
@@ -155,7 +155,7 @@ async fn error_response(p: &Provider, key: Option<&ApiKey>, resp: reqwest::Respo
             }),
             param,
             code: Some(code),
-        },
+        }),
         retry_after,
     }
 }

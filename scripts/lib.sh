@@ -1,0 +1,64 @@
+# Shared by run.sh and test.sh: install what is missing, nothing more. Sourced, not run.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="${PLUGBOARD_CACHE:-$HOME/.cache/plugboard}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
+CODEX_VERSION="0.169.0"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Installs the Debian/Ubuntu packages among "$@" that are not installed yet.
+ensure_packages() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+ensure_rust() {
+  if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+  if ! command -v cargo >/dev/null 2>&1; then
+    ensure_packages curl ca-certificates
+    log "installing the Rust toolchain with rustup"
+    curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c rustfmt,clippy
+    export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+  ensure_packages gcc libc6-dev pkg-config
+}
+
+# The Codex CLI from npm, pinned to the version the fixtures were recorded with.
+ensure_codex() {
+  command -v npm >/dev/null 2>&1 || ensure_packages nodejs npm
+  local dir="$CACHE/codex-$CODEX_VERSION"
+  if ! "$dir/node_modules/.bin/codex" --version >/dev/null 2>&1; then
+    log "installing @openai/codex@$CODEX_VERSION"
+    mkdir -p "$dir"
+    # Optional dependencies carry the native binary: never omit them.
+    (cd "$dir" && npm install --no-audit --no-fund --include=optional "@openai/codex@$CODEX_VERSION" >/dev/null)
+  fi
+  export CODEX_BIN="$dir/node_modules/.bin/codex"
+}
+
+# A virtualenv with the official openai SDK.
+ensure_python_sdk() {
+  python3 -c 'import venv, ensurepip' 2>/dev/null || ensure_packages python3-venv
+  local venv="$CACHE/venv"
+  if ! "$venv/bin/python" -c 'import openai' 2>/dev/null; then
+    log "installing the openai Python SDK into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check openai
+  fi
+  export PLUGBOARD_PYTHON="$venv/bin/python"
+}
