@@ -24,10 +24,9 @@ struct Run {
     stderr: String,
 }
 
-/// Runs `codex exec PROMPT` in `workdir` against the proxy at `base_url`.
-async fn codex_exec(bin: &Path, base_url: &str, home: &Path, workdir: &Path, prompt: &str) -> Run {
-    let codex_home = home.join("codex-home");
-    std::fs::create_dir_all(&codex_home).unwrap();
+/// A user's config with Plugboard as the default provider, as the tests need it.
+fn write_config(codex_home: &Path, base_url: &str) {
+    std::fs::create_dir_all(codex_home).unwrap();
     std::fs::write(
         codex_home.join("config.toml"),
         format!(
@@ -46,10 +45,15 @@ stream_max_retries = 0
         ),
     )
     .unwrap();
+}
+
+/// Runs `codex exec ARGS...` in `workdir` with `CODEX_HOME` under `home`.
+async fn codex_exec(bin: &Path, home: &Path, workdir: &Path, args: &[&str]) -> Run {
     let mut cmd = tokio::process::Command::new(bin);
-    cmd.args(["exec", "--skip-git-repo-check", "--color", "never", prompt])
+    cmd.args(["exec", "--skip-git-repo-check", "--color", "never"])
+        .args(args)
         .current_dir(workdir)
-        .env("CODEX_HOME", &codex_home)
+        .env("CODEX_HOME", home.join("codex-home"))
         .env("HOME", home)
         .env("NO_PROXY", "127.0.0.1,localhost")
         .env_remove("OPENAI_API_KEY")
@@ -59,15 +63,8 @@ stream_max_retries = 0
         .env_remove("https_proxy")
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true);
-    let out = tokio::time::timeout(Duration::from_secs(180), cmd.output())
-        .await
-        .expect("codex exec finished")
-        .expect("codex runs");
-    Run {
-        ok: out.status.success(),
-        stdout: String::from_utf8_lossy(&out.stdout).into(),
-        stderr: String::from_utf8_lossy(&out.stderr).into(),
-    }
+    let out = tokio::time::timeout(Duration::from_secs(180), cmd.output()).await.expect("codex exec finished").expect("codex runs");
+    Run { ok: out.status.success(), stdout: String::from_utf8_lossy(&out.stdout).into(), stderr: String::from_utf8_lossy(&out.stderr).into() }
 }
 
 fn tmp(name: &str) -> PathBuf {
@@ -97,7 +94,8 @@ async fn codex_exec_gets_a_plain_answer() {
         MockUpstream::start(|_, _| Reply::Sse(text_chunks(&["All ", "DONE", " here."]))).await;
     let proxy = start_proxy(one_provider(&mock.base_url()), "sk-codex-plain").await;
     let dir = tmp("plain");
-    let run = codex_exec(&bin, &proxy.base_url(), &dir, &dir.join("work"), "say DONE").await;
+    write_config(&dir.join("codex-home"), &proxy.base_url());
+    let run = codex_exec(&bin, &dir, &dir.join("work"), &["say DONE"]).await;
     assert!(
         run.ok,
         "codex failed\nstdout:\n{}\nstderr:\n{}",
@@ -150,7 +148,8 @@ async fn codex_exec_runs_a_shell_command_then_apply_patch_then_finishes() {
     let proxy = start_proxy(one_provider(&mock.base_url()), "k").await;
     let dir = tmp("tools");
     let work = dir.join("work");
-    let run = codex_exec(&bin, &proxy.base_url(), &dir, &work, "make the files").await;
+    write_config(&dir.join("codex-home"), &proxy.base_url());
+    let run = codex_exec(&bin, &dir, &work, &["make the files"]).await;
     eprintln!(
         "codex stdout:\n{}\ncodex stderr:\n{}",
         run.stdout, run.stderr
@@ -243,5 +242,40 @@ async fn codex_exec_runs_a_shell_command_then_apply_patch_then_finishes() {
         "{}",
         results[1]
     );
+    proxy.stop().await;
+}
+
+/// What Plugboard's Codex writer produces is what this Codex reads: the provider table in
+/// config.toml (the user's default provider untouched) and a `NAME.config.toml` profile
+/// selected with `-p NAME`, whose model name a route sends to another provider.
+#[tokio::test]
+async fn codex_exec_with_a_plugboard_profile_reaches_the_routed_provider() {
+    let Some(bin) = codex_bin() else { return };
+    let active = MockUpstream::start(|_, _| Reply::Sse(text_chunks(&["wrong provider"]))).await;
+    let routed = MockUpstream::start(|_, _| Reply::Sse(text_chunks(&["EXECUTED"]))).await;
+    let mut settings = one_provider(&active.base_url());
+    let mut local = plugboard_config::Provider::from_preset("local", "ollama").unwrap();
+    local.base_url = routed.base_url();
+    settings.providers.push(local);
+    settings.routes.push(plugboard_config::Route { model: "local-coder".into(), provider: "local".into(), upstream_model: Some("qwen3-coder:30b".into()) });
+    let proxy = start_proxy(settings, "k").await;
+
+    let dir = tmp("profile");
+    let codex_home = dir.join("codex-home");
+    std::fs::create_dir_all(&codex_home).unwrap();
+    let user = "# my settings\napproval_policy = \"never\"  # no questions\nsandbox_mode = \"danger-full-access\"\n";
+    std::fs::write(codex_home.join("config.toml"), user).unwrap();
+    plugboard_codex::attach(&codex_home, &plugboard_codex::AttachOptions { base_url: proxy.base_url(), make_default: false, model: None }).unwrap();
+    plugboard_codex::write_profile(&codex_home, "execute", "local-coder", Some(32_000)).unwrap();
+
+    let run = codex_exec(&bin, &dir, &dir.join("work"), &["-p", "execute", "run it"]).await;
+    assert!(run.ok, "codex failed\nstdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("EXECUTED"), "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert!(active.requests().is_empty(), "the route, not the active provider, answered");
+    let sent = &routed.requests()[0];
+    assert_eq!(sent.body["model"], "qwen3-coder:30b");
+    assert!(sent.headers.get("authorization").is_none() || sent.headers["authorization"] == "Bearer k");
+    let config = std::fs::read_to_string(codex_home.join("config.toml")).unwrap();
+    assert!(config.starts_with(user), "the user's lines are untouched");
     proxy.stop().await;
 }

@@ -1,0 +1,190 @@
+//! Pure text → text edits of Codex's config files.
+
+use crate::{CodexConfigError, PROVIDER_ID};
+use toml_edit::{value, DocumentMut, Item, Table};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttachOptions {
+    /// `http://127.0.0.1:PORT/v1`.
+    pub base_url: String,
+    /// Also make Plugboard Codex's default provider (`model_provider = "plugboard"`).
+    pub make_default: bool,
+    /// With `make_default`: the model Codex asks for.
+    pub model: Option<String>,
+}
+
+fn parse(path: &str, text: &str) -> Result<DocumentMut, CodexConfigError> {
+    text.parse::<DocumentMut>().map_err(|e| CodexConfigError::Parse { path: path.into(), message: e.to_string() })
+}
+
+/// Replaces a value, keeping the comments and spacing around it.
+fn set_keeping_decor(table: &mut Table, key: &str, new: &str) {
+    match table.get_mut(key).and_then(Item::as_value_mut) {
+        Some(v) => {
+            let decor = v.decor().clone();
+            *v = new.into();
+            *v.decor_mut() = decor;
+        }
+        None => {
+            table.insert(key, value(new));
+        }
+    }
+}
+
+/// `current` with Plugboard's provider table added or updated (other keys of that table,
+/// such as a user's `stream_idle_timeout_ms`, are kept).
+pub fn attach_text(path: &str, current: &str, opts: &AttachOptions) -> Result<String, CodexConfigError> {
+    let mut doc = parse(path, current)?;
+    let providers = doc
+        .entry("model_providers")
+        .or_insert_with(|| {
+            let mut t = Table::new();
+            t.set_implicit(true);
+            Item::Table(t)
+        })
+        .as_table_mut()
+        .ok_or_else(|| CodexConfigError::NotATable { path: path.into(), key: "model_providers".into() })?;
+    let ours = providers
+        .entry(PROVIDER_ID)
+        .or_insert_with(|| Item::Table(Table::new()))
+        .as_table_mut()
+        .ok_or_else(|| CodexConfigError::NotATable { path: path.into(), key: format!("model_providers.{PROVIDER_ID}") })?;
+    set_keeping_decor(ours, "name", "Plugboard");
+    set_keeping_decor(ours, "base_url", &opts.base_url);
+    set_keeping_decor(ours, "wire_api", "responses");
+    if opts.make_default {
+        let root = doc.as_table_mut();
+        set_keeping_decor(root, "model_provider", PROVIDER_ID);
+        if let Some(m) = &opts.model {
+            set_keeping_decor(root, "model", m);
+        }
+    }
+    Ok(doc.to_string())
+}
+
+/// `current` without Plugboard's table; `model_provider` and `model` go back to what
+/// `original` (the user's file before the first attach) had, where Plugboard had set them.
+pub fn detach_text(path: &str, current: &str, original: &str) -> Result<String, CodexConfigError> {
+    let mut doc = parse(path, current)?;
+    let before = parse(path, original)?;
+    let mut drop_providers = false;
+    if let Some(providers) = doc.get_mut("model_providers").and_then(Item::as_table_mut) {
+        providers.remove(PROVIDER_ID);
+        drop_providers = providers.is_empty() && before.get("model_providers").is_none();
+    }
+    if drop_providers {
+        doc.remove("model_providers");
+    }
+    let ours = doc.get("model_provider").and_then(Item::as_str) == Some(PROVIDER_ID);
+    if ours {
+        for key in ["model_provider", "model"] {
+            match before.get(key) {
+                Some(item) => {
+                    doc.insert(key, item.clone());
+                    // Keep the original's exact key formatting too.
+                    if let (Some(mut k), Some(orig)) = (doc.key_mut(key), before.key(key)) {
+                        *k.leaf_decor_mut() = orig.leaf_decor().clone();
+                    }
+                }
+                None => {
+                    doc.remove(key);
+                }
+            }
+        }
+    }
+    Ok(doc.to_string())
+}
+
+/// A profile file for `codex -p NAME`: Plugboard as provider, the route's model name.
+pub fn profile_text(model: &str, context_window: Option<u64>) -> String {
+    let mut doc = DocumentMut::new();
+    doc.insert("model_provider", value(PROVIDER_ID));
+    doc.insert("model", value(model));
+    if let Some(w) = context_window {
+        doc.insert("model_context_window", value(w as i64));
+    }
+    format!("# Written by Plugboard for `codex -p` (Plugboard rewrites this file).\n{doc}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const USER: &str = r#"# My Codex settings
+model = "o3"   # the one I like
+model_provider = "openai"
+
+approval_policy = "on-request"
+
+[model_providers.ollama-remote]
+# my box in the closet
+name = "Ollama (closet)"
+base_url = "http://closet:11434/v1"
+
+[mcp_servers.docs]
+command = "docs-mcp"
+args = ["--port", "9000"]   # fixed port
+"#;
+
+    fn opts(make_default: bool) -> AttachOptions {
+        AttachOptions { base_url: "http://127.0.0.1:15731/v1".into(), make_default, model: Some("gpt-5.5".into()) }
+    }
+
+    #[test]
+    fn attach_adds_only_our_table_and_keeps_everything_else() {
+        let out = attach_text("config.toml", USER, &opts(false)).unwrap();
+        // Next to the user's other providers; everything else is untouched.
+        let ours = "[model_providers.plugboard]\nname = \"Plugboard\"\nbase_url = \"http://127.0.0.1:15731/v1\"\nwire_api = \"responses\"\n";
+        assert!(out.contains(ours), "{out}");
+        assert_eq!(out.replacen(&format!("\n{ours}"), "", 1), USER);
+    }
+
+    #[test]
+    fn attach_as_default_then_detach_restores_the_file_byte_for_byte() {
+        let attached = attach_text("config.toml", USER, &opts(true)).unwrap();
+        assert!(attached.contains("model = \"gpt-5.5\"   # the one I like"), "{attached}");
+        assert!(attached.contains("model_provider = \"plugboard\""));
+        let detached = detach_text("config.toml", &attached, USER).unwrap();
+        assert_eq!(detached, USER);
+    }
+
+    #[test]
+    fn attach_is_idempotent_and_updates_the_port() {
+        let once = attach_text("c", USER, &opts(true)).unwrap();
+        assert_eq!(attach_text("c", &once, &opts(true)).unwrap(), once);
+        let moved = attach_text("c", &once, &AttachOptions { base_url: "http://127.0.0.1:9999/v1".into(), ..opts(true) }).unwrap();
+        assert!(moved.contains("http://127.0.0.1:9999/v1") && !moved.contains("15731"));
+    }
+
+    #[test]
+    fn empty_or_missing_file() {
+        let out = attach_text("c", "", &opts(true)).unwrap();
+        assert!(out.starts_with("model_provider = \"plugboard\"\nmodel = \"gpt-5.5\"\n"), "{out}");
+        assert_eq!(detach_text("c", &out, "").unwrap(), "");
+    }
+
+    #[test]
+    fn a_user_choice_made_after_attaching_is_kept_on_detach() {
+        let attached = attach_text("c", USER, &opts(true)).unwrap();
+        let changed = attached.replace("model_provider = \"plugboard\"", "model_provider = \"ollama-remote\"");
+        let detached = detach_text("c", &changed, USER).unwrap();
+        assert!(detached.contains("model_provider = \"ollama-remote\""));
+        assert!(!detached.contains("plugboard"));
+    }
+
+    #[test]
+    fn invalid_toml_is_refused_not_overwritten() {
+        let e = attach_text("/h/config.toml", "model = [", &opts(false)).unwrap_err().to_string();
+        assert!(e.contains("/h/config.toml") && e.contains("leaves it alone"), "{e}");
+        let e = attach_text("c", "model_providers = 5", &opts(false)).unwrap_err().to_string();
+        assert!(e.contains("not a table"), "{e}");
+    }
+
+    #[test]
+    fn profile_files() {
+        assert_eq!(
+            profile_text("deepseek-chat", Some(128000)),
+            "# Written by Plugboard for `codex -p` (Plugboard rewrites this file).\nmodel_provider = \"plugboard\"\nmodel = \"deepseek-chat\"\nmodel_context_window = 128000\n"
+        );
+    }
+}

@@ -1,0 +1,141 @@
+//! The files under `$CODEX_HOME`: backup before the first change, atomic writes, undo.
+
+use crate::edit::{attach_text, detach_text, profile_text, AttachOptions};
+use crate::{CodexConfigError, PROVIDER_ID};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+const BACKUP_SUFFIX: &str = ".plugboard-backup";
+
+/// `$CODEX_HOME`, else `~/.codex`.
+pub fn codex_home() -> Option<PathBuf> {
+    if let Some(h) = std::env::var_os("CODEX_HOME").filter(|h| !h.is_empty()) {
+        return Some(PathBuf::from(h));
+    }
+    std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE")).map(|h| PathBuf::from(h).join(".codex"))
+}
+
+fn config_path(home: &Path) -> PathBuf {
+    home.join("config.toml")
+}
+
+fn backup_path(home: &Path) -> PathBuf {
+    home.join(format!("config.toml{BACKUP_SUFFIX}"))
+}
+
+fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> CodexConfigError {
+    let path = path.display().to_string();
+    move |source| CodexConfigError::Io { action, path, source }
+}
+
+fn read_or_empty(path: &Path) -> Result<String, CodexConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Ok(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Err(e) => Err(io("read", path)(e)),
+    }
+}
+
+/// Temp file + rename: a crash leaves the old file or the new one, never half.
+fn write_atomic(path: &Path, text: &str) -> Result<(), CodexConfigError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io("create", dir))?;
+    let tmp = dir.join(format!(".{}.plugboard-tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("config")));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io("write", path))
+}
+
+/// What attaching would change, shown to the user before anything is written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preview {
+    pub path: PathBuf,
+    pub before: String,
+    pub after: String,
+    /// A unified diff of the change, empty when there is none.
+    pub diff: String,
+}
+
+pub fn preview_attach(home: &Path, opts: &AttachOptions) -> Result<Preview, CodexConfigError> {
+    let path = config_path(home);
+    let before = read_or_empty(&path)?;
+    let after = attach_text(&path.display().to_string(), &before, opts)?;
+    let diff = similar::TextDiff::from_lines(&before, &after)
+        .unified_diff()
+        .context_radius(2)
+        .header("config.toml (now)", "config.toml (with Plugboard)")
+        .to_string();
+    Ok(Preview { path, before, after, diff })
+}
+
+/// Writes Plugboard's table (the user's original file is backed up the first time).
+pub fn attach(home: &Path, opts: &AttachOptions) -> Result<Preview, CodexConfigError> {
+    let preview = preview_attach(home, opts)?;
+    let backup = backup_path(home);
+    if !backup.exists() {
+        write_atomic(&backup, &preview.before)?;
+    }
+    if preview.after != preview.before {
+        write_atomic(&preview.path, &preview.after)?;
+    }
+    tracing::info!(path = %preview.path.display(), "attached Plugboard to Codex");
+    Ok(preview)
+}
+
+pub fn is_attached(home: &Path) -> bool {
+    read_or_empty(&config_path(home))
+        .ok()
+        .and_then(|t| t.parse::<toml_edit::DocumentMut>().ok())
+        .is_some_and(|d| d.get("model_providers").and_then(|p| p.get(PROVIDER_ID)).is_some())
+}
+
+/// Undoes [`attach`]: Plugboard's table goes, the user's provider and model come back, and
+/// the backup is removed. Changes the user made since stay.
+pub fn detach(home: &Path) -> Result<(), CodexConfigError> {
+    let path = config_path(home);
+    let backup = backup_path(home);
+    let current = read_or_empty(&path)?;
+    let original = read_or_empty(&backup)?;
+    let restored = detach_text(&path.display().to_string(), &current, &original)?;
+    if restored.is_empty() && original.is_empty() && backup.exists() {
+        // The file did not exist before Plugboard wrote it.
+        let _ = std::fs::remove_file(&path);
+    } else if restored != current {
+        write_atomic(&path, &restored)?;
+    }
+    if backup.exists() {
+        std::fs::remove_file(&backup).map_err(io("remove", &backup))?;
+    }
+    tracing::info!(path = %path.display(), "detached Plugboard from Codex");
+    Ok(())
+}
+
+fn profile_path(home: &Path, name: &str) -> Result<PathBuf, CodexConfigError> {
+    if name.is_empty() || name == "config" || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(CodexConfigError::BadProfileName(name.into()));
+    }
+    Ok(home.join(format!("{name}.config.toml")))
+}
+
+/// `$CODEX_HOME/NAME.config.toml`, read by `codex -p NAME`.
+pub fn write_profile(home: &Path, name: &str, model: &str, context_window: Option<u64>) -> Result<PathBuf, CodexConfigError> {
+    let path = profile_path(home, name)?;
+    write_atomic(&path, &profile_text(model, context_window))?;
+    Ok(path)
+}
+
+/// Removes a profile Plugboard wrote; a file it did not write is left alone.
+pub fn remove_profile(home: &Path, name: &str) -> Result<(), CodexConfigError> {
+    let path = profile_path(home, name)?;
+    if read_or_empty(&path)?.starts_with("# Written by Plugboard") {
+        std::fs::remove_file(&path).map_err(io("remove", &path))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,28 @@
+//! Codex integration: Plugboard's `[model_providers.plugboard]` table in
+//! `$CODEX_HOME/config.toml`, edited with `toml_edit` so that every other table, key and
+//! comment stays byte for byte; a backup of the user's file and an exact undo; and one
+//! `NAME.config.toml` profile per provider or route, which Codex 0.169 reads for
+//! `codex -p NAME` (it refuses legacy `[profiles.NAME]` tables in config.toml).
+
+mod edit;
+mod files;
+mod proxy_env;
+
+pub use edit::{attach_text, detach_text, profile_text, AttachOptions};
+pub use files::{attach, codex_home, detach, is_attached, preview_attach, remove_profile, write_profile, Preview};
+pub use proxy_env::proxy_env_warning;
+
+/// Plugboard's provider id in Codex's config (built-in ids cannot be overridden).
+pub const PROVIDER_ID: &str = "plugboard";
+
+#[derive(Debug, thiserror::Error)]
+pub enum CodexConfigError {
+    #[error("{path} is not valid TOML, so Plugboard leaves it alone: {message}")]
+    Parse { path: String, message: String },
+    #[error("{path}: `{key}` is not a table, so Plugboard cannot add its provider there")]
+    NotATable { path: String, key: String },
+    #[error("cannot {action} {path}: {source}")]
+    Io { action: &'static str, path: String, source: std::io::Error },
+    #[error("profile name `{0}` may only hold letters, digits, `-` and `_`")]
+    BadProfileName(String),
+}
