@@ -63,8 +63,15 @@ async fn codex_exec(bin: &Path, home: &Path, workdir: &Path, args: &[&str]) -> R
         .env_remove("https_proxy")
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true);
-    let out = tokio::time::timeout(Duration::from_secs(180), cmd.output()).await.expect("codex exec finished").expect("codex runs");
-    Run { ok: out.status.success(), stdout: String::from_utf8_lossy(&out.stdout).into(), stderr: String::from_utf8_lossy(&out.stderr).into() }
+    let out = tokio::time::timeout(Duration::from_secs(180), cmd.output())
+        .await
+        .expect("codex exec finished")
+        .expect("codex runs");
+    Run {
+        ok: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    }
 }
 
 fn tmp(name: &str) -> PathBuf {
@@ -257,7 +264,11 @@ async fn codex_exec_with_a_plugboard_profile_reaches_the_routed_provider() {
     let mut local = plugboard_config::Provider::from_preset("local", "ollama").unwrap();
     local.base_url = routed.base_url();
     settings.providers.push(local);
-    settings.routes.push(plugboard_config::Route { model: "local-coder".into(), provider: "local".into(), upstream_model: Some("qwen3-coder:30b".into()) });
+    settings.routes.push(plugboard_config::Route {
+        model: "local-coder".into(),
+        provider: "local".into(),
+        upstream_model: Some("qwen3-coder:30b".into()),
+    });
     let proxy = start_proxy(settings, "k").await;
 
     let dir = tmp("profile");
@@ -265,16 +276,38 @@ async fn codex_exec_with_a_plugboard_profile_reaches_the_routed_provider() {
     std::fs::create_dir_all(&codex_home).unwrap();
     let user = "# my settings\napproval_policy = \"never\"  # no questions\nsandbox_mode = \"danger-full-access\"\n";
     std::fs::write(codex_home.join("config.toml"), user).unwrap();
-    plugboard_codex::attach(&codex_home, &plugboard_codex::AttachOptions { base_url: proxy.base_url(), make_default: false, model: None }).unwrap();
+    plugboard_codex::attach(
+        &codex_home,
+        &plugboard_codex::AttachOptions {
+            base_url: proxy.base_url(),
+            make_default: false,
+            model: None,
+        },
+    )
+    .unwrap();
     plugboard_codex::write_profile(&codex_home, "execute", "local-coder", Some(32_000)).unwrap();
 
     let run = codex_exec(&bin, &dir, &dir.join("work"), &["-p", "execute", "run it"]).await;
-    assert!(run.ok, "codex failed\nstdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("EXECUTED"), "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
-    assert!(active.requests().is_empty(), "the route, not the active provider, answered");
+    assert!(
+        run.ok,
+        "codex failed\nstdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(
+        run.stdout.contains("EXECUTED"),
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(
+        active.requests().is_empty(),
+        "the route, not the active provider, answered"
+    );
     let sent = &routed.requests()[0];
     assert_eq!(sent.body["model"], "qwen3-coder:30b");
-    assert!(sent.headers.get("authorization").is_none() || sent.headers["authorization"] == "Bearer k");
+    assert!(
+        sent.headers.get("authorization").is_none() || sent.headers["authorization"] == "Bearer k"
+    );
     let config = std::fs::read_to_string(codex_home.join("config.toml")).unwrap();
     assert!(config.starts_with(user), "the user's lines are untouched");
     proxy.stop().await;

@@ -14,7 +14,11 @@ pub struct AttachOptions {
 }
 
 fn parse(path: &str, text: &str) -> Result<DocumentMut, CodexConfigError> {
-    text.parse::<DocumentMut>().map_err(|e| CodexConfigError::Parse { path: path.into(), message: e.to_string() })
+    text.parse::<DocumentMut>()
+        .map_err(|e| CodexConfigError::Parse {
+            path: path.into(),
+            message: e.to_string(),
+        })
 }
 
 /// Replaces a value, keeping the comments and spacing around it.
@@ -33,7 +37,11 @@ fn set_keeping_decor(table: &mut Table, key: &str, new: &str) {
 
 /// `current` with Plugboard's provider table added or updated (other keys of that table,
 /// such as a user's `stream_idle_timeout_ms`, are kept).
-pub fn attach_text(path: &str, current: &str, opts: &AttachOptions) -> Result<String, CodexConfigError> {
+pub fn attach_text(
+    path: &str,
+    current: &str,
+    opts: &AttachOptions,
+) -> Result<String, CodexConfigError> {
     let mut doc = parse(path, current)?;
     let providers = doc
         .entry("model_providers")
@@ -43,12 +51,18 @@ pub fn attach_text(path: &str, current: &str, opts: &AttachOptions) -> Result<St
             Item::Table(t)
         })
         .as_table_mut()
-        .ok_or_else(|| CodexConfigError::NotATable { path: path.into(), key: "model_providers".into() })?;
+        .ok_or_else(|| CodexConfigError::NotATable {
+            path: path.into(),
+            key: "model_providers".into(),
+        })?;
     let ours = providers
         .entry(PROVIDER_ID)
         .or_insert_with(|| Item::Table(Table::new()))
         .as_table_mut()
-        .ok_or_else(|| CodexConfigError::NotATable { path: path.into(), key: format!("model_providers.{PROVIDER_ID}") })?;
+        .ok_or_else(|| CodexConfigError::NotATable {
+            path: path.into(),
+            key: format!("model_providers.{PROVIDER_ID}"),
+        })?;
     set_keeping_decor(ours, "name", "Plugboard");
     set_keeping_decor(ours, "base_url", &opts.base_url);
     set_keeping_decor(ours, "wire_api", "responses");
@@ -127,7 +141,11 @@ args = ["--port", "9000"]   # fixed port
 "#;
 
     fn opts(make_default: bool) -> AttachOptions {
-        AttachOptions { base_url: "http://127.0.0.1:15731/v1".into(), make_default, model: Some("gpt-5.5".into()) }
+        AttachOptions {
+            base_url: "http://127.0.0.1:15731/v1".into(),
+            make_default,
+            model: Some("gpt-5.5".into()),
+        }
     }
 
     #[test]
@@ -142,7 +160,10 @@ args = ["--port", "9000"]   # fixed port
     #[test]
     fn attach_as_default_then_detach_restores_the_file_byte_for_byte() {
         let attached = attach_text("config.toml", USER, &opts(true)).unwrap();
-        assert!(attached.contains("model = \"gpt-5.5\"   # the one I like"), "{attached}");
+        assert!(
+            attached.contains("model = \"gpt-5.5\"   # the one I like"),
+            "{attached}"
+        );
         assert!(attached.contains("model_provider = \"plugboard\""));
         let detached = detach_text("config.toml", &attached, USER).unwrap();
         assert_eq!(detached, USER);
@@ -152,21 +173,35 @@ args = ["--port", "9000"]   # fixed port
     fn attach_is_idempotent_and_updates_the_port() {
         let once = attach_text("c", USER, &opts(true)).unwrap();
         assert_eq!(attach_text("c", &once, &opts(true)).unwrap(), once);
-        let moved = attach_text("c", &once, &AttachOptions { base_url: "http://127.0.0.1:9999/v1".into(), ..opts(true) }).unwrap();
+        let moved = attach_text(
+            "c",
+            &once,
+            &AttachOptions {
+                base_url: "http://127.0.0.1:9999/v1".into(),
+                ..opts(true)
+            },
+        )
+        .unwrap();
         assert!(moved.contains("http://127.0.0.1:9999/v1") && !moved.contains("15731"));
     }
 
     #[test]
     fn empty_or_missing_file() {
         let out = attach_text("c", "", &opts(true)).unwrap();
-        assert!(out.starts_with("model_provider = \"plugboard\"\nmodel = \"gpt-5.5\"\n"), "{out}");
+        assert!(
+            out.starts_with("model_provider = \"plugboard\"\nmodel = \"gpt-5.5\"\n"),
+            "{out}"
+        );
         assert_eq!(detach_text("c", &out, "").unwrap(), "");
     }
 
     #[test]
     fn a_user_choice_made_after_attaching_is_kept_on_detach() {
         let attached = attach_text("c", USER, &opts(true)).unwrap();
-        let changed = attached.replace("model_provider = \"plugboard\"", "model_provider = \"ollama-remote\"");
+        let changed = attached.replace(
+            "model_provider = \"plugboard\"",
+            "model_provider = \"ollama-remote\"",
+        );
         let detached = detach_text("c", &changed, USER).unwrap();
         assert!(detached.contains("model_provider = \"ollama-remote\""));
         assert!(!detached.contains("plugboard"));
@@ -174,9 +209,16 @@ args = ["--port", "9000"]   # fixed port
 
     #[test]
     fn invalid_toml_is_refused_not_overwritten() {
-        let e = attach_text("/h/config.toml", "model = [", &opts(false)).unwrap_err().to_string();
-        assert!(e.contains("/h/config.toml") && e.contains("leaves it alone"), "{e}");
-        let e = attach_text("c", "model_providers = 5", &opts(false)).unwrap_err().to_string();
+        let e = attach_text("/h/config.toml", "model = [", &opts(false))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("/h/config.toml") && e.contains("leaves it alone"),
+            "{e}"
+        );
+        let e = attach_text("c", "model_providers = 5", &opts(false))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("not a table"), "{e}");
     }
 

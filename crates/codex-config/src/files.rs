@@ -12,7 +12,9 @@ pub fn codex_home() -> Option<PathBuf> {
     if let Some(h) = std::env::var_os("CODEX_HOME").filter(|h| !h.is_empty()) {
         return Some(PathBuf::from(h));
     }
-    std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE")).map(|h| PathBuf::from(h).join(".codex"))
+    std::env::var_os("HOME")
+        .or_else(|| std::env::var_os("USERPROFILE"))
+        .map(|h| PathBuf::from(h).join(".codex"))
 }
 
 fn config_path(home: &Path) -> PathBuf {
@@ -25,7 +27,11 @@ fn backup_path(home: &Path) -> PathBuf {
 
 fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> CodexConfigError {
     let path = path.display().to_string();
-    move |source| CodexConfigError::Io { action, path, source }
+    move |source| CodexConfigError::Io {
+        action,
+        path,
+        source,
+    }
 }
 
 fn read_or_empty(path: &Path) -> Result<String, CodexConfigError> {
@@ -40,7 +46,12 @@ fn read_or_empty(path: &Path) -> Result<String, CodexConfigError> {
 fn write_atomic(path: &Path, text: &str) -> Result<(), CodexConfigError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io("create", dir))?;
-    let tmp = dir.join(format!(".{}.plugboard-tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("config")));
+    let tmp = dir.join(format!(
+        ".{}.plugboard-tmp",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("config")
+    ));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(text.as_bytes())?;
@@ -72,7 +83,12 @@ pub fn preview_attach(home: &Path, opts: &AttachOptions) -> Result<Preview, Code
         .context_radius(2)
         .header("config.toml (now)", "config.toml (with Plugboard)")
         .to_string();
-    Ok(Preview { path, before, after, diff })
+    Ok(Preview {
+        path,
+        before,
+        after,
+        diff,
+    })
 }
 
 /// Writes Plugboard's table (the user's original file is backed up the first time).
@@ -93,7 +109,11 @@ pub fn is_attached(home: &Path) -> bool {
     read_or_empty(&config_path(home))
         .ok()
         .and_then(|t| t.parse::<toml_edit::DocumentMut>().ok())
-        .is_some_and(|d| d.get("model_providers").and_then(|p| p.get(PROVIDER_ID)).is_some())
+        .is_some_and(|d| {
+            d.get("model_providers")
+                .and_then(|p| p.get(PROVIDER_ID))
+                .is_some()
+        })
 }
 
 /// Undoes [`attach`]: Plugboard's table goes, the user's provider and model come back, and
@@ -118,14 +138,24 @@ pub fn detach(home: &Path) -> Result<(), CodexConfigError> {
 }
 
 fn profile_path(home: &Path, name: &str) -> Result<PathBuf, CodexConfigError> {
-    if name.is_empty() || name == "config" || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if name.is_empty()
+        || name == "config"
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         return Err(CodexConfigError::BadProfileName(name.into()));
     }
     Ok(home.join(format!("{name}.config.toml")))
 }
 
 /// `$CODEX_HOME/NAME.config.toml`, read by `codex -p NAME`.
-pub fn write_profile(home: &Path, name: &str, model: &str, context_window: Option<u64>) -> Result<PathBuf, CodexConfigError> {
+pub fn write_profile(
+    home: &Path,
+    name: &str,
+    model: &str,
+    context_window: Option<u64>,
+) -> Result<PathBuf, CodexConfigError> {
     let path = profile_path(home, name)?;
     write_atomic(&path, &profile_text(model, context_window))?;
     Ok(path)

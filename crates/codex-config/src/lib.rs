@@ -9,7 +9,9 @@ mod files;
 mod proxy_env;
 
 pub use edit::{attach_text, detach_text, profile_text, AttachOptions};
-pub use files::{attach, codex_home, detach, is_attached, preview_attach, remove_profile, write_profile, Preview};
+pub use files::{
+    attach, codex_home, detach, is_attached, preview_attach, remove_profile, write_profile, Preview,
+};
 pub use proxy_env::proxy_env_warning;
 
 /// Plugboard's provider id in Codex's config (built-in ids cannot be overridden).
@@ -22,7 +24,11 @@ pub enum CodexConfigError {
     #[error("{path}: `{key}` is not a table, so Plugboard cannot add its provider there")]
     NotATable { path: String, key: String },
     #[error("cannot {action} {path}: {source}")]
-    Io { action: &'static str, path: String, source: std::io::Error },
+    Io {
+        action: &'static str,
+        path: String,
+        source: std::io::Error,
+    },
     #[error("profile name `{0}` may only hold letters, digits, `-` and `_`")]
     BadProfileName(String),
 }

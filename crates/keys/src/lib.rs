@@ -12,7 +12,11 @@ pub enum KeyStoreError {
     #[error("the OS keyring is not available: {0}")]
     Unavailable(String),
     #[error("the OS keyring refused to {action} the key of `{provider}`: {reason}")]
-    Failed { action: &'static str, provider: String, reason: String },
+    Failed {
+        action: &'static str,
+        provider: String,
+        reason: String,
+    },
 }
 
 fn entry(provider_id: &str) -> Result<keyring::Entry, KeyStoreError> {
@@ -21,11 +25,13 @@ fn entry(provider_id: &str) -> Result<keyring::Entry, KeyStoreError> {
 
 /// Stores (or replaces) a provider's key.
 pub fn set_key(provider_id: &str, key: &str) -> Result<(), KeyStoreError> {
-    entry(provider_id)?.set_password(key.trim()).map_err(|e| KeyStoreError::Failed {
-        action: "store",
-        provider: provider_id.into(),
-        reason: e.to_string(),
-    })
+    entry(provider_id)?
+        .set_password(key.trim())
+        .map_err(|e| KeyStoreError::Failed {
+            action: "store",
+            provider: provider_id.into(),
+            reason: e.to_string(),
+        })
 }
 
 /// The stored key, `None` when there is none.
@@ -33,7 +39,11 @@ pub fn get_key(provider_id: &str) -> Result<Option<String>, KeyStoreError> {
     match entry(provider_id)?.get_password() {
         Ok(k) => Ok(Some(k)),
         Err(keyring::Error::NoEntry) => Ok(None),
-        Err(e) => Err(KeyStoreError::Failed { action: "read", provider: provider_id.into(), reason: e.to_string() }),
+        Err(e) => Err(KeyStoreError::Failed {
+            action: "read",
+            provider: provider_id.into(),
+            reason: e.to_string(),
+        }),
     }
 }
 
@@ -41,7 +51,11 @@ pub fn get_key(provider_id: &str) -> Result<Option<String>, KeyStoreError> {
 pub fn delete_key(provider_id: &str) -> Result<(), KeyStoreError> {
     match entry(provider_id)?.delete_credential() {
         Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-        Err(e) => Err(KeyStoreError::Failed { action: "delete", provider: provider_id.into(), reason: e.to_string() }),
+        Err(e) => Err(KeyStoreError::Failed {
+            action: "delete",
+            provider: provider_id.into(),
+            reason: e.to_string(),
+        }),
     }
 }
 
@@ -66,7 +80,10 @@ impl KeySource for KeyringKeys {
         match get_key(&provider.id) {
             Ok(Some(k)) => Ok(Some(ApiKey::new(k))),
             Ok(None) => plugboard_server::EnvKeys.key(provider).or(Ok(None)),
-            Err(e) => Err(KeyError::Store { provider: provider.id.clone(), reason: e.to_string() }),
+            Err(e) => Err(KeyError::Store {
+                provider: provider.id.clone(),
+                reason: e.to_string(),
+            }),
         }
     }
 }

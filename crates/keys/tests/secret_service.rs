@@ -7,10 +7,17 @@ use plugboard_server::KeySource;
 #[test]
 fn set_get_replace_delete_round_trip() {
     let id = format!("plugboard-test-{}", std::process::id());
-    plugboard_keys::set_key(&id, "sk-first-0000000001").expect("the OS keyring is reachable (run the tests through scripts/test.sh)");
-    assert_eq!(plugboard_keys::get_key(&id).unwrap().as_deref(), Some("sk-first-0000000001"));
+    plugboard_keys::set_key(&id, "sk-first-0000000001")
+        .expect("the OS keyring is reachable (run the tests through scripts/test.sh)");
+    assert_eq!(
+        plugboard_keys::get_key(&id).unwrap().as_deref(),
+        Some("sk-first-0000000001")
+    );
     plugboard_keys::set_key(&id, "sk-second-000000002").unwrap();
-    assert_eq!(plugboard_keys::get_key(&id).unwrap().as_deref(), Some("sk-second-000000002"));
+    assert_eq!(
+        plugboard_keys::get_key(&id).unwrap().as_deref(),
+        Some("sk-second-000000002")
+    );
 
     let mut p = Provider::from_preset(&id, "deepseek").unwrap();
     p.api_key_env = None;

@@ -1,0 +1,380 @@
+//! The app state and what the tray and the window ask of it. One lock guards the settings
+//! and the running proxy, so a tray click and a window save never interleave.
+
+use crate::connection::{self, ConnectionReport};
+use crate::key_vault::{KeyVault, VaultKeys};
+use crate::providers::{self, ProviderInput, ProviderView};
+use crate::settings_file;
+use crate::AppError;
+use plugboard_codex::{AttachOptions, Preview};
+use plugboard_config::{Route, Settings};
+use plugboard_server::{ProxyHandle, ServeOptions};
+use serde::Serialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tokio::sync::Mutex;
+
+#[derive(Debug, Clone)]
+pub struct AppPaths {
+    pub settings_file: PathBuf,
+    pub log_dir: PathBuf,
+    pub codex_home: PathBuf,
+}
+
+impl AppPaths {
+    /// The OS config and data dirs, and `$CODEX_HOME` (or `~/.codex`).
+    pub fn from_os() -> Option<AppPaths> {
+        let dirs = directories::ProjectDirs::from("", "", "plugboard")?;
+        Some(AppPaths {
+            settings_file: dirs.config_dir().join("settings.toml"),
+            log_dir: dirs.data_dir().join("logs"),
+            codex_home: plugboard_codex::codex_home()?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ProxyStatus {
+    Running { addr: String },
+    Stopped,
+    Error { message: String },
+}
+
+/// Everything the tray and the window show, taken at one moment.
+#[derive(Debug, Clone, Serialize)]
+pub struct Snapshot {
+    pub settings: Settings,
+    pub status: ProxyStatus,
+    pub autostart: bool,
+    pub codex_attached: bool,
+    pub base_url: String,
+    pub warnings: Vec<String>,
+}
+
+struct Inner {
+    settings: Settings,
+    proxy: Option<ProxyHandle>,
+    status: ProxyStatus,
+    warnings: Vec<String>,
+}
+
+pub struct App {
+    paths: AppPaths,
+    vault: Arc<dyn KeyVault>,
+    inner: Mutex<Inner>,
+    autostart: AtomicBool,
+}
+
+impl App {
+    /// Loads the settings (a corrupt file is moved aside and reported in the warnings).
+    pub fn load(paths: AppPaths, vault: Arc<dyn KeyVault>) -> Result<App, AppError> {
+        let loaded = settings_file::load_or_recover(&paths.settings_file)?;
+        let mut warnings: Vec<String> = loaded.warning.into_iter().collect();
+        warnings.extend(plugboard_codex::proxy_env_warning(|k| {
+            std::env::var(k).ok()
+        }));
+        Ok(App {
+            paths,
+            vault,
+            inner: Mutex::new(Inner {
+                settings: loaded.settings,
+                proxy: None,
+                status: ProxyStatus::Stopped,
+                warnings,
+            }),
+            autostart: AtomicBool::new(false),
+        })
+    }
+
+    pub fn paths(&self) -> &AppPaths {
+        &self.paths
+    }
+
+    pub fn vault(&self) -> &dyn KeyVault {
+        &*self.vault
+    }
+
+    pub fn set_autostart_flag(&self, on: bool) {
+        self.autostart.store(on, Ordering::SeqCst);
+    }
+
+    pub async fn snapshot(&self) -> Snapshot {
+        let inner = self.inner.lock().await;
+        Snapshot {
+            settings: inner.settings.clone(),
+            status: inner.status.clone(),
+            autostart: self.autostart.load(Ordering::SeqCst),
+            codex_attached: plugboard_codex::is_attached(&self.paths.codex_home),
+            base_url: base_url(&inner),
+            warnings: inner.warnings.clone(),
+        }
+    }
+
+    async fn launch(
+        &self,
+        settings: &Settings,
+        listen: Option<SocketAddr>,
+    ) -> Result<ProxyHandle, AppError> {
+        let keys = Arc::new(VaultKeys(self.vault.clone()));
+        plugboard_server::start(
+            settings.clone(),
+            keys,
+            ServeOptions {
+                listen,
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| AppError::Proxy(e.to_string()))
+    }
+
+    /// Starts the proxy if it is not running; the outcome is in the status.
+    pub async fn start(&self) -> ProxyStatus {
+        let mut inner = self.inner.lock().await;
+        if inner.proxy.is_none() {
+            match self.launch(&inner.settings, None).await {
+                Ok(h) => {
+                    inner.status = ProxyStatus::Running {
+                        addr: h.addr().to_string(),
+                    };
+                    inner.proxy = Some(h);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "proxy start failed");
+                    inner.status = ProxyStatus::Error {
+                        message: e.to_string(),
+                    };
+                }
+            }
+        }
+        inner.status.clone()
+    }
+
+    pub async fn stop(&self) -> ProxyStatus {
+        let mut inner = self.inner.lock().await;
+        if let Some(h) = inner.proxy.take() {
+            h.stop().await;
+        }
+        inner.status = ProxyStatus::Stopped;
+        inner.status.clone()
+    }
+
+    pub async fn toggle(&self) -> ProxyStatus {
+        let running = self.inner.lock().await.proxy.is_some();
+        if running {
+            self.stop().await
+        } else {
+            self.start().await
+        }
+    }
+
+    /// Saves new settings and applies them to the running proxy at once (the next request
+    /// uses them; Codex needs no restart).
+    async fn commit(&self, inner: &mut Inner, next: Settings) -> Result<(), AppError> {
+        let problems = next.validate();
+        if !problems.is_empty() {
+            return Err(AppError::Invalid(problems.join("\n")));
+        }
+        plugboard_config::save(&self.paths.settings_file, &next)?;
+        if let Some(h) = &inner.proxy {
+            h.update_settings(next.clone()).map_err(AppError::Invalid)?;
+        }
+        inner.settings = next;
+        Ok(())
+    }
+
+    pub async fn providers(&self) -> Vec<ProviderView> {
+        let inner = self.inner.lock().await;
+        inner
+            .settings
+            .providers
+            .iter()
+            .map(|p| providers::view(&inner.settings, p, &*self.vault))
+            .collect()
+    }
+
+    pub async fn save_provider(&self, input: ProviderInput) -> Result<String, AppError> {
+        let mut inner = self.inner.lock().await;
+        let mut next = inner.settings.clone();
+        let id = providers::save(&mut next, input, &*self.vault)?;
+        self.commit(&mut inner, next).await?;
+        Ok(id)
+    }
+
+    pub async fn delete_provider(&self, id: &str) -> Result<(), AppError> {
+        let mut inner = self.inner.lock().await;
+        let mut next = inner.settings.clone();
+        providers::delete(&mut next, id, &*self.vault)?;
+        self.commit(&mut inner, next).await
+    }
+
+    pub async fn duplicate_provider(&self, id: &str) -> Result<String, AppError> {
+        let mut inner = self.inner.lock().await;
+        let mut next = inner.settings.clone();
+        let new_id = providers::duplicate(&mut next, id)?;
+        self.commit(&mut inner, next).await?;
+        Ok(new_id)
+    }
+
+    /// Makes a provider active: the next request goes there.
+    pub async fn set_active(&self, id: &str) -> Result<(), AppError> {
+        let mut inner = self.inner.lock().await;
+        if inner.settings.provider(id).is_none() {
+            return Err(AppError::Invalid(format!("provider `{id}` does not exist")));
+        }
+        let mut next = inner.settings.clone();
+        next.active_provider = Some(id.to_string());
+        self.commit(&mut inner, next).await?;
+        tracing::info!(provider = id, "active provider switched");
+        Ok(())
+    }
+
+    pub async fn set_routes(&self, routes: Vec<Route>) -> Result<(), AppError> {
+        let mut inner = self.inner.lock().await;
+        let mut next = inner.settings.clone();
+        next.routes = routes;
+        self.commit(&mut inner, next).await
+    }
+
+    /// Moves the proxy to another port. The new port is bound first: a port in use is
+    /// reported and the proxy stays where it was.
+    pub async fn set_port(&self, port: u16) -> Result<(), AppError> {
+        let mut inner = self.inner.lock().await;
+        let mut next = inner.settings.clone();
+        let ip = next
+            .listen
+            .parse::<SocketAddr>()
+            .map(|a| a.ip())
+            .unwrap_or([127, 0, 0, 1].into());
+        let addr = SocketAddr::new(ip, port);
+        next.listen = addr.to_string();
+        if next.listen == inner.settings.listen {
+            return Ok(());
+        }
+        if inner.proxy.is_some() {
+            let fresh = self
+                .launch(&next, None)
+                .await
+                .map_err(|e| AppError::Invalid(format!("port {port} cannot be used: {e}")))?;
+            plugboard_config::save(&self.paths.settings_file, &next)?;
+            if let Some(old) = inner.proxy.replace(fresh) {
+                old.stop().await;
+            }
+            inner.status = ProxyStatus::Running {
+                addr: addr.to_string(),
+            };
+            inner.settings = next;
+            Ok(())
+        } else {
+            self.commit(&mut inner, next).await
+        }
+    }
+
+    pub async fn dismiss_warnings(&self) {
+        self.inner.lock().await.warnings.clear();
+    }
+
+    fn attach_options(
+        base_url: String,
+        make_default: bool,
+        model: Option<String>,
+    ) -> AttachOptions {
+        AttachOptions {
+            base_url,
+            make_default,
+            model: model.filter(|m| !m.trim().is_empty()),
+        }
+    }
+
+    /// The exact change "Apply to Codex" would make.
+    pub async fn codex_preview(
+        &self,
+        make_default: bool,
+        model: Option<String>,
+    ) -> Result<Preview, AppError> {
+        let url = base_url(&*self.inner.lock().await);
+        Ok(plugboard_codex::preview_attach(
+            &self.paths.codex_home,
+            &Self::attach_options(url, make_default, model),
+        )?)
+    }
+
+    /// Writes Plugboard's provider into Codex's config and one profile per exact route.
+    pub async fn codex_apply(
+        &self,
+        make_default: bool,
+        model: Option<String>,
+    ) -> Result<Preview, AppError> {
+        let inner = self.inner.lock().await;
+        let home = &self.paths.codex_home;
+        let preview = plugboard_codex::attach(
+            home,
+            &Self::attach_options(base_url(&inner), make_default, model),
+        )?;
+        for r in inner
+            .settings
+            .routes
+            .iter()
+            .filter(|r| !r.model.contains(['*', '?', '[', '{']))
+        {
+            let name: String = r
+                .model
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
+            plugboard_codex::write_profile(home, &name, &r.model, None)?;
+        }
+        Ok(preview)
+    }
+
+    pub async fn codex_detach(&self) -> Result<(), AppError> {
+        let _inner = self.inner.lock().await;
+        Ok(plugboard_codex::detach(&self.paths.codex_home)?)
+    }
+
+    fn provider_and_key(
+        &self,
+        settings: &Settings,
+        id: &str,
+    ) -> Result<(plugboard_config::Provider, Option<String>), AppError> {
+        let p = settings
+            .provider(id)
+            .cloned()
+            .ok_or_else(|| AppError::Invalid(format!("provider `{id}` does not exist")))?;
+        let key = self.vault.get(id)?;
+        Ok((p, key))
+    }
+
+    pub async fn list_models(&self, id: &str) -> Result<Vec<String>, AppError> {
+        let (p, key) = self.provider_and_key(&self.inner.lock().await.settings, id)?;
+        connection::list_models(&p, key.as_deref())
+            .await
+            .map_err(AppError::Invalid)
+    }
+
+    pub async fn test_connection(
+        &self,
+        id: &str,
+        model: Option<String>,
+    ) -> Result<ConnectionReport, AppError> {
+        let (p, key) = self.provider_and_key(&self.inner.lock().await.settings, id)?;
+        Ok(connection::test_connection(&p, key.as_deref(), model.as_deref()).await)
+    }
+}
+
+fn base_url(inner: &Inner) -> String {
+    let addr = match &inner.status {
+        ProxyStatus::Running { addr } => addr.clone(),
+        _ => inner.settings.listen.clone(),
+    };
+    format!("http://{addr}/v1")
+}

@@ -1,0 +1,14 @@
+//! Everything the desktop app does, without a GUI: the Tauri shell in `src-tauri/` only wires
+//! windows, tray and commands to this crate, so all of it is tested without a display.
+
+pub mod connection;
+pub mod controller;
+pub mod error;
+pub mod key_vault;
+pub mod logging;
+pub mod providers;
+pub mod settings_file;
+pub mod tray_model;
+
+pub use controller::{App, AppPaths, ProxyStatus, Snapshot};
+pub use error::AppError;

@@ -1,0 +1,302 @@
+//! The tray menu as data, built from one snapshot of the app state. The shell turns it into
+//! native menu items; tests check it without a display. On Linux any click opens the menu,
+//! so everything the tray does is in it.
+
+use crate::controller::{ProxyStatus, Snapshot};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum MenuItem {
+    Text {
+        id: String,
+        label: String,
+        enabled: bool,
+    },
+    Check {
+        id: String,
+        label: String,
+        checked: bool,
+        enabled: bool,
+    },
+    Submenu {
+        label: String,
+        items: Vec<MenuItem>,
+    },
+    Separator,
+}
+
+/// What a click on a menu item asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrayAction {
+    ActivateProvider(String),
+    ToggleProxy,
+    CopyBaseUrl,
+    ApplyToCodex,
+    OpenSettings,
+    OpenLog,
+    ToggleAutostart,
+    Quit,
+}
+
+impl TrayAction {
+    pub fn id(&self) -> String {
+        match self {
+            TrayAction::ActivateProvider(p) => format!("provider:{p}"),
+            TrayAction::ToggleProxy => "proxy:toggle".into(),
+            TrayAction::CopyBaseUrl => "copy-base-url".into(),
+            TrayAction::ApplyToCodex => "codex:apply".into(),
+            TrayAction::OpenSettings => "open-settings".into(),
+            TrayAction::OpenLog => "open-log".into(),
+            TrayAction::ToggleAutostart => "autostart".into(),
+            TrayAction::Quit => "quit".into(),
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<TrayAction> {
+        if let Some(p) = id.strip_prefix("provider:") {
+            return Some(TrayAction::ActivateProvider(p.to_string()));
+        }
+        Some(match id {
+            "proxy:toggle" => TrayAction::ToggleProxy,
+            "copy-base-url" => TrayAction::CopyBaseUrl,
+            "codex:apply" => TrayAction::ApplyToCodex,
+            "open-settings" => TrayAction::OpenSettings,
+            "open-log" => TrayAction::OpenLog,
+            "autostart" => TrayAction::ToggleAutostart,
+            "quit" => TrayAction::Quit,
+            _ => return None,
+        })
+    }
+}
+
+fn text(action: TrayAction, label: &str, enabled: bool) -> MenuItem {
+    MenuItem::Text {
+        id: action.id(),
+        label: label.into(),
+        enabled,
+    }
+}
+
+pub fn status_line(s: &Snapshot) -> String {
+    match &s.status {
+        ProxyStatus::Running { addr } => format!("Running on {addr}"),
+        ProxyStatus::Stopped => "Stopped".into(),
+        ProxyStatus::Error { message } => format!("Error: {message}"),
+    }
+}
+
+pub fn menu(s: &Snapshot) -> Vec<MenuItem> {
+    let running = matches!(s.status, ProxyStatus::Running { .. });
+    let mut items = vec![
+        MenuItem::Text {
+            id: "status".into(),
+            label: status_line(s),
+            enabled: false,
+        },
+        MenuItem::Separator,
+    ];
+    if s.settings.providers.is_empty() {
+        items.push(MenuItem::Text {
+            id: "no-providers".into(),
+            label: "No providers yet: open settings to add one".into(),
+            enabled: false,
+        });
+    }
+    let active = s.settings.active().map(|p| p.id.clone());
+    for p in &s.settings.providers {
+        let label = if p.name.is_empty() {
+            p.id.clone()
+        } else {
+            p.name.clone()
+        };
+        items.push(MenuItem::Check {
+            id: TrayAction::ActivateProvider(p.id.clone()).id(),
+            label,
+            checked: active.as_deref() == Some(&p.id),
+            enabled: true,
+        });
+    }
+    if !s.settings.routes.is_empty() {
+        let routes = s
+            .settings
+            .routes
+            .iter()
+            .map(|r| MenuItem::Text {
+                id: format!("route:{}", r.model),
+                label: format!(
+                    "{} → {}{}",
+                    r.model,
+                    r.provider,
+                    r.upstream_model
+                        .as_deref()
+                        .map(|m| format!(" ({m})"))
+                        .unwrap_or_default()
+                ),
+                enabled: false,
+            })
+            .collect();
+        items.push(MenuItem::Submenu {
+            label: "Routes".into(),
+            items: routes,
+        });
+    }
+    items.push(MenuItem::Separator);
+    items.push(text(
+        TrayAction::ToggleProxy,
+        if running { "Stop proxy" } else { "Start proxy" },
+        true,
+    ));
+    items.push(text(TrayAction::CopyBaseUrl, "Copy base URL", running));
+    items.push(text(
+        TrayAction::ApplyToCodex,
+        if s.codex_attached {
+            "Apply to Codex (attached)"
+        } else {
+            "Apply to Codex"
+        },
+        true,
+    ));
+    items.push(MenuItem::Separator);
+    items.push(text(TrayAction::OpenSettings, "Open settings…", true));
+    items.push(text(TrayAction::OpenLog, "Open log file", true));
+    items.push(MenuItem::Check {
+        id: TrayAction::ToggleAutostart.id(),
+        label: "Start at login".into(),
+        checked: s.autostart,
+        enabled: true,
+    });
+    items.push(MenuItem::Separator);
+    items.push(text(TrayAction::Quit, "Quit Plugboard", true));
+    items
+}
+
+/// The tray tooltip: the active provider and the proxy state at a glance.
+pub fn tooltip(s: &Snapshot) -> String {
+    let provider = s
+        .settings
+        .active()
+        .map(|p| {
+            if p.name.is_empty() {
+                p.id.clone()
+            } else {
+                p.name.clone()
+            }
+        })
+        .unwrap_or_else(|| "no provider".into());
+    format!("Plugboard: {provider} · {}", status_line(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plugboard_config::{Provider, Route, Settings};
+
+    fn snapshot(status: ProxyStatus) -> Snapshot {
+        let mut settings = Settings::default();
+        settings
+            .providers
+            .push(Provider::from_preset("deepseek", "deepseek").unwrap());
+        settings
+            .providers
+            .push(Provider::from_preset("local", "ollama").unwrap());
+        settings.active_provider = Some("local".into());
+        Snapshot {
+            settings,
+            status,
+            autostart: true,
+            codex_attached: false,
+            base_url: "http://127.0.0.1:15731/v1".into(),
+            warnings: vec![],
+        }
+    }
+
+    fn checks(items: &[MenuItem]) -> Vec<(String, bool)> {
+        items
+            .iter()
+            .filter_map(|i| match i {
+                MenuItem::Check { id, checked, .. } => Some((id.clone(), *checked)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn providers_are_check_items_and_the_check_follows_the_active_one() {
+        let mut s = snapshot(ProxyStatus::Running {
+            addr: "127.0.0.1:15731".into(),
+        });
+        let items = menu(&s);
+        assert_eq!(
+            checks(&items),
+            vec![
+                ("provider:deepseek".into(), false),
+                ("provider:local".into(), true),
+                ("autostart".into(), true)
+            ]
+        );
+        s.settings.active_provider = Some("deepseek".into());
+        assert_eq!(checks(&menu(&s))[0], ("provider:deepseek".into(), true));
+        assert!(
+            tooltip(&s).contains("DeepSeek") && tooltip(&s).contains("Running on 127.0.0.1:15731")
+        );
+    }
+
+    #[test]
+    fn proxy_state_changes_the_status_line_and_actions() {
+        let running = menu(&snapshot(ProxyStatus::Running {
+            addr: "127.0.0.1:15731".into(),
+        }));
+        assert!(
+            matches!(&running[0], MenuItem::Text { label, enabled: false, .. } if label == "Running on 127.0.0.1:15731")
+        );
+        assert!(running.contains(&text(TrayAction::ToggleProxy, "Stop proxy", true)));
+        assert!(running.contains(&text(TrayAction::CopyBaseUrl, "Copy base URL", true)));
+        let stopped = menu(&snapshot(ProxyStatus::Stopped));
+        assert!(stopped.contains(&text(TrayAction::ToggleProxy, "Start proxy", true)));
+        assert!(stopped.contains(&text(TrayAction::CopyBaseUrl, "Copy base URL", false)));
+        let err = menu(&snapshot(ProxyStatus::Error {
+            message: "127.0.0.1:15731 is in use".into(),
+        }));
+        assert!(matches!(&err[0], MenuItem::Text { label, .. } if label.contains("in use")));
+    }
+
+    #[test]
+    fn routes_submenu_only_when_routes_exist() {
+        let mut s = snapshot(ProxyStatus::Stopped);
+        assert!(!menu(&s)
+            .iter()
+            .any(|i| matches!(i, MenuItem::Submenu { .. })));
+        s.settings.routes.push(Route {
+            model: "plan".into(),
+            provider: "deepseek".into(),
+            upstream_model: Some("deepseek-reasoner".into()),
+        });
+        let sub = menu(&s).into_iter().find_map(|i| match i {
+            MenuItem::Submenu { items, .. } => Some(items),
+            _ => None,
+        });
+        assert!(
+            matches!(&sub.unwrap()[0], MenuItem::Text { label, .. } if label == "plan → deepseek (deepseek-reasoner)")
+        );
+    }
+
+    #[test]
+    fn every_item_id_maps_back_to_its_action() {
+        for item in menu(&snapshot(ProxyStatus::Stopped)) {
+            if let MenuItem::Text {
+                id, enabled: true, ..
+            }
+            | MenuItem::Check {
+                id, enabled: true, ..
+            } = &item
+            {
+                let action = TrayAction::from_id(id).unwrap_or_else(|| panic!("{id}"));
+                assert_eq!(&action.id(), id);
+            }
+        }
+        assert_eq!(
+            TrayAction::from_id("provider:a:b"),
+            Some(TrayAction::ActivateProvider("a:b".into()))
+        );
+        assert_eq!(TrayAction::from_id("nope"), None);
+    }
+}

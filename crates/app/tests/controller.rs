@@ -1,0 +1,170 @@
+//! The app's logic end to end without a display: providers saved with keys, the proxy
+//! started, switched and moved, Codex attached — against a scripted upstream on loopback.
+
+use axum::routing::post;
+use plugboard_app::key_vault::{KeyVault, MemoryVault};
+use plugboard_app::providers::ProviderInput;
+use plugboard_app::{App, AppPaths, ProxyStatus};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+/// A chat upstream that answers `reply` and records the Authorization headers it saw.
+async fn upstream(reply: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let s = seen.clone();
+    let app = axum::Router::new().route(
+        "/v1/chat/completions",
+        post(move |headers: axum::http::HeaderMap| {
+            let s = s.clone();
+            async move {
+                s.lock().unwrap().push(headers.get("authorization").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default());
+                axum::Json(serde_json::json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}]}))
+            }
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    (format!("http://{addr}/v1"), seen)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn paths(name: &str) -> AppPaths {
+    let d = std::env::temp_dir().join(format!("plugboard-app-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    AppPaths {
+        settings_file: d.join("config/settings.toml"),
+        log_dir: d.join("logs"),
+        codex_home: d.join("codex"),
+    }
+}
+
+fn input(id: &str, base_url: &str, key: &str) -> ProviderInput {
+    ProviderInput {
+        original_id: None,
+        id: id.into(),
+        name: id.to_uppercase(),
+        preset: Some("deepseek".into()),
+        base_url: base_url.into(),
+        wire_api: plugboard_config::WireApi::Chat,
+        default_model: Some("deepseek-chat".into()),
+        model_map: BTreeMap::new(),
+        api_key: Some(key.into()),
+        clear_key: false,
+    }
+}
+
+async fn ask(base_url: &str) -> String {
+    let r: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base_url}/responses"))
+        .json(&serde_json::json!({"model": "gpt-5.5", "input": "hi"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["output"][0]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test]
+async fn providers_keys_switching_ports_and_codex() {
+    let (url_a, seen_a) = upstream("from A").await;
+    let (url_b, seen_b) = upstream("from B").await;
+    let paths = paths("flow");
+    let vault = Arc::new(MemoryVault::default());
+    // The settings start on a free port.
+    std::fs::create_dir_all(paths.settings_file.parent().unwrap()).unwrap();
+    std::fs::write(
+        &paths.settings_file,
+        format!("listen = \"127.0.0.1:{}\"\n", free_port()),
+    )
+    .unwrap();
+    let app = App::load(paths.clone(), vault.clone()).unwrap();
+
+    app.save_provider(input("alpha", &url_a, "sk-alpha-1234567890"))
+        .await
+        .unwrap();
+    app.save_provider(input("beta", &url_b, "sk-beta-0987654321"))
+        .await
+        .unwrap();
+    let ProxyStatus::Running { .. } = app.start().await else {
+        panic!("proxy runs")
+    };
+    let snap = app.snapshot().await;
+    assert_eq!(snap.settings.active_provider.as_deref(), Some("alpha"));
+    let base = snap.base_url.clone();
+
+    assert_eq!(ask(&base).await, "from A");
+    assert_eq!(seen_a.lock().unwrap()[0], "Bearer sk-alpha-1234567890");
+
+    // Switch: the next request goes to B, with B's key, without a restart.
+    app.set_active("beta").await.unwrap();
+    assert_eq!(ask(&base).await, "from B");
+    assert_eq!(seen_b.lock().unwrap()[0], "Bearer sk-beta-0987654321");
+
+    // The settings file holds no key.
+    let file = std::fs::read_to_string(&paths.settings_file).unwrap();
+    assert!(
+        !file.contains("sk-alpha") && !file.contains("sk-beta"),
+        "{file}"
+    );
+    assert!(file.contains("active_provider = \"beta\""));
+
+    // A port in use is refused and the proxy stays where it was.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let e = app
+        .set_port(busy.local_addr().unwrap().port())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("cannot be used"), "{e}");
+    assert_eq!(ask(&base).await, "from B");
+    let port = free_port();
+    app.set_port(port).await.unwrap();
+    let moved = app.snapshot().await.base_url;
+    assert_eq!(moved, format!("http://127.0.0.1:{port}/v1"));
+    assert_eq!(ask(&moved).await, "from B");
+
+    // Deleting a provider deletes its key.
+    app.delete_provider("alpha").await.unwrap();
+    assert_eq!(vault.get("alpha").unwrap(), None);
+
+    // Codex: preview writes nothing, apply writes the table, detach restores.
+    let preview = app
+        .codex_preview(true, Some("gpt-5.5".into()))
+        .await
+        .unwrap();
+    assert!(
+        preview
+            .diff
+            .contains(&format!("base_url = \"http://127.0.0.1:{port}/v1\"")),
+        "{}",
+        preview.diff
+    );
+    assert!(!paths.codex_home.join("config.toml").exists());
+    app.set_routes(vec![plugboard_config::Route {
+        model: "execute".into(),
+        provider: "beta".into(),
+        upstream_model: None,
+    }])
+    .await
+    .unwrap();
+    app.codex_apply(true, Some("gpt-5.5".into())).await.unwrap();
+    assert!(app.snapshot().await.codex_attached);
+    assert!(paths.codex_home.join("execute.config.toml").exists());
+    app.codex_detach().await.unwrap();
+    assert!(!app.snapshot().await.codex_attached);
+
+    assert_eq!(app.stop().await, ProxyStatus::Stopped);
+}
