@@ -62,3 +62,22 @@ ensure_python_sdk() {
   fi
   export PLUGBOARD_PYTHON="$venv/bin/python"
 }
+
+# What the desktop app builds and runs with on Debian/Ubuntu: WebKitGTK 4.1, the tray
+# indicator, and the Secret Service keyring with a D-Bus session for it.
+DESKTOP_PACKAGES=(libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libdbus-1-dev gnome-keyring dbus dbus-x11)
+
+ensure_desktop_build_deps() {
+  ensure_packages "${DESKTOP_PACKAGES[@]}"
+}
+
+# Xvfb and the WebDriver pieces for the end-to-end test of the real window.
+ensure_desktop_test_deps() {
+  ensure_packages xvfb xauth webkit2gtk-driver
+  local root="$CACHE/tools"
+  if ! "$root/bin/tauri-driver" --help >/dev/null 2>&1; then
+    log "installing tauri-driver"
+    cargo install -j2 --locked --root "$root" tauri-driver --version "^2"
+  fi
+  export TAURI_DRIVER="$root/bin/tauri-driver"
+}

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs what is missing, then runs the whole test suite: formatting, lints, unit, golden,
-# property and end-to-end tests (the real Codex CLI and the openai Python SDK included).
+# property and end-to-end tests: the real Codex CLI, the openai Python SDK, the OS keyring
+# (gnome-keyring in a private D-Bus session) and the desktop window under Xvfb.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
 ensure_rust
+ensure_desktop_build_deps
+ensure_desktop_test_deps
 ensure_codex
 ensure_python_sdk
 
@@ -12,6 +15,20 @@ log "cargo fmt --check"
 cargo fmt --all -- --check
 log "cargo clippy"
 cargo clippy -j2 --workspace --all-targets --locked -- -D warnings
-log "cargo test"
-cargo test -j2 --workspace --locked
+log "building the desktop app"
+cargo build -j2 --locked -p plugboard
+export PLUGBOARD_APP="$CARGO_TARGET_DIR/debug/plugboard"
+
+log "cargo test (in a private D-Bus session with an unlocked keyring, under Xvfb)"
+# The D-Bus session and the keyring live only as long as the test run, the keyring's files
+# in a fresh folder: an existing login keyring with another password would stay locked and
+# every write would wait on an unlock prompt nobody answers.
+keyring_dir="$(mktemp -d)"
+trap 'rm -rf "$keyring_dir"' EXIT
+export KEYRING_DIR="$keyring_dir"
+xvfb-run -a -s "-screen 0 1280x900x24" dbus-run-session -- bash -c '
+  set -euo pipefail
+  printf plugboard-tests | XDG_DATA_HOME="$KEYRING_DIR" gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  cargo test -j2 --workspace --locked
+' 2> >(grep -v -e "Failed to set fd limit" -e "org.a11y" -e "SpiRegistry" >&2)
 log "all tests passed"

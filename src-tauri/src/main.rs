@@ -1,5 +1,91 @@
+//! The desktop shell: a tray icon with the provider switcher, a settings window, autostart
+//! and a single instance. The logic lives in `plugboard-app`; this crate only wires it to
+//! Tauri's windows, menus and commands.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod tray;
+
+use plugboard_app::key_vault::OsKeyring;
+use plugboard_app::{App, AppPaths};
+use std::sync::Arc;
+use tauri::{Manager, WindowEvent};
+use tauri_plugin_autostart::{MacosLauncher, ManagerExt};
+
+/// Started at login with this flag: stay in the tray, no window.
+const MINIMIZED: &str = "--minimized";
+
+pub fn show_settings(handle: &tauri::AppHandle) {
+    if let Some(w) = handle.get_webview_window("main") {
+        let _ = w.show();
+        let _ = w.unminimize();
+        let _ = w.set_focus();
+    }
+}
+
 fn main() {
+    let Some(paths) = AppPaths::from_os() else {
+        eprintln!("plugboard: no home or config directory on this system");
+        std::process::exit(1);
+    };
+    let _log_guard = plugboard_app::logging::init(&paths.log_dir);
+    let app = match App::load(paths, Arc::new(OsKeyring)) {
+        Ok(a) => Arc::new(a),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot load the settings");
+            eprintln!("plugboard: {e}");
+            std::process::exit(1);
+        }
+    };
+    let minimized = std::env::args().any(|a| a == MINIMIZED);
+
     tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|handle, _args, _cwd| {
+            show_settings(handle)
+        }))
+        .plugin(tauri_plugin_autostart::init(
+            MacosLauncher::LaunchAgent,
+            Some(vec![MINIMIZED]),
+        ))
+        .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_opener::init())
+        .manage(app.clone())
+        .invoke_handler(tauri::generate_handler![
+            commands::get_state,
+            commands::save_provider,
+            commands::delete_provider,
+            commands::duplicate_provider,
+            commands::set_active,
+            commands::list_models,
+            commands::test_connection,
+            commands::set_port,
+            commands::proxy_start,
+            commands::proxy_stop,
+            commands::set_autostart,
+            commands::set_routes,
+            commands::codex_preview,
+            commands::codex_apply,
+            commands::codex_detach,
+            commands::dismiss_warnings,
+        ])
+        .setup(move |tauri_app| {
+            let handle = tauri_app.handle().clone();
+            app.set_autostart_flag(handle.autolaunch().is_enabled().unwrap_or(false));
+            let status = tauri::async_runtime::block_on(app.start());
+            tracing::info!(?status, "Plugboard started");
+            tray::create(&handle)?;
+            if !minimized {
+                show_settings(&handle);
+            }
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing the window keeps Plugboard in the tray; Quit is in the tray menu.
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                api.prevent_close();
+                let _ = window.hide();
+            }
+        })
         .run(tauri::generate_context!("../tauri.conf.json"))
-        .expect("run");
+        .expect("the Tauri runtime failed");
 }

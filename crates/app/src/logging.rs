@@ -7,6 +7,7 @@ const PREFIX: &str = "plugboard.log";
 
 /// Starts logging; keep the guard alive for the app's lifetime so the file is flushed.
 pub fn init(log_dir: &Path) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    std::fs::create_dir_all(log_dir).ok()?;
     let appender = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix(PREFIX)

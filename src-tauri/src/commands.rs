@@ -1,0 +1,191 @@
+//! Commands the settings window invokes. Each calls into `plugboard-app` and refreshes the
+//! tray when state changed; errors reach the page as readable sentences.
+
+use plugboard_app::providers::{self, PresetView, ProviderInput, ProviderView};
+use plugboard_app::{App, AppError, Snapshot};
+use plugboard_config::Route;
+use serde::Serialize;
+use std::sync::Arc;
+use tauri::{AppHandle, State};
+use tauri_plugin_autostart::ManagerExt;
+
+type Shared<'a> = State<'a, Arc<App>>;
+
+#[derive(Serialize)]
+pub struct UiState {
+    snapshot: Snapshot,
+    providers: Vec<ProviderView>,
+    presets: Vec<PresetView>,
+    codex_home: String,
+}
+
+#[tauri::command]
+pub async fn get_state(app: Shared<'_>) -> Result<UiState, AppError> {
+    Ok(UiState {
+        snapshot: app.snapshot().await,
+        providers: app.providers().await,
+        presets: providers::presets(),
+        codex_home: app.paths().codex_home.display().to_string(),
+    })
+}
+
+#[tauri::command]
+pub async fn save_provider(
+    handle: AppHandle,
+    app: Shared<'_>,
+    input: ProviderInput,
+) -> Result<String, AppError> {
+    let id = app.save_provider(input).await?;
+    crate::tray::refresh(&handle).await;
+    Ok(id)
+}
+
+#[tauri::command]
+pub async fn delete_provider(
+    handle: AppHandle,
+    app: Shared<'_>,
+    id: String,
+) -> Result<(), AppError> {
+    app.delete_provider(&id).await?;
+    crate::tray::refresh(&handle).await;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn duplicate_provider(
+    handle: AppHandle,
+    app: Shared<'_>,
+    id: String,
+) -> Result<String, AppError> {
+    let new_id = app.duplicate_provider(&id).await?;
+    crate::tray::refresh(&handle).await;
+    Ok(new_id)
+}
+
+#[tauri::command]
+pub async fn set_active(handle: AppHandle, app: Shared<'_>, id: String) -> Result<(), AppError> {
+    app.set_active(&id).await?;
+    crate::tray::refresh(&handle).await;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn list_models(app: Shared<'_>, id: String) -> Result<Vec<String>, AppError> {
+    app.list_models(&id).await
+}
+
+#[tauri::command]
+pub async fn test_connection(
+    app: Shared<'_>,
+    id: String,
+    model: Option<String>,
+) -> Result<plugboard_app::connection::ConnectionReport, AppError> {
+    app.test_connection(&id, model).await
+}
+
+#[tauri::command]
+pub async fn set_port(handle: AppHandle, app: Shared<'_>, port: u16) -> Result<(), AppError> {
+    app.set_port(port).await?;
+    crate::tray::refresh(&handle).await;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn proxy_start(handle: AppHandle, app: Shared<'_>) -> Result<(), AppError> {
+    app.start().await;
+    crate::tray::refresh(&handle).await;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn proxy_stop(handle: AppHandle, app: Shared<'_>) -> Result<(), AppError> {
+    app.stop().await;
+    crate::tray::refresh(&handle).await;
+    Ok(())
+}
+
+/// Writes or removes the OS login entry and remembers the state for the tray check.
+pub fn apply_autostart(handle: &AppHandle, app: &App, enabled: bool) -> Result<(), AppError> {
+    let launcher = handle.autolaunch();
+    let result = if enabled {
+        launcher.enable()
+    } else {
+        launcher.disable()
+    };
+    result.map_err(|e| AppError::Invalid(format!("could not change start at login: {e}")))?;
+    app.set_autostart_flag(launcher.is_enabled().unwrap_or(enabled));
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn set_autostart(
+    handle: AppHandle,
+    app: Shared<'_>,
+    enabled: bool,
+) -> Result<(), AppError> {
+    apply_autostart(&handle, &app, enabled)?;
+    crate::tray::refresh(&handle).await;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn set_routes(
+    handle: AppHandle,
+    app: Shared<'_>,
+    routes: Vec<Route>,
+) -> Result<(), AppError> {
+    app.set_routes(routes).await?;
+    crate::tray::refresh(&handle).await;
+    Ok(())
+}
+
+#[derive(Serialize)]
+pub struct PreviewView {
+    path: String,
+    diff: String,
+    after: String,
+}
+
+impl From<plugboard_codex::Preview> for PreviewView {
+    fn from(p: plugboard_codex::Preview) -> Self {
+        Self {
+            path: p.path.display().to_string(),
+            diff: p.diff,
+            after: p.after,
+        }
+    }
+}
+
+#[tauri::command]
+pub async fn codex_preview(
+    app: Shared<'_>,
+    make_default: bool,
+    model: Option<String>,
+) -> Result<PreviewView, AppError> {
+    Ok(app.codex_preview(make_default, model).await?.into())
+}
+
+#[tauri::command]
+pub async fn codex_apply(
+    handle: AppHandle,
+    app: Shared<'_>,
+    make_default: bool,
+    model: Option<String>,
+) -> Result<PreviewView, AppError> {
+    let p = app.codex_apply(make_default, model).await?;
+    crate::tray::refresh(&handle).await;
+    Ok(p.into())
+}
+
+#[tauri::command]
+pub async fn codex_detach(handle: AppHandle, app: Shared<'_>) -> Result<(), AppError> {
+    app.codex_detach().await?;
+    crate::tray::refresh(&handle).await;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn dismiss_warnings(app: Shared<'_>) -> Result<(), AppError> {
+    app.dismiss_warnings().await;
+    Ok(())
+}

@@ -1,0 +1,213 @@
+//! The real desktop app under Xvfb, driven through tauri-driver and WebKitWebDriver: add a
+//! provider from a preset, type its key, save, make it active, then a Responses request to
+//! the app's own proxy reaches that provider with the key from the OS keyring. Also: start
+//! at login writes and removes the autostart entry. Writes a screenshot of the window.
+//!
+//! Needs `PLUGBOARD_APP` (the built `plugboard` binary), `TAURI_DRIVER`, a `DISPLAY` and a
+//! D-Bus session with an unlocked keyring: `scripts/test.sh` provides all of them.
+
+use plugboard_e2e::webdriver::WebDriver;
+use plugboard_e2e::*;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+fn env_or_skip(name: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(v) => Some(v),
+        Err(_) if std::env::var("PLUGBOARD_SKIP_EXTERNAL").as_deref() == Ok("1") => None,
+        Err(_) => panic!("{name} is not set: run the tests through scripts/test.sh, or set PLUGBOARD_SKIP_EXTERNAL=1"),
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn autostart_entries(home: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(home.join(".config/autostart"))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "desktop"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn settings_window_adds_a_provider_whose_key_reaches_the_upstream() {
+    let (Some(app), Some(driver)) = (env_or_skip("PLUGBOARD_APP"), env_or_skip("TAURI_DRIVER"))
+    else {
+        return;
+    };
+    let key = format!("sk-e2e-{}-secret", std::process::id());
+
+    // Two upstreams: the one the settings start with, and the one added through the window.
+    let first =
+        MockUpstream::start(|_, _| Reply::Sse(text_chunks(&["from the first provider"]))).await;
+    let added = MockUpstream::start(|_, _| {
+        Reply::Sse(text_chunks(&["from the provider added in the window"]))
+    })
+    .await;
+
+    let home =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("desktop-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let config_dir = home.join(".config/plugboard");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    let proxy_port = free_port();
+    std::fs::write(
+        config_dir.join("settings.toml"),
+        format!("version = 1\nlisten = \"127.0.0.1:{proxy_port}\"\nactive_provider = \"first\"\n\n[[provider]]\nid = \"first\"\nname = \"First\"\npreset = \"ollama\"\nbase_url = \"{}\"\n", first.base_url()),
+    )
+    .unwrap();
+
+    let driver_port = free_port();
+    let mut driver_proc = tokio::process::Command::new(&driver)
+        .args([
+            "--port",
+            &driver_port.to_string(),
+            "--native-port",
+            &free_port().to_string(),
+            "--native-driver",
+            "/usr/bin/WebKitWebDriver",
+        ])
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("CODEX_HOME", home.join(".codex"))
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("tauri-driver starts");
+    let wd = WebDriver::start(&format!("http://127.0.0.1:{driver_port}"), &app).await;
+
+    // The window lists the provider from the settings file, active.
+    wd.wait_text("#provider-list", "First").await;
+    wd.wait_text("#status", &format!("Running on 127.0.0.1:{proxy_port}"))
+        .await;
+
+    // Add a provider from the DeepSeek preset, pointed at the mock, with a key.
+    wd.click("#add-provider").await;
+    wd.script("const s = document.querySelector('#f-preset'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));", json!(["deepseek"])).await;
+    wd.type_into("#f-id", "e2e").await;
+    wd.type_into("#f-name", "E2E DeepSeek").await;
+    wd.type_into("#f-base-url", &added.base_url()).await;
+    wd.type_into("#f-api-key", &key).await;
+    wd.click("#save-provider").await;
+    // The save shows the provider in the list, or an error in the form: report the error.
+    let saved = wd
+        .script(
+            "return new Promise(r => { const t0 = Date.now(); (function poll() { \
+               const e = document.querySelector('#form-error'); \
+               if (document.querySelector('.provider[data-id=e2e]')) r('saved'); \
+               else if (e && !e.hidden) r('error: ' + e.textContent); \
+               else if (Date.now() - t0 > 20000) r('timeout'); else setTimeout(poll, 100); })(); })",
+            json!([]),
+        )
+        .await;
+    assert_eq!(saved, "saved", "saving the provider from the window");
+    let item = wd.wait_text(".provider[data-id=e2e]", "key sk-").await;
+    assert!(
+        !item.contains(&key),
+        "the page only shows a masked key: {item}"
+    );
+
+    // Switch the active provider from the window; the proxy follows on the next request.
+    wd.click(".provider[data-id=e2e] .make-active").await;
+    wd.wait_text(".provider[data-id=e2e]", "active").await;
+
+    let resp = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .post(format!("http://127.0.0.1:{proxy_port}/v1/responses"))
+        .json(&json!({"model": "gpt-5.5", "input": "hello", "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let events = read_sse(resp).await;
+    assert_eq!(
+        terminal(&events)["output"][0]["content"][0]["text"],
+        "from the provider added in the window"
+    );
+    let sent = &added.requests()[0];
+    assert_eq!(
+        sent.headers["authorization"],
+        format!("Bearer {key}"),
+        "the key came from the keyring"
+    );
+    assert_eq!(
+        sent.body["model"], "deepseek-chat",
+        "the preset maps gpt-* to its default model"
+    );
+    assert!(first.requests().is_empty());
+
+    // The key lives in the OS keyring, not in the settings file.
+    assert_eq!(
+        plugboard_keys::get_key("e2e").unwrap().as_deref(),
+        Some(key.as_str())
+    );
+    let settings = std::fs::read_to_string(config_dir.join("settings.toml")).unwrap();
+    assert!(
+        !settings.contains(&key) && settings.contains("active_provider = \"e2e\""),
+        "{settings}"
+    );
+
+    wd.script("window.scrollTo(0, 0)", json!([])).await;
+    let shot = wd.screenshot().await;
+    assert!(shot.starts_with(b"\x89PNG"), "a PNG screenshot");
+    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    std::fs::write(artifacts.join("settings-window.png"), &shot).unwrap();
+
+    // Start at login: the checkbox writes and removes the XDG autostart entry.
+    wd.click(".tab[data-tab=settings]").await;
+    assert!(autostart_entries(&home).is_empty());
+    wd.click("#autostart").await;
+    let mut entries = Vec::new();
+    for _ in 0..40 {
+        entries = autostart_entries(&home);
+        if !entries.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(entries.len(), 1, "an autostart entry was written");
+    let desktop = std::fs::read_to_string(&entries[0]).unwrap();
+    assert!(
+        desktop.contains("--minimized"),
+        "starts hidden in the tray: {desktop}"
+    );
+    wd.click("#autostart").await;
+    for _ in 0..40 {
+        if autostart_entries(&home).is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        autostart_entries(&home).is_empty(),
+        "the autostart entry was removed"
+    );
+
+    let state: Value = wd
+        .script(
+            "return document.querySelector('#autostart').checked",
+            json!([]),
+        )
+        .await;
+    assert_eq!(state, json!(false));
+    wd.quit().await;
+    plugboard_keys::delete_key("e2e").unwrap();
+    let _ = driver_proc.kill().await;
+}
