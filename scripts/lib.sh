@@ -81,3 +81,15 @@ ensure_desktop_test_deps() {
   fi
   export TAURI_DRIVER="$root/bin/tauri-driver"
 }
+
+# LiteLLM's proxy in a throwaway virtualenv, for the side-by-side benchmark.
+ensure_litellm() {
+  python3 -c 'import venv, ensurepip' 2>/dev/null || ensure_packages python3-venv
+  local venv="$CACHE/litellm-venv"
+  if ! "$venv/bin/litellm" --version >/dev/null 2>&1; then
+    log "installing LiteLLM's proxy into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check 'litellm[proxy]'
+  fi
+  export LITELLM_BIN="$venv/bin/litellm"
+}

@@ -123,7 +123,8 @@ async fn settings_window_adds_a_provider_whose_key_reaches_the_upstream() {
 
     // Switch the active provider from the window; the proxy follows on the next request.
     wd.click(".provider[data-id=e2e] .make-active").await;
-    wd.wait_text(".provider[data-id=e2e] .badges", "active").await;
+    wd.wait_text(".provider[data-id=e2e] .badges", "active")
+        .await;
 
     let resp = reqwest::Client::builder()
         .no_proxy()
@@ -163,7 +164,8 @@ async fn settings_window_adds_a_provider_whose_key_reaches_the_upstream() {
         "{settings}"
     );
 
-    wd.script("document.querySelector('main').scrollTo(0, 0)", json!([])).await;
+    wd.script("document.querySelector('main').scrollTo(0, 0)", json!([]))
+        .await;
     let shot = wd.screenshot().await;
     assert!(shot.starts_with(b"\x89PNG"), "a PNG screenshot");
     let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("artifacts");

@@ -334,7 +334,7 @@ fn push_items(
     // Reasoning text waiting for the assistant message it belongs to.
     let mut reasoning: Option<String> = None;
     for (i, raw) in items.iter().enumerate() {
-        let item = InputItem::from_value(raw.clone()).map_err(|e| ParseError {
+        let item = InputItem::from_value(raw).map_err(|e| ParseError {
             path: format!("{field}[{i}]"),
             message: e.to_string(),
         })?;

@@ -86,20 +86,24 @@ pub enum InputItem {
 
 impl InputItem {
     /// Types a known item; unknown types become [`InputItem::Other`]. A message may omit `type`.
-    pub fn from_value(v: Value) -> Result<InputItem, serde_json::Error> {
+    /// Reads the value in place: no copy of the (possibly large) item is made first.
+    pub fn from_value(v: &Value) -> Result<InputItem, serde_json::Error> {
+        use serde::Deserialize;
         let kind = v.get("type").and_then(Value::as_str).unwrap_or("message");
         Ok(match kind {
-            "message" => InputItem::Message(serde_json::from_value(v)?),
-            "reasoning" => InputItem::Reasoning(serde_json::from_value(v)?),
-            "function_call" => InputItem::FunctionCall(serde_json::from_value(v)?),
-            "function_call_output" => InputItem::FunctionCallOutput(serde_json::from_value(v)?),
-            "custom_tool_call" => InputItem::CustomToolCall(serde_json::from_value(v)?),
-            "custom_tool_call_output" => {
-                InputItem::CustomToolCallOutput(serde_json::from_value(v)?)
+            "message" => InputItem::Message(MessageItem::deserialize(v)?),
+            "reasoning" => InputItem::Reasoning(ReasoningItem::deserialize(v)?),
+            "function_call" => InputItem::FunctionCall(FunctionCallItem::deserialize(v)?),
+            "function_call_output" => {
+                InputItem::FunctionCallOutput(ToolOutputItem::deserialize(v)?)
             }
-            "local_shell_call" => InputItem::LocalShellCall(serde_json::from_value(v)?),
+            "custom_tool_call" => InputItem::CustomToolCall(CustomToolCallItem::deserialize(v)?),
+            "custom_tool_call_output" => {
+                InputItem::CustomToolCallOutput(ToolOutputItem::deserialize(v)?)
+            }
+            "local_shell_call" => InputItem::LocalShellCall(LocalShellCallItem::deserialize(v)?),
             "local_shell_call_output" => {
-                InputItem::LocalShellCallOutput(serde_json::from_value(v)?)
+                InputItem::LocalShellCallOutput(LocalShellOutputItem::deserialize(v)?)
             }
             other => InputItem::Other(other.to_string()),
         })
@@ -579,14 +583,14 @@ mod tests {
     #[test]
     fn unknown_item_type_is_kept_as_other() {
         let item =
-            InputItem::from_value(serde_json::json!({"type": "compaction", "x": 1})).unwrap();
+            InputItem::from_value(&serde_json::json!({"type": "compaction", "x": 1})).unwrap();
         assert_eq!(item, InputItem::Other("compaction".into()));
     }
 
     #[test]
     fn message_without_type_is_a_message() {
         let item =
-            InputItem::from_value(serde_json::json!({"role": "user", "content": "hi"})).unwrap();
+            InputItem::from_value(&serde_json::json!({"role": "user", "content": "hi"})).unwrap();
         assert!(matches!(item, InputItem::Message(_)));
     }
 

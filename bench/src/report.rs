@@ -1,0 +1,241 @@
+//! Figures from samples, and the Markdown report with targets and ratios.
+
+use crate::load::RunResult;
+use crate::workload::Size;
+use std::fmt::Write;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stats {
+    pub n: usize,
+    pub ok: usize,
+    pub first_event_p50: f64,
+    pub first_event_p99: f64,
+    pub first_text_p50: f64,
+    pub total_p50: f64,
+    pub rps: f64,
+    pub eps: f64,
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i]
+}
+
+pub fn stats(r: &RunResult) -> Stats {
+    let sorted = |f: &dyn Fn(&crate::load::Sample) -> Option<f64>| {
+        let mut v: Vec<f64> = r.samples.iter().filter(|s| s.ok).filter_map(f).collect();
+        v.sort_by(|a, b| a.total_cmp(b));
+        v
+    };
+    let fe = sorted(&|s| Some(ms(s.first_event)));
+    let ft = sorted(&|s| s.first_text.map(ms));
+    let tot = sorted(&|s| Some(ms(s.total)));
+    let ok = r.samples.iter().filter(|s| s.ok).count();
+    let events: usize = r.samples.iter().map(|s| s.events).sum();
+    let secs = r.wall.as_secs_f64().max(1e-9);
+    Stats {
+        n: r.samples.len(),
+        ok,
+        first_event_p50: percentile(&fe, 0.5),
+        first_event_p99: percentile(&fe, 0.99),
+        first_text_p50: percentile(&ft, 0.5),
+        total_p50: percentile(&tot, 0.5),
+        rps: ok as f64 / secs,
+        eps: events as f64 / secs,
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub size: Size,
+    pub concurrency: usize,
+    pub system: &'static str,
+    pub stats: Stats,
+    pub cpu_s_per_1000: Option<f64>,
+    pub peak_rss_mib: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    pub cold_start: Option<crate::runner::ColdStart>,
+    pub app_idle: Option<(f64, f64)>,
+    pub soak: Option<(f64, f64, u64)>,
+    pub notes: Vec<String>,
+}
+
+fn opt(v: Option<f64>, digits: usize) -> String {
+    v.map(|x| format!("{x:.digits$}"))
+        .unwrap_or_else(|| "–".into())
+}
+
+fn find<'a>(rows: &'a [Row], size: Size, c: usize, system: &str) -> Option<&'a Row> {
+    rows.iter()
+        .find(|r| r.size == size && r.concurrency == c && r.system == system)
+}
+
+pub fn render(rows: &[Row], extras: &Extras) -> String {
+    let mut out = String::new();
+    for size in [Size::Small, Size::Large] {
+        if !rows.iter().any(|r| r.size == size) {
+            continue;
+        }
+        let _ = writeln!(out, "\n#### Input {}\n", size.label());
+        let _ = writeln!(out, "| streams | system | ok | first event p50 / p99 ms | added vs direct p50 / p99 ms | first text p50 ms | req/s | events/s | CPU s / 1k req | peak RSS MiB |");
+        let _ = writeln!(out, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for r in rows.iter().filter(|r| r.size == size) {
+            let s = r.stats;
+            let added = match find(rows, size, r.concurrency, "direct") {
+                Some(d) if r.system != "direct" => format!(
+                    "{:+.2} / {:+.2}",
+                    s.first_event_p50 - d.stats.first_event_p50,
+                    s.first_event_p99 - d.stats.first_event_p99
+                ),
+                _ => "–".into(),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {}/{} | {:.2} / {:.2} | {} | {:.2} | {:.0} | {:.0} | {} | {} |",
+                r.concurrency,
+                r.system,
+                s.ok,
+                s.n,
+                s.first_event_p50,
+                s.first_event_p99,
+                added,
+                s.first_text_p50,
+                s.rps,
+                s.eps,
+                opt(r.cpu_s_per_1000, 3),
+                opt(r.peak_rss_mib, 1)
+            );
+        }
+    }
+    out.push_str(&targets(rows, extras));
+    out
+}
+
+fn targets(rows: &[Row], extras: &Extras) -> String {
+    let mut out = String::from("\n#### Targets and ratios (64 concurrent streams, small input)\n\n| what | target | measured | |\n|---|---|---|---|\n");
+    let mut line = |what: &str, target: &str, measured: String, met: Option<bool>| {
+        let mark = match met {
+            Some(true) => "met",
+            Some(false) => "**missed**",
+            None => "",
+        };
+        let _ = writeln!(out, "| {what} | {target} | {measured} | {mark} |");
+    };
+    let (d, p, l) = (
+        find(rows, Size::Small, 64, "direct"),
+        find(rows, Size::Small, 64, "plugboard"),
+        find(rows, Size::Small, 64, "litellm"),
+    );
+    if let (Some(d), Some(p)) = (d, p) {
+        let a50 = p.stats.first_event_p50 - d.stats.first_event_p50;
+        let a99 = p.stats.first_event_p99 - d.stats.first_event_p99;
+        line(
+            "added time to first event, p50",
+            "≤ 1 ms",
+            format!("{a50:.2} ms"),
+            Some(a50 <= 1.0),
+        );
+        line(
+            "added time to first event, p99",
+            "≤ 3 ms",
+            format!("{a99:.2} ms"),
+            Some(a99 <= 3.0),
+        );
+        let thr = p.stats.rps / d.stats.rps * 100.0;
+        line(
+            "throughput Plugboard / direct",
+            "≥ 90 %",
+            format!("{thr:.0} %"),
+            Some(thr >= 90.0),
+        );
+    }
+    if let Some(p) = p {
+        if let Some(rss) = p.peak_rss_mib {
+            line(
+                "Plugboard peak RSS",
+                "≤ 30 MiB",
+                format!("{rss:.1} MiB"),
+                Some(rss <= 30.0),
+            );
+        }
+    }
+    if let (Some(p), Some(l)) = (p, l) {
+        if let (Some(pc), Some(lc)) = (p.cpu_s_per_1000, l.cpu_s_per_1000) {
+            line(
+                "CPU per request, LiteLLM / Plugboard",
+                "≥ 20×",
+                format!("{:.1}×", lc / pc),
+                Some(lc / pc >= 20.0),
+            );
+        }
+        line(
+            "added first event p50, LiteLLM / Plugboard",
+            "(reported)",
+            format!(
+                "{:.1} ms vs {:.2} ms",
+                l.stats.first_event_p50 - d.map(|d| d.stats.first_event_p50).unwrap_or(0.0),
+                p.stats.first_event_p50 - d.map(|d| d.stats.first_event_p50).unwrap_or(0.0)
+            ),
+            None,
+        );
+        if let (Some(pr), Some(lr)) = (p.peak_rss_mib, l.peak_rss_mib) {
+            line(
+                "peak RSS, LiteLLM / Plugboard",
+                "(reported)",
+                format!("{lr:.0} MiB vs {pr:.1} MiB ({:.0}×)", lr / pr),
+                None,
+            );
+        }
+    }
+    if let Some(c) = extras.cold_start {
+        line(
+            "plugboard-proxy cold start to /health",
+            "(reported)",
+            format!("{:.1} ms", ms(c.to_health)),
+            None,
+        );
+        line(
+            "plugboard-proxy cold start to first served request",
+            "(reported)",
+            format!("{:.1} ms", ms(c.to_first_response)),
+            None,
+        );
+    }
+    if let Some((cpu_pct, rss)) = extras.app_idle {
+        line(
+            "tray app idle, window closed: CPU",
+            "(reported)",
+            format!("{cpu_pct:.2} % of one core"),
+            None,
+        );
+        line(
+            "tray app idle, window closed: RSS",
+            "(reported)",
+            format!("{rss:.1} MiB"),
+            None,
+        );
+    }
+    if let Some((start, end, n)) = extras.soak {
+        line(
+            "soak at 64 streams: RSS start → end",
+            "no growth",
+            format!("{start:.1} → {end:.1} MiB over {n} requests"),
+            Some(end <= start * 1.1 + 1.0),
+        );
+    }
+    for n in &extras.notes {
+        let _ = writeln!(out, "\n{n}");
+    }
+    out
+}

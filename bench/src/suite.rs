@@ -1,0 +1,228 @@
+//! One benchmark run: every system on the same workloads, in the same process tree.
+
+use crate::load::{self, Api, Target};
+use crate::mock::{self, MockConfig};
+use crate::procstat;
+use crate::report::{stats, Extras, Row};
+use crate::runner;
+use crate::workload::{self, Size};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone)]
+pub struct SuiteConfig {
+    /// `None`: Plugboard runs inside this process (smoke test), without CPU/RSS figures.
+    pub plugboard_bin: Option<PathBuf>,
+    pub litellm: Option<PathBuf>,
+    pub concurrency: Vec<usize>,
+    pub requests: usize,
+    pub warmup: usize,
+    pub sizes: Vec<Size>,
+    pub mock: MockConfig,
+    pub soak: Duration,
+    pub app: Option<PathBuf>,
+    pub app_idle: Duration,
+    pub workdir: PathBuf,
+}
+
+pub async fn run(cfg: &SuiteConfig) -> (Vec<Row>, Extras) {
+    let mut extras = Extras::default();
+    let mock_addr = mock::serve("127.0.0.1:0".parse().unwrap(), cfg.mock.clone())
+        .await
+        .expect("mock upstream");
+    let mock_base = format!("http://{mock_addr}/v1");
+    let bodies: Vec<(Size, serde_json::Value)> = cfg
+        .sizes
+        .iter()
+        .map(|s| (*s, workload::responses_body(*s)))
+        .collect();
+    let probe = bytes::Bytes::from(workload::responses_body(Size::Small).to_string());
+
+    let plugboard = match &cfg.plugboard_bin {
+        Some(bin) => match runner::start_plugboard(bin, &mock_base, probe.clone()).await {
+            Ok((p, cold)) => {
+                extras.cold_start = Some(cold);
+                p
+            }
+            Err(e) => panic!("plugboard-proxy: {e}"),
+        },
+        None => runner::start_plugboard_in_process(&mock_base).await,
+    };
+    let litellm = match &cfg.litellm {
+        Some(path) => {
+            match runner::start_litellm(path, &mock_base, &cfg.workdir.join("litellm")).await {
+                Ok(p) => {
+                    let probe_run = load::run(
+                        &load::client(1),
+                        &Target {
+                            url: p.responses_url.clone(),
+                            body: probe.clone(),
+                            api: Api::Responses,
+                            auth: p.auth.clone(),
+                        },
+                        1,
+                        1,
+                    )
+                    .await;
+                    if probe_run.samples[0].ok {
+                        Some(p)
+                    } else {
+                        extras.notes.push("LiteLLM started but did not complete a streamed Responses request through the chat bridge; its rows are left out.".into());
+                        p.stop().await;
+                        None
+                    }
+                }
+                Err(e) => {
+                    extras.notes.push(format!("LiteLLM was not measured: {e}"));
+                    None
+                }
+            }
+        }
+        None => {
+            extras
+                .notes
+                .push("LiteLLM was not measured in this run (no --litellm).".into());
+            None
+        }
+    };
+
+    let mut rows = Vec::new();
+    for (size, body) in &bodies {
+        let responses = bytes::Bytes::from(body.to_string());
+        let chat = workload::chat_body(body);
+        for &c in &cfg.concurrency {
+            let count = cfg.requests.max(c * 4);
+            let client = load::client(c);
+            let mut systems: Vec<(&'static str, Target, Option<u32>)> = vec![(
+                "direct",
+                Target {
+                    url: format!("{mock_base}/chat/completions"),
+                    body: chat.clone(),
+                    api: Api::Chat,
+                    auth: None,
+                },
+                None,
+            )];
+            systems.push((
+                "plugboard",
+                Target {
+                    url: plugboard.responses_url.clone(),
+                    body: responses.clone(),
+                    api: Api::Responses,
+                    auth: None,
+                },
+                plugboard.pid,
+            ));
+            if let Some(l) = &litellm {
+                systems.push((
+                    "litellm",
+                    Target {
+                        url: l.responses_url.clone(),
+                        body: responses.clone(),
+                        api: Api::Responses,
+                        auth: l.auth.clone(),
+                    },
+                    l.pid,
+                ));
+            }
+            for (name, target, pid) in systems {
+                load::run(&client, &target, c, cfg.warmup.min(count)).await;
+                let cpu0 = pid.and_then(procstat::tree_cpu_time);
+                let r = load::run(&client, &target, c, count).await;
+                let cpu1 = pid.and_then(procstat::tree_cpu_time);
+                let cpu_s_per_1000 = match (cpu0, cpu1) {
+                    (Some(a), Some(b)) => Some((b - a).as_secs_f64() / count as f64 * 1000.0),
+                    _ => None,
+                };
+                let s = stats(&r);
+                eprintln!(
+                    "{:<16} {:>4} streams  {:<9} ok {}/{}  first event p50 {:.2} ms  {:.0} req/s",
+                    size.label(),
+                    c,
+                    name,
+                    s.ok,
+                    s.n,
+                    s.first_event_p50,
+                    s.rps
+                );
+                rows.push(Row {
+                    size: *size,
+                    concurrency: c,
+                    system: name,
+                    stats: s,
+                    cpu_s_per_1000,
+                    peak_rss_mib: pid.and_then(procstat::tree_peak_rss_mib),
+                });
+            }
+        }
+    }
+
+    if !cfg.soak.is_zero() {
+        if let Some(pid) = plugboard.pid {
+            let target = Target {
+                url: plugboard.responses_url.clone(),
+                body: probe.clone(),
+                api: Api::Responses,
+                auth: None,
+            };
+            let client = load::client(64);
+            let start_rss = procstat::rss_mib(pid).unwrap_or(f64::NAN);
+            let started = Instant::now();
+            let mut n = 0u64;
+            while started.elapsed() < cfg.soak {
+                n += load::run(&client, &target, 64, 640).await.samples.len() as u64;
+            }
+            extras.soak = Some((start_rss, procstat::rss_mib(pid).unwrap_or(f64::NAN), n));
+        }
+    }
+    if let Some(app) = &cfg.app {
+        match app_idle(app, cfg.app_idle, &cfg.workdir.join("app-home")).await {
+            Ok(v) => extras.app_idle = Some(v),
+            Err(e) => extras
+                .notes
+                .push(format!("The tray app was not measured: {e}")),
+        }
+    }
+    plugboard.stop().await;
+    if let Some(l) = litellm {
+        l.stop().await;
+    }
+    (rows, extras)
+}
+
+/// The tray app started hidden (`--minimized`), left alone: CPU share and RSS.
+async fn app_idle(
+    app: &std::path::Path,
+    secs: Duration,
+    home: &std::path::Path,
+) -> Result<(f64, f64), String> {
+    if std::env::var_os("DISPLAY").is_none() {
+        return Err("no DISPLAY (scripts/bench.sh runs it under Xvfb)".into());
+    }
+    let _ = std::fs::remove_dir_all(home);
+    std::fs::create_dir_all(home.join(".config/plugboard")).map_err(|e| e.to_string())?;
+    std::fs::write(
+        home.join(".config/plugboard/settings.toml"),
+        format!("listen = \"127.0.0.1:{}\"\n", runner::free_port()),
+    )
+    .map_err(|e| e.to_string())?;
+    let mut child = tokio::process::Command::new(app)
+        .arg("--minimized")
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("CODEX_HOME", home.join(".codex"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("{}: {e}", app.display()))?;
+    let pid = child.id().ok_or("the app exited at once")?;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let c0 = procstat::tree_cpu_time(pid).ok_or("the app exited during warm-up")?;
+    tokio::time::sleep(secs).await;
+    let c1 = procstat::tree_cpu_time(pid).ok_or("the app exited while measured")?;
+    let rss = procstat::rss_mib(pid).unwrap_or(f64::NAN);
+    let _ = child.kill().await;
+    Ok(((c1 - c0).as_secs_f64() / secs.as_secs_f64() * 100.0, rss))
+}

@@ -1,0 +1,101 @@
+//! The translator alone: a large Codex-like request (≈300 KB) to a chat body, and a stream
+//! of chunks to Responses events.
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use plugboard_translate::{
+    translate_request, Dialect, SseWriter, StreamEnd, StreamTranslator, TranslateOptions,
+};
+use plugboard_wire::chat::ChatChunk;
+use plugboard_wire::responses::ResponsesRequest;
+use serde_json::{json, Value};
+
+fn large_request() -> Vec<u8> {
+    let mut v: Value = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/codex-0.169.0/turn3-after-apply_patch.json"
+    ))
+    .unwrap();
+    let input = v["input"].as_array_mut().unwrap();
+    let output = "drwxr-xr-x  src/\n-rw-r--r--  Cargo.toml\n".repeat(40);
+    let mut n = 0;
+    while serde_json::to_string(&*input).unwrap().len() < 300 * 1024 {
+        input.push(json!({"type": "function_call", "call_id": format!("c{n}"), "name": "exec_command", "arguments": "{\"cmd\": \"ls\"}"}));
+        input.push(
+            json!({"type": "function_call_output", "call_id": format!("c{n}"), "output": output}),
+        );
+        n += 1;
+    }
+    serde_json::to_vec(&v).unwrap()
+}
+
+fn opts(d: &Dialect) -> TranslateOptions<'_> {
+    TranslateOptions {
+        upstream_model: "m",
+        dialect: d,
+        response_id: "resp_bench".into(),
+        created_at: 0,
+    }
+}
+
+fn chunks() -> Vec<String> {
+    let mut out = Vec::new();
+    for i in 0..10 {
+        out.push(json!({"choices": [{"index": 0, "delta": {"reasoning_content": format!("thinking {i} ")}}]}).to_string());
+    }
+    for i in 0..100 {
+        out.push(
+            json!({"choices": [{"index": 0, "delta": {"content": format!("token{i} ")}}]})
+                .to_string(),
+        );
+    }
+    out.push(json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "id": "call_1", "function": {"name": "exec_command", "arguments": "{\"cmd\":"}}]}}]}).to_string());
+    out.push(json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": "\"ls\"}"}}]}}]}).to_string());
+    out.push(json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}], "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}).to_string());
+    out
+}
+
+fn bench(c: &mut Criterion) {
+    let body = large_request();
+    let dialect = Dialect::default();
+    let mut g = c.benchmark_group("request");
+    g.throughput(Throughput::Bytes(body.len() as u64));
+    g.bench_function("parse + translate + serialize, 300 KB Codex request", |b| {
+        b.iter(|| {
+            let req: ResponsesRequest = plugboard_wire::parse_json(&body).unwrap();
+            let t = translate_request(&req, &[], &opts(&dialect)).unwrap();
+            serde_json::to_vec(&t.chat).unwrap()
+        })
+    });
+    g.finish();
+
+    let req: ResponsesRequest = serde_json::from_value(json!({"model": "gpt-5.5", "input": "hi", "tools": [{"type": "function", "name": "exec_command", "parameters": {"type": "object"}}]})).unwrap();
+    let ctx = translate_request(&req, &[], &opts(&dialect))
+        .unwrap()
+        .context;
+    let raw = chunks();
+    let mut g = c.benchmark_group("stream");
+    g.throughput(Throughput::Elements(raw.len() as u64));
+    g.bench_function(
+        "parse chunk + translate + write SSE, per stream of 113 chunks",
+        |b| {
+            b.iter_batched(
+                || StreamTranslator::new(ctx.clone()),
+                |mut t| {
+                    let mut w = SseWriter::default();
+                    let mut out = Vec::with_capacity(64 * 1024);
+                    w.write(&t.start(), &mut out);
+                    for c in &raw {
+                        let chunk: ChatChunk = serde_json::from_str(c).unwrap();
+                        w.write(&t.push(chunk), &mut out);
+                    }
+                    w.write(&t.finish(StreamEnd::Done), &mut out);
+                    out
+                },
+                BatchSize::SmallInput,
+            )
+        },
+    );
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

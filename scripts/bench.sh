@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The benchmark (not part of CI): Plugboard against a direct connection and against
+# LiteLLM's proxy on the same mock upstream, then the translator's micro-benchmarks.
+# Rewrites the table in BENCHMARKS.md. Arguments go to plugboard-bench, e.g.
+#   scripts/bench.sh --concurrency 64 --requests 2000 --soak-secs 600
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+ensure_rust
+ensure_desktop_build_deps
+ensure_packages xvfb xauth
+ensure_litellm
+
+log "building release binaries"
+cargo build -j2 --release --locked -p plugboard-proxy -p plugboard-bench -p plugboard
+rel="$CARGO_TARGET_DIR/release"
+
+log "side-by-side run"
+# Xvfb only for the tray app's idle figures.
+run=("$rel/plugboard-bench" --plugboard-bin "$rel/plugboard-proxy" --litellm "$LITELLM_BIN" --app "$rel/plugboard" --write BENCHMARKS.md "$@")
+if [ -n "${DISPLAY:-}" ]; then "${run[@]}"; else xvfb-run -a "${run[@]}"; fi
+
+log "translator micro-benchmarks"
+cargo bench -j2 --locked -p plugboard-translate --bench translate -- --noplot
