@@ -93,3 +93,32 @@ ensure_litellm() {
   fi
   export LITELLM_BIN="$venv/bin/litellm"
 }
+
+# cargo-fuzz (libFuzzer). It needs nightly-only flags: RUSTC_BOOTSTRAP lets the machine's one
+# stable toolchain accept them.
+ensure_cargo_fuzz() {
+  local root="$CACHE/tools"
+  if ! "$root/bin/cargo-fuzz" --version >/dev/null 2>&1; then
+    log "installing cargo-fuzz"
+    cargo install -j2 --locked --root "$root" cargo-fuzz
+  fi
+  export PATH="$root/bin:$PATH"
+}
+
+# A short fuzz run of each target from the committed corpus (new finds go to a temp copy).
+run_fuzz() {
+  local secs="$1" t corpus
+  for t in request stream; do
+    corpus="$(mktemp -d)"
+    cp "$ROOT/fuzz/corpus/$t/"* "$corpus/"
+    log "fuzzing $t for ${secs}s"
+    (cd "$ROOT/fuzz" && CARGO_TARGET_DIR="$CACHE/fuzz-target" RUSTC_BOOTSTRAP=1 \
+      cargo fuzz run --sanitizer none -j 1 "$t" "$corpus" -- -max_total_time="$secs" -timeout=10 -print_final_stats=1 2>&1 \
+      | grep -E "Done|stat::|ERROR|panicked|SUMMARY|crash" || true)
+    rm -rf "$corpus"
+    if ls "$ROOT/fuzz/artifacts/$t/"crash-* >/dev/null 2>&1; then
+      log "fuzz target $t found a crash: see fuzz/artifacts/$t"
+      return 1
+    fi
+  done
+}

@@ -10,6 +10,9 @@ ensure_desktop_build_deps
 ensure_desktop_test_deps
 ensure_codex
 ensure_python_sdk
+ensure_cargo_fuzz
+# A thousand concurrent streams need a few thousand descriptors.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 log "cargo fmt --check"
 cargo fmt --all -- --check
@@ -31,4 +34,5 @@ xvfb-run -a -s "-screen 0 1280x900x24" dbus-run-session -- bash -c '
   printf plugboard-tests | XDG_DATA_HOME="$KEYRING_DIR" gnome-keyring-daemon --unlock --components=secrets >/dev/null
   cargo test -j2 --workspace --locked
 ' 2> >(grep -v -e "Failed to set fd limit" -e "org.a11y" -e "SpiRegistry" >&2)
+run_fuzz "${FUZZ_SECS:-60}"
 log "all tests passed"

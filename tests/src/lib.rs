@@ -43,6 +43,10 @@ pub enum Reply {
         events: Vec<String>,
         dropped: Arc<AtomicBool>,
     },
+    /// Never answers, not even headers.
+    Stall,
+    /// An SSE stream that never ends: a text chunk every `every`.
+    Trickle { every: Duration },
     /// A raw HTTP answer.
     Raw {
         status: u16,
@@ -150,6 +154,18 @@ async fn answer(
                         _ => None,
                     }
                 }
+            });
+            sse_response(Body::from_stream(stream))
+        }
+        Reply::Stall => std::future::pending().await,
+        Reply::Trickle { every } => {
+            let stream = futures_util::stream::unfold((), move |_| async move {
+                tokio::time::sleep(every).await;
+                let chunk = format!(
+                    "data: {}\n\n",
+                    json!({"choices": [{"index": 0, "delta": {"content": "."}}]})
+                );
+                Some((Ok::<_, std::io::Error>(Bytes::from(chunk)), ()))
             });
             sse_response(Body::from_stream(stream))
         }
@@ -261,18 +277,18 @@ pub fn one_provider(base_url: &str) -> Settings {
 }
 
 pub async fn start_proxy(settings: Settings, key: &str) -> ProxyHandle {
+    start_proxy_with(settings, key, ServeOptions::default()).await
+}
+
+pub async fn start_proxy_with(settings: Settings, key: &str, opts: ServeOptions) -> ProxyHandle {
     let keys: HashMap<String, String> = settings
         .providers
         .iter()
         .map(|p| (p.id.clone(), key.to_string()))
         .collect();
-    plugboard_server::start(
-        settings,
-        Arc::new(StaticKeys(keys)),
-        ServeOptions::default(),
-    )
-    .await
-    .expect("proxy starts")
+    plugboard_server::start(settings, Arc::new(StaticKeys(keys)), opts)
+        .await
+        .expect("proxy starts")
 }
 
 /// Reads an SSE body into (event name, JSON data) pairs.

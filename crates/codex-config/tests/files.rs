@@ -131,3 +131,24 @@ fn profiles_are_separate_files_and_only_ours_are_removed() {
     assert!(write_profile(&h, "../evil", "m", None).is_err());
     assert!(write_profile(&h, "config", "m", None).is_err());
 }
+
+#[test]
+fn a_failed_write_leaves_the_users_config_intact() {
+    let h = home("failed-write");
+    std::fs::write(h.join("config.toml"), USER).unwrap();
+    attach(&h, &opts()).unwrap();
+    let attached = std::fs::read_to_string(h.join("config.toml")).unwrap();
+    // The temp file cannot be created (as on a full disk).
+    std::fs::create_dir(h.join(".config.toml.plugboard-tmp")).unwrap();
+    let e = detach(&h).unwrap_err().to_string();
+    assert!(e.contains("cannot write"), "{e}");
+    assert_eq!(
+        std::fs::read_to_string(h.join("config.toml")).unwrap(),
+        attached,
+        "untouched"
+    );
+    assert!(
+        h.join("config.toml.plugboard-backup").exists(),
+        "the backup survives a failed detach"
+    );
+}

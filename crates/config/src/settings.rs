@@ -217,6 +217,8 @@ pub struct Timeouts {
     pub first_byte_secs: u64,
     /// Longest silence inside a stream.
     pub idle_secs: u64,
+    /// Longest whole stream: a stream that never ends is cut with `response.failed`.
+    pub max_stream_secs: u64,
 }
 
 impl Default for Timeouts {
@@ -225,6 +227,7 @@ impl Default for Timeouts {
             connect_secs: 10,
             first_byte_secs: 300,
             idle_secs: 300,
+            max_stream_secs: 3600,
         }
     }
 }

@@ -133,6 +133,54 @@ mod tests {
     }
 
     #[test]
+    fn a_crash_between_temp_write_and_rename_leaves_the_old_file() {
+        let dir = tmpdir("crash");
+        let path = dir.join("settings.toml");
+        let mut s = Settings {
+            listen: "127.0.0.1:1111".into(),
+            ..Settings::default()
+        };
+        save(&path, &s).unwrap();
+        // What a crash after the temp write and before the rename leaves behind.
+        std::fs::write(
+            dir.join(".settings.toml.tmp-99999"),
+            "listen = [half written",
+        )
+        .unwrap();
+        assert_eq!(
+            load(&path).unwrap().listen,
+            "127.0.0.1:1111",
+            "the real file is whole"
+        );
+        s.listen = "127.0.0.1:2222".into();
+        save(&path, &s).unwrap();
+        assert_eq!(
+            load(&path).unwrap().listen,
+            "127.0.0.1:2222",
+            "the next save still works"
+        );
+    }
+
+    #[test]
+    fn a_failed_write_keeps_the_old_file_and_says_why() {
+        let dir = tmpdir("fullish");
+        let path = dir.join("settings.toml");
+        let mut s = Settings::default();
+        save(&path, &s).unwrap();
+        let before = std::fs::read_to_string(&path).unwrap();
+        // The temp file cannot be created (as on a full disk): a directory sits in its place.
+        std::fs::create_dir(dir.join(format!(".settings.toml.tmp-{}", std::process::id())))
+            .unwrap();
+        s.listen = "127.0.0.1:3333".into();
+        let e = save(&path, &s).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("cannot write {}", path.display())),
+            "{e}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+    }
+
+    #[test]
     fn a_hand_written_file_with_unknown_keys_loads() {
         let s = parse(
             Path::new("x.toml"),

@@ -58,6 +58,10 @@ struct ServeArgs {
     /// Model renaming, FROM=TO; FROM may be a glob like `gpt-*`. Repeatable.
     #[arg(long = "model-map", value_parser = parse_map, requires = "upstream")]
     model_map: Vec<(String, String)>,
+    /// Required on every request; needed to listen on anything but loopback (one is
+    /// generated and printed when such an address is chosen without it).
+    #[arg(long, env = "PLUGBOARD_ACCESS_TOKEN", hide_env_values = true)]
+    access_token: Option<String>,
     /// Log as JSON lines instead of text.
     #[arg(long)]
     log_json: bool,
@@ -92,7 +96,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::CodexConfig { listen, model } => {
-            print!("{}", codex_snippet(listen, &model));
+            print!("{}", codex_snippet(listen, &model, false));
             ExitCode::SUCCESS
         }
         Command::Serve(args) => serve(args),
@@ -118,6 +122,15 @@ fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let listen = args.listen.or_else(|| settings.listen.parse().ok());
+    let exposed = listen.is_some_and(|a: SocketAddr| !a.ip().is_loopback());
+    let access_token = args.access_token.clone().or_else(|| {
+        exposed.then(|| {
+            let token: String = std::iter::repeat_with(fastrand::alphanumeric).take(32).collect();
+            println!("Not a loopback address: every request needs this access token (pass it back with --access-token to keep it):\n  {token}\n");
+            token
+        })
+    });
     rt.block_on(async move {
         let model_hint = settings
             .active()
@@ -128,6 +141,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             Arc::new(EnvKeys),
             ServeOptions {
                 listen: args.listen,
+                access_token: access_token.clone(),
                 ..Default::default()
             },
         )
@@ -141,7 +155,10 @@ fn serve(args: ServeArgs) -> ExitCode {
         };
         println!("plugboard-proxy listening on {}", handle.base_url());
         println!("Point Codex at it with this in ~/.codex/config.toml:\n");
-        print!("{}", codex_snippet(handle.addr(), &model_hint));
+        print!(
+            "{}",
+            codex_snippet(handle.addr(), &model_hint, access_token.is_some())
+        );
         println!();
         shutdown_signal().await;
         tracing::info!("stopping");
@@ -201,7 +218,13 @@ fn settings_for(args: &ServeArgs) -> Result<Settings, String> {
     plugboard_config::load(&path).map_err(|e| e.to_string())
 }
 
-fn codex_snippet(addr: SocketAddr, model: &str) -> String {
+/// The Codex config lines; with a token, Codex reads it from `PLUGBOARD_ACCESS_TOKEN`.
+fn codex_snippet(addr: SocketAddr, model: &str, token: bool) -> String {
+    let auth = if token {
+        "env_http_headers = { \"x-plugboard-token\" = \"PLUGBOARD_ACCESS_TOKEN\" }\n"
+    } else {
+        ""
+    };
     format!(
         r#"model_provider = "plugboard"
 model = "{model}"
@@ -210,7 +233,7 @@ model = "{model}"
 name = "Plugboard"
 base_url = "http://{addr}/v1"
 wire_api = "responses"
-"#
+{auth}"#
     )
 }
 

@@ -120,11 +120,37 @@ pub async fn bridge(
         return Ok((StatusCode::OK, axum::Json(response)).into_response());
     }
 
+    let timeouts = target.provider.timeouts;
+    let is_sse = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/event-stream"));
+    let (upstream, preloaded): (Upstream, _) = if is_sse {
+        (
+            Box::pin(limit_lines(resp.bytes_stream(), state.max_event_bytes).eventsource()),
+            None,
+        )
+    } else {
+        // Some servers ignore `stream: true` and answer one JSON body: translate it whole.
+        match whole_body(&read_capped(resp, state.max_event_bytes).await) {
+            Ok(chunk) => (Box::pin(futures_util::stream::empty()), Some(chunk)),
+            Err(e) => (
+                Box::pin(futures_util::stream::iter([Err(
+                    EventStreamError::Transport(e),
+                )])),
+                None,
+            ),
+        }
+    };
     let bridge = Bridge {
-        upstream: Box::pin(resp.bytes_stream().eventsource()),
+        upstream,
         translator: StreamTranslator::new(translation.context),
         writer: SseWriter::default(),
-        idle: Duration::from_secs(target.provider.timeouts.idle_secs.max(1)),
+        idle: Duration::from_secs(timeouts.idle_secs.max(1)),
+        deadline: tokio::time::Instant::now()
+            + Duration::from_secs(timeouts.max_stream_secs.max(1)),
+        preloaded,
         started: false,
         log: log_slot.take(),
         keep,
@@ -187,13 +213,84 @@ impl Keep {
     }
 }
 
-type Upstream = Pin<Box<dyn Stream<Item = Result<Event, EventStreamError<reqwest::Error>>> + Send>>;
+type Upstream = Pin<Box<dyn Stream<Item = Result<Event, EventStreamError<ReadError>>> + Send>>;
+
+/// Why reading the upstream body stopped.
+#[derive(Debug)]
+enum ReadError {
+    Upstream(reqwest::Error),
+    LineTooLong(usize),
+    NotSse(String),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::Upstream(e) => write!(f, "{e}"),
+            ReadError::LineTooLong(max) => {
+                write!(f, "a line of the stream is longer than {max} bytes")
+            }
+            ReadError::NotSse(what) => f.write_str(what),
+        }
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+/// Fails the body once a single line grows past `max` bytes, so that a broken upstream
+/// cannot make the SSE parser buffer without bound.
+fn limit_lines(
+    body: impl Stream<Item = reqwest::Result<Bytes>> + Send + 'static,
+    max: usize,
+) -> impl Stream<Item = Result<Bytes, ReadError>> + Send + 'static {
+    let mut since_newline = 0usize;
+    body.map(move |chunk| {
+        let chunk = chunk.map_err(ReadError::Upstream)?;
+        since_newline = match chunk.iter().rposition(|b| *b == b'\n') {
+            Some(i) => chunk.len() - i - 1,
+            None => since_newline + chunk.len(),
+        };
+        if since_newline > max {
+            return Err(ReadError::LineTooLong(max));
+        }
+        Ok(chunk)
+    })
+}
+
+async fn read_capped(mut resp: reqwest::Response, max: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Ok(Some(chunk)) = resp.chunk().await {
+        out.extend_from_slice(&chunk);
+        if out.len() > max {
+            break;
+        }
+    }
+    out
+}
+
+/// A whole JSON answer to a streaming request: the one chunk it stands for, or the error
+/// that ends the stream.
+fn whole_body(body: &[u8]) -> Result<ChatChunk, ReadError> {
+    match serde_json::from_slice::<ChatCompletion>(body) {
+        Ok(c) if !c.choices.is_empty() => Ok(plugboard_translate::completion_to_chunk(c)),
+        _ => {
+            let snippet: String = String::from_utf8_lossy(body).chars().take(300).collect();
+            Err(ReadError::NotSse(format!(
+                "the provider answered a streaming request without an event stream: {snippet}"
+            )))
+        }
+    }
+}
 
 struct Bridge {
     upstream: Upstream,
     translator: StreamTranslator,
     writer: SseWriter,
     idle: Duration,
+    /// When the whole stream must have ended.
+    deadline: tokio::time::Instant,
+    /// A chunk already read (a whole-body answer), pushed before reading on.
+    preloaded: Option<ChatChunk>,
     started: bool,
     log: Option<RequestLog>,
     keep: Option<Keep>,
@@ -205,13 +302,28 @@ impl Bridge {
     async fn next_bytes(&mut self) -> Option<Bytes> {
         if !self.started {
             self.started = true;
-            return Some(Bytes::from(self.writer.to_bytes(&self.translator.start())));
+            let mut events = self.translator.start();
+            if let Some(chunk) = self.preloaded.take() {
+                events.extend(self.translator.push(chunk));
+            }
+            return Some(Bytes::from(self.writer.to_bytes(&events)));
         }
         loop {
             if self.translator.is_finished() {
                 return None;
             }
-            let events = match tokio::time::timeout(self.idle, self.upstream.next()).await {
+            let idle_end = tokio::time::Instant::now() + self.idle;
+            let events = match tokio::time::timeout_at(
+                idle_end.min(self.deadline),
+                self.upstream.next(),
+            )
+            .await
+            {
+                Err(_) if idle_end >= self.deadline => self.fail(
+                    "upstream_timeout",
+                    "the provider's stream went on longer than this provider's max_stream_secs"
+                        .into(),
+                ),
                 Err(_) => self.fail(
                     "upstream_timeout",
                     format!("the provider sent nothing for {}s", self.idle.as_secs()),

@@ -11,6 +11,22 @@ use std::sync::Arc;
 
 pub struct GuardConfig {
     pub loopback_only: bool,
+    pub access_token: Option<String>,
+}
+
+/// Compares without stopping at the first difference, so timing tells nothing of the token.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn token_of(req: &Request) -> Option<&[u8]> {
+    let h = req.headers();
+    if let Some(t) = h.get("x-plugboard-token") {
+        return Some(t.as_bytes());
+    }
+    h.get(header::AUTHORIZATION)?
+        .as_bytes()
+        .strip_prefix(b"Bearer ")
 }
 
 pub async fn guard(State(cfg): State<Arc<GuardConfig>>, req: Request, next: Next) -> Response {
@@ -38,6 +54,17 @@ pub async fn guard(State(cfg): State<Arc<GuardConfig>>, req: Request, next: Next
                 "invalid_request_error",
                 "forbidden_host",
                 format!("Plugboard only answers requests addressed to localhost or 127.0.0.1, not `{host}`"),
+            )
+            .into_response();
+        }
+    }
+    if let Some(expected) = &cfg.access_token {
+        if !token_of(&req).is_some_and(|t| same(t, expected.as_bytes())) {
+            return ProxyError::new(
+                StatusCode::UNAUTHORIZED,
+                "authentication_error",
+                "invalid_access_token",
+                "this Plugboard requires its access token (Authorization: Bearer <token>, or the x-plugboard-token header)",
             )
             .into_response();
         }

@@ -23,6 +23,8 @@ pub struct AppState {
     pub routes: RwLock<Arc<RouteTable>>,
     pub keys: Arc<dyn KeySource>,
     pub store: ResponseStore,
+    /// Longest line accepted in an upstream stream.
+    pub max_event_bytes: usize,
 }
 
 impl AppState {

@@ -33,6 +33,12 @@ pub struct ServeOptions {
     pub body_limit: usize,
     /// How many finished responses `previous_response_id` can name.
     pub stored_responses: usize,
+    /// Longest line accepted in an upstream stream (a broken upstream must not grow a buffer
+    /// without bound).
+    pub max_event_bytes: usize,
+    /// Required (as `Authorization: Bearer …` or `x-plugboard-token`) on every request; needed
+    /// to listen on anything but loopback.
+    pub access_token: Option<String>,
 }
 
 impl Default for ServeOptions {
@@ -41,6 +47,8 @@ impl Default for ServeOptions {
             listen: None,
             body_limit: 64 * 1024 * 1024,
             stored_responses: 1024,
+            max_event_bytes: 16 * 1024 * 1024,
+            access_token: None,
         }
     }
 }
@@ -71,9 +79,17 @@ pub async fn start(
         routes: RwLock::new(Arc::new(table)),
         keys,
         store: ResponseStore::new(opts.stored_responses),
+        max_event_bytes: opts.max_event_bytes,
     });
+    let loopback_only = addr.ip().is_loopback();
+    if !loopback_only && opts.access_token.as_deref().is_none_or(|t| t.len() < 16) {
+        return Err(StartError::Settings(format!(
+            "{addr} is reachable from other machines: an access token of at least 16 characters is required (--access-token or PLUGBOARD_ACCESS_TOKEN)"
+        )));
+    }
     let guard_cfg = Arc::new(GuardConfig {
-        loopback_only: addr.ip().is_loopback(),
+        loopback_only,
+        access_token: opts.access_token.clone(),
     });
     let app = Router::new()
         .route("/v1/responses", post(handlers::create_response))

@@ -8,8 +8,18 @@ use plugboard_wire::responses::ResponseObject;
 
 pub fn completion_to_response(ctx: ResponseContext, completion: ChatCompletion) -> ResponseObject {
     let mut t = StreamTranslator::new(ctx);
+    t.push(completion_to_chunk(completion));
+    t.finish(StreamEnd::Done);
+    t.final_response()
+        .cloned()
+        .expect("finish always sets the final response")
+}
+
+/// A whole completion as the one chunk that carries all of it (servers that ignore
+/// `stream: true` answer this way).
+pub fn completion_to_chunk(completion: ChatCompletion) -> ChatChunk {
     let choice = completion.choices.into_iter().find(|c| c.index == 0);
-    let chunk = ChatChunk {
+    ChatChunk {
         id: completion.id,
         model: completion.model,
         choices: choice
@@ -39,10 +49,5 @@ pub fn completion_to_response(ctx: ResponseContext, completion: ChatCompletion) 
             .unwrap_or_default(),
         usage: completion.usage,
         error: None,
-    };
-    t.push(chunk);
-    t.finish(StreamEnd::Done);
-    t.final_response()
-        .cloned()
-        .expect("finish always sets the final response")
+    }
 }

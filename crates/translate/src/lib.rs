@@ -11,7 +11,7 @@ pub mod sse;
 pub mod stream;
 pub mod tool_names;
 
-pub use completion::completion_to_response;
+pub use completion::{completion_to_chunk, completion_to_response};
 pub use context::{new_id, unix_now, ResponseContext};
 pub use dialect::{Dialect, MaxTokensField, ReasoningSwitch};
 pub use request::{translate_request, TranslateOptions, Translation};

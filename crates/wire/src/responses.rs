@@ -597,7 +597,7 @@ mod tests {
     #[test]
     fn known_item_with_wrong_field_type_is_an_error() {
         let err = InputItem::from_value(
-            serde_json::json!({"type": "function_call", "call_id": 5, "name": "f"}),
+            &serde_json::json!({"type": "function_call", "call_id": 5, "name": "f"}),
         );
         assert!(err.is_err());
     }

@@ -1,0 +1,42 @@
+//! Any bytes as a provider's SSE body, split into `data:` payloads: the stream translator must
+//! never panic and always end with exactly one terminal event.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use plugboard_translate::{translate_request, Dialect, SseWriter, StreamEnd, StreamTranslator, TranslateOptions};
+use plugboard_wire::chat::ChatChunk;
+use plugboard_wire::responses::ResponsesRequest;
+
+fuzz_target!(|data: &[u8]| {
+    let req: ResponsesRequest = serde_json::from_str(
+        r#"{"model":"m","input":"x","tools":[{"type":"function","name":"exec_command"},{"type":"custom","name":"apply_patch"},{"type":"local_shell"},{"type":"namespace","name":"ns","tools":[{"type":"function","name":"f"}]}]}"#,
+    )
+    .unwrap();
+    let ctx = translate_request(&req, &[], &TranslateOptions { upstream_model: "m", dialect: &Dialect::default(), response_id: "resp_fuzz".into(), created_at: 0 })
+        .unwrap()
+        .context;
+    let mut t = StreamTranslator::new(ctx);
+    let mut w = SseWriter::default();
+    let mut out = Vec::new();
+    w.write(&t.start(), &mut out);
+    let text = String::from_utf8_lossy(data);
+    let mut end = StreamEnd::Eof;
+    for line in text.lines() {
+        let Some(payload) = line.strip_prefix("data:") else { continue };
+        let payload = payload.trim();
+        if payload == "[DONE]" {
+            end = StreamEnd::Done;
+            break;
+        }
+        if let Ok(chunk) = serde_json::from_str::<ChatChunk>(payload) {
+            w.write(&t.push(chunk), &mut out);
+        }
+    }
+    let last = t.finish(end);
+    w.write(&last, &mut out);
+    assert!(t.is_finished());
+    let terminals = ["response.completed", "response.incomplete", "response.failed"];
+    let s = String::from_utf8(out).expect("events are UTF-8");
+    let count: usize = terminals.iter().map(|name| s.matches(&format!("event: {name}\n")).count()).sum();
+    assert_eq!(count, 1, "exactly one terminal event");
+});
