@@ -268,6 +268,7 @@ async fn codex_exec_with_a_plugboard_profile_reaches_the_routed_provider() {
         model: "local-coder".into(),
         provider: "local".into(),
         upstream_model: Some("qwen3-coder:30b".into()),
+        fallbacks: Vec::new(),
     });
     let proxy = start_proxy(settings, "k").await;
 

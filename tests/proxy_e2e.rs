@@ -465,6 +465,7 @@ async fn models_health_and_live_settings_switch() {
         model: "local-coder".into(),
         provider: "other".into(),
         upstream_model: Some("qwen3".into()),
+        fallbacks: Vec::new(),
     });
     let proxy = start_proxy(settings.clone(), "k").await;
 

@@ -269,6 +269,7 @@ mod tests {
             model: "plan".into(),
             provider: "deepseek".into(),
             upstream_model: Some("deepseek-reasoner".into()),
+            fallbacks: Vec::new(),
         });
         let sub = menu(&s).into_iter().find_map(|i| match i {
             MenuItem::Submenu { items, .. } => Some(items),

@@ -157,6 +157,7 @@ async fn providers_keys_switching_ports_and_codex() {
         model: "execute".into(),
         provider: "beta".into(),
         upstream_model: None,
+        fallbacks: Vec::new(),
     }])
     .await
     .unwrap();

@@ -20,6 +20,22 @@ pub struct Settings {
     pub providers: Vec<Provider>,
     #[serde(rename = "route")]
     pub routes: Vec<Route>,
+    /// Price overrides in USD per million tokens, by upstream model (exact or glob).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub prices: BTreeMap<String, Price>,
+    /// Days of usage history kept.
+    pub usage_retention_days: u32,
+    /// The model "saved versus" compares against on the usage page.
+    pub compare_model: String,
+}
+
+/// USD per million tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Price {
+    pub input: f64,
+    #[serde(default)]
+    pub cached_input: f64,
+    pub output: f64,
 }
 
 impl Default for Settings {
@@ -30,6 +46,9 @@ impl Default for Settings {
             active_provider: None,
             providers: Vec::new(),
             routes: Vec::new(),
+            prices: BTreeMap::new(),
+            usage_retention_days: 90,
+            compare_model: "gpt-5.5".into(),
         }
     }
 }
@@ -240,6 +259,10 @@ pub struct Route {
     /// The model sent upstream; by default the provider's mapping of the requested name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upstream_model: Option<String>,
+    /// Providers tried in order when this one cannot answer (connect error, timeout before
+    /// the first byte, 5xx, 429); each gets its own mapping of the requested name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fallbacks: Vec<String>,
 }
 
 #[cfg(test)]
@@ -282,6 +305,7 @@ mod tests {
             model: "x".into(),
             provider: "nope".into(),
             upstream_model: None,
+            fallbacks: Vec::new(),
         });
         let p = s.validate().join("\n");
         assert!(p.contains("defined twice"), "{p}");

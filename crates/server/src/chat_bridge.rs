@@ -26,7 +26,7 @@ use std::time::Duration;
 
 pub async fn bridge(
     state: &Arc<AppState>,
-    inc: Incoming,
+    inc: &Incoming,
     target: &Target<'_>,
     key: Option<ApiKey>,
     log_slot: &mut Option<RequestLog>,
@@ -178,18 +178,14 @@ fn bad_upstream(target: &Target<'_>, what: &str) -> ProxyError {
 }
 
 fn finish_log(log: &mut RequestLog, response: &ResponseObject) {
-    if let Some(u) = response.usage {
-        log.input_tokens = Some(u.input_tokens);
-        log.output_tokens = Some(u.output_tokens);
+    if let Some(u) = &response.usage {
+        log.set_usage(u);
     }
     let status = serde_json::to_value(response.status)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
-    match &response.error {
-        Some(e) => log.finish(&format!("{status}:{}", e.code)),
-        None => log.finish(&status),
-    }
+    log.finish(&status, response.error.as_ref().map(|e| e.code.as_str()));
 }
 
 struct Keep {

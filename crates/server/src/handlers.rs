@@ -2,9 +2,10 @@
 
 use crate::error::ProxyError;
 use crate::keys::KeySource;
-use crate::request_log::RequestLog;
+use crate::request_log::{LogStart, RequestLog};
 use crate::response_store::ResponseStore;
 use crate::routing::RouteTable;
+use crate::usage::UsageSink;
 use crate::{chat_bridge, passthrough};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -15,7 +16,9 @@ use axum::Json;
 use plugboard_config::WireApi;
 use plugboard_wire::responses::{Input, ResponsesRequest};
 use serde_json::json;
-use std::sync::{Arc, RwLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 use std::time::Instant;
 use tracing::Instrument;
 
@@ -23,6 +26,12 @@ pub struct AppState {
     pub routes: RwLock<Arc<RouteTable>>,
     pub keys: Arc<dyn KeySource>,
     pub store: ResponseStore,
+    pub usage: Option<Arc<dyn UsageSink>>,
+    /// Providers that failed recently, until when they are skipped.
+    pub cooldowns: Mutex<HashMap<String, Instant>>,
+    pub cooldown: Duration,
+    /// The provider that answered last.
+    pub last_served: Mutex<Option<String>>,
     /// Longest line accepted in an upstream stream.
     pub max_event_bytes: usize,
 }
@@ -33,6 +42,29 @@ impl AppState {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    fn is_cooling(&self, provider: &str) -> bool {
+        self.cooldowns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(provider)
+            .is_some_and(|until| Instant::now() < *until)
+    }
+
+    fn cool_down(&self, provider: &str) {
+        self.cooldowns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(provider.to_string(), Instant::now() + self.cooldown);
+    }
+
+    fn note_served(&self, provider: &str) {
+        self.cooldowns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(provider);
+        *self.last_served.lock().unwrap_or_else(|e| e.into_inner()) = Some(provider.to_string());
     }
 }
 
@@ -76,7 +108,8 @@ async fn handle(
             return e.into_response();
         }
     };
-    let Some(target) = routes.resolve(&incoming.req.model) else {
+    let chain = routes.resolve_chain(&incoming.req.model);
+    if chain.is_empty() {
         let e = ProxyError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "server_error",
@@ -85,37 +118,78 @@ async fn handle(
         );
         tracing::info!(model = %incoming.req.model, code = e.code(), "request refused");
         return e.into_response();
-    };
-    tracing::debug!(model = %incoming.req.model, provider = %target.provider.id, upstream_model = %target.upstream_model, route = ?target.route, "routed");
-    let mut log = Some(RequestLog::new(
-        &request_id,
-        &incoming.req.model,
-        &target.provider.id,
-        &target.upstream_model,
-        started,
-    ));
-    let result = match state.keys.key(target.provider) {
-        Err(e) => Err(ProxyError::new(
-            StatusCode::UNAUTHORIZED,
-            "authentication_error",
-            "missing_api_key",
-            e.to_string(),
-        )),
-        Ok(key) => match target.provider.wire_api {
-            WireApi::Responses => passthrough::forward(incoming, &target, key, &mut log).await,
-            WireApi::Chat => chat_bridge::bridge(&state, incoming, &target, key, &mut log).await,
-        },
-    };
-    // A stream takes the log with it; otherwise the request is over here.
-    match (result, log) {
-        (Ok(resp), _) => resp,
-        (Err(e), Some(mut log)) => {
-            log.finish(&format!("error_{}:{}", e.status.as_u16(), e.code()));
-            tracing::debug!(message = %e.error.message, "request failed");
-            e.into_response()
-        }
-        (Err(e), None) => e.into_response(),
     }
+    // The route's providers in order; a provider that just failed is skipped while it cools
+    // down (unless it is the last one left).
+    let mut last_error = None;
+    for (i, target) in chain.iter().enumerate() {
+        let is_last = i + 1 == chain.len();
+        if !is_last && state.is_cooling(&target.provider.id) {
+            tracing::debug!(provider = %target.provider.id, "skipping a provider that is cooling down");
+            continue;
+        }
+        tracing::debug!(model = %incoming.req.model, provider = %target.provider.id, upstream_model = %target.upstream_model, route = ?target.route, attempt = i + 1, "routed");
+        let mut log = Some(RequestLog::new(
+            LogStart {
+                request_id: &request_id,
+                attempt: i as u32 + 1,
+                route: target.route,
+                model: &incoming.req.model,
+                provider: &target.provider.id,
+                upstream_model: &target.upstream_model,
+                stream: incoming.req.stream,
+                started,
+            },
+            state.usage.clone(),
+        ));
+        let result = match state.keys.key(target.provider) {
+            Err(e) => Err(ProxyError::new(
+                StatusCode::UNAUTHORIZED,
+                "authentication_error",
+                "missing_api_key",
+                e.to_string(),
+            )),
+            Ok(key) => match target.provider.wire_api {
+                WireApi::Responses => passthrough::forward(&incoming, target, key, &mut log).await,
+                WireApi::Chat => {
+                    chat_bridge::bridge(&state, &incoming, target, key, &mut log).await
+                }
+            },
+        };
+        match result {
+            Ok(mut resp) => {
+                state.note_served(&target.provider.id);
+                if let Ok(v) = HeaderValue::from_str(&target.provider.id) {
+                    resp.headers_mut().insert("x-plugboard-provider", v);
+                }
+                return resp;
+            }
+            Err(e) => {
+                // A stream takes its log along; an error before streaming ends it here.
+                if let Some(mut log) = log {
+                    log.finish(&format!("error_{}", e.status.as_u16()), Some(e.code()));
+                }
+                tracing::debug!(message = %e.error.message, "attempt failed");
+                if !failover_worthy(&e) {
+                    return e.into_response();
+                }
+                state.cool_down(&target.provider.id);
+                if !is_last {
+                    tracing::info!(provider = %target.provider.id, code = e.code(), "failing over to the next provider");
+                }
+                last_error = Some(e);
+            }
+        }
+    }
+    last_error
+        .map(IntoResponse::into_response)
+        .unwrap_or_else(|| StatusCode::SERVICE_UNAVAILABLE.into_response())
+}
+
+/// Connect errors, timeouts before the first byte, 5xx and 429 move on to the next provider;
+/// anything else (a bad request, a bad key) would fail there too.
+fn failover_worthy(e: &ProxyError) -> bool {
+    e.status == StatusCode::TOO_MANY_REQUESTS || e.status.is_server_error()
 }
 
 fn parse(

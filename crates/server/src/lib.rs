@@ -13,7 +13,9 @@ pub mod response_store;
 pub mod routing;
 mod server;
 mod upstream;
+pub mod usage;
 
 pub use keys::{ApiKey, EnvKeys, KeyError, KeySource};
 pub use routing::{RouteTable, Target};
 pub use server::{start, ProxyHandle, ServeOptions, StartError};
+pub use usage::{RequestRecord, UsageSink};

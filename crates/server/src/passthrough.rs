@@ -26,7 +26,7 @@ const FORWARDED: &[&str] = &[
 ];
 
 pub async fn forward(
-    inc: Incoming,
+    inc: &Incoming,
     target: &Target<'_>,
     key: Option<ApiKey>,
     log_slot: &mut Option<RequestLog>,
@@ -87,7 +87,8 @@ pub async fn forward(
             }
         };
         if let Some(l) = log.as_mut() {
-            l.finish(outcome);
+            let error = (outcome != "passed_through").then_some(outcome);
+            l.finish(outcome, error);
         }
         None
     });

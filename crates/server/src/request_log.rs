@@ -1,69 +1,104 @@
-//! One log line per request, written when it ends however it ends (finished, failed, or the
-//! client went away). Never holds a key.
+//! One log line and one usage record per request attempt, written when it ends however it
+//! ends (finished, failed, or the client went away). Never holds a key.
 
+use crate::usage::{RequestRecord, UsageSink};
+use plugboard_wire::responses::Usage;
+use std::sync::Arc;
 use std::time::Instant;
 
 pub struct RequestLog {
-    pub request_id: String,
-    pub model: String,
-    pub provider: String,
-    pub upstream_model: String,
-    pub started: Instant,
-    pub first_event_ms: Option<f64>,
-    pub input_tokens: Option<u64>,
-    pub output_tokens: Option<u64>,
+    record: RequestRecord,
+    started: Instant,
+    sink: Option<Arc<dyn UsageSink>>,
     done: bool,
 }
 
+pub struct LogStart<'a> {
+    pub request_id: &'a str,
+    pub attempt: u32,
+    pub route: Option<&'a str>,
+    pub model: &'a str,
+    pub provider: &'a str,
+    pub upstream_model: &'a str,
+    pub stream: bool,
+    pub started: Instant,
+}
+
 impl RequestLog {
-    pub fn new(
-        request_id: &str,
-        model: &str,
-        provider: &str,
-        upstream_model: &str,
-        started: Instant,
-    ) -> Self {
+    pub fn new(s: LogStart<'_>, sink: Option<Arc<dyn UsageSink>>) -> Self {
+        let ts_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
         Self {
-            request_id: request_id.into(),
-            model: model.into(),
-            provider: provider.into(),
-            upstream_model: upstream_model.into(),
-            started,
-            first_event_ms: None,
-            input_tokens: None,
-            output_tokens: None,
+            record: RequestRecord {
+                ts_ms,
+                request_id: s.request_id.into(),
+                attempt: s.attempt,
+                route: s.route.map(str::to_string),
+                model: s.model.into(),
+                provider: s.provider.into(),
+                upstream_model: s.upstream_model.into(),
+                status: String::new(),
+                error_class: None,
+                input_tokens: 0,
+                cached_tokens: 0,
+                output_tokens: 0,
+                reasoning_tokens: 0,
+                first_event_ms: None,
+                total_ms: 0.0,
+                stream: s.stream,
+            },
+            started: s.started,
+            sink,
             done: false,
         }
     }
 
     pub fn mark_first_event(&mut self) {
-        if self.first_event_ms.is_none() {
-            self.first_event_ms = Some(ms(self.started));
+        if self.record.first_event_ms.is_none() {
+            self.record.first_event_ms = Some(ms(self.started));
         }
     }
 
-    pub fn finish(&mut self, status: &str) {
+    pub fn set_usage(&mut self, u: &Usage) {
+        self.record.input_tokens = u.input_tokens;
+        self.record.cached_tokens = u.input_tokens_details.cached_tokens;
+        self.record.output_tokens = u.output_tokens;
+        self.record.reasoning_tokens = u.output_tokens_details.reasoning_tokens;
+    }
+
+    pub fn finish(&mut self, status: &str, error_class: Option<&str>) {
         if std::mem::replace(&mut self.done, true) {
             return;
         }
+        let r = &mut self.record;
+        r.status = status.to_string();
+        r.error_class = error_class.map(str::to_string);
+        r.total_ms = ms(self.started);
         tracing::info!(
-            request_id = %self.request_id,
-            model = %self.model,
-            provider = %self.provider,
-            upstream_model = %self.upstream_model,
+            request_id = %r.request_id,
+            attempt = r.attempt,
+            model = %r.model,
+            provider = %r.provider,
+            upstream_model = %r.upstream_model,
             status,
-            input_tokens = self.input_tokens.unwrap_or(0),
-            output_tokens = self.output_tokens.unwrap_or(0),
-            first_event_ms = self.first_event_ms.map(|v| (v * 10.0).round() / 10.0).unwrap_or(-1.0),
-            total_ms = (ms(self.started) * 10.0).round() / 10.0,
+            error = error_class.unwrap_or(""),
+            input_tokens = r.input_tokens,
+            output_tokens = r.output_tokens,
+            first_event_ms = r.first_event_ms.map(|v| (v * 10.0).round() / 10.0).unwrap_or(-1.0),
+            total_ms = (r.total_ms * 10.0).round() / 10.0,
             "request"
         );
+        if let Some(sink) = &self.sink {
+            sink.record(r.clone());
+        }
     }
 }
 
 impl Drop for RequestLog {
     fn drop(&mut self) {
-        self.finish("client_disconnected");
+        self.finish("client_disconnected", None);
     }
 }
 

@@ -81,6 +81,31 @@ impl RouteTable {
         })
     }
 
+    /// The target, then the route's fallbacks (with their own model mapping).
+    pub fn resolve_chain(&self, model: &str) -> Vec<Target<'_>> {
+        let Some(first) = self.resolve(model) else {
+            return Vec::new();
+        };
+        let fallbacks: Vec<&str> = first
+            .route
+            .and_then(|pattern| self.settings.routes.iter().find(|r| r.model == pattern))
+            .map(|r| r.fallbacks.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        let mut chain = vec![first];
+        for id in fallbacks {
+            if let Some(i) = self.settings.providers.iter().position(|p| p.id == id) {
+                let provider = &self.settings.providers[i];
+                chain.push(Target {
+                    provider,
+                    client: &self.clients[i],
+                    upstream_model: provider.upstream_model(model),
+                    route: chain[0].route,
+                });
+            }
+        }
+        chain
+    }
+
     /// Model names a client can pick: exact route names, then each provider's exact model
     /// map keys and default model.
     pub fn model_names(&self) -> Vec<(String, String)> {
@@ -125,11 +150,13 @@ mod tests {
             model: "gpt-5.2-codex".into(),
             provider: "openai".into(),
             upstream_model: None,
+            fallbacks: Vec::new(),
         });
         s.routes.push(Route {
             model: "local-*".into(),
             provider: "local".into(),
             upstream_model: Some("qwen3-coder:30b".into()),
+            fallbacks: Vec::new(),
         });
         s
     }

@@ -39,6 +39,10 @@ pub struct ServeOptions {
     /// Required (as `Authorization: Bearer …` or `x-plugboard-token`) on every request; needed
     /// to listen on anything but loopback.
     pub access_token: Option<String>,
+    /// Where each request attempt is reported (usage history).
+    pub usage: Option<Arc<dyn crate::usage::UsageSink>>,
+    /// How long a failed provider is skipped when a route has fallbacks.
+    pub cooldown: std::time::Duration,
 }
 
 impl Default for ServeOptions {
@@ -49,6 +53,8 @@ impl Default for ServeOptions {
             stored_responses: 1024,
             max_event_bytes: 16 * 1024 * 1024,
             access_token: None,
+            usage: None,
+            cooldown: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -80,6 +86,10 @@ pub async fn start(
         keys,
         store: ResponseStore::new(opts.stored_responses),
         max_event_bytes: opts.max_event_bytes,
+        usage: opts.usage.clone(),
+        cooldowns: Default::default(),
+        cooldown: opts.cooldown,
+        last_served: Default::default(),
     });
     let loopback_only = addr.ip().is_loopback();
     if !loopback_only && opts.access_token.as_deref().is_none_or(|t| t.len() < 16) {
@@ -144,6 +154,15 @@ impl ProxyHandle {
         let table = Arc::new(RouteTable::new(settings)?);
         *self.state.routes.write().unwrap_or_else(|e| e.into_inner()) = table;
         Ok(())
+    }
+
+    /// The provider that answered the last request.
+    pub fn last_served(&self) -> Option<String> {
+        self.state
+            .last_served
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn settings(&self) -> Settings {

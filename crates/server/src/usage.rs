@@ -1,0 +1,31 @@
+//! What the proxy reports of each request attempt, for usage history (the sink is the
+//! app's or the headless binary's SQLite recorder).
+
+/// One attempt at serving a request (a failover makes several for one request id).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestRecord {
+    pub ts_ms: u64,
+    pub request_id: String,
+    /// 1 for the first provider tried, 2 for the first fallback, ...
+    pub attempt: u32,
+    pub route: Option<String>,
+    /// The model the client asked for.
+    pub model: String,
+    pub provider: String,
+    pub upstream_model: String,
+    /// `completed`, `incomplete`, `failed`, `error_<status>`, `client_disconnected`, ...
+    pub status: String,
+    /// The error code, when the attempt failed.
+    pub error_class: Option<String>,
+    pub input_tokens: u64,
+    pub cached_tokens: u64,
+    pub output_tokens: u64,
+    pub reasoning_tokens: u64,
+    pub first_event_ms: Option<f64>,
+    pub total_ms: f64,
+    pub stream: bool,
+}
+
+pub trait UsageSink: Send + Sync + 'static {
+    fn record(&self, r: RequestRecord);
+}

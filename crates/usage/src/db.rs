@@ -1,0 +1,375 @@
+//! The database: schema and migrations, inserts, and the queries behind the usage page.
+
+use crate::prices::PriceTable;
+use plugboard_server::RequestRecord;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use std::path::Path;
+use std::time::Duration;
+
+pub const SCHEMA_VERSION: i64 = 2;
+
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    #[error("usage database {path}: {source}")]
+    Sql {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("usage database {path} has schema {found}, newer than this Plugboard ({supported})")]
+    TooNew {
+        path: String,
+        found: i64,
+        supported: i64,
+    },
+}
+
+pub struct UsageDb {
+    conn: Connection,
+    path: String,
+}
+
+/// Version 1 had no cache, reasoning, cost or attempt columns.
+const V1: &str = "CREATE TABLE requests (
+    id INTEGER PRIMARY KEY,
+    ts INTEGER NOT NULL,
+    request_id TEXT NOT NULL,
+    route TEXT,
+    model TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    upstream_model TEXT NOT NULL,
+    status TEXT NOT NULL,
+    error_class TEXT,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    first_event_ms REAL,
+    total_ms REAL NOT NULL,
+    stream INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX requests_ts ON requests(ts);";
+
+const V1_TO_V2: &str = "ALTER TABLE requests ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE requests ADD COLUMN cached_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE requests ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE requests ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0;
+CREATE INDEX requests_provider ON requests(provider, ts);";
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RequestRow {
+    pub ts_ms: i64,
+    pub request_id: String,
+    pub attempt: i64,
+    pub route: Option<String>,
+    pub model: String,
+    pub provider: String,
+    pub upstream_model: String,
+    pub status: String,
+    pub error_class: Option<String>,
+    pub input_tokens: i64,
+    pub cached_tokens: i64,
+    pub output_tokens: i64,
+    pub reasoning_tokens: i64,
+    pub first_event_ms: Option<f64>,
+    pub total_ms: f64,
+    pub cost_usd: f64,
+    pub stream: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DayRow {
+    /// `YYYY-MM-DD` (UTC).
+    pub day: String,
+    pub provider: String,
+    pub requests: i64,
+    pub input_tokens: i64,
+    pub cached_tokens: i64,
+    pub output_tokens: i64,
+    pub reasoning_tokens: i64,
+    pub cost_usd: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LatencyRow {
+    pub provider: String,
+    pub requests: usize,
+    pub first_event_p50_ms: f64,
+    pub first_event_p95_ms: f64,
+    pub first_event_p99_ms: f64,
+    pub total_p50_ms: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    pub requests: i64,
+    pub failed: i64,
+    pub input_tokens: i64,
+    pub cached_tokens: i64,
+    pub output_tokens: i64,
+    pub reasoning_tokens: i64,
+    pub cost_usd: f64,
+    /// The model the savings compare against.
+    pub compare_model: String,
+    /// What the same tokens would have cost on `compare_model`.
+    pub cost_if_compare_usd: f64,
+    pub saved_usd: f64,
+}
+
+/// Filters of the request log.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct LogFilter {
+    pub status: Option<String>,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+}
+
+impl UsageDb {
+    /// Opens (creating or migrating) the database; WAL so that a crash loses at most the
+    /// last transaction and readers never block the writer.
+    pub fn open(path: &Path) -> Result<UsageDb, UsageError> {
+        let p = path.display().to_string();
+        let sql = |source| UsageError::Sql {
+            path: p.clone(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let conn = Connection::open(path).map_err(sql)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(sql)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sql)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(sql)?;
+        let db = UsageDb {
+            conn,
+            path: p.clone(),
+        };
+        db.migrate()?;
+        Ok(db)
+    }
+
+    fn sql(&self) -> impl Fn(rusqlite::Error) -> UsageError + '_ {
+        move |source| UsageError::Sql {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn migrate(&self) -> Result<(), UsageError> {
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(self.sql())?;
+        if version > SCHEMA_VERSION {
+            return Err(UsageError::TooNew {
+                path: self.path.clone(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        // Each step in one transaction: a crash mid-migration leaves the old schema.
+        let steps: [(i64, &str); 2] = [(1, V1), (2, V1_TO_V2)];
+        for (to, script) in steps.into_iter().filter(|(to, _)| *to > version) {
+            let tx = self.conn.unchecked_transaction().map_err(self.sql())?;
+            tx.execute_batch(script).map_err(self.sql())?;
+            tx.pragma_update(None, "user_version", to)
+                .map_err(self.sql())?;
+            tx.commit().map_err(self.sql())?;
+            tracing::info!(path = %self.path, version = to, "usage database migrated");
+        }
+        Ok(())
+    }
+
+    /// Creates a database at the previous schema (for the migration test).
+    pub fn create_v1(path: &Path) -> rusqlite::Result<Connection> {
+        let conn = Connection::open(path)?;
+        conn.execute_batch(V1)?;
+        conn.pragma_update(None, "user_version", 1)?;
+        Ok(conn)
+    }
+
+    pub fn insert(&self, records: &[RequestRecord], prices: &PriceTable) -> Result<(), UsageError> {
+        let tx = self.conn.unchecked_transaction().map_err(self.sql())?;
+        {
+            let mut st = tx
+                .prepare_cached(
+                    "INSERT INTO requests (ts, request_id, attempt, route, model, provider, upstream_model, status, error_class,
+                     input_tokens, cached_tokens, output_tokens, reasoning_tokens, first_event_ms, total_ms, cost_usd, stream)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                )
+                .map_err(self.sql())?;
+            for r in records {
+                let cost = prices.cost(
+                    &r.upstream_model,
+                    r.input_tokens,
+                    r.cached_tokens,
+                    r.output_tokens,
+                );
+                st.execute(params![
+                    r.ts_ms as i64,
+                    r.request_id,
+                    r.attempt as i64,
+                    r.route,
+                    r.model,
+                    r.provider,
+                    r.upstream_model,
+                    r.status,
+                    r.error_class,
+                    r.input_tokens as i64,
+                    r.cached_tokens as i64,
+                    r.output_tokens as i64,
+                    r.reasoning_tokens as i64,
+                    r.first_event_ms,
+                    r.total_ms,
+                    cost,
+                    r.stream,
+                ])
+                .map_err(self.sql())?;
+            }
+        }
+        tx.commit().map_err(self.sql())
+    }
+
+    /// Deletes rows older than `keep_days`.
+    pub fn prune(&self, keep_days: u32, now_ms: i64) -> Result<usize, UsageError> {
+        let cutoff = now_ms - keep_days as i64 * 86_400_000;
+        self.conn
+            .execute("DELETE FROM requests WHERE ts < ?1", [cutoff])
+            .map_err(self.sql())
+    }
+
+    pub fn recent(&self, limit: usize, f: &LogFilter) -> Result<Vec<RequestRow>, UsageError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT ts, request_id, attempt, route, model, provider, upstream_model, status, error_class, input_tokens,
+                 cached_tokens, output_tokens, reasoning_tokens, first_event_ms, total_ms, cost_usd, stream FROM requests
+                 WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR provider = ?2) AND (?3 IS NULL OR model = ?3 OR upstream_model = ?3)
+                 ORDER BY ts DESC, id DESC LIMIT ?4",
+            )
+            .map_err(self.sql())?;
+        let rows = st
+            .query_map(params![f.status, f.provider, f.model, limit as i64], |r| {
+                Ok(RequestRow {
+                    ts_ms: r.get(0)?,
+                    request_id: r.get(1)?,
+                    attempt: r.get(2)?,
+                    route: r.get(3)?,
+                    model: r.get(4)?,
+                    provider: r.get(5)?,
+                    upstream_model: r.get(6)?,
+                    status: r.get(7)?,
+                    error_class: r.get(8)?,
+                    input_tokens: r.get(9)?,
+                    cached_tokens: r.get(10)?,
+                    output_tokens: r.get(11)?,
+                    reasoning_tokens: r.get(12)?,
+                    first_event_ms: r.get(13)?,
+                    total_ms: r.get(14)?,
+                    cost_usd: r.get(15)?,
+                    stream: r.get(16)?,
+                })
+            })
+            .map_err(self.sql())?;
+        rows.collect::<Result<_, _>>().map_err(self.sql())
+    }
+
+    pub fn daily(&self, since_ms: i64) -> Result<Vec<DayRow>, UsageError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT date(ts / 1000, 'unixepoch') AS day, provider, COUNT(*), SUM(input_tokens), SUM(cached_tokens),
+                 SUM(output_tokens), SUM(reasoning_tokens), SUM(cost_usd) FROM requests WHERE ts >= ?1
+                 GROUP BY day, provider ORDER BY day, provider",
+            )
+            .map_err(self.sql())?;
+        let rows = st
+            .query_map([since_ms], |r| {
+                Ok(DayRow {
+                    day: r.get(0)?,
+                    provider: r.get(1)?,
+                    requests: r.get(2)?,
+                    input_tokens: r.get(3)?,
+                    cached_tokens: r.get(4)?,
+                    output_tokens: r.get(5)?,
+                    reasoning_tokens: r.get(6)?,
+                    cost_usd: r.get(7)?,
+                })
+            })
+            .map_err(self.sql())?;
+        rows.collect::<Result<_, _>>().map_err(self.sql())
+    }
+
+    pub fn latency(&self, since_ms: i64) -> Result<Vec<LatencyRow>, UsageError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT provider, first_event_ms, total_ms FROM requests WHERE ts >= ?1 AND first_event_ms IS NOT NULL ORDER BY provider")
+            .map_err(self.sql())?;
+        let mut by: std::collections::BTreeMap<String, (Vec<f64>, Vec<f64>)> = Default::default();
+        let rows = st
+            .query_map([since_ms], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, f64>(1)?,
+                    r.get::<_, f64>(2)?,
+                ))
+            })
+            .map_err(self.sql())?;
+        for row in rows {
+            let (p, fe, tot) = row.map_err(self.sql())?;
+            let e = by.entry(p).or_default();
+            e.0.push(fe);
+            e.1.push(tot);
+        }
+        Ok(by
+            .into_iter()
+            .map(|(provider, (mut fe, mut tot))| {
+                fe.sort_by(f64::total_cmp);
+                tot.sort_by(f64::total_cmp);
+                let pct = |v: &[f64], p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+                LatencyRow {
+                    provider,
+                    requests: fe.len(),
+                    first_event_p50_ms: pct(&fe, 0.5),
+                    first_event_p95_ms: pct(&fe, 0.95),
+                    first_event_p99_ms: pct(&fe, 0.99),
+                    total_p50_ms: pct(&tot, 0.5),
+                }
+            })
+            .collect())
+    }
+
+    /// Totals since `since_ms`, and what the same tokens would have cost on `compare_model`.
+    pub fn summary(
+        &self,
+        since_ms: i64,
+        prices: &PriceTable,
+        compare_model: &str,
+    ) -> Result<Summary, UsageError> {
+        let (requests, failed, input, cached, output, reasoning, cost): (i64, i64, i64, i64, i64, i64, f64) = self
+            .conn
+            .query_row(
+                "SELECT COUNT(*), COALESCE(SUM(status NOT IN ('completed', 'incomplete', 'passed_through')), 0),
+                 COALESCE(SUM(input_tokens), 0), COALESCE(SUM(cached_tokens), 0), COALESCE(SUM(output_tokens), 0),
+                 COALESCE(SUM(reasoning_tokens), 0), COALESCE(SUM(cost_usd), 0) FROM requests WHERE ts >= ?1",
+                [since_ms],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+            )
+            .optional()
+            .map_err(self.sql())?
+            .unwrap_or_default();
+        let cost_if = prices.cost(compare_model, input as u64, cached as u64, output as u64);
+        Ok(Summary {
+            requests,
+            failed,
+            input_tokens: input,
+            cached_tokens: cached,
+            output_tokens: output,
+            reasoning_tokens: reasoning,
+            cost_usd: cost,
+            compare_model: compare_model.to_string(),
+            cost_if_compare_usd: cost_if,
+            saved_usd: cost_if - cost,
+        })
+    }
+}

@@ -1,0 +1,99 @@
+//! The proxy's usage sink: records go over a channel to one writer thread, so a request
+//! never waits on the disk; queued records are written in one transaction.
+
+use crate::db::UsageDb;
+use crate::prices::PriceTable;
+use plugboard_server::{RequestRecord, UsageSink};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex, RwLock};
+
+pub struct UsageRecorder {
+    tx: Mutex<Sender<Msg>>,
+    prices: Arc<RwLock<PriceTable>>,
+    path: PathBuf,
+}
+
+enum Msg {
+    Record(Box<RequestRecord>),
+    Flush(std::sync::mpsc::Sender<()>),
+}
+
+impl UsageRecorder {
+    pub fn open(path: &Path, prices: PriceTable) -> Result<Arc<UsageRecorder>, crate::UsageError> {
+        let db = UsageDb::open(path)?;
+        let prices = Arc::new(RwLock::new(prices));
+        let (tx, rx) = channel();
+        let p = prices.clone();
+        std::thread::Builder::new()
+            .name("plugboard-usage".into())
+            .spawn(move || writer(db, rx, p))
+            .expect("spawn the usage writer");
+        Ok(Arc::new(UsageRecorder {
+            tx: Mutex::new(tx),
+            prices,
+            path: path.to_path_buf(),
+        }))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn set_prices(&self, prices: PriceTable) {
+        *self.prices.write().unwrap_or_else(|e| e.into_inner()) = prices;
+    }
+
+    pub fn prices(&self) -> PriceTable {
+        self.prices
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Waits until every record sent so far is in the database.
+    pub fn flush(&self) {
+        let (tx, rx) = channel();
+        if self
+            .tx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send(Msg::Flush(tx))
+            .is_ok()
+        {
+            let _ = rx.recv();
+        }
+    }
+}
+
+impl UsageSink for UsageRecorder {
+    fn record(&self, r: RequestRecord) {
+        let _ = self
+            .tx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send(Msg::Record(Box::new(r)));
+    }
+}
+
+fn writer(db: UsageDb, rx: Receiver<Msg>, prices: Arc<RwLock<PriceTable>>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = Vec::new();
+        let mut flushes = Vec::new();
+        for msg in std::iter::once(first).chain(rx.try_iter()) {
+            match msg {
+                Msg::Record(r) => batch.push(*r),
+                Msg::Flush(done) => flushes.push(done),
+            }
+        }
+        if !batch.is_empty() {
+            let prices = prices.read().unwrap_or_else(|e| e.into_inner()).clone();
+            if let Err(e) = db.insert(&batch, &prices) {
+                tracing::warn!(error = %e, rows = batch.len(), "usage rows not written");
+            }
+        }
+        for f in flushes {
+            let _ = f.send(());
+        }
+    }
+}
