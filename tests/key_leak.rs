@@ -72,6 +72,7 @@ async fn the_key_appears_in_no_log_file_or_response() {
         settings_file: root.join("config/settings.toml"),
         log_dir: root.join("data/logs"),
         codex_home: root.join("codex"),
+        usage_db: root.join("data/usage.sqlite"),
     };
     std::fs::create_dir_all(root.join("config")).unwrap();
     std::fs::write(

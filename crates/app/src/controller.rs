@@ -21,6 +21,7 @@ pub struct AppPaths {
     pub settings_file: PathBuf,
     pub log_dir: PathBuf,
     pub codex_home: PathBuf,
+    pub usage_db: PathBuf,
 }
 
 impl AppPaths {
@@ -31,6 +32,7 @@ impl AppPaths {
             settings_file: dirs.config_dir().join("settings.toml"),
             log_dir: dirs.data_dir().join("logs"),
             codex_home: plugboard_codex::codex_home()?,
+            usage_db: dirs.data_dir().join("usage.sqlite"),
         })
     }
 }
@@ -52,6 +54,16 @@ pub struct Snapshot {
     pub codex_attached: bool,
     pub base_url: String,
     pub warnings: Vec<String>,
+    /// The provider that answered the last request.
+    pub last_served: Option<String>,
+}
+
+/// What the usage page shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct UsageOverview {
+    pub summary: plugboard_usage::Summary,
+    pub daily: Vec<plugboard_usage::DayRow>,
+    pub latency: Vec<plugboard_usage::LatencyRow>,
 }
 
 struct Inner {
@@ -64,6 +76,8 @@ struct Inner {
 pub struct App {
     paths: AppPaths,
     vault: Arc<dyn KeyVault>,
+    /// `None` when the usage database cannot be opened (reported in the warnings).
+    usage: Option<Arc<plugboard_usage::UsageRecorder>>,
     inner: Mutex<Inner>,
     autostart: AtomicBool,
 }
@@ -76,9 +90,23 @@ impl App {
         warnings.extend(plugboard_codex::proxy_env_warning(|k| {
             std::env::var(k).ok()
         }));
+        let prices = plugboard_usage::PriceTable::with_overrides(&loaded.settings.prices);
+        let usage = match plugboard_usage::UsageRecorder::open(&paths.usage_db, prices) {
+            Ok(r) => {
+                if let Ok(db) = plugboard_usage::UsageDb::open(&paths.usage_db) {
+                    let _ = db.prune(loaded.settings.usage_retention_days, now_ms());
+                }
+                Some(r)
+            }
+            Err(e) => {
+                warnings.push(format!("Usage history is off: {e}"));
+                None
+            }
+        };
         Ok(App {
             paths,
             vault,
+            usage,
             inner: Mutex::new(Inner {
                 settings: loaded.settings,
                 proxy: None,
@@ -110,6 +138,7 @@ impl App {
             codex_attached: plugboard_codex::is_attached(&self.paths.codex_home),
             base_url: base_url(&inner),
             warnings: inner.warnings.clone(),
+            last_served: inner.proxy.as_ref().and_then(|p| p.last_served()),
         }
     }
 
@@ -119,11 +148,16 @@ impl App {
         listen: Option<SocketAddr>,
     ) -> Result<ProxyHandle, AppError> {
         let keys = Arc::new(VaultKeys(self.vault.clone()));
+        let usage = self
+            .usage
+            .clone()
+            .map(|u| u as Arc<dyn plugboard_server::UsageSink>);
         plugboard_server::start(
             settings.clone(),
             keys,
             ServeOptions {
                 listen,
+                usage,
                 ..Default::default()
             },
         )
@@ -182,8 +216,61 @@ impl App {
         if let Some(h) = &inner.proxy {
             h.update_settings(next.clone()).map_err(AppError::Invalid)?;
         }
+        if let Some(u) = &self.usage {
+            u.set_prices(plugboard_usage::PriceTable::with_overrides(&next.prices));
+        }
         inner.settings = next;
         Ok(())
+    }
+
+    fn usage_db(&self) -> Result<plugboard_usage::UsageDb, AppError> {
+        let Some(u) = &self.usage else {
+            return Err(AppError::Invalid("usage history is off".into()));
+        };
+        u.flush();
+        plugboard_usage::UsageDb::open(u.path()).map_err(|e| AppError::Invalid(e.to_string()))
+    }
+
+    /// Totals, tokens and cost per day and provider, latency per provider, over `days`.
+    pub async fn usage_overview(&self, days: u32) -> Result<UsageOverview, AppError> {
+        let (compare, prices) = {
+            let inner = self.inner.lock().await;
+            (
+                inner.settings.compare_model.clone(),
+                plugboard_usage::PriceTable::with_overrides(&inner.settings.prices),
+            )
+        };
+        let since = now_ms() - days as i64 * 86_400_000;
+        let db = self.usage_db()?;
+        let e = |e: plugboard_usage::UsageError| AppError::Invalid(e.to_string());
+        Ok(UsageOverview {
+            summary: db.summary(since, &prices, &compare).map_err(e)?,
+            daily: db.daily(since).map_err(e)?,
+            latency: db.latency(since).map_err(e)?,
+        })
+    }
+
+    /// The last requests, newest first.
+    pub async fn request_log(
+        &self,
+        limit: usize,
+        filter: plugboard_usage::db::LogFilter,
+    ) -> Result<Vec<plugboard_usage::RequestRow>, AppError> {
+        self.usage_db()?
+            .recent(limit, &filter)
+            .map_err(|e| AppError::Invalid(e.to_string()))
+    }
+
+    pub async fn set_usage_settings(
+        &self,
+        compare_model: String,
+        retention_days: u32,
+    ) -> Result<(), AppError> {
+        let mut inner = self.inner.lock().await;
+        let mut next = inner.settings.clone();
+        next.compare_model = compare_model;
+        next.usage_retention_days = retention_days.max(1);
+        self.commit(&mut inner, next).await
     }
 
     pub async fn providers(&self) -> Vec<ProviderView> {
@@ -369,6 +456,13 @@ impl App {
         let (p, key) = self.provider_and_key(&self.inner.lock().await.settings, id)?;
         Ok(connection::test_connection(&p, key.as_deref(), model.as_deref()).await)
     }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 fn base_url(inner: &Inner) -> String {

@@ -78,7 +78,10 @@ fn text(action: TrayAction, label: &str, enabled: bool) -> MenuItem {
 
 pub fn status_line(s: &Snapshot) -> String {
     match &s.status {
-        ProxyStatus::Running { addr } => format!("Running on {addr}"),
+        ProxyStatus::Running { addr } => match &s.last_served {
+            Some(p) => format!("Running on {addr} · last answer: {p}"),
+            None => format!("Running on {addr}"),
+        },
         ProxyStatus::Stopped => "Stopped".into(),
         ProxyStatus::Error { message } => format!("Error: {message}"),
     }
@@ -206,6 +209,7 @@ mod tests {
             codex_attached: false,
             base_url: "http://127.0.0.1:15731/v1".into(),
             warnings: vec![],
+            last_served: None,
         }
     }
 

@@ -43,6 +43,7 @@ fn paths(name: &str) -> AppPaths {
         settings_file: d.join("config/settings.toml"),
         log_dir: d.join("logs"),
         codex_home: d.join("codex"),
+        usage_db: d.join("data/usage.sqlite"),
     }
 }
 
@@ -135,6 +136,18 @@ async fn providers_keys_switching_ports_and_codex() {
     let moved = app.snapshot().await.base_url;
     assert_eq!(moved, format!("http://127.0.0.1:{port}/v1"));
     assert_eq!(ask(&moved).await, "from B");
+
+    // Usage history: every request is a row, with the provider that answered.
+    let log = app.request_log(50, Default::default()).await.unwrap();
+    assert!(log.len() >= 4, "{log:#?}");
+    assert_eq!(log[0].provider, "beta");
+    let overview = app.usage_overview(7).await.unwrap();
+    assert_eq!(overview.summary.requests as usize, log.len());
+    assert!(
+        overview.daily.iter().any(|d| d.provider == "alpha")
+            && overview.daily.iter().any(|d| d.provider == "beta")
+    );
+    assert_eq!(app.snapshot().await.last_served.as_deref(), Some("beta"));
 
     // Deleting a provider deletes its key.
     app.delete_provider("alpha").await.unwrap();

@@ -1,0 +1,224 @@
+//! Failover with two (three) mock upstreams: the first refuses, answers 503 or 429, or stalls;
+//! the client sees one clean answer from the next provider, and the usage history records
+//! every attempt.
+
+use plugboard_config::{Provider, Route};
+use plugboard_e2e::*;
+use plugboard_server::ServeOptions;
+use plugboard_usage::db::LogFilter;
+use plugboard_usage::{PriceTable, UsageDb, UsageRecorder};
+use serde_json::json;
+use std::time::Duration;
+
+async fn run_case(first: Reply, expect_first_status: &str) {
+    let broken = MockUpstream::start({
+        let first = std::sync::Mutex::new(Some(first));
+        move |_, _| {
+            first
+                .lock()
+                .unwrap()
+                .take()
+                .unwrap_or(Reply::Sse(text_chunks(&["should not be reached twice"])))
+        }
+    })
+    .await;
+    let backup =
+        MockUpstream::start(|_, _| Reply::Sse(text_chunks(&["answer from the backup"]))).await;
+
+    let mut settings = one_provider(&broken.base_url());
+    settings.providers[0].timeouts.first_byte_secs = 1;
+    let mut b = Provider::from_preset("backup", "deepseek").unwrap();
+    b.base_url = backup.base_url();
+    b.model_map.insert("gpt-*".into(), "backup-model".into());
+    settings.providers.push(b);
+    settings.routes.push(Route {
+        model: "gpt-*".into(),
+        provider: "mock".into(),
+        upstream_model: None,
+        fallbacks: vec!["backup".into()],
+    });
+
+    let db_path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "failover-{}-{expect_first_status}.sqlite",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&db_path);
+    let recorder = UsageRecorder::open(&db_path, PriceTable::default()).unwrap();
+    let proxy = start_proxy_with(
+        settings,
+        "k",
+        ServeOptions {
+            usage: Some(recorder.clone()),
+            cooldown: Duration::from_secs(60),
+            ..Default::default()
+        },
+    )
+    .await;
+
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let r = http
+        .post(format!("{}/responses", proxy.base_url()))
+        .json(&json!({"model": "gpt-5.5", "input": "hi", "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{expect_first_status}");
+    assert_eq!(
+        r.headers()["x-plugboard-provider"],
+        "backup",
+        "the answer says who answered"
+    );
+    let events = read_sse(r).await;
+    assert_eq!(
+        terminal(&events)["output"][0]["content"][0]["text"],
+        "answer from the backup"
+    );
+    assert_eq!(
+        backup.requests()[0].body["model"],
+        "backup-model",
+        "the fallback maps the name itself"
+    );
+    assert_eq!(proxy.last_served().as_deref(), Some("backup"));
+
+    // Within the cooldown the failed provider is skipped.
+    let r = http
+        .post(format!("{}/responses", proxy.base_url()))
+        .json(&json!({"model": "gpt-5.5", "input": "again", "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(terminal(&read_sse(r).await)["status"], "completed");
+    assert_eq!(backup.requests().len(), 2);
+
+    recorder.flush();
+    let rows = UsageDb::open(&db_path)
+        .unwrap()
+        .recent(10, &LogFilter::default())
+        .unwrap();
+    let mut attempts: Vec<(i64, &str, &str)> = rows
+        .iter()
+        .map(|r| (r.attempt, r.provider.as_str(), r.status.as_str()))
+        .collect();
+    attempts.sort();
+    assert_eq!(
+        attempts,
+        vec![
+            (1, "mock", expect_first_status),
+            (2, "backup", "completed"),
+            (2, "backup", "completed")
+        ],
+        "{rows:#?}"
+    );
+    assert!(rows.iter().all(|r| r.route.as_deref() == Some("gpt-*")));
+    proxy.stop().await;
+}
+
+#[tokio::test]
+async fn a_refused_connection_fails_over() {
+    // A port nobody listens on.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let backup =
+        MockUpstream::start(|_, _| Reply::Sse(text_chunks(&["answer from the backup"]))).await;
+    let mut settings = one_provider(&format!("http://{dead}/v1"));
+    let mut b = Provider::from_preset("backup", "deepseek").unwrap();
+    b.base_url = backup.base_url();
+    settings.providers.push(b);
+    settings.routes.push(Route {
+        model: "gpt-*".into(),
+        provider: "mock".into(),
+        upstream_model: None,
+        fallbacks: vec!["backup".into()],
+    });
+    let proxy = start_proxy(settings, "k").await;
+    let r = reqwest::Client::new()
+        .post(format!("{}/responses", proxy.base_url()))
+        .json(&json!({"model": "gpt-5.5", "input": "hi", "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-plugboard-provider"], "backup");
+    assert_eq!(
+        terminal(&read_sse(r).await)["output"][0]["content"][0]["text"],
+        "answer from the backup"
+    );
+    proxy.stop().await;
+}
+
+#[tokio::test]
+async fn a_503_fails_over() {
+    run_case(
+        Reply::Raw {
+            status: 503,
+            headers: vec![],
+            body: "overloaded".into(),
+        },
+        "error_502",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_429_fails_over() {
+    run_case(
+        Reply::Raw {
+            status: 429,
+            headers: vec![("retry-after", "30".into())],
+            body: "{}".into(),
+        },
+        "error_429",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_stall_before_the_first_byte_fails_over() {
+    run_case(Reply::Stall, "error_504").await;
+}
+
+#[tokio::test]
+async fn a_bad_request_does_not_fail_over_and_streams_never_switch() {
+    let broken = MockUpstream::start(|_, n| match n {
+        0 => Reply::Raw {
+            status: 400,
+            headers: vec![],
+            body: json!({"error": {"message": "bad tool schema"}}).to_string(),
+        },
+        // Starts streaming, then breaks: too late to switch providers.
+        _ => Reply::Sse(vec![
+            json!({"choices": [{"index": 0, "delta": {"content": "half"}}]}).to_string(),
+        ]),
+    })
+    .await;
+    let backup = MockUpstream::start(|_, _| Reply::Sse(text_chunks(&["backup"]))).await;
+    let mut settings = one_provider(&broken.base_url());
+    let mut b = Provider::from_preset("backup", "deepseek").unwrap();
+    b.base_url = backup.base_url();
+    settings.providers.push(b);
+    settings.routes.push(Route {
+        model: "gpt-*".into(),
+        provider: "mock".into(),
+        upstream_model: None,
+        fallbacks: vec!["backup".into()],
+    });
+    let proxy = start_proxy(settings, "k").await;
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("{}/responses", proxy.base_url()))
+        .json(&json!({"model": "gpt-5.5", "input": "hi", "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = http
+        .post(format!("{}/responses", proxy.base_url()))
+        .json(&json!({"model": "gpt-5.5", "input": "hi", "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(terminal(&read_sse(r).await)["status"], "failed");
+    assert!(backup.requests().is_empty());
+    proxy.stop().await;
+}
