@@ -32,7 +32,7 @@ impl AppPaths {
             settings_file: dirs.config_dir().join("settings.toml"),
             log_dir: dirs.data_dir().join("logs"),
             codex_home: plugboard_codex::codex_home()?,
-            usage_db: dirs.data_dir().join("usage.sqlite"),
+            usage_db: plugboard_usage::default_db_path()?,
         })
     }
 }

@@ -33,6 +33,18 @@ enum Command {
     },
     /// List the provider presets.
     Presets,
+    /// Usage and cost history: totals, per day and provider, latency.
+    Usage {
+        /// How many days back.
+        #[arg(long, default_value_t = 7)]
+        since_days: u32,
+        /// The usage database (default: the one the app and `serve` write).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Settings file with price overrides and the model to compare against.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -62,6 +74,12 @@ struct ServeArgs {
     /// generated and printed when such an address is chosen without it).
     #[arg(long, env = "PLUGBOARD_ACCESS_TOKEN", hide_env_values = true)]
     access_token: Option<String>,
+    /// Where usage history goes (default: the app's usage database).
+    #[arg(long)]
+    usage_db: Option<PathBuf>,
+    /// Record no usage history.
+    #[arg(long)]
+    no_usage: bool,
     /// Log as JSON lines instead of text.
     #[arg(long)]
     log_json: bool,
@@ -100,6 +118,11 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Serve(args) => serve(args),
+        Command::Usage {
+            since_days,
+            db,
+            config,
+        } => usage_report(since_days, db, config),
     }
 }
 
@@ -131,6 +154,24 @@ fn serve(args: ServeArgs) -> ExitCode {
             token
         })
     });
+    let recorder = match (
+        args.no_usage,
+        args.usage_db
+            .clone()
+            .or_else(plugboard_usage::default_db_path),
+    ) {
+        (false, Some(path)) => match plugboard_usage::UsageRecorder::open(
+            &path,
+            plugboard_usage::PriceTable::with_overrides(&settings.prices),
+        ) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                eprintln!("plugboard-proxy: usage history is off: {e}");
+                None
+            }
+        },
+        _ => None,
+    };
     rt.block_on(async move {
         let model_hint = settings
             .active()
@@ -142,6 +183,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             ServeOptions {
                 listen: args.listen,
                 access_token: access_token.clone(),
+                usage: recorder.map(|r| r as Arc<dyn plugboard_server::UsageSink>),
                 ..Default::default()
             },
         )
@@ -165,6 +207,78 @@ fn serve(args: ServeArgs) -> ExitCode {
         handle.stop().await;
         ExitCode::SUCCESS
     })
+}
+
+fn usage_report(since_days: u32, db: Option<PathBuf>, config: Option<PathBuf>) -> ExitCode {
+    let Some(path) = db.or_else(plugboard_usage::default_db_path) else {
+        eprintln!("plugboard-proxy: no data directory on this system: pass --db FILE");
+        return ExitCode::from(2);
+    };
+    if !path.exists() {
+        eprintln!(
+            "plugboard-proxy: no usage history at {} yet",
+            path.display()
+        );
+        return ExitCode::from(2);
+    }
+    let settings = match config
+        .or_else(plugboard_config::default_settings_path)
+        .filter(|p| p.exists())
+    {
+        Some(p) => match plugboard_config::load(&p) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("plugboard-proxy: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => Settings::default(),
+    };
+    let prices = plugboard_usage::PriceTable::with_overrides(&settings.prices);
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+        - since_days as i64 * 86_400_000;
+    let report = (|| -> Result<String, plugboard_usage::UsageError> {
+        let db = plugboard_usage::UsageDb::open(&path)?;
+        let s = db.summary(since, &prices, &settings.compare_model)?;
+        let mut out = format!(
+            "Usage of the last {since_days} days ({})\n\n  requests        {} ({} failed)\n  input tokens    {} ({} cached)\n  output tokens   {} ({} reasoning)\n  cost            ${:.4}\n  on {:<12}  ${:.4}  (saved ${:.4})\n\n",
+            path.display(), s.requests, s.failed, s.input_tokens, s.cached_tokens, s.output_tokens, s.reasoning_tokens, s.cost_usd, s.compare_model, s.cost_if_compare_usd, s.saved_usd
+        );
+        out.push_str(&format!(
+            "{:<10} {:<16} {:>8} {:>12} {:>12} {:>10}\n",
+            "day", "provider", "requests", "input", "output", "cost $"
+        ));
+        for d in db.daily(since)? {
+            out.push_str(&format!(
+                "{:<10} {:<16} {:>8} {:>12} {:>12} {:>10.4}\n",
+                d.day, d.provider, d.requests, d.input_tokens, d.output_tokens, d.cost_usd
+            ));
+        }
+        out.push_str(&format!(
+            "\n{:<16} {:>8} {:>14} {:>14} {:>14}\n",
+            "provider", "requests", "first ev p50", "first ev p99", "total p50"
+        ));
+        for l in db.latency(since)? {
+            out.push_str(&format!(
+                "{:<16} {:>8} {:>12.1}ms {:>12.1}ms {:>12.1}ms\n",
+                l.provider, l.requests, l.first_event_p50_ms, l.first_event_p99_ms, l.total_p50_ms
+            ));
+        }
+        Ok(out)
+    })();
+    match report {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("plugboard-proxy: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn settings_for(args: &ServeArgs) -> Result<Settings, String> {
@@ -243,7 +357,9 @@ fn init_tracing(json: bool) {
         EnvFilter::try_from_env("PLUGBOARD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colours only for a terminal: log files and pipes get plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     if json {
         builder.json().init();
     } else {

@@ -9,3 +9,8 @@ pub mod recorder;
 pub use db::{DayRow, LatencyRow, RequestRow, Summary, UsageDb, UsageError};
 pub use prices::{Price, PriceTable};
 pub use recorder::UsageRecorder;
+
+/// `<OS data dir>/plugboard/usage.sqlite`, shared by the desktop app and the headless proxy.
+pub fn default_db_path() -> Option<std::path::PathBuf> {
+    directories::ProjectDirs::from("", "", "plugboard").map(|d| d.data_dir().join("usage.sqlite"))
+}
