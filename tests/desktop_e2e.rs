@@ -172,6 +172,21 @@ async fn settings_window_adds_a_provider_whose_key_reaches_the_upstream() {
     std::fs::create_dir_all(&artifacts).unwrap();
     std::fs::write(artifacts.join("settings-window.png"), &shot).unwrap();
 
+    // Usage history: the request is in the log, the charts draw, the header names who answered.
+    wd.wait_text("#status", "last answer: e2e").await;
+    wd.click(".tab[data-tab=requests]").await;
+    let log = wd.wait_text("#request-log tbody", "e2e").await;
+    assert!(log.contains("completed"), "{log}");
+    wd.click(".tab[data-tab=usage]").await;
+    wd.wait_text("#usage-summary", "saved versus").await;
+    let drawn = wd
+        .script("return ['#chart-tokens', '#chart-cost', '#chart-latency'].every(id => !!(window.Chart && Chart.getChart(document.querySelector(id))))", json!([]))
+        .await;
+    assert_eq!(drawn, json!(true), "the three charts are drawn");
+    wd.script("document.querySelector('main').scrollTo(0, 0)", json!([]))
+        .await;
+    std::fs::write(artifacts.join("usage-page.png"), wd.screenshot().await).unwrap();
+
     // Start at login: the checkbox writes and removes the XDG autostart entry.
     wd.click(".tab[data-tab=settings]").await;
     assert!(autostart_entries(&home).is_empty());

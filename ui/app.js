@@ -42,7 +42,8 @@ function renderHeader() {
   const { status, base_url, warnings } = state.snapshot;
   const pill = $("#status");
   pill.className = "pill " + (status.state === "running" ? "running" : status.state === "error" ? "error" : "");
-  pill.textContent = status.state === "running" ? `Running on ${status.addr}` : status.state === "error" ? `Error: ${status.message}` : "Stopped";
+  const served = state.snapshot.last_served ? ` · last answer: ${state.snapshot.last_served}` : "";
+  pill.textContent = status.state === "running" ? `Running on ${status.addr}${served}` : status.state === "error" ? `Error: ${status.message}` : "Stopped";
   $("#base-url-display").textContent = base_url;
   $("#proxy-toggle").textContent = status.state === "running" ? "Stop proxy" : "Start proxy";
   const w = $("#warnings");
@@ -222,13 +223,14 @@ async function testConnection() {
   });
 }
 
-function routeRow(r = { model: "", provider: state.providers[0]?.id ?? "", upstream_model: "" }) {
+function routeRow(r = { model: "", provider: state.providers[0]?.id ?? "", upstream_model: "", fallbacks: [] }) {
   const providers = el("select", { className: "r-provider" }, ...state.providers.map((p) => el("option", { value: p.id, textContent: p.name })));
   providers.value = r.provider;
   return el("tr", {},
     el("td", {}, el("input", { className: "r-model", value: r.model, placeholder: "plan or gpt-5.2-*" })),
     el("td", {}, providers),
     el("td", {}, el("input", { className: "r-upstream", value: r.upstream_model ?? "", placeholder: "(provider's mapping)" })),
+    el("td", {}, el("input", { className: "r-fallbacks", value: (r.fallbacks ?? []).join(", "), placeholder: "e.g. openrouter, local" })),
     el("td", {}, el("button", { className: "link", textContent: "Remove", onclick: (e) => e.target.closest("tr").remove() })),
   );
 }
@@ -242,6 +244,7 @@ async function saveRoutes() {
     model: tr.querySelector(".r-model").value.trim(),
     provider: tr.querySelector(".r-provider").value,
     upstream_model: tr.querySelector(".r-upstream").value.trim() || null,
+    fallbacks: tr.querySelector(".r-fallbacks").value.split(",").map((f) => f.trim()).filter(Boolean),
   })).filter((r) => r.model);
   const err = $("#routes-error");
   err.hidden = true;
@@ -279,10 +282,98 @@ async function codex(cmd) {
   } catch (e) { toast(e.message, true); }
 }
 
+// Usage page: Chart.js charts from the usage history.
+const charts = {};
+
+function chart(id, config) {
+  charts[id]?.destroy();
+  charts[id] = new window.Chart($(`#${id}`), config);
+}
+
+function byDayAndProvider(daily, value) {
+  const days = [...new Set(daily.map((d) => d.day))];
+  const providers = [...new Set(daily.map((d) => d.provider))];
+  const datasets = providers.map((p) => ({
+    label: p,
+    data: days.map((day) => { const r = daily.find((d) => d.day === day && d.provider === p); return r ? value(r) : 0; }),
+  }));
+  return { labels: days, datasets };
+}
+
+const money = (v) => `$${v.toFixed(v < 1 ? 4 : 2)}`;
+
+async function renderUsage() {
+  const days = Number($("#usage-days").value);
+  let u;
+  try { u = await call("usage_overview", { days }); } catch (e) { $("#usage-summary").textContent = e.message; return; }
+  const s = u.summary;
+  const card = (label, value, cls = "") => el("div", { className: `card ${cls}` }, el("b", { textContent: value }), label);
+  $("#usage-summary").replaceChildren(
+    card("requests", `${s.requests}`),
+    card("failed", `${s.failed}`),
+    card("input tokens", `${s.input_tokens.toLocaleString()} (${s.cached_tokens.toLocaleString()} cached)`),
+    card("output tokens", `${s.output_tokens.toLocaleString()}`),
+    card("cost", money(s.cost_usd)),
+    card(`saved versus ${s.compare_model}`, `${money(s.saved_usd)} of ${money(s.cost_if_compare_usd)}`, "saved"),
+  );
+  const stacked = { responsive: true, animation: false, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } };
+  chart("chart-tokens", { type: "bar", data: byDayAndProvider(u.daily, (r) => r.input_tokens + r.output_tokens), options: stacked });
+  chart("chart-cost", { type: "bar", data: byDayAndProvider(u.daily, (r) => r.cost_usd), options: stacked });
+  chart("chart-latency", {
+    type: "bar",
+    data: {
+      labels: u.latency.map((l) => l.provider),
+      datasets: [
+        { label: "p50", data: u.latency.map((l) => l.first_event_p50_ms) },
+        { label: "p95", data: u.latency.map((l) => l.first_event_p95_ms) },
+        { label: "p99", data: u.latency.map((l) => l.first_event_p99_ms) },
+      ],
+    },
+    options: { responsive: true, animation: false, scales: { y: { beginAtZero: true } } },
+  });
+}
+
+async function renderRequestLog() {
+  const filter = { status: $("#log-status").value || null, provider: $("#log-provider").value || null, model: $("#log-model").value.trim() || null };
+  let rows;
+  try { rows = await call("request_log", { limit: 200, filter }); } catch (e) { toast(e.message, true); return; }
+  const provSel = $("#log-provider");
+  const chosen = provSel.value;
+  provSel.replaceChildren(el("option", { value: "", textContent: "all" }), ...state.providers.map((p) => el("option", { value: p.id, textContent: p.id })));
+  provSel.value = chosen;
+  const ms = (v) => (v == null ? "–" : `${v.toFixed(1)} ms`);
+  $("#request-log tbody").replaceChildren(...rows.map((r) => {
+    const ok = ["completed", "incomplete", "passed_through"].includes(r.status);
+    const tr = el("tr", { onclick: () => { const d = $("#log-detail"); d.hidden = false; d.textContent = JSON.stringify(r, null, 2); } },
+      el("td", { textContent: new Date(r.ts_ms).toLocaleString() }),
+      el("td", { textContent: r.model }),
+      el("td", { textContent: `${r.provider} (${r.upstream_model})${r.attempt > 1 ? ` · attempt ${r.attempt}` : ""}` }),
+      el("td", { className: ok ? "" : "bad", textContent: r.error_class ? `${r.status}: ${r.error_class}` : r.status }),
+      el("td", { textContent: `${r.input_tokens} / ${r.output_tokens}` }),
+      el("td", { textContent: ms(r.first_event_ms) }),
+      el("td", { textContent: ms(r.total_ms) }),
+      el("td", { textContent: money(r.cost_usd) }),
+    );
+    tr.dataset.provider = r.provider;
+    return tr;
+  }));
+}
+
+async function saveUsageSettings() {
+  try {
+    await call("set_usage_settings", { compareModel: $("#compare-model").value.trim() || "gpt-5.5", retentionDays: Number($("#retention-days").value) || 90 });
+    await refresh();
+    renderUsage();
+    toast("Saved");
+  } catch (e) { toast(e.message, true); }
+}
+
 function renderSettings() {
   const listen = state.snapshot.settings.listen;
   if (document.activeElement !== $("#port")) $("#port").value = listen.split(":").pop();
   $("#autostart").checked = state.snapshot.autostart;
+  if (document.activeElement !== $("#compare-model")) $("#compare-model").value = state.snapshot.settings.compare_model;
+  if (document.activeElement !== $("#retention-days")) $("#retention-days").value = state.snapshot.settings.usage_retention_days;
 }
 
 async function savePort() {
@@ -296,6 +387,8 @@ function wire() {
     tab.onclick = () => {
       document.querySelectorAll(".tab").forEach((t) => t.classList.toggle("active", t === tab));
       document.querySelectorAll(".tab-page").forEach((p) => (p.hidden = p.id !== `tab-${tab.dataset.tab}`));
+      if (tab.dataset.tab === "usage") renderUsage();
+      if (tab.dataset.tab === "requests") renderRequestLog();
     };
   }
   $("#add-provider").onclick = () => edit("");
@@ -312,9 +405,20 @@ function wire() {
   $("#codex-apply").onclick = () => codex("codex_apply");
   $("#codex-detach").onclick = () => codex("codex_detach");
   $("#save-port").onclick = savePort;
+  $("#usage-days").onchange = renderUsage;
+  $("#save-usage-settings").onclick = saveUsageSettings;
+  for (const id of ["#log-status", "#log-provider"]) $(id).onchange = renderRequestLog;
+  $("#log-model").onchange = renderRequestLog;
+  $("#log-refresh").onclick = renderRequestLog;
   $("#autostart").onchange = async (e) => { try { await call("set_autostart", { enabled: e.target.checked }); } catch (err) { toast(err.message, true); } refresh(); };
 }
 
 wire();
 listen("state-changed", () => refresh());
+// The header follows requests as they are served ("last answer: …"); only the header, so
+// that nothing being edited is redrawn.
+setInterval(async () => {
+  if (document.hidden || !state) return;
+  try { state = { ...state, snapshot: (await call("get_state")).snapshot }; renderHeader(); } catch { /* next tick */ }
+}, 2000);
 refresh().catch((e) => toast(e.message, true));

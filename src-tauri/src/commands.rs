@@ -189,3 +189,33 @@ pub async fn dismiss_warnings(app: Shared<'_>) -> Result<(), AppError> {
     app.dismiss_warnings().await;
     Ok(())
 }
+
+#[tauri::command]
+pub async fn usage_overview(
+    app: Shared<'_>,
+    days: u32,
+) -> Result<plugboard_app::controller::UsageOverview, AppError> {
+    app.usage_overview(days).await
+}
+
+#[tauri::command]
+pub async fn request_log(
+    app: Shared<'_>,
+    limit: usize,
+    filter: plugboard_usage::db::LogFilter,
+) -> Result<Vec<plugboard_usage::RequestRow>, AppError> {
+    app.request_log(limit, filter).await
+}
+
+#[tauri::command]
+pub async fn set_usage_settings(
+    handle: AppHandle,
+    app: Shared<'_>,
+    compare_model: String,
+    retention_days: u32,
+) -> Result<(), AppError> {
+    app.set_usage_settings(compare_model, retention_days)
+        .await?;
+    crate::tray::refresh(&handle).await;
+    Ok(())
+}

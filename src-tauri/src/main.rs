@@ -67,6 +67,9 @@ fn main() {
             commands::codex_apply,
             commands::codex_detach,
             commands::dismiss_warnings,
+            commands::usage_overview,
+            commands::request_log,
+            commands::set_usage_settings,
         ])
         .setup(move |tauri_app| {
             let handle = tauri_app.handle().clone();
@@ -74,6 +77,7 @@ fn main() {
             let status = tauri::async_runtime::block_on(app.start());
             tracing::info!(?status, "Plugboard started");
             tray::create(&handle)?;
+            tauri::async_runtime::spawn(tray::follow_last_served(handle.clone()));
             if !minimized {
                 show_settings(&handle);
             }

@@ -78,6 +78,25 @@ fn native(handle: &AppHandle, item: &Model) -> tauri::Result<Box<dyn IsMenuItem<
 
 /// Rebuilds the menu and tooltip, and tells the window to reload its state.
 pub async fn refresh(handle: &AppHandle) {
+    update(handle).await;
+    let _ = handle.emit("state-changed", ());
+}
+
+/// Keeps the status line ("last answer: …") current while requests come and go.
+pub async fn follow_last_served(handle: AppHandle) {
+    let mut shown = None;
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        let now = app(&handle).snapshot().await.last_served;
+        if now != shown {
+            update(&handle).await;
+            shown = now;
+        }
+    }
+}
+
+/// Rebuilds the menu and tooltip from the current state.
+async fn update(handle: &AppHandle) {
     let snapshot = app(handle).snapshot().await;
     if let Some(tray) = handle.tray_by_id(TRAY_ID) {
         match build_menu(handle, &tray_model::menu(&snapshot)) {
@@ -88,7 +107,6 @@ pub async fn refresh(handle: &AppHandle) {
         }
         let _ = tray.set_tooltip(Some(tray_model::tooltip(&snapshot)));
     }
-    let _ = handle.emit("state-changed", ());
 }
 
 async fn act(handle: &AppHandle, action: TrayAction) {
