@@ -10,6 +10,23 @@ use plugboard_usage::{PriceTable, UsageDb, UsageRecorder};
 use serde_json::json;
 use std::time::Duration;
 
+/// `mock` at `primary` serves `gpt-*`, with `backup` (mapping `gpt-*` to `backup-model`) as
+/// its fallback.
+fn with_backup(primary: &str, backup: &str) -> plugboard_config::Settings {
+    let mut settings = one_provider(primary);
+    let mut b = Provider::from_preset("backup", "deepseek").unwrap();
+    b.base_url = backup.to_string();
+    b.model_map.insert("gpt-*".into(), "backup-model".into());
+    settings.providers.push(b);
+    settings.routes.push(Route {
+        model: "gpt-*".into(),
+        provider: "mock".into(),
+        upstream_model: None,
+        fallbacks: vec!["backup".into()],
+    });
+    settings
+}
+
 async fn run_case(first: Reply, expect_first_status: &str) {
     let broken = MockUpstream::start({
         let first = std::sync::Mutex::new(Some(first));
@@ -25,18 +42,8 @@ async fn run_case(first: Reply, expect_first_status: &str) {
     let backup =
         MockUpstream::start(|_, _| Reply::Sse(text_chunks(&["answer from the backup"]))).await;
 
-    let mut settings = one_provider(&broken.base_url());
+    let mut settings = with_backup(&broken.base_url(), &backup.base_url());
     settings.providers[0].timeouts.first_byte_secs = 1;
-    let mut b = Provider::from_preset("backup", "deepseek").unwrap();
-    b.base_url = backup.base_url();
-    b.model_map.insert("gpt-*".into(), "backup-model".into());
-    settings.providers.push(b);
-    settings.routes.push(Route {
-        model: "gpt-*".into(),
-        provider: "mock".into(),
-        upstream_model: None,
-        fallbacks: vec!["backup".into()],
-    });
 
     let db_path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
         "failover-{}-{expect_first_status}.sqlite",
@@ -122,16 +129,7 @@ async fn a_refused_connection_fails_over() {
         .unwrap();
     let backup =
         MockUpstream::start(|_, _| Reply::Sse(text_chunks(&["answer from the backup"]))).await;
-    let mut settings = one_provider(&format!("http://{dead}/v1"));
-    let mut b = Provider::from_preset("backup", "deepseek").unwrap();
-    b.base_url = backup.base_url();
-    settings.providers.push(b);
-    settings.routes.push(Route {
-        model: "gpt-*".into(),
-        provider: "mock".into(),
-        upstream_model: None,
-        fallbacks: vec!["backup".into()],
-    });
+    let settings = with_backup(&format!("http://{dead}/v1"), &backup.base_url());
     let proxy = start_proxy(settings, "k").await;
     let r = reqwest::Client::new()
         .post(format!("{}/responses", proxy.base_url()))
@@ -193,16 +191,7 @@ async fn a_bad_request_does_not_fail_over_and_streams_never_switch() {
     })
     .await;
     let backup = MockUpstream::start(|_, _| Reply::Sse(text_chunks(&["backup"]))).await;
-    let mut settings = one_provider(&broken.base_url());
-    let mut b = Provider::from_preset("backup", "deepseek").unwrap();
-    b.base_url = backup.base_url();
-    settings.providers.push(b);
-    settings.routes.push(Route {
-        model: "gpt-*".into(),
-        provider: "mock".into(),
-        upstream_model: None,
-        fallbacks: vec!["backup".into()],
-    });
+    let settings = with_backup(&broken.base_url(), &backup.base_url());
     let proxy = start_proxy(settings, "k").await;
     let http = reqwest::Client::new();
     let r = http

@@ -116,6 +116,12 @@ pub async fn serve(addr: SocketAddr, cfg: MockConfig) -> std::io::Result<SocketA
         .route("/chat/completions", post(handler));
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
+    // Small SSE writes must leave at once: with Nagle on, each answer waits ~40 ms on the
+    // client's delayed ACK, and every system would look 40 ms slow.
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });

@@ -7,5 +7,7 @@ pub mod settings;
 pub mod store;
 
 pub use presets::{preset, Preset, PRESETS};
-pub use settings::{Price, Provider, Route, Settings, Timeouts, WireApi, DEFAULT_LISTEN};
+pub use settings::{
+    ModelMapper, Price, Provider, Route, Settings, Timeouts, WireApi, DEFAULT_LISTEN,
+};
 pub use store::{default_settings_path, load, save, StoreError};

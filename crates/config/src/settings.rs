@@ -210,16 +210,44 @@ impl Provider {
     /// The upstream model for a requested one: the model map (exact first, then globs in
     /// order), else the name itself, else the default model.
     pub fn upstream_model(&self, requested: &str) -> String {
-        if let Some(m) = self.model_map.get(requested) {
+        ModelMapper::new(self).map(requested)
+    }
+}
+
+/// A provider's model map with its globs compiled once (compiling a glob costs far more than
+/// matching it, so the proxy keeps one of these per provider).
+#[derive(Debug, Clone)]
+pub struct ModelMapper {
+    exact: BTreeMap<String, String>,
+    globs: Vec<(globset::GlobMatcher, String)>,
+    default_model: Option<String>,
+}
+
+impl ModelMapper {
+    pub fn new(p: &Provider) -> Self {
+        let globs = p
+            .model_map
+            .iter()
+            .filter_map(|(pattern, target)| {
+                Some((
+                    globset::Glob::new(pattern).ok()?.compile_matcher(),
+                    target.clone(),
+                ))
+            })
+            .collect();
+        Self {
+            exact: p.model_map.clone(),
+            globs,
+            default_model: p.default_model.clone(),
+        }
+    }
+
+    pub fn map(&self, requested: &str) -> String {
+        if let Some(m) = self.exact.get(requested) {
             return m.clone();
         }
-        for (pattern, target) in &self.model_map {
-            if globset::Glob::new(pattern)
-                .map(|g| g.compile_matcher().is_match(requested))
-                .unwrap_or(false)
-            {
-                return target.clone();
-            }
+        if let Some((_, target)) = self.globs.iter().find(|(g, _)| g.is_match(requested)) {
+            return target.clone();
         }
         if requested.is_empty() {
             return self.default_model.clone().unwrap_or_default();

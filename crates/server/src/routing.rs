@@ -8,6 +8,8 @@ pub struct RouteTable {
     settings: Arc<Settings>,
     routes: Vec<globset::GlobMatcher>,
     clients: Vec<reqwest::Client>,
+    /// Each provider's model map, compiled once.
+    mappers: Vec<plugboard_config::ModelMapper>,
 }
 
 /// Where a request goes.
@@ -39,10 +41,16 @@ impl RouteTable {
             .iter()
             .map(|p| crate::upstream::client(p).map_err(|e| format!("provider `{}`: {e}", p.id)))
             .collect::<Result<_, _>>()?;
+        let mappers = settings
+            .providers
+            .iter()
+            .map(plugboard_config::ModelMapper::new)
+            .collect();
         Ok(Self {
             settings: Arc::new(settings),
             routes,
             clients,
+            mappers,
         })
     }
 
@@ -62,7 +70,7 @@ impl RouteTable {
                 let upstream_model = route
                     .upstream_model
                     .clone()
-                    .unwrap_or_else(|| provider.upstream_model(model));
+                    .unwrap_or_else(|| self.mappers[i].map(model));
                 return Some(Target {
                     provider,
                     client: &self.clients[i],
@@ -76,7 +84,7 @@ impl RouteTable {
         Some(Target {
             provider,
             client: &self.clients[i],
-            upstream_model: provider.upstream_model(model),
+            upstream_model: self.mappers[i].map(model),
             route: None,
         })
     }
@@ -98,7 +106,7 @@ impl RouteTable {
                 chain.push(Target {
                     provider,
                     client: &self.clients[i],
-                    upstream_model: provider.upstream_model(model),
+                    upstream_model: self.mappers[i].map(model),
                     route: chain[0].route,
                 });
             }

@@ -16,6 +16,8 @@ pub fn cost_of(p: &Price, input: u64, cached: u64, output: u64) -> f64 {
 #[derive(Debug, Clone, Default)]
 pub struct PriceTable {
     entries: Vec<(String, Price)>,
+    /// The entries' globs, compiled once (the writer prices every row).
+    globs: Vec<(globset::GlobMatcher, Price)>,
 }
 
 pub fn defaults() -> Vec<(&'static str, Price)> {
@@ -44,7 +46,11 @@ impl PriceTable {
     pub fn with_overrides(user: &BTreeMap<String, Price>) -> Self {
         let mut entries: Vec<(String, Price)> = user.iter().map(|(k, v)| (k.clone(), *v)).collect();
         entries.extend(defaults().into_iter().map(|(k, v)| (k.to_string(), v)));
-        Self { entries }
+        let globs = entries
+            .iter()
+            .filter_map(|(k, p)| Some((globset::Glob::new(k).ok()?.compile_matcher(), *p)))
+            .collect();
+        Self { entries, globs }
     }
 
     /// The price of a model: an exact entry, else the first matching glob; `None` when the
@@ -53,13 +59,9 @@ impl PriceTable {
         if let Some((_, p)) = self.entries.iter().find(|(k, _)| k == model) {
             return Some(*p);
         }
-        self.entries
+        self.globs
             .iter()
-            .find(|(k, _)| {
-                globset::Glob::new(k)
-                    .map(|g| g.compile_matcher().is_match(model))
-                    .unwrap_or(false)
-            })
+            .find(|(g, _)| g.is_match(model))
             .map(|(_, p)| *p)
     }
 
