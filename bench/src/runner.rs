@@ -68,11 +68,13 @@ async fn wait_ok(
     ))
 }
 
-/// `plugboard-proxy serve` in front of the mock, with the time it took to serve.
+/// `plugboard-proxy serve` in front of the mock, with the time it took to serve. It records
+/// usage as users run it, into a database of the run's own (`usage_db`).
 pub async fn start_plugboard(
     bin: &Path,
     mock_base: &str,
     probe_body: bytes::Bytes,
+    usage_db: &Path,
 ) -> Result<(Proxy, ColdStart), String> {
     let port = free_port();
     let started = Instant::now();
@@ -85,7 +87,9 @@ pub async fn start_plugboard(
             mock_base,
             "--model-map",
             "*=mock-model",
+            "--usage-db",
         ])
+        .arg(usage_db)
         .env("PLUGBOARD_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

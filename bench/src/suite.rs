@@ -39,7 +39,7 @@ pub async fn run(cfg: &SuiteConfig) -> (Vec<Row>, Extras) {
     let probe = bytes::Bytes::from(workload::responses_body(Size::Small).to_string());
 
     let plugboard = match &cfg.plugboard_bin {
-        Some(bin) => match runner::start_plugboard(bin, &mock_base, probe.clone()).await {
+        Some(bin) => match runner::start_plugboard(bin, &mock_base, probe.clone(), &cfg.workdir.join("usage.sqlite")).await {
             Ok((p, cold)) => {
                 extras.cold_start = Some(cold);
                 p
