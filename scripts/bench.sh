@@ -20,5 +20,10 @@ log "side-by-side run"
 run=("$rel/plugboard-bench" --plugboard-bin "$rel/plugboard-proxy" --litellm "$LITELLM_BIN" --app "$rel/plugboard" --write BENCHMARKS.md "$@")
 if [ -n "${DISPLAY:-}" ]; then "${run[@]}"; else xvfb-run -a "${run[@]}"; fi
 
+log "the same at a model's pace (first token after 200 ms, then one every 10 ms)"
+"$rel/plugboard-bench" --plugboard-bin "$rel/plugboard-proxy" --litellm "$LITELLM_BIN" \
+  --concurrency 64 --first-delay-ms 200 --chunk-delay-ms 10 --requests 256 --warmup 16 \
+  --write BENCHMARKS.md --section paced "$@"
+
 log "translator micro-benchmarks"
 cargo bench -j2 --locked -p plugboard-translate --bench translate -- --noplot

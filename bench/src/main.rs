@@ -46,9 +46,12 @@ struct Args {
     app: Option<PathBuf>,
     #[arg(long, default_value_t = 20)]
     app_idle_secs: u64,
-    /// Write the report into this file between `<!-- bench:begin -->` and `<!-- bench:end -->`.
+    /// Write the report into this file between `<!-- bench:begin -->` and `<!-- bench:end -->`
+    /// (with `--section NAME`: `<!-- bench:NAME:begin -->` … `<!-- bench:NAME:end -->`).
     #[arg(long)]
     write: Option<PathBuf>,
+    #[arg(long)]
+    section: Option<String>,
 }
 
 fn machine() -> String {
@@ -121,7 +124,13 @@ async fn main() {
     println!("{report}");
     if let Some(path) = a.write {
         let doc = std::fs::read_to_string(&path).unwrap_or_default();
-        let (begin, end) = ("<!-- bench:begin -->", "<!-- bench:end -->");
+        let tag = a
+            .section
+            .as_deref()
+            .map(|n| format!("bench:{n}:"))
+            .unwrap_or_else(|| "bench:".into());
+        let (begin, end) = (format!("<!-- {tag}begin -->"), format!("<!-- {tag}end -->"));
+        let (begin, end) = (begin.as_str(), end.as_str());
         let updated = match (doc.find(begin), doc.find(end)) {
             (Some(b), Some(e)) if b < e => format!("{}{begin}\n{report}\n{}", &doc[..b], &doc[e..]),
             _ => format!("{doc}\n{begin}\n{report}\n{end}\n"),

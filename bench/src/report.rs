@@ -12,6 +12,7 @@ pub struct Stats {
     pub first_event_p50: f64,
     pub first_event_p99: f64,
     pub first_text_p50: f64,
+    pub first_text_p99: f64,
     pub total_p50: f64,
     pub rps: f64,
     pub eps: f64,
@@ -47,6 +48,7 @@ pub fn stats(r: &RunResult) -> Stats {
         first_event_p50: percentile(&fe, 0.5),
         first_event_p99: percentile(&fe, 0.99),
         first_text_p50: percentile(&ft, 0.5),
+        first_text_p99: percentile(&ft, 0.99),
         total_p50: percentile(&tot, 0.5),
         rps: ok as f64 / secs,
         eps: events as f64 / secs,
@@ -88,29 +90,30 @@ pub fn render(rows: &[Row], extras: &Extras) -> String {
             continue;
         }
         let _ = writeln!(out, "\n#### Input {}\n", size.label());
-        let _ = writeln!(out, "| streams | system | ok | first event p50 / p99 ms | added vs direct p50 / p99 ms | first text p50 ms | req/s | events/s | CPU s / 1k req | peak RSS MiB |");
+        let _ = writeln!(out, "| streams | system | ok | first event p50 / p99 ms | first text p50 / p99 ms | added to first text vs direct p50 / p99 ms | req/s | events/s | CPU s / 1k req | peak RSS MiB |");
         let _ = writeln!(out, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         for r in rows.iter().filter(|r| r.size == size) {
             let s = r.stats;
             let added = match find(rows, size, r.concurrency, "direct") {
                 Some(d) if r.system != "direct" => format!(
                     "{:+.2} / {:+.2}",
-                    s.first_event_p50 - d.stats.first_event_p50,
-                    s.first_event_p99 - d.stats.first_event_p99
+                    s.first_text_p50 - d.stats.first_text_p50,
+                    s.first_text_p99 - d.stats.first_text_p99
                 ),
                 _ => "–".into(),
             };
             let _ = writeln!(
                 out,
-                "| {} | {} | {}/{} | {:.2} / {:.2} | {} | {:.2} | {:.0} | {:.0} | {} | {} |",
+                "| {} | {} | {}/{} | {:.2} / {:.2} | {:.2} / {:.2} | {} | {:.0} | {:.0} | {} | {} |",
                 r.concurrency,
                 r.system,
                 s.ok,
                 s.n,
                 s.first_event_p50,
                 s.first_event_p99,
-                added,
                 s.first_text_p50,
+                s.first_text_p99,
+                added,
                 s.rps,
                 s.eps,
                 opt(r.cpu_s_per_1000, 3),
@@ -138,16 +141,18 @@ fn targets(rows: &[Row], extras: &Extras) -> String {
         find(rows, Size::Small, 64, "litellm"),
     );
     if let (Some(d), Some(p)) = (d, p) {
-        let a50 = p.stats.first_event_p50 - d.stats.first_event_p50;
-        let a99 = p.stats.first_event_p99 - d.stats.first_event_p99;
+        // Compared at the first text delta: Plugboard's own first event (response.created)
+        // leaves before the upstream's first chunk, which would flatter it.
+        let a50 = p.stats.first_text_p50 - d.stats.first_text_p50;
+        let a99 = p.stats.first_text_p99 - d.stats.first_text_p99;
         line(
-            "added time to first event, p50",
+            "added time to first event (first text delta), p50",
             "≤ 1 ms",
             format!("{a50:.2} ms"),
             Some(a50 <= 1.0),
         );
         line(
-            "added time to first event, p99",
+            "added time to first event (first text delta), p99",
             "≤ 3 ms",
             format!("{a99:.2} ms"),
             Some(a99 <= 3.0),
@@ -180,12 +185,12 @@ fn targets(rows: &[Row], extras: &Extras) -> String {
             );
         }
         line(
-            "added first event p50, LiteLLM / Plugboard",
+            "added to first text p50, LiteLLM vs Plugboard",
             "(reported)",
             format!(
                 "{:.1} ms vs {:.2} ms",
-                l.stats.first_event_p50 - d.map(|d| d.stats.first_event_p50).unwrap_or(0.0),
-                p.stats.first_event_p50 - d.map(|d| d.stats.first_event_p50).unwrap_or(0.0)
+                l.stats.first_text_p50 - d.map(|d| d.stats.first_text_p50).unwrap_or(0.0),
+                p.stats.first_text_p50 - d.map(|d| d.stats.first_text_p50).unwrap_or(0.0)
             ),
             None,
         );
