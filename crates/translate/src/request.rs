@@ -42,14 +42,14 @@ pub fn translate_request(
     if let Some(instructions) = req.instructions.as_deref().filter(|s| !s.is_empty()) {
         messages.push(text_message(system_role(dialect), instructions.to_string()));
     }
+    push_items(&mut messages, history, "previous_response", &names, dialect)?;
     match &req.input {
-        Input::Text(text) => {
-            push_items(&mut messages, history, "previous_response", &names, dialect)?;
-            messages.push(text_message(Role::User, text.clone()));
-        }
-        Input::Items(items) => {
-            push_items(&mut messages, history, "previous_response", &names, dialect)?;
-            push_items(&mut messages, items, "input", &names, dialect)?;
+        Input::Text(text) => messages.push(text_message(Role::User, text.clone())),
+        Input::Items(items) => push_items(&mut messages, items, "input", &names, dialect)?,
+    }
+    if !dialect.reasoning_echo {
+        for m in messages.iter_mut() {
+            m.reasoning_content = None;
         }
     }
     let messages = repair_tool_pairs(messages);
@@ -431,11 +431,6 @@ fn push_items(
             InputItem::Other(kind) => {
                 tracing::debug!(item_type = %kind, index = i, "skipping an input item type chat providers have no equivalent for");
             }
-        }
-    }
-    if !dialect.reasoning_echo {
-        for m in out.iter_mut() {
-            m.reasoning_content = None;
         }
     }
     Ok(())
