@@ -53,6 +53,8 @@ async fn serve_logs_each_request_and_usage_reports_them() {
         .arg(&db)
         .env("CLI_TEST_KEY", KEY)
         .env("PLUGBOARD_LOG", "debug")
+        // The one-thread runtime: everything here must work without worker threads.
+        .env("PLUGBOARD_THREADS", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

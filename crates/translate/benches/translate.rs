@@ -65,6 +65,20 @@ fn bench(c: &mut Criterion) {
             serde_json::to_vec(&t.chat).unwrap()
         })
     });
+    // The same three steps one by one, to see where the time goes.
+    g.bench_function("parse only, 300 KB Codex request", |b| {
+        b.iter(|| plugboard_wire::parse_json::<ResponsesRequest>(&body).unwrap())
+    });
+    let parsed: ResponsesRequest = plugboard_wire::parse_json(&body).unwrap();
+    g.bench_function("translate only, 300 KB Codex request", |b| {
+        b.iter(|| translate_request(&parsed, &[], &opts(&dialect)).unwrap())
+    });
+    let chat = translate_request(&parsed, &[], &opts(&dialect))
+        .unwrap()
+        .chat;
+    g.bench_function("serialize only, 300 KB Codex request", |b| {
+        b.iter(|| serde_json::to_vec(&chat).unwrap())
+    });
     g.finish();
 
     let req: ResponsesRequest = serde_json::from_value(json!({"model": "gpt-5.5", "input": "hi", "tools": [{"type": "function", "name": "exec_command", "parameters": {"type": "object"}}]})).unwrap();

@@ -40,11 +40,38 @@ pub struct ResponsesRequest {
     pub user: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum Input {
     Text(String),
     Items(Vec<Value>),
+}
+
+// The string-or-list enums below are read through one `Value` and matched, not with
+// `#[serde(untagged)]`: untagged buffers the whole input into serde's internal tree first and
+// then copies it again into the variant, which doubled the parse time of a 300 KB history.
+impl<'de> Deserialize<'de> for Input {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::String(s) => Ok(Input::Text(s)),
+            Value::Array(items) => Ok(Input::Items(items)),
+            other => Err(serde::de::Error::invalid_type(
+                unexpected(&other),
+                &"a string or a list of input items",
+            )),
+        }
+    }
+}
+
+fn unexpected(v: &Value) -> serde::de::Unexpected<'_> {
+    use serde::de::Unexpected;
+    match v {
+        Value::Null => Unexpected::Unit,
+        Value::Bool(b) => Unexpected::Bool(*b),
+        Value::Number(_) => Unexpected::Other("a number"),
+        Value::String(s) => Unexpected::Str(s),
+        Value::Array(_) => Unexpected::Seq,
+        Value::Object(_) => Unexpected::Map,
+    }
 }
 
 impl Default for Input {
@@ -116,11 +143,23 @@ pub struct MessageItem {
     pub content: MessageContent,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum MessageContent {
     Text(String),
     Parts(Vec<Value>),
+}
+
+impl<'de> Deserialize<'de> for MessageContent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::String(s) => Ok(MessageContent::Text(s)),
+            Value::Array(parts) => Ok(MessageContent::Parts(parts)),
+            other => Err(serde::de::Error::invalid_type(
+                unexpected(&other),
+                &"a string or a list of content parts",
+            )),
+        }
+    }
 }
 
 /// A content part, typed where it has a chat equivalent.
@@ -209,12 +248,21 @@ pub struct ToolOutputItem {
 }
 
 /// A tool result: plain text or a list of content parts.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ToolOutput {
     Text(String),
     Parts(Vec<Value>),
     Other(Value),
+}
+
+impl<'de> Deserialize<'de> for ToolOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(match Value::deserialize(d)? {
+            Value::String(s) => ToolOutput::Text(s),
+            Value::Array(parts) => ToolOutput::Parts(parts),
+            other => ToolOutput::Other(other),
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
