@@ -107,17 +107,23 @@ ensure_cargo_fuzz() {
 
 # A short fuzz run of each target from the committed corpus (new finds go to a temp copy).
 run_fuzz() {
-  local secs="$1" t corpus
+  local secs="$1" t corpus out
   for t in request stream; do
     corpus="$(mktemp -d)"
     cp "$ROOT/fuzz/corpus/$t/"* "$corpus/"
     log "fuzzing $t for ${secs}s"
-    (cd "$ROOT/fuzz" && CARGO_TARGET_DIR="$CACHE/fuzz-target" RUSTC_BOOTSTRAP=1 \
-      cargo fuzz run --sanitizer none -j 1 "$t" "$corpus" -- -max_total_time="$secs" -timeout=10 -print_final_stats=1 2>&1 \
-      | grep -E "Done|stat::|ERROR|panicked|SUMMARY|crash" || true)
+    out="$(cd "$ROOT/fuzz" && CARGO_TARGET_DIR="$CACHE/fuzz-target" RUSTC_BOOTSTRAP=1 \
+      cargo fuzz run --sanitizer none -j 1 "$t" "$corpus" -- -max_total_time="$secs" -timeout=10 -print_final_stats=1 2>&1)" || true
     rm -rf "$corpus"
+    grep -E "Done|stat::|ERROR|panicked|SUMMARY|crash" <<<"$out" || true
     if ls "$ROOT/fuzz/artifacts/$t/"crash-* >/dev/null 2>&1; then
       log "fuzz target $t found a crash: see fuzz/artifacts/$t"
+      return 1
+    fi
+    # A target that did not build or start must not pass as a quiet run.
+    if ! grep -qE "^Done [0-9]+ runs" <<<"$out"; then
+      tail -n 30 <<<"$out"
+      log "fuzz target $t did not run to the end"
       return 1
     fi
   done

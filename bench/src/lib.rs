@@ -2,6 +2,7 @@
 //! reads every SSE event, the workloads (Codex-like requests), process sampling, and the
 //! report. `plugboard-bench run` (via `scripts/bench.sh`) puts it together.
 
+pub mod clock;
 pub mod load;
 pub mod mock;
 pub mod procstat;

@@ -42,6 +42,9 @@ pub struct Target {
 pub struct Sample {
     pub first_event: Duration,
     pub first_text: Option<Duration>,
+    /// The upstream's own time to its first text chunk (from the mock's stamp): what the
+    /// first text took minus this is time spent outside the upstream.
+    pub upstream_think: Option<Duration>,
     pub total: Duration,
     pub bytes: usize,
     pub events: usize,
@@ -63,6 +66,7 @@ async fn one(client: &reqwest::Client, t: &Target) -> Sample {
     let failed = |start: Instant| Sample {
         first_event: start.elapsed(),
         first_text: None,
+        upstream_think: None,
         total: start.elapsed(),
         bytes: 0,
         events: 0,
@@ -80,7 +84,7 @@ async fn one(client: &reqwest::Client, t: &Target) -> Sample {
         _ => return failed(start),
     };
     let mut stream = resp.bytes_stream();
-    let (mut first_event, mut first_text) = (None, None);
+    let (mut first_event, mut first_text, mut think) = (None, None, None);
     let (mut bytes, mut events, mut ended) = (0usize, 0usize, false);
     // The last bytes of the previous chunk, so that markers split across reads are found.
     let mut tail: Vec<u8> = Vec::new();
@@ -103,6 +107,10 @@ async fn one(client: &reqwest::Client, t: &Target) -> Sample {
         if first_text.is_none() && find(&window, t.api.text_marker()) {
             first_text = Some(now);
         }
+        if first_text.is_some() && think.is_none() {
+            think = crate::clock::read_stamp(&window)
+                .map(|(received, sent)| Duration::from_nanos(sent.saturating_sub(received)));
+        }
         ended |= find(&window, t.api.end_marker());
         let keep = window.len().min(64);
         tail = window[window.len() - keep..].to_vec();
@@ -111,6 +119,7 @@ async fn one(client: &reqwest::Client, t: &Target) -> Sample {
     Sample {
         first_event: first_event.unwrap_or(total),
         first_text,
+        upstream_think: think,
         total,
         bytes,
         events,

@@ -46,6 +46,7 @@ pub fn render(cfg: &MockConfig) -> Vec<Bytes> {
         )));
     }
     for i in 0..cfg.text_chunks {
+        // The first one is re-rendered per request with its stamp (see `stamped`).
         out.push(ev(base(
             serde_json::json!({"content": format!("token{i} ")}),
             None,
@@ -71,40 +72,49 @@ pub fn render(cfg: &MockConfig) -> Vec<Bytes> {
     out
 }
 
+/// Where the first text chunk sits in [`render`]'s list.
+pub fn first_text_index(cfg: &MockConfig) -> Option<usize> {
+    (cfg.text_chunks > 0).then_some(1 + cfg.reasoning_chunks)
+}
+
+/// The first text chunk, stamped with when the request arrived and when the chunk leaves.
+fn stamped(received: u64) -> Bytes {
+    let chunk = serde_json::json!({"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1, "model": "mock-model", "choices": [{"index": 0, "delta": {"content": crate::clock::stamp(received, crate::clock::now_ns())}, "finish_reason": null}]});
+    Bytes::from(format!("data: {chunk}\n\n"))
+}
+
 /// Serves the mock on `addr` (port 0 for any) until the runtime ends; returns its address.
 pub async fn serve(addr: SocketAddr, cfg: MockConfig) -> std::io::Result<SocketAddr> {
     let events: Arc<Vec<Bytes>> = Arc::new(render(&cfg));
     let cfg = Arc::new(cfg);
     let handler = move |_body: Bytes| {
+        let received = crate::clock::now_ns();
         let events = events.clone();
         let cfg = cfg.clone();
         async move {
-            let body = if cfg.first_delay.is_zero() && cfg.chunk_delay.is_zero() {
-                Body::from_stream(futures_util::stream::iter(
-                    events
-                        .iter()
-                        .cloned()
-                        .map(Ok::<_, std::io::Error>)
-                        .collect::<Vec<_>>(),
-                ))
-            } else {
-                let stream = futures_util::stream::unfold(0usize, move |i| {
-                    let (events, cfg) = (events.clone(), cfg.clone());
-                    async move {
-                        let e = events.get(i)?.clone();
-                        let wait = if i == 0 {
-                            cfg.first_delay
-                        } else {
-                            cfg.chunk_delay
-                        };
-                        if !wait.is_zero() {
-                            tokio::time::sleep(wait).await;
-                        }
-                        Some((Ok::<_, std::io::Error>(e), i + 1))
+            let text_at = first_text_index(&cfg);
+            // Chunks are made as hyper asks for them, so that the stamp says when the first
+            // text left; without delays every chunk is ready at once.
+            let stream = futures_util::stream::unfold(0usize, move |i| {
+                let (events, cfg) = (events.clone(), cfg.clone());
+                async move {
+                    let wait = if i == 0 {
+                        cfg.first_delay
+                    } else {
+                        cfg.chunk_delay
+                    };
+                    if i < events.len() && !wait.is_zero() {
+                        tokio::time::sleep(wait).await;
                     }
-                });
-                Body::from_stream(stream)
-            };
+                    let e = if Some(i) == text_at {
+                        stamped(received)
+                    } else {
+                        events.get(i)?.clone()
+                    };
+                    Some((Ok::<_, std::io::Error>(e), i + 1))
+                }
+            });
+            let body = Body::from_stream(stream);
             Response::builder()
                 .header("content-type", "text/event-stream")
                 .body(body)

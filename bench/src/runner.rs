@@ -77,6 +77,12 @@ pub async fn start_plugboard(
     usage_db: &Path,
 ) -> Result<(Proxy, ColdStart), String> {
     let port = free_port();
+    let log_path = usage_db.with_file_name("plugboard.log");
+    if let Some(dir) = log_path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let log =
+        std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
     let started = Instant::now();
     let mut child = tokio::process::Command::new(bin)
         .args([
@@ -90,9 +96,10 @@ pub async fn start_plugboard(
             "--usage-db",
         ])
         .arg(usage_db)
-        .env("PLUGBOARD_LOG", "warn")
+        // Logged as users run it: a line per request, into a file.
+        .env("PLUGBOARD_LOG", "info")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| format!("{}: {e}", bin.display()))?;

@@ -197,6 +197,7 @@ pub async fn run(cfg: &SuiteConfig) -> (Vec<Row>, Extras) {
     if let Some(l) = litellm {
         l.stop().await;
     }
+    let _ = std::fs::remove_dir_all(&cfg.workdir);
     (rows, extras)
 }
 

@@ -40,6 +40,15 @@ async fn a_tiny_run_completes_every_row() {
         );
         assert!(r.stats.n >= 8);
         assert!(r.stats.first_event_p50 > 0.0 && r.stats.rps > 0.0);
+        // The mock's stamp made it through (through Plugboard too): time outside the
+        // upstream is measured, and is never more than the whole time to first text.
+        assert!(
+            r.stats.outside_p50.is_finite() && r.stats.outside_p50 <= r.stats.first_text_p50,
+            "{} at {} streams: {:?}",
+            r.system,
+            r.concurrency,
+            r.stats
+        );
     }
     let report = plugboard_bench::report::render(&rows, &extras);
     for needle in [

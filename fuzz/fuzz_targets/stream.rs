@@ -1,9 +1,9 @@
-//! Any bytes as a provider's SSE body, split into `data:` payloads: the stream translator must
-//! never panic and always end with exactly one terminal event.
+//! Any bytes as a provider's SSE body, read by the proxy's own SSE reader in pieces of any
+//! size: neither may panic, and the translator always ends with exactly one terminal event.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use plugboard_translate::{translate_request, Dialect, SseWriter, StreamEnd, StreamTranslator, TranslateOptions};
+use plugboard_translate::{translate_request, Dialect, SseReader, SseWriter, StreamEnd, StreamTranslator, TranslateOptions};
 use plugboard_wire::chat::ChatChunk;
 use plugboard_wire::responses::ResponsesRequest;
 
@@ -19,16 +19,28 @@ fuzz_target!(|data: &[u8]| {
     let mut w = SseWriter::default();
     let mut out = Vec::new();
     w.write(&t.start(), &mut out);
-    let text = String::from_utf8_lossy(data);
+    let mut reader = SseReader::new(4096);
     let mut end = StreamEnd::Eof;
-    for line in text.lines() {
-        let Some(payload) = line.strip_prefix("data:") else { continue };
-        let payload = payload.trim();
-        if payload == "[DONE]" {
+    let mut events = Vec::new();
+    let piece = data.first().map_or(1, |b| usize::from(b % 16) + 1);
+    'read: for chunk in data.chunks(piece) {
+        reader.push(chunk);
+        loop {
+            match reader.next_event() {
+                Ok(Some(e)) => events.push(e),
+                Ok(None) => break,
+                Err(_) => break 'read,
+            }
+        }
+    }
+    events.extend(reader.finish());
+    for payload in &events {
+        let payload = payload.trim_ascii();
+        if payload == b"[DONE]" {
             end = StreamEnd::Done;
             break;
         }
-        if let Ok(chunk) = serde_json::from_str::<ChatChunk>(payload) {
+        if let Ok(chunk) = serde_json::from_slice::<ChatChunk>(payload) {
             w.write(&t.push(chunk), &mut out);
         }
     }

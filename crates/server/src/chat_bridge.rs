@@ -11,10 +11,9 @@ use crate::upstream;
 use axum::body::{Body, Bytes};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use eventsource_stream::{Event, EventStreamError, Eventsource};
 use futures_util::{FutureExt, Stream, StreamExt};
 use plugboard_translate::{
-    completion_to_response, translate_request, SseWriter, StreamEnd, StreamTranslator,
+    completion_to_response, translate_request, SseReader, SseWriter, StreamEnd, StreamTranslator,
     TranslateOptions,
 };
 use plugboard_wire::chat::{ChatChunk, ChatCompletion};
@@ -129,20 +128,12 @@ pub async fn bridge(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("text/event-stream"));
     let (upstream, preloaded): (Upstream, _) = if is_sse {
-        (
-            Box::pin(limit_lines(resp.bytes_stream(), state.max_event_bytes).eventsource()),
-            None,
-        )
+        (Box::pin(upstream_events(resp, state.max_event_bytes)), None)
     } else {
         // Some servers ignore `stream: true` and answer one JSON body: translate it whole.
         match whole_body(&read_capped(resp, state.max_event_bytes).await) {
             Ok(chunk) => (Box::pin(futures_util::stream::empty()), Some(chunk)),
-            Err(e) => (
-                Box::pin(futures_util::stream::iter([Err(
-                    EventStreamError::Transport(e),
-                )])),
-                None,
-            ),
+            Err(e) => (Box::pin(futures_util::stream::iter([Err(e)])), None),
         }
     };
     let now = tokio::time::Instant::now();
@@ -216,7 +207,8 @@ impl Keep {
     }
 }
 
-type UpstreamItem = Result<Event, EventStreamError<ReadError>>;
+/// The `data` of one upstream event, or why reading stopped.
+type UpstreamItem = Result<Vec<u8>, ReadError>;
 type Upstream = Pin<Box<dyn Stream<Item = UpstreamItem> + Send>>;
 
 enum Expired {
@@ -246,23 +238,47 @@ impl std::fmt::Display for ReadError {
 
 impl std::error::Error for ReadError {}
 
-/// Fails the body once a single line grows past `max` bytes, so that a broken upstream
-/// cannot make the SSE parser buffer without bound.
-fn limit_lines(
-    body: impl Stream<Item = reqwest::Result<Bytes>> + Send + 'static,
+/// The upstream body's events as they arrive; a line longer than `max` fails the stream, so
+/// that a broken upstream cannot make the reader buffer without bound.
+fn upstream_events(
+    resp: reqwest::Response,
     max: usize,
-) -> impl Stream<Item = Result<Bytes, ReadError>> + Send + 'static {
-    let mut since_newline = 0usize;
-    body.map(move |chunk| {
-        let chunk = chunk.map_err(ReadError::Upstream)?;
-        since_newline = match chunk.iter().rposition(|b| *b == b'\n') {
-            Some(i) => chunk.len() - i - 1,
-            None => since_newline + chunk.len(),
-        };
-        if since_newline > max {
-            return Err(ReadError::LineTooLong(max));
+) -> impl Stream<Item = UpstreamItem> + Send + 'static {
+    struct State<B> {
+        body: Pin<Box<B>>,
+        reader: SseReader,
+        ended: bool,
+    }
+    let state = State {
+        body: Box::pin(resp.bytes_stream()),
+        reader: SseReader::new(max),
+        ended: false,
+    };
+    futures_util::stream::unfold(state, |mut st| async move {
+        loop {
+            if st.ended {
+                return None;
+            }
+            match st.reader.next_event() {
+                Ok(Some(data)) => return Some((Ok(data), st)),
+                Err(e) => {
+                    st.ended = true;
+                    return Some((Err(ReadError::LineTooLong(e.0)), st));
+                }
+                Ok(None) => {}
+            }
+            match st.body.next().await {
+                Some(Ok(bytes)) => st.reader.push(&bytes),
+                Some(Err(e)) => {
+                    st.ended = true;
+                    return Some((Err(ReadError::Upstream(e)), st));
+                }
+                None => {
+                    st.ended = true;
+                    return st.reader.finish().map(|data| (Ok(data), st));
+                }
+            }
         }
-        Ok(chunk)
     })
 }
 
@@ -415,14 +431,14 @@ impl Bridge {
                 "stream_interrupted",
                 format!("reading the provider's stream failed: {e}"),
             ),
-            Some(Ok(event)) => {
-                let data = event.data.trim();
+            Some(Ok(data)) => {
+                let data = data.trim_ascii();
                 if data.is_empty() {
                     Vec::new()
-                } else if data == "[DONE]" {
+                } else if data == b"[DONE]" {
                     self.translator.finish(StreamEnd::Done)
                 } else {
-                    match serde_json::from_str::<ChatChunk>(data) {
+                    match serde_json::from_slice::<ChatChunk>(data) {
                         Ok(chunk) => self.translator.push(chunk),
                         Err(e) => self.fail("bad_upstream_response", format!("the provider sent a chunk that is not a chat completion chunk: {e}")),
                     }

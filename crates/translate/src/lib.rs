@@ -15,5 +15,5 @@ pub use completion::{completion_to_chunk, completion_to_response};
 pub use context::{new_id, unix_now, ResponseContext};
 pub use dialect::{Dialect, MaxTokensField, ReasoningSwitch};
 pub use request::{translate_request, TranslateOptions, Translation};
-pub use sse::SseWriter;
+pub use sse::{LineTooLong, SseReader, SseWriter};
 pub use stream::{error_from_value, StreamEnd, StreamTranslator};
