@@ -2,7 +2,8 @@
 # The benchmark (not part of CI): Plugboard against a direct connection and against
 # LiteLLM's proxy on the same mock upstream, then the translator's micro-benchmarks.
 # Rewrites the table in BENCHMARKS.md. Arguments go to plugboard-bench, e.g.
-#   scripts/bench.sh --concurrency 64 --requests 2000 --soak-secs 600
+#   scripts/bench.sh --concurrency 64 --requests 2000
+# SOAK_SECS (default 600) sets the soak at 64 streams; SOAK_SECS=0 skips it.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
@@ -22,8 +23,14 @@ if [ -n "${DISPLAY:-}" ]; then "${run[@]}"; else xvfb-run -a "${run[@]}"; fi
 
 log "the same at a model's pace (first token after 200 ms, then one every 10 ms)"
 "$rel/plugboard-bench" --plugboard-bin "$rel/plugboard-proxy" --litellm "$LITELLM_BIN" \
-  --concurrency 64 --first-delay-ms 200 --chunk-delay-ms 10 --requests 256 --warmup 16 \
+  --concurrency 64 --first-delay-ms 200 --chunk-delay-ms 10 --requests 2048 --warmup 64 \
   --write BENCHMARKS.md --section paced "$@"
+
+if [ "${SOAK_SECS:-600}" -gt 0 ]; then
+  log "soak: ${SOAK_SECS:-600}s at 64 streams, as fast as the machine allows"
+  "$rel/plugboard-bench" --plugboard-bin "$rel/plugboard-proxy" --concurrency 64 --sizes small \
+    --requests 400 --soak-secs "${SOAK_SECS:-600}" --write BENCHMARKS.md --section soak
+fi
 
 log "translator micro-benchmarks"
 cargo bench -j2 --locked -p plugboard-translate --bench translate -- --noplot
