@@ -117,8 +117,17 @@ async fn main() {
         .ok()
         .and_then(|o| String::from_utf8(o.stdout).ok())
         .unwrap_or_default();
+    // Which code was measured: a section written by an earlier run keeps its own commit.
+    let commit = std::process::Command::new("git")
+        .args(["describe", "--always", "--dirty"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown".into());
     let report = format!(
-        "Measured {} on {}. Mock answer: {} reasoning + {} text chunks + {} tool call(s), usage at the end, delays {} ms / {} ms; {} requests per row (at least 4 per stream) after {} warm-up requests.\n{}",
+        "Measured {} at commit {commit} on {}. Mock answer: {} reasoning + {} text chunks + {} tool call(s), usage at the end, delays {} ms / {} ms; {} requests per row (at least 4 per stream) after {} warm-up requests.\n{}",
         when.trim(), machine(), cfg.mock.reasoning_chunks, cfg.mock.text_chunks, cfg.mock.tool_calls, a.first_delay_ms, a.chunk_delay_ms, cfg.requests, cfg.warmup, plugboard_bench::report::render(&rows, &extras)
     );
     println!("{report}");

@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
     };
     // The input items also serve as a previous response's history.
     let history = match &req.input {
-        plugboard_wire::responses::Input::Items(items) => items.clone(),
+        plugboard_wire::responses::Input::Items(items) => items.iter().filter_map(|raw| serde_json::from_str::<serde_json::Value>(raw.get()).ok()).collect(),
         _ => Vec::new(),
     };
     for (dialect, history) in [(Dialect::default(), &[][..]), (strict, &history[..])] {

@@ -93,7 +93,11 @@ pub async fn bridge(
             Input::Text(t) => {
                 vec![serde_json::json!({"type": "message", "role": "user", "content": t})]
             }
-            Input::Items(items) => items.clone(),
+            // Only for a response that is kept: the raw items become values for the store.
+            Input::Items(items) => items
+                .iter()
+                .filter_map(|raw| serde_json::from_str(raw.get()).ok())
+                .collect(),
         };
         Keep {
             state: state.clone(),

@@ -9,7 +9,8 @@ use plugboard_wire::chat::{
     FunctionDef, ImageUrl, Role, StreamOptions,
 };
 use plugboard_wire::responses::{
-    ContentPart, Input, InputItem, MessageContent, RequestEcho, ResponsesRequest, ToolOutput,
+    ContentPart, Input, InputItem, MessageContent, RequestEcho, ResponsesRequest, ToInputItem,
+    ToolOutput,
 };
 use plugboard_wire::ParseError;
 use serde_json::{json, Map, Value};
@@ -326,7 +327,7 @@ fn add_reasoning_switch(extra: &mut Map<String, Value>, switch: ReasoningSwitch,
 /// Appends the chat messages for `items`; `field` names them in errors (`input[3]`).
 fn push_items(
     out: &mut Vec<ChatMessage>,
-    items: &[Value],
+    items: &[impl ToInputItem],
     field: &str,
     names: &ToolNameMap,
     dialect: &Dialect,
@@ -334,7 +335,7 @@ fn push_items(
     // Reasoning text waiting for the assistant message it belongs to.
     let mut reasoning: Option<String> = None;
     for (i, raw) in items.iter().enumerate() {
-        let item = InputItem::from_value(raw).map_err(|e| ParseError {
+        let item = raw.to_input_item().map_err(|e| ParseError {
             path: format!("{field}[{i}]"),
             message: e.to_string(),
         })?;

@@ -43,25 +43,44 @@ pub struct ResponsesRequest {
 #[derive(Debug, Clone)]
 pub enum Input {
     Text(String),
-    Items(Vec<Value>),
+    /// Each item as its raw JSON, typed one by one when translated: a long history is never
+    /// built into a tree of values first (for a 300 KB Codex history that tree cost more than
+    /// the translation itself, and most of the proxy's memory per request).
+    Items(Vec<Box<RawValue>>),
 }
 
-// The string-or-list enums below are read through one `Value` and matched, not with
-// `#[serde(untagged)]`: untagged buffers the whole input into serde's internal tree first and
-// then copies it again into the variant, which doubled the parse time of a 300 KB history.
 impl<'de> Deserialize<'de> for Input {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match Value::deserialize(d)? {
-            Value::String(s) => Ok(Input::Text(s)),
-            Value::Array(items) => Ok(Input::Items(items)),
-            other => Err(serde::de::Error::invalid_type(
-                unexpected(&other),
-                &"a string or a list of input items",
-            )),
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Input;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string or a list of input items")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Input, E> {
+                Ok(Input::Text(s.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Input, E> {
+                Ok(Input::Text(s))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Input, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(item) = seq.next_element::<Box<RawValue>>()? {
+                    items.push(item);
+                }
+                Ok(Input::Items(items))
+            }
         }
+        d.deserialize_any(Visit)
     }
 }
 
+// The string-or-list enums below are read through one `Value` and matched, not with
+// `#[serde(untagged)]`, which buffers the content into serde's internal tree and then copies
+// it again into the variant.
 fn unexpected(v: &Value) -> serde::de::Unexpected<'_> {
     use serde::de::Unexpected;
     match v {
@@ -111,12 +130,54 @@ pub enum InputItem {
     Other(String),
 }
 
+/// What an input item can be read from: a request's raw items, or the values of a stored
+/// response's history.
+pub trait ToInputItem {
+    fn to_input_item(&self) -> Result<InputItem, serde_json::Error>;
+}
+
+impl ToInputItem for Value {
+    fn to_input_item(&self) -> Result<InputItem, serde_json::Error> {
+        InputItem::from_value(self)
+    }
+}
+
+impl ToInputItem for Box<RawValue> {
+    fn to_input_item(&self) -> Result<InputItem, serde_json::Error> {
+        InputItem::from_raw(self)
+    }
+}
+
 impl InputItem {
+    /// Types a known item from its raw JSON; see [`InputItem::from_value`].
+    pub fn from_raw(raw: &RawValue) -> Result<InputItem, serde_json::Error> {
+        // The type first (other fields are skipped, not built), then the item as that type.
+        #[derive(Deserialize)]
+        struct Kind<'a> {
+            #[serde(rename = "type", default, borrow)]
+            kind: Option<std::borrow::Cow<'a, str>>,
+        }
+        let json = raw.get();
+        // Like `from_value`: no string `type` (or no object at all) reads as a message, whose
+        // own parse then says what is wrong.
+        let kind = serde_json::from_str::<Kind>(json).ok().and_then(|k| k.kind);
+        let kind = kind.as_deref().unwrap_or("message");
+        let mut de = serde_json::Deserializer::from_str(json);
+        Self::typed(kind, &mut de)
+    }
+
     /// Types a known item; unknown types become [`InputItem::Other`]. A message may omit `type`.
     /// Reads the value in place: no copy of the (possibly large) item is made first.
     pub fn from_value(v: &Value) -> Result<InputItem, serde_json::Error> {
-        use serde::Deserialize;
         let kind = v.get("type").and_then(Value::as_str).unwrap_or("message");
+        Self::typed(kind, v)
+    }
+
+    fn typed<'de, D>(kind: &str, v: D) -> Result<InputItem, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        use serde::Deserialize;
         Ok(match kind {
             "message" => InputItem::Message(MessageItem::deserialize(v)?),
             "reasoning" => InputItem::Reasoning(ReasoningItem::deserialize(v)?),
@@ -627,6 +688,42 @@ impl StreamEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_items_read_as_their_values_do() {
+        let items = serde_json::json!([
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi \u{e9}\n\"q\""}]},
+            {"role": "assistant", "content": "no type"},
+            {"type": "function_call", "call_id": "c1", "name": "exec_command", "arguments": "{}"},
+            {"type": "function_call_output", "call_id": "c1", "output": "done"},
+            {"type": "custom_tool_call_output", "call_id": "c2", "output": [{"type": "input_text", "text": "x"}]},
+            {"type": "reasoning", "summary": null, "encrypted_content": "e"},
+            {"type": "local_shell_call", "call_id": "c3", "action": {"command": ["ls"]}},
+            {"type": "compaction", "encrypted_content": "z"},
+            {"type": 5, "role": "user", "content": "odd type"},
+            {"type": "function_call", "call_id": 7},
+            "not an object",
+            42
+        ]);
+        let raw: Input = serde_json::from_str(&items.to_string()).unwrap();
+        let Input::Items(raw) = raw else {
+            panic!("a list")
+        };
+        let values = items.as_array().unwrap();
+        assert_eq!(raw.len(), values.len());
+        for (r, v) in raw.iter().zip(values) {
+            let (a, b) = (r.to_input_item(), v.to_input_item());
+            match (&a, &b) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{v}"),
+                (Err(_), Err(_)) => {}
+                _ => panic!("{v}: raw {a:?} vs value {b:?}"),
+            }
+        }
+        assert!(serde_json::from_str::<Input>("7").is_err());
+        assert!(
+            matches!(serde_json::from_str::<Input>("\"hi\"").unwrap(), Input::Text(t) if t == "hi")
+        );
+    }
 
     #[test]
     fn unknown_item_type_is_kept_as_other() {
