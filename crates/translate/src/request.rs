@@ -350,7 +350,7 @@ fn push_items(
                         Role::User
                     }
                 };
-                let content = message_content(&m.content, role, dialect);
+                let content = message_content(m.content, role, dialect);
                 let mut msg = ChatMessage {
                     role,
                     content,
@@ -421,7 +421,7 @@ fn push_items(
                 );
             }
             InputItem::FunctionCallOutput(o) | InputItem::CustomToolCallOutput(o) => {
-                out.push(tool_message(o.call_id, tool_output_text(&o.output)));
+                out.push(tool_message(o.call_id, tool_output_text(o.output)));
             }
             InputItem::LocalShellCallOutput(o) => {
                 out.push(tool_message(
@@ -437,9 +437,11 @@ fn push_items(
     Ok(())
 }
 
-fn message_content(content: &MessageContent, role: Role, dialect: &Dialect) -> Option<ChatContent> {
+// Items are owned here (typed from the request for this translation), so their strings move
+// into the chat request instead of being copied: tool outputs are most of a long history.
+fn message_content(content: MessageContent, role: Role, dialect: &Dialect) -> Option<ChatContent> {
     let parts = match content {
-        MessageContent::Text(t) => return Some(ChatContent::Text(t.clone())),
+        MessageContent::Text(t) => return Some(ChatContent::Text(t)),
         MessageContent::Parts(parts) => parts,
     };
     let parts: Vec<ContentPart> = parts.iter().map(ContentPart::from_value).collect();
@@ -527,9 +529,9 @@ fn tool_message(call_id: String, text: String) -> ChatMessage {
     }
 }
 
-fn tool_output_text(output: &ToolOutput) -> String {
+fn tool_output_text(output: ToolOutput) -> String {
     match output {
-        ToolOutput::Text(t) => t.clone(),
+        ToolOutput::Text(t) => t,
         ToolOutput::Parts(parts) => {
             let texts: Vec<String> = parts
                 .iter()

@@ -151,19 +151,12 @@ impl ToInputItem for Box<RawValue> {
 impl InputItem {
     /// Types a known item from its raw JSON; see [`InputItem::from_value`].
     pub fn from_raw(raw: &RawValue) -> Result<InputItem, serde_json::Error> {
-        // The type first (other fields are skipped, not built), then the item as that type.
-        #[derive(Deserialize)]
-        struct Kind<'a> {
-            #[serde(rename = "type", default, borrow)]
-            kind: Option<std::borrow::Cow<'a, str>>,
-        }
         let json = raw.get();
         // Like `from_value`: no string `type` (or no object at all) reads as a message, whose
         // own parse then says what is wrong.
-        let kind = serde_json::from_str::<Kind>(json).ok().and_then(|k| k.kind);
-        let kind = kind.as_deref().unwrap_or("message");
+        let kind = item_type(json);
         let mut de = serde_json::Deserializer::from_str(json);
-        Self::typed(kind, &mut de)
+        Self::typed(kind.as_deref().unwrap_or("message"), &mut de)
     }
 
     /// Types a known item; unknown types become [`InputItem::Other`]. A message may omit `type`.
@@ -196,6 +189,50 @@ impl InputItem {
             other => InputItem::Other(other.to_string()),
         })
     }
+}
+
+/// An item's `type`, read up to that key only: Codex puts it first, so the rest of a long
+/// item is not scanned twice.
+fn item_type(json: &str) -> Option<String> {
+    use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
+    struct IsType(bool);
+    impl<'de> Deserialize<'de> for IsType {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Key;
+            impl Visitor<'_> for Key {
+                type Value = IsType;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a key")
+                }
+                fn visit_str<E: serde::de::Error>(self, k: &str) -> Result<IsType, E> {
+                    Ok(IsType(k == "type"))
+                }
+            }
+            d.deserialize_str(Key)
+        }
+    }
+    struct Find<'a>(&'a mut Option<String>);
+    impl<'de> Visitor<'de> for Find<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an item")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(IsType(is_type)) = map.next_key()? {
+                if is_type {
+                    *self.0 = map.next_value::<String>().ok();
+                    return Ok(());
+                }
+                map.next_value::<IgnoredAny>()?;
+            }
+            Ok(())
+        }
+    }
+    let mut found = None;
+    // Stopping at `type` leaves the map unfinished, which the parser reports as an error:
+    // expected, and `found` is already set by then.
+    let _ = serde_json::Deserializer::from_str(json).deserialize_map(Find(&mut found));
+    found
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -702,6 +739,9 @@ mod tests {
             {"type": "compaction", "encrypted_content": "z"},
             {"type": 5, "role": "user", "content": "odd type"},
             {"type": "function_call", "call_id": 7},
+            {"content": [{"type": "input_text", "text": "x"}], "role": "user", "type": "message"},
+            {"call_id": "c4", "output": "o", "type": "function_call_output"},
+            {"type": null, "role": "user", "content": "null type"},
             "not an object",
             42
         ]);
