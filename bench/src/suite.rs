@@ -176,13 +176,26 @@ pub async fn run(cfg: &SuiteConfig) -> (Vec<Row>, Extras) {
                 auth: None,
             };
             let client = load::client(64);
-            let start_rss = procstat::rss_mib(pid).unwrap_or(f64::NAN);
+            let rss = || procstat::rss_mib(pid).unwrap_or(f64::NAN);
+            // RSS about every tenth of the soak: a leak climbs all the way, an allocator
+            // settling in climbs first and then stays.
+            let mut series = vec![rss()];
             let started = Instant::now();
+            let step = cfg.soak / 10;
             let mut n = 0u64;
             while started.elapsed() < cfg.soak {
                 n += load::run(&client, &target, 64, 640).await.samples.len() as u64;
+                if started.elapsed() >= step * series.len() as u32 {
+                    series.push(rss());
+                }
             }
-            extras.soak = Some((start_rss, procstat::rss_mib(pid).unwrap_or(f64::NAN), n));
+            if series.len() < 11 {
+                series.push(rss());
+            }
+            extras.soak = Some(crate::report::Soak {
+                rss: series,
+                requests: n,
+            });
         }
     }
     if let Some(app) = &cfg.app {
