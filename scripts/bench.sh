@@ -34,3 +34,4 @@ fi
 
 log "translator micro-benchmarks"
 cargo bench -j2 --locked -p plugboard-translate --bench translate -- --noplot
+python3 scripts/criterion-report.py "$CARGO_TARGET_DIR/criterion" BENCHMARKS.md "$(git describe --always --dirty)"
