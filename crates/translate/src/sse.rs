@@ -34,8 +34,8 @@ pub struct LineTooLong(pub usize);
 /// are skipped (the chat stream only needs `data`).
 ///
 /// Written here rather than taken from a crate: the one in use before (eventsource-stream)
-/// built every event through a parser combinator and re-grown strings, about a seventh of
-/// the proxy's CPU per chunk; this reads each line in place.
+/// built every event through a parser combinator and re-grown strings (its event parsing
+/// alone was 8 % of the proxy's CPU samples); this reads each line in place.
 #[derive(Debug)]
 pub struct SseReader {
     buf: Vec<u8>,
