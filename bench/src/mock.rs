@@ -30,11 +30,18 @@ impl Default for MockConfig {
     }
 }
 
+fn ev(v: serde_json::Value) -> Bytes {
+    Bytes::from(format!("data: {v}\n\n"))
+}
+
+/// One chunk of the answer with this delta.
+fn base(delta: serde_json::Value, finish: Option<&str>) -> serde_json::Value {
+    serde_json::json!({"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1, "model": "mock-model", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+}
+
 /// The SSE events of one answer, in order.
 pub fn render(cfg: &MockConfig) -> Vec<Bytes> {
-    let ev = |v: serde_json::Value| Bytes::from(format!("data: {v}\n\n"));
     let mut out = Vec::new();
-    let base = |delta: serde_json::Value, finish: Option<&str>| serde_json::json!({"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1, "model": "mock-model", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]});
     out.push(ev(base(
         serde_json::json!({"role": "assistant", "content": ""}),
         None,
@@ -79,8 +86,8 @@ pub fn first_text_index(cfg: &MockConfig) -> Option<usize> {
 
 /// The first text chunk, stamped with when the request arrived and when the chunk leaves.
 fn stamped(received: u64) -> Bytes {
-    let chunk = serde_json::json!({"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1, "model": "mock-model", "choices": [{"index": 0, "delta": {"content": crate::clock::stamp(received, crate::clock::now_ns())}, "finish_reason": null}]});
-    Bytes::from(format!("data: {chunk}\n\n"))
+    let text = crate::clock::stamp(received, crate::clock::now_ns());
+    ev(base(serde_json::json!({ "content": text }), None))
 }
 
 /// Serves the mock on `addr` (port 0 for any) until the runtime ends; returns its address.

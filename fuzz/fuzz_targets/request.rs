@@ -17,10 +17,7 @@ fuzz_target!(|data: &[u8]| {
         stream_usage: false,
     };
     // The input items also serve as a previous response's history.
-    let history = match &req.input {
-        plugboard_wire::responses::Input::Items(items) => items.iter().filter_map(|raw| serde_json::from_str::<serde_json::Value>(raw.get()).ok()).collect(),
-        _ => Vec::new(),
-    };
+    let history = req.input.to_item_values();
     for (dialect, history) in [(Dialect::default(), &[][..]), (strict, &history[..])] {
         let opts = TranslateOptions { upstream_model: "m", dialect: &dialect, response_id: "resp_fuzz".into(), created_at: 0 };
         if let Ok(t) = translate_request(&req, history, &opts) {

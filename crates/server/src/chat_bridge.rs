@@ -17,7 +17,7 @@ use plugboard_translate::{
     TranslateOptions,
 };
 use plugboard_wire::chat::{ChatChunk, ChatCompletion};
-use plugboard_wire::responses::{Input, ResponseError, ResponseObject};
+use plugboard_wire::responses::{ResponseError, ResponseObject};
 use serde_json::Value;
 use std::future::Future;
 use std::pin::Pin;
@@ -89,16 +89,7 @@ pub async fn bridge(
 
     // What `previous_response_id` needs later: this turn's input and output items.
     let keep = req.store.unwrap_or(true).then(|| {
-        let input = match &req.input {
-            Input::Text(t) => {
-                vec![serde_json::json!({"type": "message", "role": "user", "content": t})]
-            }
-            // Only for a response that is kept: the raw items become values for the store.
-            Input::Items(items) => items
-                .iter()
-                .filter_map(|raw| serde_json::from_str(raw.get()).ok())
-                .collect(),
-        };
+        let input = req.input.to_item_values();
         Keep {
             state: state.clone(),
             parent,
@@ -141,17 +132,16 @@ pub async fn bridge(
         }
     };
     let now = tokio::time::Instant::now();
+    let idle = Duration::from_secs(timeouts.idle_secs.max(1));
+    let deadline = now + Duration::from_secs(timeouts.max_stream_secs.max(1));
     let bridge = Bridge {
         upstream,
         translator: StreamTranslator::new(translation.context),
         writer: SseWriter::default(),
-        idle: Duration::from_secs(timeouts.idle_secs.max(1)),
-        deadline: now + Duration::from_secs(timeouts.max_stream_secs.max(1)),
+        idle,
+        deadline,
         last_read: now,
-        timer: Box::pin(tokio::time::sleep_until(
-            (now + Duration::from_secs(timeouts.idle_secs.max(1)))
-                .min(now + Duration::from_secs(timeouts.max_stream_secs.max(1))),
-        )),
+        timer: Box::pin(tokio::time::sleep_until((now + idle).min(deadline))),
         preloaded,
         started: false,
         log: log_slot.take(),

@@ -104,10 +104,10 @@ impl SseReader {
     pub fn finish(&mut self) -> Option<Vec<u8>> {
         let (start, end) = (self.pos, self.buf.len());
         self.pos = end;
+        // The unended last line (a non-empty line never completes an event), then the blank
+        // line the server did not send.
         if start < end {
-            if let Some(event) = self.line(start, end) {
-                return Some(event);
-            }
+            self.line(start, end);
         }
         self.line(end, end)
     }

@@ -51,45 +51,68 @@ pub enum Input {
 
 impl<'de> Deserialize<'de> for Input {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = Input;
+        Ok(
+            match StringOrList::deserialize(d, "a string or a list of input items")? {
+                StringOrList::Text(t) => Input::Text(t),
+                StringOrList::List(items) => Input::Items(items),
+            },
+        )
+    }
+}
+
+impl Input {
+    /// The input as item values (a string as one user message): what a kept response
+    /// stores for a later `previous_response_id`.
+    pub fn to_item_values(&self) -> Vec<Value> {
+        match self {
+            Input::Text(t) => {
+                vec![serde_json::json!({"type": "message", "role": "user", "content": t})]
+            }
+            Input::Items(items) => items
+                .iter()
+                .filter_map(|raw| serde_json::from_str(raw.get()).ok())
+                .collect(),
+        }
+    }
+}
+
+/// A JSON string or a list of `T`, read straight into either, not with `#[serde(untagged)]`,
+/// which buffers the content into serde's internal tree first and then copies it again into
+/// the variant (for a 300 KB history, twice the work).
+enum StringOrList<T> {
+    Text(String),
+    List(Vec<T>),
+}
+
+impl<'de, T: Deserialize<'de>> StringOrList<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        d: D,
+        expecting: &'static str,
+    ) -> Result<Self, D::Error> {
+        struct Visit<T>(&'static str, std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Visit<T> {
+            type Value = StringOrList<T>;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a string or a list of input items")
+                f.write_str(self.0)
             }
-            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Input, E> {
-                Ok(Input::Text(s.to_owned()))
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(StringOrList::Text(s.to_owned()))
             }
-            fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Input, E> {
-                Ok(Input::Text(s))
+            fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Self::Value, E> {
+                Ok(StringOrList::Text(s))
             }
             fn visit_seq<A: serde::de::SeqAccess<'de>>(
                 self,
                 mut seq: A,
-            ) -> Result<Input, A::Error> {
+            ) -> Result<Self::Value, A::Error> {
                 let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-                while let Some(item) = seq.next_element::<Box<RawValue>>()? {
+                while let Some(item) = seq.next_element()? {
                     items.push(item);
                 }
-                Ok(Input::Items(items))
+                Ok(StringOrList::List(items))
             }
         }
-        d.deserialize_any(Visit)
-    }
-}
-
-// The string-or-list enums below are read through one `Value` and matched, not with
-// `#[serde(untagged)]`, which buffers the content into serde's internal tree and then copies
-// it again into the variant.
-fn unexpected(v: &Value) -> serde::de::Unexpected<'_> {
-    use serde::de::Unexpected;
-    match v {
-        Value::Null => Unexpected::Unit,
-        Value::Bool(b) => Unexpected::Bool(*b),
-        Value::Number(_) => Unexpected::Other("a number"),
-        Value::String(s) => Unexpected::Str(s),
-        Value::Array(_) => Unexpected::Seq,
-        Value::Object(_) => Unexpected::Map,
+        d.deserialize_any(Visit(expecting, std::marker::PhantomData))
     }
 }
 
@@ -249,14 +272,12 @@ pub enum MessageContent {
 
 impl<'de> Deserialize<'de> for MessageContent {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match Value::deserialize(d)? {
-            Value::String(s) => Ok(MessageContent::Text(s)),
-            Value::Array(parts) => Ok(MessageContent::Parts(parts)),
-            other => Err(serde::de::Error::invalid_type(
-                unexpected(&other),
-                &"a string or a list of content parts",
-            )),
-        }
+        Ok(
+            match StringOrList::deserialize(d, "a string or a list of content parts")? {
+                StringOrList::Text(t) => MessageContent::Text(t),
+                StringOrList::List(parts) => MessageContent::Parts(parts),
+            },
+        )
     }
 }
 
@@ -353,6 +374,7 @@ pub enum ToolOutput {
     Other(Value),
 }
 
+// Anything else is kept too, so this one reads one `Value` and matches it.
 impl<'de> Deserialize<'de> for ToolOutput {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         Ok(match Value::deserialize(d)? {
