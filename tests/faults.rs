@@ -6,17 +6,8 @@ use plugboard_server::ServeOptions;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
-
-fn body() -> Value {
-    json!({"model": "gpt-5.5", "input": "hi", "stream": true})
-}
+use plugboard_e2e::hello_body as body;
+use plugboard_e2e::http_client as client;
 
 async fn post(base: &str, body: &Value) -> reqwest::Response {
     client()

@@ -291,6 +291,21 @@ pub async fn start_proxy_with(settings: Settings, key: &str, opts: ServeOptions)
         .expect("proxy starts")
 }
 
+/// An HTTP client for the proxy under test: never through an environment proxy, and never
+/// waiting forever.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("an HTTP client")
+}
+
+/// A small streaming request any route answers.
+pub fn hello_body() -> Value {
+    json!({"model": "gpt-5.5", "input": "hi", "stream": true})
+}
+
 /// Reads an SSE body into (event name, JSON data) pairs.
 pub async fn read_sse(resp: reqwest::Response) -> Vec<(String, Value)> {
     use eventsource_stream::Eventsource;

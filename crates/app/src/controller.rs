@@ -187,13 +187,25 @@ impl App {
         inner.status.clone()
     }
 
+    /// Stops the proxy: the port is free at once, streams get the configured grace period
+    /// (`server.shutdown_grace_secs`), then end with `response.failed`. The app lock is not
+    /// held while streams finish, so the window and the tray stay responsive.
     pub async fn stop(&self) -> ProxyStatus {
-        let mut inner = self.inner.lock().await;
-        if let Some(h) = inner.proxy.take() {
-            h.stop().await;
+        let stopping = {
+            let mut inner = self.inner.lock().await;
+            inner.status = ProxyStatus::Stopped;
+            match inner.proxy.take() {
+                // Quick: the port is free before the lock is let go, so a Start right after
+                // cannot find it taken.
+                Some(h) => Some(h.begin_stop().await),
+                None => None,
+            }
+        };
+        if let Some(s) = stopping {
+            let report = s.finish().await;
+            tracing::info!(cut = report.cut, "proxy stopped");
         }
-        inner.status = ProxyStatus::Stopped;
-        inner.status.clone()
+        self.inner.lock().await.status.clone()
     }
 
     pub async fn toggle(&self) -> ProxyStatus {
@@ -348,7 +360,10 @@ impl App {
                 .map_err(|e| AppError::Invalid(format!("port {port} cannot be used: {e}")))?;
             plugboard_config::save(&self.paths.settings_file, &next)?;
             if let Some(old) = inner.proxy.replace(fresh) {
-                old.stop().await;
+                // The new port serves already; streams on the old one finish in the
+                // background instead of holding the app.
+                let stopping = old.begin_stop().await;
+                tokio::spawn(stopping.finish());
             }
             inner.status = ProxyStatus::Running {
                 addr: addr.to_string(),

@@ -2,10 +2,12 @@
 //! and the settings file they live in. Keys are never part of it: a provider only names
 //! where its key comes from.
 
+pub mod limits;
 pub mod presets;
 pub mod settings;
 pub mod store;
 
+pub use limits::ServerLimits;
 pub use presets::{preset, Preset, PRESETS};
 pub use settings::{
     ModelMapper, Price, Provider, Route, Settings, Timeouts, WireApi, DEFAULT_LISTEN,

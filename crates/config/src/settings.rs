@@ -1,6 +1,7 @@
 //! The settings model. Serialized as TOML; unknown keys are ignored so that an older
 //! Plugboard reads a newer file.
 
+use crate::limits::ServerLimits;
 use crate::presets::preset;
 use plugboard_translate::Dialect;
 use serde::{Deserialize, Serialize};
@@ -27,6 +28,8 @@ pub struct Settings {
     pub usage_retention_days: u32,
     /// The model "saved versus" compares against on the usage page.
     pub compare_model: String,
+    /// What the listener allows a peer (timeouts, connection cap, shutdown grace).
+    pub server: ServerLimits,
 }
 
 /// USD per million tokens.
@@ -49,6 +52,7 @@ impl Default for Settings {
             prices: BTreeMap::new(),
             usage_retention_days: 90,
             compare_model: "gpt-5.5".into(),
+            server: ServerLimits::default(),
         }
     }
 }
@@ -68,7 +72,7 @@ impl Settings {
 
     /// Problems a user must fix, as sentences naming the field.
     pub fn validate(&self) -> Vec<String> {
-        let mut problems = Vec::new();
+        let mut problems = self.server.validate();
         if self.listen.parse::<std::net::SocketAddr>().is_err() {
             problems.push(format!(
                 "listen: `{}` is not an address like 127.0.0.1:15731",

@@ -22,7 +22,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the proxy until Ctrl-C.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Print the ~/.codex/config.toml snippet that points Codex at the proxy.
     CodexConfig {
         #[arg(long, default_value = plugboard_config::DEFAULT_LISTEN)]
@@ -86,6 +86,21 @@ struct ServeArgs {
     /// Threads serving requests (default: one per core; `1`: everything on this thread).
     #[arg(long, env = "PLUGBOARD_THREADS")]
     threads: Option<usize>,
+    /// Seconds a connection may take to send a request head, idle time included (default:
+    /// the settings file's `server.header_timeout_secs`, else 5).
+    #[arg(long)]
+    header_timeout_secs: Option<u64>,
+    /// Connections open at once (default: the settings file's, else from the open-files
+    /// limit).
+    #[arg(long)]
+    max_connections: Option<usize>,
+    /// Connections the kernel queues before they are accepted (default 2048).
+    #[arg(long)]
+    backlog: Option<u32>,
+    /// Seconds streams under way get to finish on SIGTERM or Ctrl-C before they are ended
+    /// with `response.failed` (default 3). A second signal exits at once.
+    #[arg(long)]
+    shutdown_grace_secs: Option<u64>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -120,7 +135,7 @@ fn main() -> ExitCode {
             print!("{}", codex_snippet(listen, &model, false));
             ExitCode::SUCCESS
         }
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(*args),
         Command::Usage {
             since_days,
             db,
@@ -131,13 +146,26 @@ fn main() -> ExitCode {
 
 fn serve(args: ServeArgs) -> ExitCode {
     init_tracing(args.log_json);
-    let settings = match settings_for(&args) {
+    let mut settings = match settings_for(&args) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("plugboard-proxy: {e}");
             return ExitCode::from(2);
         }
     };
+    let limits = &mut settings.server;
+    if let Some(v) = args.header_timeout_secs {
+        limits.header_timeout_secs = v;
+    }
+    if let Some(v) = args.max_connections {
+        limits.max_connections = v;
+    }
+    if let Some(v) = args.backlog {
+        limits.backlog = v;
+    }
+    if let Some(v) = args.shutdown_grace_secs {
+        limits.shutdown_grace_secs = v;
+    }
     let runtime = match args.threads {
         Some(1) => tokio::runtime::Builder::new_current_thread(),
         Some(n) => {
@@ -214,8 +242,17 @@ fn serve(args: ServeArgs) -> ExitCode {
         );
         println!();
         shutdown_signal().await;
-        tracing::info!("stopping");
-        handle.stop().await;
+        tracing::info!(
+            open_connections = handle.open_connections(),
+            "stopping (a second signal exits at once)"
+        );
+        tokio::spawn(async {
+            shutdown_signal().await;
+            tracing::warn!("second signal: exiting now");
+            std::process::exit(130);
+        });
+        let report = handle.stop().await;
+        tracing::info!(cut = report.cut, "stopped");
         ExitCode::SUCCESS
     })
 }

@@ -4,6 +4,7 @@
 use crate::error::ProxyError;
 use crate::handlers::{AppState, Incoming};
 use crate::keys::ApiKey;
+use crate::lifecycle;
 use crate::request_log::RequestLog;
 use crate::response_store::Entry;
 use crate::routing::Target;
@@ -24,6 +25,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
+use tokio_util::sync::WaitForCancellationFutureOwned;
 
 pub async fn bridge(
     state: &Arc<AppState>,
@@ -144,6 +146,7 @@ pub async fn bridge(
         timer: Box::pin(tokio::time::sleep_until((now + idle).min(deadline))),
         preloaded,
         started: false,
+        stopping: Box::pin(state.life.abort.clone().cancelled_owned()),
         log: log_slot.take(),
         keep,
     };
@@ -208,6 +211,8 @@ type Upstream = Pin<Box<dyn Stream<Item = UpstreamItem> + Send>>;
 enum Expired {
     Idle,
     Deadline,
+    /// The proxy is stopping and the grace period is over.
+    Stopping,
 }
 
 /// Why reading the upstream body stopped.
@@ -326,6 +331,8 @@ struct Bridge {
     /// A chunk already read (a whole-body answer), pushed before reading on.
     preloaded: Option<ChatChunk>,
     started: bool,
+    /// Ready when a stop cuts the streams still under way.
+    stopping: Pin<Box<WaitForCancellationFutureOwned>>,
     log: Option<RequestLog>,
     keep: Option<Keep>,
 }
@@ -356,6 +363,9 @@ impl Bridge {
                     "upstream_timeout",
                     format!("the provider sent nothing for {}s", self.idle.as_secs()),
                 ),
+                Err(Expired::Stopping) => {
+                    self.fail(lifecycle::STOPPING_CODE, lifecycle::stopping_message())
+                }
                 Ok(item) => self.translate(item),
             };
             // Whatever else the upstream already delivered goes out in the same write: fewer
@@ -395,6 +405,9 @@ impl Bridge {
         let item = std::future::poll_fn(|cx| {
             if let Poll::Ready(item) = self.upstream.poll_next_unpin(cx) {
                 return Poll::Ready(Ok(item));
+            }
+            if self.stopping.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Err(Expired::Stopping));
             }
             while self.timer.as_mut().poll(cx).is_ready() {
                 let now = tokio::time::Instant::now();

@@ -2,6 +2,7 @@
 
 use crate::error::ProxyError;
 use crate::keys::KeySource;
+use crate::lifecycle::{self, Lifecycle};
 use crate::request_log::{LogStart, RequestLog};
 use crate::response_store::ResponseStore;
 use crate::routing::RouteTable;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub last_served: Mutex<Option<String>>,
     /// Longest line accepted in an upstream stream.
     pub max_event_bytes: usize,
+    /// Stop phases: requests are refused while draining, streams end on abort.
+    pub life: Lifecycle,
 }
 
 impl AppState {
@@ -83,13 +86,33 @@ pub async fn create_response(
     let started = Instant::now();
     let request_id = plugboard_translate::new_id("req");
     let span = tracing::info_span!("request", id = %request_id);
-    let mut resp = handle(state, headers, body, request_id.clone(), started)
-        .instrument(span)
-        .await;
+    let abort = state.life.abort.clone();
+    let mut resp = if state.life.draining.is_cancelled() {
+        stopping_error().into_response()
+    } else {
+        // A request still waiting for its provider when the grace period ends gets an
+        // answer too; a stream already under way ends itself (see the bridge).
+        tokio::select! {
+            biased;
+            resp = handle(state, headers, body, request_id.clone(), started).instrument(span) => resp,
+            _ = abort.cancelled() => stopping_error().into_response(),
+        }
+    };
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert("x-request-id", v);
     }
     resp
+}
+
+fn stopping_error() -> ProxyError {
+    let mut e = ProxyError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "server_error",
+        lifecycle::STOPPING_CODE,
+        lifecycle::stopping_message(),
+    );
+    e.retry_after = Some(HeaderValue::from_static("1"));
+    e
 }
 
 /// Parses and routes; errors before routing get a line of their own, the rest the request's
@@ -131,6 +154,7 @@ async fn handle(
         tracing::debug!(model = %incoming.req.model, provider = %target.provider.id, upstream_model = %target.upstream_model, route = ?target.route, attempt = i + 1, "routed");
         let mut log = Some(RequestLog::new(
             LogStart {
+                abort: state.life.abort.clone(),
                 request_id: &request_id,
                 attempt: i as u32 + 1,
                 route: target.route,
@@ -150,7 +174,9 @@ async fn handle(
                 e.to_string(),
             )),
             Ok(key) => match target.provider.wire_api {
-                WireApi::Responses => passthrough::forward(&incoming, target, key, &mut log).await,
+                WireApi::Responses => {
+                    passthrough::forward(&state, &incoming, target, key, &mut log).await
+                }
                 WireApi::Chat => {
                     chat_bridge::bridge(&state, &incoming, target, key, &mut log).await
                 }

@@ -3,10 +3,13 @@
 //! them through, streaming every event as soon as the upstream sends it.
 
 mod chat_bridge;
+mod connections;
 pub mod error;
 mod guard;
 mod handlers;
 pub mod keys;
+pub mod lifecycle;
+pub mod listener;
 mod passthrough;
 mod request_log;
 pub mod response_store;
@@ -17,5 +20,5 @@ pub mod usage;
 
 pub use keys::{ApiKey, EnvKeys, KeyError, KeySource};
 pub use routing::{RouteTable, Target};
-pub use server::{start, ProxyHandle, ServeOptions, StartError};
+pub use server::{start, ProxyHandle, ServeOptions, StartError, StopReport, Stopping};
 pub use usage::{RequestRecord, UsageSink};

@@ -3,17 +3,22 @@
 //! answer is copied back byte for byte.
 
 use crate::error::ProxyError;
-use crate::handlers::Incoming;
+use crate::handlers::{AppState, Incoming};
 use crate::keys::ApiKey;
+use crate::lifecycle;
 use crate::request_log::RequestLog;
 use crate::routing::Target;
 use crate::upstream;
 use axum::body::Body;
 use axum::http::{header, StatusCode};
 use axum::response::Response;
-use futures_util::StreamExt;
-use serde_json::Value;
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use serde_json::{json, Value};
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio_util::sync::WaitForCancellationFutureOwned;
 
 /// Client headers worth keeping for OpenAI (session affinity, tracing, betas).
 const FORWARDED: &[&str] = &[
@@ -26,6 +31,7 @@ const FORWARDED: &[&str] = &[
 ];
 
 pub async fn forward(
+    state: &Arc<AppState>,
     inc: &Incoming,
     target: &Target<'_>,
     key: Option<ApiKey>,
@@ -65,32 +71,25 @@ pub async fn forward(
     .await?;
     let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::OK);
     let content_type = resp.headers().get(header::CONTENT_TYPE).cloned();
+    let is_sse = content_type
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/event-stream"));
     let idle = Duration::from_secs(target.provider.timeouts.idle_secs.max(1));
-    let upstream = resp.bytes_stream();
-    let log = log_slot.take();
-    let body = futures_util::stream::unfold((upstream, log), move |(mut up, mut log)| async move {
-        let outcome = match tokio::time::timeout(idle, up.next()).await {
-            Ok(Some(Ok(bytes))) => {
-                if let Some(l) = log.as_mut() {
-                    l.mark_first_event();
-                }
-                return Some((Ok::<_, std::io::Error>(bytes), (up, log)));
-            }
-            Ok(None) => "passed_through",
-            Ok(Some(Err(e))) => {
-                tracing::warn!(error = %e, "pass-through stream failed");
-                "stream_interrupted"
-            }
-            Err(_) => {
-                tracing::warn!("pass-through stream went idle");
-                "upstream_timeout"
-            }
-        };
-        if let Some(l) = log.as_mut() {
-            let error = (outcome != "passed_through").then_some(outcome);
-            l.finish(outcome, error);
-        }
-        None
+    let relay = Relay {
+        upstream: Box::pin(resp.bytes_stream()),
+        log: log_slot.take(),
+        stopping: Box::pin(state.life.abort.clone().cancelled_owned()),
+        idle,
+        is_sse,
+        events: 0,
+        model: inc.req.model.clone(),
+        done: false,
+    };
+    let body = futures_util::stream::unfold(relay, |mut r| async move {
+        r.next()
+            .await
+            .map(|bytes| (Ok::<_, std::io::Error>(bytes), r))
     });
     let mut builder = Response::builder().status(status);
     if let Some(ct) = content_type {
@@ -99,4 +98,75 @@ pub async fn forward(
     Ok(builder
         .body(Body::from_stream(body))
         .expect("headers copied from a valid response"))
+}
+
+/// The provider's body relayed as it comes, ended cleanly when it goes idle or the proxy
+/// stops.
+struct Relay {
+    upstream: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
+    log: Option<RequestLog>,
+    stopping: Pin<Box<WaitForCancellationFutureOwned>>,
+    idle: Duration,
+    is_sse: bool,
+    /// Events relayed so far (blank-line separators seen): the sequence number of an
+    /// event Plugboard adds at the end.
+    events: usize,
+    model: String,
+    done: bool,
+}
+
+impl Relay {
+    async fn next(&mut self) -> Option<Bytes> {
+        if self.done {
+            return None;
+        }
+        let outcome = tokio::select! {
+            biased;
+            item = tokio::time::timeout(self.idle, self.upstream.next()) => match item {
+                Ok(Some(Ok(bytes))) => {
+                    if let Some(l) = self.log.as_mut() {
+                        l.mark_first_event();
+                    }
+                    if self.is_sse {
+                        self.events += memchr::memmem::find_iter(&bytes, b"\n\n").count();
+                    }
+                    return Some(bytes);
+                }
+                Ok(None) => "passed_through",
+                Ok(Some(Err(e))) => {
+                    tracing::warn!(error = %e, "pass-through stream failed");
+                    "stream_interrupted"
+                }
+                Err(_) => {
+                    tracing::warn!("pass-through stream went idle");
+                    "upstream_timeout"
+                }
+            },
+            _ = self.stopping.as_mut() => lifecycle::STOPPING_CODE,
+        };
+        self.done = true;
+        if let Some(l) = self.log.as_mut() {
+            let error = (outcome != "passed_through").then_some(outcome);
+            l.finish(outcome, error);
+        }
+        // A cut stream still ends with a terminal event the client understands.
+        (outcome == lifecycle::STOPPING_CODE && self.is_sse).then(|| self.failed_event())
+    }
+
+    fn failed_event(&self) -> Bytes {
+        let data = json!({
+            "type": "response.failed",
+            "sequence_number": self.events,
+            "response": {
+                "id": plugboard_translate::new_id("resp"),
+                "object": "response",
+                "created_at": plugboard_translate::unix_now(),
+                "status": "failed",
+                "model": self.model,
+                "output": [],
+                "error": {"code": lifecycle::STOPPING_CODE, "message": lifecycle::stopping_message()},
+            }
+        });
+        Bytes::from(format!("event: response.failed\ndata: {data}\n\n"))
+    }
 }

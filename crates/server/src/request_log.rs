@@ -5,15 +5,19 @@ use crate::usage::{RequestRecord, UsageSink};
 use plugboard_wire::responses::Usage;
 use std::sync::Arc;
 use std::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 pub struct RequestLog {
     record: RequestRecord,
+    /// Cancelled when a stop cuts requests short: a log dropped then was cut, not left.
+    abort: CancellationToken,
     started: Instant,
     sink: Option<Arc<dyn UsageSink>>,
     done: bool,
 }
 
 pub struct LogStart<'a> {
+    pub abort: CancellationToken,
     pub request_id: &'a str,
     pub attempt: u32,
     pub route: Option<&'a str>,
@@ -31,6 +35,7 @@ impl RequestLog {
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0);
         Self {
+            abort: s.abort,
             record: RequestRecord {
                 ts_ms,
                 request_id: s.request_id.into(),
@@ -98,7 +103,11 @@ impl RequestLog {
 
 impl Drop for RequestLog {
     fn drop(&mut self) {
-        self.finish("client_disconnected", None);
+        if self.abort.is_cancelled() {
+            self.finish("error_503", Some(crate::lifecycle::STOPPING_CODE));
+        } else {
+            self.finish("client_disconnected", None);
+        }
     }
 }
 

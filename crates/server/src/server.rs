@@ -1,18 +1,21 @@
 //! Starting and stopping the proxy, and swapping its settings while it runs.
 
+use crate::connections::{self, ConnConfig, Registry};
 use crate::guard::{guard, GuardConfig};
 use crate::handlers::{self, AppState};
 use crate::keys::KeySource;
+use crate::lifecycle::Lifecycle;
+use crate::listener;
 use crate::response_store::ResponseStore;
 use crate::routing::RouteTable;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
 use axum::Router;
 use plugboard_config::Settings;
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
-use tokio::sync::oneshot;
+use std::time::Duration;
+use tokio_util::task::TaskTracker;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -64,9 +67,14 @@ impl Default for ServeOptions {
 pub struct ProxyHandle {
     addr: SocketAddr,
     state: Arc<AppState>,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
+    accept: tokio::task::JoinHandle<()>,
+    tracker: TaskTracker,
+    registry: Arc<Registry>,
+    grace: Duration,
 }
+
+/// How long streams cut at the end of the grace period get to send their last event.
+const FLUSH: Duration = Duration::from_millis(500);
 
 pub async fn start(
     settings: Settings,
@@ -80,7 +88,13 @@ pub async fn start(
             .parse()
             .map_err(|_| StartError::Address(settings.listen.clone()))?,
     };
+    let limits = settings.server;
+    let problems = limits.validate();
+    if !problems.is_empty() {
+        return Err(StartError::Settings(problems.join("; ")));
+    }
     let table = RouteTable::new(settings).map_err(StartError::Settings)?;
+    let life = Lifecycle::default();
     let state = Arc::new(AppState {
         routes: RwLock::new(Arc::new(table)),
         keys,
@@ -90,6 +104,7 @@ pub async fn start(
         cooldowns: Default::default(),
         cooldown: opts.cooldown,
         last_served: Default::default(),
+        life: life.clone(),
     });
     let loopback_only = addr.ip().is_loopback();
     if !loopback_only && opts.access_token.as_deref().is_none_or(|t| t.len() < 16) {
@@ -111,31 +126,42 @@ pub async fn start(
         .layer(DefaultBodyLimit::max(opts.body_limit))
         .layer(axum::middleware::from_fn_with_state(guard_cfg, guard))
         .with_state(state.clone());
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|source| StartError::Bind { addr, source })?;
+    let fd = listener::raise_fd_limit();
+    let max_connections = listener::connection_cap(limits.max_connections, fd);
+    let listener =
+        listener::bind(addr, limits.backlog).map_err(|source| StartError::Bind { addr, source })?;
     let addr = listener
         .local_addr()
         .map_err(|source| StartError::Bind { addr, source })?;
-    // Small SSE writes must leave at once, not wait for Nagle.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-            let _ = rx.await;
-        });
-        if let Err(e) = serve.await {
-            tracing::error!(error = %e, "the proxy server stopped with an error");
-        }
-    });
-    tracing::info!(%addr, "proxy listening");
+    let registry = Arc::new(Registry::new(max_connections));
+    let tracker = TaskTracker::new();
+    let accept = tokio::spawn(connections::accept_loop(
+        listener,
+        app,
+        registry.clone(),
+        Arc::new(ConnConfig {
+            header_timeout: Duration::from_secs(limits.header_timeout_secs.max(1)),
+        }),
+        life,
+        tracker.clone(),
+    ));
+    tracing::info!(
+        %addr,
+        max_connections,
+        open_files_limit = fd.map(|l| l.now),
+        open_files_limit_was = fd.map(|l| l.before),
+        backlog = limits.backlog,
+        header_timeout_secs = limits.header_timeout_secs,
+        shutdown_grace_secs = limits.shutdown_grace_secs,
+        "proxy listening"
+    );
     Ok(ProxyHandle {
         addr,
         state,
-        shutdown: Some(tx),
-        task,
+        accept,
+        tracker,
+        registry,
+        grace: Duration::from_secs(limits.shutdown_grace_secs),
     })
 }
 
@@ -150,6 +176,7 @@ impl ProxyHandle {
     }
 
     /// New providers and routes for the next request; requests under way keep theirs.
+    /// Listener limits apply from the next start.
     pub fn update_settings(&self, settings: Settings) -> Result<(), String> {
         let table = Arc::new(RouteTable::new(settings)?);
         *self.state.routes.write().unwrap_or_else(|e| e.into_inner()) = table;
@@ -169,11 +196,79 @@ impl ProxyHandle {
         self.state.routes().settings().clone()
     }
 
-    /// Stops accepting, lets requests under way finish, and returns when the server is gone.
-    pub async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        let _ = (&mut self.task).await;
+    /// Connections open now.
+    pub fn open_connections(&self) -> usize {
+        self.registry.open()
     }
+
+    /// Stops within the configured grace period (`server.shutdown_grace_secs`).
+    pub async fn stop(self) -> StopReport {
+        self.begin_stop().await.finish().await
+    }
+
+    /// Stops accepting at once: when this returns the port is free and no new request is
+    /// taken. [`Stopping::finish`] then waits for the requests under way.
+    pub async fn begin_stop(self) -> Stopping {
+        self.state.life.draining.cancel();
+        let _ = self.accept.await;
+        self.tracker.close();
+        Stopping {
+            state: self.state,
+            tracker: self.tracker,
+            registry: self.registry,
+            grace: self.grace,
+        }
+    }
+}
+
+/// A proxy that no longer accepts, with requests possibly still under way.
+pub struct Stopping {
+    state: Arc<AppState>,
+    tracker: TaskTracker,
+    registry: Arc<Registry>,
+    grace: Duration,
+}
+
+impl Stopping {
+    /// Waits for the configured grace period.
+    pub async fn finish(self) -> StopReport {
+        let grace = self.grace;
+        self.finish_within(grace).await
+    }
+
+    /// Lets requests under way finish for `grace`, then ends the streams still open with
+    /// `response.failed` and returns when every connection is gone.
+    pub async fn finish_within(self, grace: Duration) -> StopReport {
+        let life = &self.state.life;
+        let open = self.registry.open();
+        if tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_ok()
+        {
+            return StopReport { cut: 0 };
+        }
+        let cut = self.registry.open();
+        tracing::info!(
+            open_at_stop = open,
+            cut,
+            grace_secs = grace.as_secs_f32(),
+            "grace period over: ending what still streams"
+        );
+        life.abort.cancel();
+        if tokio::time::timeout(FLUSH, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            life.kill.cancel();
+            self.tracker.wait().await;
+        }
+        StopReport { cut }
+    }
+}
+
+/// What a stop had to cut short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StopReport {
+    /// Connections still busy when the grace period ended.
+    pub cut: usize,
 }

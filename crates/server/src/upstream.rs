@@ -15,7 +15,28 @@ pub fn client(p: &Provider) -> reqwest::Result<reqwest::Client> {
         .tcp_nodelay(true)
         .pool_idle_timeout(Duration::from_secs(90))
         .user_agent(concat!("plugboard/", env!("CARGO_PKG_VERSION")))
+        .redirect(redirect_policy())
         .build()
+}
+
+/// Redirects at most this deep are followed.
+const MAX_REDIRECTS: usize = 5;
+
+/// A redirect is followed only to the same scheme, host and port as the provider's own
+/// address: a prompt must never go to a host the user did not configure. Anything else is
+/// handed back as the 3xx answer, which `post` turns into an error naming the target.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if same_origin && attempt.previous().len() <= MAX_REDIRECTS {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
 }
 
 /// `{base_url}/{path}` with exactly one slash between.
@@ -67,9 +88,50 @@ pub async fn post(
     };
     if resp.status().is_success() {
         Ok(resp)
+    } else if resp.status().is_redirection() {
+        Err(redirect_refused(p, &resp))
     } else {
         Err(error_response(p, key, resp).await)
     }
+}
+
+/// A redirect the policy did not follow: to another origin, or one too many.
+fn redirect_refused(p: &Provider, resp: &reqwest::Response) -> ProxyError {
+    let location = resp
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|l| resp.url().join(l).ok());
+    let message = match location {
+        Some(target) if target.origin() != resp.url().origin() => format!(
+            "provider `{}` redirected the request (HTTP {}) to {}, a host other than its configured address {}; Plugboard does not send prompts where you did not point it. If the new address is right, put it in the provider's base URL",
+            p.id,
+            resp.status().as_u16(),
+            origin_of(&target),
+            origin_of(resp.url()),
+        ),
+        Some(_) => format!(
+            "provider `{}` redirected the request more than {MAX_REDIRECTS} times",
+            p.id
+        ),
+        None => format!(
+            "provider `{}` answered HTTP {} without a usable Location",
+            p.id,
+            resp.status().as_u16()
+        ),
+    };
+    tracing::warn!(provider = %p.id, %message, "redirect refused");
+    ProxyError::new(
+        StatusCode::BAD_GATEWAY,
+        "upstream_error",
+        "upstream_redirect_refused",
+        message,
+    )
+}
+
+/// `scheme://host:port` of a URL, the part a redirect must keep.
+fn origin_of(u: &reqwest::Url) -> String {
+    u.origin().ascii_serialization()
 }
 
 fn send_error(p: &Provider, e: &reqwest::Error) -> ProxyError {
