@@ -51,16 +51,34 @@ ensure_codex() {
   export CODEX_BIN="$dir/node_modules/.bin/codex"
 }
 
-# A virtualenv with the official openai SDK.
+# A virtualenv with the official openai SDK and the Open Responses specification's models.
 ensure_python_sdk() {
   python3 -c 'import venv, ensurepip' 2>/dev/null || ensure_packages python3-venv
   local venv="$CACHE/venv"
-  if ! "$venv/bin/python" -c 'import openai' 2>/dev/null; then
-    log "installing the openai Python SDK into $venv"
+  if ! "$venv/bin/python" -c 'import openai, openresponses_types' 2>/dev/null; then
+    log "installing the openai Python SDK and openresponses-types into $venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check openai
+    "$venv/bin/pip" install -q --disable-pip-version-check openai 'openresponses-types==2.4.0'
   fi
   export PLUGBOARD_PYTHON="$venv/bin/python"
+}
+
+# JavaScript clients built on the Open Responses specification (the AI SDK's provider),
+# pinned; the versions for Node.js 20 (the 2.x provider wants Node.js 22).
+JS_CLIENTS=(ai@6.0.326 @ai-sdk/open-responses@1.0.39 zod@4.6.7)
+
+ensure_js_clients() {
+  command -v npm >/dev/null 2>&1 || ensure_packages nodejs npm
+  local dir="$CACHE/js-clients" stamp
+  stamp="${JS_CLIENTS[*]}"
+  if [ "$(cat "$dir/.installed" 2>/dev/null)" != "$stamp" ]; then
+    log "installing ${JS_CLIENTS[*]}"
+    rm -rf "$dir" && mkdir -p "$dir"
+    echo '{"private": true, "type": "module"}' >"$dir/package.json"
+    (cd "$dir" && npm install --no-audit --no-fund "${JS_CLIENTS[@]}" >/dev/null)
+    echo "$stamp" >"$dir/.installed"
+  fi
+  export PLUGBOARD_JS_CLIENTS="$dir"
 }
 
 # What the desktop app builds and runs with on Debian/Ubuntu: WebKitGTK 4.1, the tray

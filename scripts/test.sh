@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, then runs the whole test suite: formatting, lints, unit, golden,
-# property and end-to-end tests: the real Codex CLI, the openai Python SDK, the OS keyring
+# property and end-to-end tests: the real Codex CLI, the openai Python SDK, the Open Responses
+# models and the AI SDK's Open Responses provider, the OS keyring
 # (gnome-keyring in a private D-Bus session) and the desktop window under Xvfb.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -10,6 +11,7 @@ ensure_desktop_build_deps
 ensure_desktop_test_deps
 ensure_codex
 ensure_python_sdk
+ensure_js_clients
 ensure_cargo_fuzz
 # A thousand concurrent streams need a few thousand descriptors.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

@@ -5,15 +5,12 @@
 //! makes one); without it the test fails, unless `PLUGBOARD_SKIP_EXTERNAL=1`.
 
 use plugboard_e2e::*;
-use serde_json::{json, Value};
-use std::time::Duration;
+use serde_json::json;
 
 #[tokio::test]
 async fn the_openai_python_sdk_reads_streams_and_responses() {
-    let python = match std::env::var("PLUGBOARD_PYTHON") {
-        Ok(p) => p,
-        Err(_) if std::env::var("PLUGBOARD_SKIP_EXTERNAL").as_deref() == Ok("1") => return,
-        Err(_) => panic!("PLUGBOARD_PYTHON is not set: run the tests through scripts/test.sh, or set PLUGBOARD_SKIP_EXTERNAL=1"),
+    let Some(python) = external_tool("PLUGBOARD_PYTHON") else {
+        return;
     };
     let mock = MockUpstream::start(|body, n| {
         if body["stream"] == false {
@@ -31,22 +28,7 @@ async fn the_openai_python_sdk_reads_streams_and_responses() {
     .await;
     let proxy = start_proxy(one_provider(&mock.base_url()), "k").await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/sdk_client.py");
-    let out = tokio::time::timeout(
-        Duration::from_secs(120),
-        tokio::process::Command::new(&python)
-            .arg(script)
-            .arg(proxy.base_url())
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("the SDK script finished")
-    .expect("python runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "the SDK failed:\n{stderr}");
-    let r: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    let r = run_client_script(&python, script.as_ref(), &[proxy.base_url()]).await;
 
     assert_eq!(r["delta_text"], "Hello from Plugboard");
     assert_eq!(r["completed_text"], "Hello from Plugboard");

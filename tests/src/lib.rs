@@ -291,6 +291,41 @@ pub async fn start_proxy_with(settings: Settings, key: &str, opts: ServeOptions)
         .expect("proxy starts")
 }
 
+/// The path an external test tool is installed at, from `var` (the project's test script
+/// sets it); `None` when unset and `PLUGBOARD_SKIP_EXTERNAL=1`, a failure otherwise.
+pub fn external_tool(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(p) => Some(p),
+        Err(_) if std::env::var("PLUGBOARD_SKIP_EXTERNAL").as_deref() == Ok("1") => None,
+        Err(_) => panic!("{var} is not set: run the tests through scripts/test.sh, or set PLUGBOARD_SKIP_EXTERNAL=1"),
+    }
+}
+
+/// Runs a client script (`program script args...`, never through an environment proxy),
+/// requires it to succeed within two minutes, and reads the one JSON object it prints.
+pub async fn run_client_script(program: &str, script: &std::path::Path, args: &[String]) -> Value {
+    let out = tokio::time::timeout(
+        Duration::from_secs(120),
+        tokio::process::Command::new(program)
+            .arg(script)
+            .args(args)
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("{} did not finish", script.display()))
+    .unwrap_or_else(|e| panic!("{program} cannot run: {e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{} failed:\n{stderr}",
+        script.display()
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
 /// An HTTP client for the proxy under test: never through an environment proxy, and never
 /// waiting forever.
 pub fn http_client() -> reqwest::Client {
@@ -299,6 +334,16 @@ pub fn http_client() -> reqwest::Client {
         .timeout(Duration::from_secs(30))
         .build()
         .expect("an HTTP client")
+}
+
+/// `POST {base}/responses` with a JSON body; the proxy must answer.
+pub async fn post_responses(base: &str, body: &Value) -> reqwest::Response {
+    http_client()
+        .post(format!("{base}/responses"))
+        .json(body)
+        .send()
+        .await
+        .expect("the proxy answers")
 }
 
 /// A small streaming request any route answers.

@@ -65,6 +65,7 @@ fn glm() -> Dialect {
 fn openrouter() -> Dialect {
     Dialect {
         reasoning_switch: ReasoningSwitch::ReasoningObject,
+        file_parts: true,
         ..base()
     }
 }

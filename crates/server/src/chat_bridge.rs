@@ -35,25 +35,9 @@ pub async fn bridge(
     log_slot: &mut Option<RequestLog>,
 ) -> Result<Response, ProxyError> {
     let req = &inc.req;
-    let parent = match &req.previous_response_id {
-        Some(id) => Some(state.store.get(id).ok_or_else(|| {
-            ProxyError::invalid_request(
-                Some("previous_response_id"),
-                "previous_response_not_found",
-                format!("Previous response with id '{id}' not found (Plugboard keeps the last responses in memory until it restarts)."),
-            )
-        })?),
-        None => None,
-    };
+    let parent = previous(state, req.previous_response_id.as_deref())?;
     let history = parent.as_ref().map(|p| p.history()).unwrap_or_default();
-    let dialect = target.provider.dialect().map_err(|e| {
-        ProxyError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "server_error",
-            "bad_provider_config",
-            format!("provider `{}`: {e}", target.provider.id),
-        )
-    })?;
+    let dialect = dialect_of(target)?;
     let translation = translate_request(
         req,
         &history,
@@ -64,7 +48,7 @@ pub async fn bridge(
             created_at: plugboard_translate::unix_now(),
         },
     )
-    .map_err(|e| ProxyError::invalid_request(Some(&e.path), "invalid_request", e.to_string()))?;
+    .map_err(|e| translate_error(e, target))?;
     if translation.chat.messages.is_empty() {
         return Err(ProxyError::invalid_request(
             Some("input"),
@@ -100,13 +84,7 @@ pub async fn bridge(
     });
 
     if !req.stream {
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| bad_upstream(target, &format!("reading the answer failed: {e}")))?;
-        let completion: ChatCompletion = serde_json::from_slice(&bytes).map_err(|e| {
-            bad_upstream(target, &format!("the answer is not a chat completion: {e}"))
-        })?;
+        let completion = read_completion(resp, target).await?;
         let response = completion_to_response(translation.context, completion);
         if let Some(log) = log_slot.as_mut() {
             log.mark_first_event();
@@ -163,7 +141,55 @@ pub async fn bridge(
         .expect("static headers are valid"))
 }
 
-fn bad_upstream(target: &Target<'_>, what: &str) -> ProxyError {
+/// The stored response `previous_response_id` names, if any.
+pub(crate) fn previous(
+    state: &AppState,
+    id: Option<&str>,
+) -> Result<Option<Arc<Entry>>, ProxyError> {
+    let Some(id) = id else { return Ok(None) };
+    state.store.get(id).map(Some).ok_or_else(|| {
+        ProxyError::invalid_request(
+            Some("previous_response_id"),
+            "previous_response_not_found",
+            format!("Previous response with id '{id}' not found (Plugboard keeps the last responses in memory until it restarts)."),
+        )
+    })
+}
+
+pub(crate) fn dialect_of(target: &Target<'_>) -> Result<plugboard_translate::Dialect, ProxyError> {
+    target.provider.dialect().map_err(|e| {
+        ProxyError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "bad_provider_config",
+            format!("provider `{}`: {e}", target.provider.id),
+        )
+    })
+}
+
+/// A request the translator refused, as a 400 naming the field and the provider.
+pub(crate) fn translate_error(e: plugboard_wire::ParseError, target: &Target<'_>) -> ProxyError {
+    ProxyError::invalid_request(
+        Some(&e.path),
+        "invalid_request",
+        format!("{e} (for provider `{}`)", target.provider.id),
+    )
+}
+
+/// A whole (non-streamed) chat completion.
+pub(crate) async fn read_completion(
+    resp: reqwest::Response,
+    target: &Target<'_>,
+) -> Result<ChatCompletion, ProxyError> {
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| bad_upstream(target, &format!("reading the answer failed: {e}")))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| bad_upstream(target, &format!("the answer is not a chat completion: {e}")))
+}
+
+pub(crate) fn bad_upstream(target: &Target<'_>, what: &str) -> ProxyError {
     ProxyError::new(
         StatusCode::BAD_GATEWAY,
         "upstream_error",

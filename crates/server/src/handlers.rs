@@ -1,11 +1,14 @@
 //! HTTP endpoints: `POST /v1/responses`, `GET /v1/models`, `GET /health`.
 
 use crate::error::ProxyError;
+use crate::failover::{self, Attempt, RequestFacts};
+use crate::keys::ApiKey;
 use crate::keys::KeySource;
 use crate::lifecycle::{self, Lifecycle};
-use crate::request_log::{LogStart, RequestLog};
+use crate::request_log::RequestLog;
 use crate::response_store::ResponseStore;
 use crate::routing::RouteTable;
+use crate::routing::Target;
 use crate::usage::UsageSink;
 use crate::{chat_bridge, passthrough};
 use axum::body::Bytes;
@@ -47,7 +50,7 @@ impl AppState {
             .clone()
     }
 
-    fn is_cooling(&self, provider: &str) -> bool {
+    pub(crate) fn is_cooling(&self, provider: &str) -> bool {
         self.cooldowns
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -55,14 +58,14 @@ impl AppState {
             .is_some_and(|until| Instant::now() < *until)
     }
 
-    fn cool_down(&self, provider: &str) {
+    pub(crate) fn cool_down(&self, provider: &str) {
         self.cooldowns
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(provider.to_string(), Instant::now() + self.cooldown);
     }
 
-    fn note_served(&self, provider: &str) {
+    pub(crate) fn note_served(&self, provider: &str) {
         self.cooldowns
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -83,19 +86,30 @@ pub async fn create_response(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let work = state.clone();
+    entry(&state, move |request_id, started| {
+        handle(work, headers, body, request_id, started)
+    })
+    .await
+}
+
+/// What every proxied endpoint shares: a request id (in the log span and the
+/// `x-request-id` header), a refusal while the proxy stops, and an answer when the grace
+/// period ends before the provider answered (a stream already under way ends itself).
+pub(crate) async fn entry<F: std::future::Future<Output = Response>>(
+    state: &Arc<AppState>,
+    work: impl FnOnce(String, Instant) -> F,
+) -> Response {
     let started = Instant::now();
     let request_id = plugboard_translate::new_id("req");
     let span = tracing::info_span!("request", id = %request_id);
-    let abort = state.life.abort.clone();
     let mut resp = if state.life.draining.is_cancelled() {
         stopping_error().into_response()
     } else {
-        // A request still waiting for its provider when the grace period ends gets an
-        // answer too; a stream already under way ends itself (see the bridge).
         tokio::select! {
             biased;
-            resp = handle(state, headers, body, request_id.clone(), started).instrument(span) => resp,
-            _ = abort.cancelled() => stopping_error().into_response(),
+            resp = work(request_id.clone(), started).instrument(span) => resp,
+            _ = state.life.abort.cancelled() => stopping_error().into_response(),
         }
     };
     if let Ok(v) = HeaderValue::from_str(&request_id) {
@@ -131,91 +145,39 @@ async fn handle(
             return e.into_response();
         }
     };
-    let chain = routes.resolve_chain(&incoming.req.model);
-    if chain.is_empty() {
-        let e = ProxyError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "server_error",
-            "no_provider",
-            "Plugboard has no provider for this model: add a provider or choose an active one",
-        );
-        tracing::info!(model = %incoming.req.model, code = e.code(), "request refused");
-        return e.into_response();
-    }
-    // The route's providers in order; a provider that just failed is skipped while it cools
-    // down (unless it is the last one left).
-    let mut last_error = None;
-    for (i, target) in chain.iter().enumerate() {
-        let is_last = i + 1 == chain.len();
-        if !is_last && state.is_cooling(&target.provider.id) {
-            tracing::debug!(provider = %target.provider.id, "skipping a provider that is cooling down");
-            continue;
-        }
-        tracing::debug!(model = %incoming.req.model, provider = %target.provider.id, upstream_model = %target.upstream_model, route = ?target.route, attempt = i + 1, "routed");
-        let mut log = Some(RequestLog::new(
-            LogStart {
-                abort: state.life.abort.clone(),
-                request_id: &request_id,
-                attempt: i as u32 + 1,
-                route: target.route,
-                model: &incoming.req.model,
-                provider: &target.provider.id,
-                upstream_model: &target.upstream_model,
-                stream: incoming.req.stream,
-                started,
-            },
-            state.usage.clone(),
-        ));
-        let result = match state.keys.key(target.provider) {
-            Err(e) => Err(ProxyError::new(
-                StatusCode::UNAUTHORIZED,
-                "authentication_error",
-                "missing_api_key",
-                e.to_string(),
-            )),
-            Ok(key) => match target.provider.wire_api {
-                WireApi::Responses => {
-                    passthrough::forward(&state, &incoming, target, key, &mut log).await
-                }
-                WireApi::Chat => {
-                    chat_bridge::bridge(&state, &incoming, target, key, &mut log).await
-                }
-            },
-        };
-        match result {
-            Ok(mut resp) => {
-                state.note_served(&target.provider.id);
-                if let Ok(v) = HeaderValue::from_str(&target.provider.id) {
-                    resp.headers_mut().insert("x-plugboard-provider", v);
-                }
-                return resp;
-            }
-            Err(e) => {
-                // A stream takes its log along; an error before streaming ends it here.
-                if let Some(mut log) = log {
-                    log.finish(&format!("error_{}", e.status.as_u16()), Some(e.code()));
-                }
-                tracing::debug!(message = %e.error.message, "attempt failed");
-                if !failover_worthy(&e) {
-                    return e.into_response();
-                }
-                state.cool_down(&target.provider.id);
-                if !is_last {
-                    tracing::info!(provider = %target.provider.id, code = e.code(), "failing over to the next provider");
-                }
-                last_error = Some(e);
-            }
-        }
-    }
-    last_error
-        .map(IntoResponse::into_response)
-        .unwrap_or_else(|| StatusCode::SERVICE_UNAVAILABLE.into_response())
+    let facts = RequestFacts {
+        model: &incoming.req.model,
+        stream: incoming.req.stream,
+        request_id: &request_id,
+        started,
+    };
+    let work = CreateAttempt {
+        state: &state,
+        incoming: &incoming,
+    };
+    failover::serve(&state, &routes, facts, &work).await
 }
 
-/// Connect errors, timeouts before the first byte, 5xx and 429 move on to the next provider;
-/// anything else (a bad request, a bad key) would fail there too.
-fn failover_worthy(e: &ProxyError) -> bool {
-    e.status == StatusCode::TOO_MANY_REQUESTS || e.status.is_server_error()
+/// `POST /v1/responses` at one provider: passed through or translated.
+struct CreateAttempt<'r> {
+    state: &'r Arc<AppState>,
+    incoming: &'r Incoming,
+}
+
+impl Attempt for CreateAttempt<'_> {
+    async fn attempt<'a>(
+        &'a self,
+        target: &'a Target<'a>,
+        key: Option<ApiKey>,
+        log: &'a mut Option<RequestLog>,
+    ) -> Result<Response, ProxyError> {
+        match target.provider.wire_api {
+            WireApi::Responses => {
+                passthrough::forward(self.state, self.incoming, target, key, log).await
+            }
+            WireApi::Chat => chat_bridge::bridge(self.state, self.incoming, target, key, log).await,
+        }
+    }
 }
 
 fn parse(
@@ -223,6 +185,17 @@ fn parse(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(Incoming, Arc<RouteTable>), ProxyError> {
+    let (body, req): (Bytes, ResponsesRequest) = read_json(body)?;
+    require_input(&req.input, req.previous_response_id.is_some())?;
+    let incoming = Incoming { body, req, headers };
+    Ok((incoming, state.routes()))
+}
+
+/// A request body read and parsed; a body that cannot be read, is too large or does not
+/// parse is a 4xx naming the field.
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(Bytes, T), ProxyError> {
     let body = body.map_err(|e| {
         let status = e.status();
         let mut err = ProxyError::invalid_request(
@@ -236,21 +209,23 @@ fn parse(
         }
         err
     })?;
-    let req: ResponsesRequest = plugboard_wire::parse_json(&body).map_err(|e| {
+    let parsed = plugboard_wire::parse_json(&body).map_err(|e| {
         let param = (!e.path.is_empty()).then(|| e.path.clone());
         ProxyError::invalid_request(param.as_deref(), "invalid_request", e.to_string())
     })?;
-    if matches!(&req.input, Input::Items(items) if items.is_empty())
-        && req.previous_response_id.is_none()
-    {
+    Ok((body, parsed))
+}
+
+/// An empty input is only allowed when a previous response supplies the history.
+pub(crate) fn require_input(input: &Input, has_previous: bool) -> Result<(), ProxyError> {
+    if matches!(input, Input::Items(items) if items.is_empty()) && !has_previous {
         return Err(ProxyError::invalid_request(
             Some("input"),
             "missing_input",
             "`input` is required: a string or a list of items",
         ));
     }
-    let incoming = Incoming { body, req, headers };
-    Ok((incoming, state.routes()))
+    Ok(())
 }
 
 pub async fn list_models(State(state): State<Arc<AppState>>) -> Response {
@@ -281,7 +256,7 @@ pub async fn not_found() -> Response {
         StatusCode::NOT_FOUND,
         "invalid_request_error",
         "not_found",
-        "Plugboard serves POST /v1/responses, GET /v1/models and GET /health",
+        "Plugboard serves POST /v1/responses, POST /v1/responses/compact, GET /v1/models and GET /health",
     )
     .into_response()
 }

@@ -3,8 +3,10 @@
 //! them through, streaming every event as soon as the upstream sends it.
 
 mod chat_bridge;
+mod compact;
 mod connections;
 pub mod error;
+mod failover;
 mod guard;
 mod handlers;
 pub mod keys;

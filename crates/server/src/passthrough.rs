@@ -37,14 +37,7 @@ pub async fn forward(
     key: Option<ApiKey>,
     log_slot: &mut Option<RequestLog>,
 ) -> Result<Response, ProxyError> {
-    let body = if target.upstream_model == inc.req.model {
-        inc.body.to_vec()
-    } else {
-        let mut v: Value = serde_json::from_slice(&inc.body)
-            .map_err(|e| ProxyError::invalid_request(None, "invalid_request", e.to_string()))?;
-        v["model"] = Value::String(target.upstream_model.clone());
-        serde_json::to_vec(&v).expect("a JSON value always serializes")
-    };
+    let body = body_for(target, &inc.req.model, &inc.body)?;
     let forwarded: Vec<(&'static str, String)> = FORWARDED
         .iter()
         .filter_map(|name| {
@@ -98,6 +91,21 @@ pub async fn forward(
     Ok(builder
         .body(Body::from_stream(body))
         .expect("headers copied from a valid response"))
+}
+
+/// The client's body for the provider: as it came, or with the model renamed when mapped.
+pub(crate) fn body_for(
+    target: &Target<'_>,
+    requested: &str,
+    body: &[u8],
+) -> Result<Vec<u8>, ProxyError> {
+    if target.upstream_model == requested {
+        return Ok(body.to_vec());
+    }
+    let mut v: Value = serde_json::from_slice(body)
+        .map_err(|e| ProxyError::invalid_request(None, "invalid_request", e.to_string()))?;
+    v["model"] = Value::String(target.upstream_model.clone());
+    Ok(serde_json::to_vec(&v).expect("a JSON value always serializes"))
 }
 
 /// The provider's body relayed as it comes, ended cleanly when it goes idle or the proxy

@@ -1,5 +1,6 @@
 //! Starting and stopping the proxy, and swapping its settings while it runs.
 
+use crate::compact;
 use crate::connections::{self, ConnConfig, Registry};
 use crate::guard::{guard, GuardConfig};
 use crate::handlers::{self, AppState};
@@ -119,6 +120,8 @@ pub async fn start(
     let app = Router::new()
         .route("/v1/responses", post(handlers::create_response))
         .route("/responses", post(handlers::create_response))
+        .route("/v1/responses/compact", post(compact::compact_response))
+        .route("/responses/compact", post(compact::compact_response))
         .route("/v1/models", get(handlers::list_models))
         .route("/models", get(handlers::list_models))
         .route("/health", get(handlers::health))

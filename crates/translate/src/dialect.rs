@@ -18,6 +18,10 @@ pub struct Dialect {
     /// Accepts arrays of content parts (needed for images); text-only content is always
     /// sent as a plain string.
     pub content_parts: bool,
+    /// Accepts `{"type": "file", "file": {filename, file_data}}` parts (OpenAI, OpenRouter);
+    /// otherwise `input_file` parts become text where that is faithful (text files, a PDF's
+    /// text) and are refused where it is not.
+    pub file_parts: bool,
     /// Accepts `parallel_tool_calls`.
     pub parallel_tool_calls: bool,
     /// Accepts `stream_options: {include_usage: true}`.
@@ -32,6 +36,7 @@ impl Default for Dialect {
             reasoning_echo: false,
             developer_role: false,
             content_parts: true,
+            file_parts: false,
             parallel_tool_calls: true,
             stream_usage: true,
         }

@@ -1,10 +1,12 @@
 //! Pure translation between the Responses API and Chat Completions. No I/O: requests,
 //! whole responses and a streaming state machine, tested by golden fixtures and properties.
 
+pub mod compaction;
 pub mod completion;
 pub mod context;
 pub mod dialect;
 pub mod errors;
+pub mod files;
 pub mod reasoning_blob;
 pub mod request;
 pub mod sse;

@@ -1,7 +1,9 @@
 //! Responses request → Chat Completions request.
 
+use crate::compaction;
 use crate::context::ResponseContext;
 use crate::dialect::{Dialect, ReasoningSwitch};
+use crate::files::{self, FileContent};
 use crate::reasoning_blob;
 use crate::tool_names::{ToolNameMap, ToolOrigin, LOCAL_SHELL_NAME};
 use plugboard_wire::chat::{
@@ -60,6 +62,15 @@ pub fn translate_request(
     if let Some(max) = req.max_output_tokens {
         extra.insert(dialect.max_tokens_field.as_str().into(), max.into());
     }
+    // Sampling penalties mean the same in both APIs.
+    for (key, value) in [
+        ("presence_penalty", req.presence_penalty),
+        ("frequency_penalty", req.frequency_penalty),
+    ] {
+        if let Some(v) = value.and_then(serde_json::Number::from_f64) {
+            extra.insert(key.into(), Value::Number(v));
+        }
+    }
     if let Some(effort) = req.reasoning.as_ref().and_then(|r| r.effort.as_deref()) {
         add_reasoning_switch(&mut extra, dialect.reasoning_switch, effort);
     }
@@ -92,21 +103,7 @@ pub fn translate_request(
         extra,
     };
 
-    let echo = RequestEcho {
-        instructions: req.instructions.clone(),
-        max_output_tokens: req.max_output_tokens,
-        parallel_tool_calls: req.parallel_tool_calls.unwrap_or(true),
-        previous_response_id: req.previous_response_id.clone(),
-        reasoning: req.reasoning.clone(),
-        store: req.store.unwrap_or(true),
-        temperature: req.temperature,
-        top_p: req.top_p,
-        text: req.text.clone(),
-        tool_choice: req.tool_choice.clone().unwrap_or_else(|| json!("auto")),
-        tools: serde_json::value::to_raw_value(&req.tools)
-            .expect("a JSON value always serializes")
-            .into(),
-    };
+    let echo = RequestEcho::of(req);
     Ok(Translation {
         chat,
         context: ResponseContext {
@@ -350,7 +347,7 @@ fn push_items(
                         Role::User
                     }
                 };
-                let content = message_content(m.content, role, dialect);
+                let content = message_content(m.content, role, dialect, &format!("{field}[{i}]"))?;
                 let mut msg = ChatMessage {
                     role,
                     content,
@@ -429,6 +426,11 @@ fn push_items(
                     o.output,
                 ));
             }
+            InputItem::Compaction(c) => match compaction::decode_summary(&c.encrypted_content) {
+                // The compacted history's summary stands where that history was.
+                Some(summary) => out.push(text_message(Role::User, compaction::context_text(&summary))),
+                None => tracing::warn!(index = i, "skipping a compaction item Plugboard did not write (its content is another service's)"),
+            },
             InputItem::Other(kind) => {
                 tracing::debug!(item_type = %kind, index = i, "skipping an input item type chat providers have no equivalent for");
             }
@@ -439,48 +441,73 @@ fn push_items(
 
 // Items are owned here (typed from the request for this translation), so their strings move
 // into the chat request instead of being copied: tool outputs are most of a long history.
-fn message_content(content: MessageContent, role: Role, dialect: &Dialect) -> Option<ChatContent> {
+fn message_content(
+    content: MessageContent,
+    role: Role,
+    dialect: &Dialect,
+    path: &str,
+) -> Result<Option<ChatContent>, ParseError> {
     let parts = match content {
-        MessageContent::Text(t) => return Some(ChatContent::Text(t)),
+        MessageContent::Text(t) => return Ok(Some(ChatContent::Text(t))),
         MessageContent::Parts(parts) => parts,
     };
-    let parts: Vec<ContentPart> = parts.iter().map(ContentPart::from_value).collect();
-    let has_image = parts.iter().any(|p| matches!(p, ContentPart::Image { .. }));
-    if has_image && role == Role::User && dialect.content_parts {
-        let chat_parts = parts
-            .into_iter()
-            .filter_map(|p| match p {
-                ContentPart::Text(text) => Some(ChatPart::Text { text }),
-                ContentPart::Image { url, detail } => Some(ChatPart::ImageUrl {
-                    image_url: ImageUrl { url, detail },
-                }),
-                ContentPart::Other(kind) => {
-                    tracing::debug!(part_type = %kind, "skipping a content part type");
-                    None
+    // Files first: each becomes a file part or text, or the request is refused.
+    let mut typed = Vec::with_capacity(parts.len());
+    for (j, v) in parts.iter().enumerate() {
+        typed.push(match ContentPart::from_value(v) {
+            ContentPart::File(f) => {
+                match files::file_content(&f, dialect, &format!("{path}.content[{j}]"))? {
+                    FileContent::Text(t) => Typed::Text(t),
+                    FileContent::Part(p) => Typed::Part(p),
                 }
-            })
-            .collect();
-        return Some(ChatContent::Parts(chat_parts));
-    }
-    // Text only: one string, which every provider accepts on every role.
-    let mut text = String::new();
-    for p in parts {
-        let piece = match p {
-            ContentPart::Text(t) => t,
-            ContentPart::Image { .. } => {
-                "[image omitted: this provider takes no images here]".into()
             }
+            ContentPart::Text(t) => Typed::Text(t),
+            ContentPart::Image { url, detail } => Typed::Part(ChatPart::ImageUrl {
+                image_url: ImageUrl { url, detail },
+            }),
             ContentPart::Other(kind) => {
                 tracing::debug!(part_type = %kind, "skipping a content part type");
                 continue;
             }
+        });
+    }
+    let has_part = typed.iter().any(|p| matches!(p, Typed::Part(_)));
+    if has_part && role == Role::User && dialect.content_parts {
+        let chat_parts = typed
+            .into_iter()
+            .map(|p| match p {
+                Typed::Text(text) => ChatPart::Text { text },
+                Typed::Part(p) => p,
+            })
+            .collect();
+        return Ok(Some(ChatContent::Parts(chat_parts)));
+    }
+    // Text only: one string, which every provider accepts on every role.
+    let mut text = String::new();
+    for p in typed {
+        let piece = match p {
+            Typed::Text(t) => t,
+            Typed::Part(ChatPart::File { file }) => {
+                // Only a provider that takes file parts gets here, on a role that takes none.
+                format!(
+                    "[file `{}` omitted: this provider takes files only in user messages]",
+                    file.filename.as_deref().unwrap_or("(unnamed)")
+                )
+            }
+            Typed::Part(_) => "[image omitted: this provider takes no images here]".into(),
         };
         if !text.is_empty() {
             text.push('\n');
         }
         text.push_str(&piece);
     }
-    Some(ChatContent::Text(text))
+    Ok(Some(ChatContent::Text(text)))
+}
+
+/// A content part on its way into a chat message.
+enum Typed {
+    Text(String),
+    Part(ChatPart),
 }
 
 /// Adds a tool call to the assistant message just before it, or starts one: consecutive
@@ -539,6 +566,10 @@ fn tool_output_text(output: ToolOutput) -> String {
                 .filter_map(|p| match p {
                     ContentPart::Text(t) => Some(t),
                     ContentPart::Image { .. } => Some("[image omitted]".into()),
+                    ContentPart::File(f) => Some(format!(
+                        "[file `{}` omitted]",
+                        f.filename.as_deref().unwrap_or("(unnamed)")
+                    )),
                     ContentPart::Other(_) => None,
                 })
                 .collect();

@@ -175,6 +175,11 @@ impl StreamTranslator {
             ResponseStatus::Completed
         });
         r.usage = self.usage();
+        // The clock is read once per response, at its end: the only impure step here, and
+        // one the tests redact.
+        r.completed_at = incomplete
+            .is_none()
+            .then(|| crate::context::unix_now().max(self.ctx.created_at));
         r.incomplete_details = incomplete.map(|reason| IncompleteDetails {
             reason: reason.into(),
         });
@@ -192,6 +197,7 @@ impl StreamTranslator {
             id: self.ctx.response_id.clone(),
             object: "response",
             created_at: self.ctx.created_at,
+            completed_at: None,
             status,
             model: self.ctx.model.clone(),
             output: self.output.iter().flatten().cloned().collect(),

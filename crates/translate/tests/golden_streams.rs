@@ -58,8 +58,27 @@ fn strip_echo(mut e: Value) -> Value {
             "temperature",
             "top_p",
             "text",
+            "max_tool_calls",
+            "presence_penalty",
+            "frequency_penalty",
+            "top_logprobs",
+            "truncation",
+            "background",
+            "service_tier",
+            "metadata",
+            "safety_identifier",
+            "prompt_cache_key",
+            "user",
         ] {
             r.remove(k);
+        }
+        // The one time-dependent field: a time for a completed response, null otherwise.
+        let completed = r["status"] == "completed";
+        match r.remove("completed_at") {
+            Some(Value::Number(n))
+                if completed && n.as_u64().is_some_and(|t| t >= 1_700_000_000) => {}
+            Some(Value::Null) if !completed => {}
+            other => panic!("completed_at {other:?} for status {}", r["status"]),
         }
     }
     e

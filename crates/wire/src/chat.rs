@@ -71,6 +71,16 @@ pub enum ChatContent {
 pub enum ChatPart {
     Text { text: String },
     ImageUrl { image_url: ImageUrl },
+    File { file: FilePart },
+}
+
+/// A file given inline, as OpenAI's and OpenRouter's chat APIs take it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FilePart {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+    /// A `data:` URL.
+    pub file_data: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -1,6 +1,7 @@
 //! Responses API wire types: the request clients send (lenient), and the response objects,
 //! output items and stream events Plugboard emits (typed, exactly the fields clients read).
 
+pub use crate::response_echo::{ReasoningEcho, RequestEcho, TextEcho};
 use serde::{Deserialize, Serialize};
 use serde_json::{value::RawValue, Value};
 use std::sync::Arc;
@@ -38,6 +39,20 @@ pub struct ResponsesRequest {
     pub previous_response_id: Option<String>,
     #[serde(default)]
     pub user: Option<String>,
+    #[serde(default)]
+    pub max_tool_calls: Option<u64>,
+    #[serde(default)]
+    pub presence_penalty: Option<f64>,
+    #[serde(default)]
+    pub frequency_penalty: Option<f64>,
+    #[serde(default)]
+    pub service_tier: Option<String>,
+    #[serde(default)]
+    pub metadata: Option<Value>,
+    #[serde(default)]
+    pub safety_identifier: Option<String>,
+    #[serde(default)]
+    pub prompt_cache_key: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -149,6 +164,8 @@ pub enum InputItem {
     CustomToolCallOutput(ToolOutputItem),
     LocalShellCall(LocalShellCallItem),
     LocalShellCallOutput(LocalShellOutputItem),
+    /// A compacted history (`POST /responses/compact`'s output, sent back as input).
+    Compaction(CompactionItem),
     /// A type Plugboard does not translate (`web_search_call`, `compaction`, new ones...).
     Other(String),
 }
@@ -209,6 +226,7 @@ impl InputItem {
             "local_shell_call_output" => {
                 InputItem::LocalShellCallOutput(LocalShellOutputItem::deserialize(v)?)
             }
+            "compaction" => InputItem::Compaction(CompactionItem::deserialize(v)?),
             other => InputItem::Other(other.to_string()),
         })
     }
@@ -286,7 +304,18 @@ impl<'de> Deserialize<'de> for MessageContent {
 pub enum ContentPart {
     Text(String),
     Image { url: String, detail: Option<String> },
+    File(FileInput),
     Other(String),
+}
+
+/// An `input_file` part: inline data (a `data:` URL or bare base64), or a reference to a
+/// file stored elsewhere.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FileInput {
+    pub filename: Option<String>,
+    pub file_data: Option<String>,
+    pub file_id: Option<String>,
+    pub file_url: Option<String>,
 }
 
 impl ContentPart {
@@ -318,6 +347,15 @@ impl ContentPart {
                     },
                     None => ContentPart::Other("input_image without image_url".into()),
                 }
+            }
+            "input_file" => {
+                let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+                ContentPart::File(FileInput {
+                    filename: s("filename"),
+                    file_data: s("file_data"),
+                    file_id: s("file_id"),
+                    file_url: s("file_url"),
+                })
             }
             other => ContentPart::Other(other.to_string()),
         }
@@ -386,6 +424,14 @@ impl<'de> Deserialize<'de> for ToolOutput {
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CompactionItem {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub encrypted_content: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct LocalShellCallItem {
     #[serde(default)]
     pub id: Option<String>,
@@ -417,28 +463,13 @@ where
 // ---------------------------------------------------------------------------------------
 // What Plugboard emits.
 
-/// Request fields echoed in every response object, serialized once per request.
-#[derive(Debug, Clone, Serialize)]
-pub struct RequestEcho {
-    pub instructions: Option<String>,
-    pub max_output_tokens: Option<u64>,
-    pub parallel_tool_calls: bool,
-    pub previous_response_id: Option<String>,
-    pub reasoning: Option<ReasoningConfig>,
-    pub store: bool,
-    pub temperature: Option<f64>,
-    pub top_p: Option<f64>,
-    pub text: Option<TextConfig>,
-    pub tool_choice: Value,
-    /// The request's tool list, kept as raw JSON: echoing it costs a copy, not a re-encode.
-    pub tools: Arc<RawValue>,
-}
-
 #[derive(Debug, Clone, Serialize)]
 pub struct ResponseObject {
     pub id: String,
     pub object: &'static str,
     pub created_at: u64,
+    /// Set when the status becomes `completed`.
+    pub completed_at: Option<u64>,
     pub status: ResponseStatus,
     pub model: String,
     pub output: Vec<OutputItem>,

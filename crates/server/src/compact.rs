@@ -1,0 +1,205 @@
+//! `POST /v1/responses/compact` (Open Responses `compactResponse`): a provider that speaks
+//! Responses gets it passed through; a chat provider is asked for a summary of the history,
+//! and the compacted window (recent user messages and a `compaction` item holding the
+//! summary) comes back in the specification's `response.compaction` shape.
+
+use crate::chat_bridge::{bad_upstream, dialect_of, previous, read_completion, translate_error};
+use crate::error::ProxyError;
+use crate::failover::{self, Attempt, RequestFacts};
+use crate::handlers::{entry, read_json, require_input, AppState};
+use crate::keys::ApiKey;
+use crate::passthrough::body_for;
+use crate::request_log::RequestLog;
+use crate::routing::Target;
+use crate::upstream;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use plugboard_config::WireApi;
+use plugboard_translate::compaction::{self, CompactRequest};
+use plugboard_translate::{completion_to_response, TranslateOptions};
+use plugboard_wire::responses::OutputItem;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Instant;
+
+pub async fn compact_response(
+    State(state): State<Arc<AppState>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let work = state.clone();
+    entry(&state, move |request_id, started| {
+        handle(work, body, request_id, started)
+    })
+    .await
+}
+
+async fn handle(
+    state: Arc<AppState>,
+    body: Result<Bytes, BytesRejection>,
+    request_id: String,
+    started: Instant,
+) -> Response {
+    let parsed = read_json::<CompactRequest>(body).and_then(|(body, req)| {
+        require_input(&req.input, req.previous_response_id.is_some())?;
+        let history = previous(&state, req.previous_response_id.as_deref())?
+            .map(|p| p.history())
+            .unwrap_or_default();
+        Ok((body, req, history))
+    });
+    let (body, req, history) = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::info!(status = e.status.as_u16(), code = e.code(), message = %e.error.message, "compaction refused");
+            return e.into_response();
+        }
+    };
+    let routes = state.routes();
+    let facts = RequestFacts {
+        model: &req.model,
+        stream: false,
+        request_id: &request_id,
+        started,
+    };
+    let work = CompactAttempt {
+        body: &body,
+        req: &req,
+        history: &history,
+    };
+    failover::serve(&state, &routes, facts, &work).await
+}
+
+struct CompactAttempt<'r> {
+    body: &'r Bytes,
+    req: &'r CompactRequest,
+    history: &'r [Value],
+}
+
+impl Attempt for CompactAttempt<'_> {
+    async fn attempt<'a>(
+        &'a self,
+        target: &'a Target<'a>,
+        key: Option<ApiKey>,
+        log: &'a mut Option<RequestLog>,
+    ) -> Result<Response, ProxyError> {
+        match target.provider.wire_api {
+            WireApi::Responses => self.pass_through(target, key, log).await,
+            WireApi::Chat => self.summarise(target, key, log).await,
+        }
+    }
+}
+
+impl CompactAttempt<'_> {
+    /// The body as it came (the model renamed if mapped), the answer as it came.
+    async fn pass_through(
+        &self,
+        target: &Target<'_>,
+        key: Option<ApiKey>,
+        log: &mut Option<RequestLog>,
+    ) -> Result<Response, ProxyError> {
+        let body = body_for(target, &self.req.model, self.body)?;
+        let resp = upstream::post(
+            target.client,
+            target.provider,
+            "responses/compact",
+            key.as_ref(),
+            body,
+            "application/json",
+            &[],
+        )
+        .await?;
+        let content_type = resp.headers().get(header::CONTENT_TYPE).cloned();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| bad_upstream(target, &format!("reading the answer failed: {e}")))?;
+        if let Some(l) = log.as_mut() {
+            l.mark_first_event();
+            l.finish("passed_through", None);
+        }
+        let mut out = Response::builder().status(StatusCode::OK);
+        if let Some(ct) = content_type {
+            out = out.header(header::CONTENT_TYPE, ct);
+        }
+        Ok(out
+            .body(axum::body::Body::from(bytes))
+            .expect("headers copied from a valid response"))
+    }
+
+    /// Asks the chat model for the summary and builds the compacted window.
+    async fn summarise(
+        &self,
+        target: &Target<'_>,
+        key: Option<ApiKey>,
+        log: &mut Option<RequestLog>,
+    ) -> Result<Response, ProxyError> {
+        let dialect = dialect_of(target)?;
+        let response_id = plugboard_translate::new_id("resp");
+        let created_at = plugboard_translate::unix_now();
+        let translation = compaction::summary_request(
+            self.req,
+            self.history,
+            &TranslateOptions {
+                upstream_model: &target.upstream_model,
+                dialect: &dialect,
+                response_id: response_id.clone(),
+                created_at,
+            },
+        )
+        .map_err(|e| translate_error(e, target))?;
+        let body = serde_json::to_vec(&translation.chat).expect("a chat request always serializes");
+        let resp = upstream::post(
+            target.client,
+            target.provider,
+            "chat/completions",
+            key.as_ref(),
+            body,
+            "application/json",
+            &[],
+        )
+        .await?;
+        let completion = read_completion(resp, target).await?;
+        let answer = completion_to_response(translation.context, completion);
+        let summary: String = answer
+            .output
+            .iter()
+            .filter_map(|item| match item {
+                OutputItem::Message { content, .. } => {
+                    Some(content.iter().map(|c| c.text.as_str()).collect::<String>())
+                }
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        if summary.trim().is_empty() {
+            return Err(bad_upstream(
+                target,
+                "the model wrote no summary of the conversation",
+            ));
+        }
+        let mut items = self.history.to_vec();
+        items.extend(self.req.input.to_item_values());
+        let output = compaction::compacted_output(&items, summary.trim(), &response_id);
+        let usage = answer.usage.unwrap_or_default();
+        if let Some(l) = log.as_mut() {
+            l.mark_first_event();
+            l.set_usage(&usage);
+            l.finish("completed", None);
+        }
+        tracing::info!(
+            kept_items = output.len(),
+            summary_chars = summary.len(),
+            "history compacted"
+        );
+        Ok(axum::Json(json!({
+            "id": response_id,
+            "object": "response.compaction",
+            "output": output,
+            "created_at": created_at,
+            "usage": usage,
+        }))
+        .into_response())
+    }
+}

@@ -1,0 +1,171 @@
+//! `POST /responses/compact` for chat providers. The routed model is asked for a summary of
+//! the history; the compacted window is the user's recent messages plus one `compaction`
+//! item whose content is Plugboard's own blob holding that summary. Sent back as input on a
+//! later turn, the item becomes the summary as context, so a compacted session keeps its
+//! memory on a provider that has no compaction of its own.
+
+use crate::reasoning_blob::{decode_with, encode_with};
+use crate::request::{translate_request, TranslateOptions, Translation};
+use plugboard_wire::responses::{Input, InputItem, MessageContent, ResponsesRequest, ToInputItem};
+use plugboard_wire::ParseError;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+const PREFIX: &str = "plugboard.compaction.v1:";
+
+/// How much of the user's own words the compacted window keeps verbatim, newest first
+/// (about 20,000 tokens); older messages live on in the summary.
+const KEPT_USER_CHARS: usize = 80_000;
+
+/// What the model is asked at the end of the history.
+pub const SUMMARY_PROMPT: &str = "Context checkpoint. Another model will continue this conversation from a summary instead of the full history above. Write that summary now: the user's goals, constraints and preferences; the decisions taken and why; what has been done so far (files touched, commands run and their results, errors met); what remains to do and the next step; and every name, path, identifier or value the work depends on. Write it as plain prose and lists, complete but without repetition. Do not call tools.";
+
+/// `POST /responses/compact` body (Open Responses `CompactResponseMethodPublicBody`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CompactRequest {
+    pub model: String,
+    #[serde(default)]
+    pub input: Input,
+    #[serde(default)]
+    pub previous_response_id: Option<String>,
+    #[serde(default)]
+    pub instructions: Option<String>,
+}
+
+/// The chat request that asks for the summary: the history translated as for an ordinary
+/// request (no tools), then the summary prompt. The context reads the answer back.
+pub fn summary_request(
+    req: &CompactRequest,
+    history: &[Value],
+    opts: &TranslateOptions<'_>,
+) -> Result<Translation, ParseError> {
+    let as_request = ResponsesRequest {
+        model: req.model.clone(),
+        input: req.input.clone(),
+        instructions: req.instructions.clone(),
+        store: Some(false),
+        ..Default::default()
+    };
+    let mut t = translate_request(&as_request, history, opts)?;
+    t.chat.messages.push(plugboard_wire::chat::ChatMessage {
+        role: plugboard_wire::chat::Role::User,
+        content: Some(plugboard_wire::chat::ChatContent::Text(
+            SUMMARY_PROMPT.into(),
+        )),
+        ..Default::default()
+    });
+    Ok(t)
+}
+
+/// The compacted window: the user's most recent messages (as many as fit the budget, in
+/// their order) and the compaction item. `items` is the whole history, oldest first.
+pub fn compacted_output(items: &[Value], summary: &str, response_id: &str) -> Vec<Value> {
+    let tail = response_id.strip_prefix("resp_").unwrap_or(response_id);
+    let mut kept = Vec::new();
+    let mut budget = KEPT_USER_CHARS;
+    for item in items.iter().rev() {
+        let Ok(InputItem::Message(m)) = item.to_input_item() else {
+            continue;
+        };
+        if m.role != "user" {
+            continue;
+        }
+        let texts: Vec<String> = match m.content {
+            MessageContent::Text(t) => vec![t],
+            MessageContent::Parts(parts) => parts
+                .iter()
+                .filter_map(|p| p.get("text").and_then(Value::as_str).map(str::to_string))
+                .collect(),
+        };
+        let len: usize = texts.iter().map(String::len).sum();
+        if len == 0 {
+            continue;
+        }
+        if len > budget {
+            break;
+        }
+        budget -= len;
+        kept.push(texts);
+    }
+    kept.reverse();
+    let mut out: Vec<Value> = kept
+        .into_iter()
+        .enumerate()
+        .map(|(i, texts)| {
+            let content: Vec<Value> = texts
+                .into_iter()
+                .map(|t| json!({"type": "input_text", "text": t}))
+                .collect();
+            json!({"type": "message", "id": format!("msg_{tail}_{i}"), "status": "completed", "role": "user", "content": content})
+        })
+        .collect();
+    out.push(json!({
+        "type": "compaction",
+        "id": format!("cmp_{tail}"),
+        "encrypted_content": encode_summary(summary),
+    }));
+    out
+}
+
+pub fn encode_summary(summary: &str) -> String {
+    encode_with(PREFIX, summary)
+}
+
+/// The summary in a compaction item Plugboard wrote; `None` for another service's.
+pub fn decode_summary(blob: &str) -> Option<String> {
+    decode_with(PREFIX, blob)
+}
+
+/// How a summary reads to the model on the turns after compaction.
+pub fn context_text(summary: &str) -> String {
+    format!(
+        "Summary of the conversation so far (earlier turns were compacted into it):\n\n{summary}"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_keeps_recent_user_words_and_the_summary() {
+        let items: Vec<Value> = vec![
+            json!({"type": "message", "role": "developer", "content": "system rules"}),
+            json!({"type": "message", "role": "user", "content": "fix the parser"}),
+            json!({"type": "function_call", "call_id": "c", "name": "shell", "arguments": "{}"}),
+            json!({"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "done"}]}),
+            json!({"type": "message", "role": "user", "content": [{"type": "input_text", "text": "now the tests"}]}),
+        ];
+        let out = compacted_output(&items, "Parser fixed; tests next.", "resp_abc");
+        assert_eq!(out.len(), 3);
+        assert_eq!(out[0]["content"][0]["text"], "fix the parser");
+        assert_eq!(out[1]["content"][0]["text"], "now the tests");
+        assert_eq!(out[1]["id"], "msg_abc_1");
+        assert_eq!(out[2]["type"], "compaction");
+        assert_eq!(
+            decode_summary(out[2]["encrypted_content"].as_str().unwrap()).as_deref(),
+            Some("Parser fixed; tests next.")
+        );
+        assert_eq!(
+            decode_summary("plugboard.v1:aGk="),
+            None,
+            "a reasoning blob is not a summary"
+        );
+    }
+
+    #[test]
+    fn old_user_messages_past_the_budget_live_on_in_the_summary_only() {
+        let big = "x".repeat(KEPT_USER_CHARS - 10);
+        let items = vec![
+            json!({"type": "message", "role": "user", "content": "old"}),
+            json!({"type": "message", "role": "user", "content": big}),
+            json!({"type": "message", "role": "user", "content": "newest"}),
+        ];
+        let out = compacted_output(&items, "s", "resp_x");
+        let texts: Vec<usize> = out[..out.len() - 1]
+            .iter()
+            .map(|m| m["content"][0]["text"].as_str().unwrap().len())
+            .collect();
+        assert_eq!(texts, vec![KEPT_USER_CHARS - 10, 6]);
+    }
+}
