@@ -366,3 +366,45 @@ async fn a_stop_ends_streams_after_the_grace_period_with_response_failed() {
     assert_eq!(e["error"]["code"], "server_is_overloaded", "{e}");
     println!("stop with a stream under way returned after {took:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_cuts_a_passed_through_stream_with_a_whole_failed_event() {
+    let dropped = Arc::new(AtomicBool::new(false));
+    let hang = dropped.clone();
+    let created = json!({"type": "response.created", "sequence_number": 0,
+        "response": {"id": "resp_up", "object": "response", "status": "in_progress", "output": []}});
+    let delta = json!({"type": "response.output_text.delta", "sequence_number": 1, "item_id": "m", "output_index": 0, "content_index": 0, "delta": "Hel"});
+    let mock = MockUpstream::start(move |_, _| Reply::Hang {
+        events: vec![created.to_string(), delta.to_string()],
+        dropped: hang.clone(),
+    })
+    .await;
+    let mut settings = one_provider(&mock.base_url());
+    settings.providers[0].wire_api = plugboard_config::WireApi::Responses;
+    let proxy = start_proxy(settings, "k").await;
+    let r = post_responses(&proxy.base_url(), &body()).await;
+    assert_eq!(r.status(), 200);
+    let reader = tokio::spawn(read_sse(r));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let report = proxy
+        .begin_stop()
+        .await
+        .finish_within(Duration::from_millis(300))
+        .await;
+    assert_eq!(report.cut, 1);
+    let events = reader.await.unwrap();
+    assert_eq!(events.len(), 3, "{events:?}");
+    let (name, failed) = &events[2];
+    assert_eq!(name, "response.failed");
+    assert_eq!(
+        failed["sequence_number"], 2,
+        "numbered after the relayed events"
+    );
+    assert_eq!(failed["response"]["error"]["code"], "server_is_overloaded");
+    assert_eq!(
+        failed["response"]["truncation"], "disabled",
+        "a whole response object"
+    );
+    assert_eq!(failed["response"]["model"], "gpt-5.5");
+    wait_for(|| dropped.load(Ordering::SeqCst)).await;
+}

@@ -14,7 +14,10 @@ use axum::http::{header, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use serde_json::{json, Value};
+use plugboard_wire::responses::{
+    RequestEcho, ResponseError, ResponseObject, ResponseStatus, ResponsesRequest, StreamEvent,
+};
+use serde_json::Value;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -76,7 +79,7 @@ pub async fn forward(
         idle,
         is_sse,
         events: 0,
-        model: inc.req.model.clone(),
+        request: inc.body.clone(),
         done: false,
     };
     let body = futures_util::stream::unfold(relay, |mut r| async move {
@@ -119,7 +122,8 @@ struct Relay {
     /// Events relayed so far (blank-line separators seen): the sequence number of an
     /// event Plugboard adds at the end.
     events: usize,
-    model: String,
+    /// The client's request, read again only to write a cut stream's last event.
+    request: Bytes,
     done: bool,
 }
 
@@ -161,20 +165,27 @@ impl Relay {
         (outcome == lifecycle::STOPPING_CODE && self.is_sse).then(|| self.failed_event())
     }
 
+    /// `response.failed` with the whole response object the specification requires.
     fn failed_event(&self) -> Bytes {
-        let data = json!({
-            "type": "response.failed",
-            "sequence_number": self.events,
-            "response": {
-                "id": plugboard_translate::new_id("resp"),
-                "object": "response",
-                "created_at": plugboard_translate::unix_now(),
-                "status": "failed",
-                "model": self.model,
-                "output": [],
-                "error": {"code": lifecycle::STOPPING_CODE, "message": lifecycle::stopping_message()},
-            }
-        });
-        Bytes::from(format!("event: response.failed\ndata: {data}\n\n"))
+        let req: ResponsesRequest = serde_json::from_slice(&self.request).unwrap_or_default();
+        let response = ResponseObject {
+            id: plugboard_translate::new_id("resp"),
+            object: "response",
+            created_at: plugboard_translate::unix_now(),
+            completed_at: None,
+            status: ResponseStatus::Failed,
+            model: req.model.clone(),
+            output: Vec::new(),
+            usage: None,
+            error: Some(ResponseError {
+                code: lifecycle::STOPPING_CODE.into(),
+                message: lifecycle::stopping_message(),
+            }),
+            incomplete_details: None,
+            echo: Arc::new(RequestEcho::of(&req)),
+        };
+        let mut out = Vec::new();
+        StreamEvent::Failed { response }.write_sse(self.events as u64, &mut out);
+        Bytes::from(out)
     }
 }

@@ -154,8 +154,32 @@ mod tests {
     }
 
     #[test]
+    fn a_compaction_item_sent_back_becomes_the_summary_and_a_foreign_one_is_skipped() {
+        let req: ResponsesRequest = serde_json::from_value(json!({"model": "m", "input": [
+            {"type": "compaction", "id": "cmp_1", "encrypted_content": encode_summary("We fixed the parser.")},
+            {"type": "compaction", "id": "cmp_2", "encrypted_content": "gAAAAB-openai-opaque"},
+            {"type": "message", "role": "user", "content": "Go on."},
+        ]}))
+        .unwrap();
+        let opts = TranslateOptions {
+            upstream_model: "m",
+            dialect: &crate::Dialect::default(),
+            response_id: "resp_t".into(),
+            created_at: 0,
+        };
+        let chat = serde_json::to_value(translate_request(&req, &[], &opts).unwrap().chat).unwrap();
+        assert_eq!(
+            chat["messages"],
+            json!([
+                {"role": "user", "content": context_text("We fixed the parser.")},
+                {"role": "user", "content": "Go on."},
+            ])
+        );
+    }
+
+    #[test]
     fn old_user_messages_past_the_budget_live_on_in_the_summary_only() {
-        let big = "x".repeat(KEPT_USER_CHARS - 10);
+        let big = "x".repeat(KEPT_USER_CHARS - 8);
         let items = vec![
             json!({"type": "message", "role": "user", "content": "old"}),
             json!({"type": "message", "role": "user", "content": big}),
@@ -166,6 +190,6 @@ mod tests {
             .iter()
             .map(|m| m["content"][0]["text"].as_str().unwrap().len())
             .collect();
-        assert_eq!(texts, vec![KEPT_USER_CHARS - 10, 6]);
+        assert_eq!(texts, vec![KEPT_USER_CHARS - 8, 6], "`old` no longer fits");
     }
 }

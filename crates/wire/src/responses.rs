@@ -821,8 +821,8 @@ mod tests {
     #[test]
     fn unknown_item_type_is_kept_as_other() {
         let item =
-            InputItem::from_value(&serde_json::json!({"type": "compaction", "x": 1})).unwrap();
-        assert_eq!(item, InputItem::Other("compaction".into()));
+            InputItem::from_value(&serde_json::json!({"type": "web_search_call", "x": 1})).unwrap();
+        assert_eq!(item, InputItem::Other("web_search_call".into()));
     }
 
     #[test]
