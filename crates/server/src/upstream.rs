@@ -5,8 +5,8 @@ use crate::error::ProxyError;
 use crate::keys::ApiKey;
 use axum::http::{header, StatusCode};
 use plugboard_config::Provider;
+use plugboard_translate::errors;
 use plugboard_wire::ApiError;
-use serde_json::Value;
 use std::time::Duration;
 
 pub fn client(p: &Provider) -> reqwest::Result<reqwest::Client> {
@@ -188,7 +188,10 @@ async fn error_response(p: &Provider, key: Option<&ApiKey>, resp: reqwest::Respo
         .unwrap_or("")
         .to_string();
     let body = read_limited(resp, 64 * 1024).await;
-    let (message, kind, code, param) = parse_error_body(&body, &content_type);
+    let parsed = errors::parse_error_body(&body, &content_type);
+    let code = errors::classify(&parsed, Some(status.as_u16()));
+    let retry_wait = retry_after.as_ref().and_then(|v| v.to_str().ok());
+    let message = errors::with_wait(&code, &parsed.message, retry_wait);
     let message = match key {
         Some(k) => k.scrub(&message),
         None => message,
@@ -198,8 +201,6 @@ async fn error_response(p: &Provider, key: Option<&ApiKey>, resp: reqwest::Respo
     } else {
         status
     };
-    let code =
-        plugboard_translate::errors::classify(code.as_deref(), &message, Some(status.as_u16()));
     ProxyError {
         status: client_status,
         error: Box::new(ApiError {
@@ -208,14 +209,14 @@ async fn error_response(p: &Provider, key: Option<&ApiKey>, resp: reqwest::Respo
                 p.id,
                 status.as_u16()
             ),
-            kind: kind.unwrap_or_else(|| {
+            kind: parsed.kind.unwrap_or_else(|| {
                 if status.is_server_error() {
                     "upstream_error".into()
                 } else {
                     "invalid_request_error".into()
                 }
             }),
-            param,
+            param: parsed.param,
             code: Some(code),
         }),
         retry_after,
@@ -232,95 +233,4 @@ async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Vec<u8> {
         }
     }
     out
-}
-
-type ErrorParts = (String, Option<String>, Option<String>, Option<String>);
-
-/// OpenAI's shape, the common variants (`{"error": "text"}`, `{"message"}`, `{"detail"}`),
-/// an HTML gateway page, or plain text.
-pub fn parse_error_body(body: &[u8], content_type: &str) -> ErrorParts {
-    let text = String::from_utf8_lossy(body);
-    if let Ok(v) = serde_json::from_slice::<Value>(body) {
-        let e = v.get("error").unwrap_or(&v);
-        let s = |k: &str| {
-            e.get(k).and_then(|x| {
-                x.as_str()
-                    .map(str::to_string)
-                    .or_else(|| x.as_i64().map(|n| n.to_string()))
-            })
-        };
-        let message = match e {
-            Value::String(s) => Some(s.clone()),
-            _ => s("message")
-                .or_else(|| s("detail"))
-                .or_else(|| v.get("message").and_then(Value::as_str).map(str::to_string)),
-        };
-        if let Some(message) = message {
-            return (message, s("type"), s("code"), s("param"));
-        }
-        return (v.to_string(), None, None, None);
-    }
-    if content_type.contains("html") || text.trim_start().starts_with('<') {
-        let title = text
-            .split_once("<title>")
-            .and_then(|(_, rest)| rest.split_once("</title>"))
-            .map(|(t, _)| t.trim().to_string())
-            .unwrap_or_default();
-        return (
-            format!(
-                "an HTML page instead of an API answer{}",
-                if title.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({title})")
-                }
-            ),
-            None,
-            None,
-            None,
-        );
-    }
-    let t: String = text.trim().chars().take(500).collect();
-    (
-        if t.is_empty() {
-            "(empty body)".into()
-        } else {
-            t
-        },
-        None,
-        None,
-        None,
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_error_body;
-
-    #[test]
-    fn error_body_variants() {
-        let (m, k, c, _) = parse_error_body(br#"{"error":{"message":"bad key","type":"authentication_error","code":"invalid_api_key"}}"#, "application/json");
-        assert_eq!(
-            (m.as_str(), k.as_deref(), c.as_deref()),
-            (
-                "bad key",
-                Some("authentication_error"),
-                Some("invalid_api_key")
-            )
-        );
-        assert_eq!(
-            parse_error_body(br#"{"error":"model not found"}"#, "").0,
-            "model not found"
-        );
-        assert_eq!(
-            parse_error_body(br#"{"detail":"Not Found"}"#, "").0,
-            "Not Found"
-        );
-        let (m, ..) = parse_error_body(
-            b"<html><head><title>502 Bad Gateway</title></head></html>",
-            "text/html",
-        );
-        assert!(m.contains("HTML") && m.contains("502 Bad Gateway"), "{m}");
-        assert_eq!(parse_error_body(b"", "").0, "(empty body)");
-    }
 }

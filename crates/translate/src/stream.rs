@@ -587,22 +587,10 @@ pub(crate) fn map_usage(u: &ChatUsage) -> Usage {
 /// A provider's error object (in a chunk or a body) as a Responses error with a code Codex
 /// reacts to.
 pub fn error_from_value(err: &Value) -> ResponseError {
-    let err = err.get("error").unwrap_or(err);
-    let message = err
-        .get("message")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .unwrap_or_else(|| err.to_string());
-    let code = err
-        .get("code")
-        .and_then(|c| {
-            c.as_str()
-                .map(str::to_string)
-                .or_else(|| c.as_i64().map(|n| n.to_string()))
-        })
-        .or_else(|| err.get("type").and_then(Value::as_str).map(str::to_string));
+    let parsed = crate::errors::from_value(err);
+    let code = crate::errors::classify(&parsed, None);
     ResponseError {
-        code: crate::errors::classify(code.as_deref(), &message, None),
-        message,
+        message: crate::errors::with_wait(&code, &parsed.message, None),
+        code,
     }
 }
