@@ -13,6 +13,7 @@ fuzz_target!(|data: &[u8]| {
         reasoning_echo: true,
         developer_role: true,
         content_parts: false,
+        file_parts: true,
         parallel_tool_calls: false,
         stream_usage: false,
     };

@@ -5,7 +5,6 @@ use crate::key_vault::KeyVault;
 use crate::AppError;
 use plugboard_config::{preset, Provider, Settings, WireApi, PRESETS};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// A provider as the page sees it. The key itself never leaves the keyring.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -16,7 +15,7 @@ pub struct ProviderView {
     pub base_url: String,
     pub wire_api: WireApi,
     pub default_model: Option<String>,
-    pub model_map: BTreeMap<String, String>,
+    pub model_map: plugboard_config::ModelMap,
     pub needs_key: bool,
     /// `sk-••••abcd` when a key is stored.
     pub key_mask: Option<String>,
@@ -40,7 +39,7 @@ pub struct ProviderInput {
     #[serde(default)]
     pub default_model: Option<String>,
     #[serde(default)]
-    pub model_map: BTreeMap<String, String>,
+    pub model_map: plugboard_config::ModelMap,
     /// A newly typed key; `None` keeps the stored one.
     #[serde(default)]
     pub api_key: Option<String>,
@@ -236,7 +235,7 @@ mod tests {
             base_url: "https://api.deepseek.com/v1".into(),
             wire_api: WireApi::Chat,
             default_model: Some("deepseek-chat".into()),
-            model_map: BTreeMap::from([("gpt-*".into(), "deepseek-chat".into())]),
+            model_map: plugboard_config::ModelMap::from([("gpt-*".into(), "deepseek-chat".into())]),
             api_key: Some("sk-abcdefghijklmnop".into()),
             clear_key: false,
         }

@@ -5,7 +5,6 @@ use axum::routing::post;
 use plugboard_app::key_vault::{KeyVault, MemoryVault};
 use plugboard_app::providers::ProviderInput;
 use plugboard_app::{App, AppPaths, ProxyStatus};
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 /// A chat upstream that answers `reply` and records the Authorization headers it saw.
@@ -56,7 +55,7 @@ fn input(id: &str, base_url: &str, key: &str) -> ProviderInput {
         base_url: base_url.into(),
         wire_api: plugboard_config::WireApi::Chat,
         default_model: Some("deepseek-chat".into()),
-        model_map: BTreeMap::new(),
+        model_map: Default::default(),
         api_key: Some(key.into()),
         clear_key: false,
     }

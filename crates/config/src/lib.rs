@@ -10,6 +10,6 @@ pub mod store;
 pub use limits::ServerLimits;
 pub use presets::{preset, Preset, PRESETS};
 pub use settings::{
-    ModelMapper, Price, Provider, Route, Settings, Timeouts, WireApi, DEFAULT_LISTEN,
+    ModelMap, ModelMapper, Price, Provider, Route, Settings, Timeouts, WireApi, DEFAULT_LISTEN,
 };
 pub use store::{default_settings_path, load, save, StoreError};

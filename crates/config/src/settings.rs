@@ -10,6 +10,9 @@ use std::collections::BTreeMap;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:15731";
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// A model map in the order the user listed it (in the file and in the window).
+pub type ModelMap = indexmap::IndexMap<String, String>;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
@@ -156,9 +159,10 @@ pub struct Provider {
     /// Used when a request names no model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_model: Option<String>,
-    /// Requested model (exact, or a glob like `gpt-*`) → upstream model.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub model_map: BTreeMap<String, String>,
+    /// Requested model (exact, or a glob like `gpt-*`) → upstream model, in the order
+    /// listed: exact names win, then the first glob listed that matches.
+    #[serde(default, skip_serializing_if = "ModelMap::is_empty")]
+    pub model_map: ModelMap,
     /// Overrides of the preset's dialect, field by field.
     #[serde(default, skip_serializing_if = "toml::Table::is_empty")]
     pub dialect: toml::Table,
@@ -172,7 +176,7 @@ impl Provider {
     /// tool set, `apply_patch` included), and those must reach a model the provider has.
     pub fn from_preset(id: &str, preset_id: &str) -> Option<Provider> {
         let p = preset(preset_id)?;
-        let mut model_map = BTreeMap::new();
+        let mut model_map = ModelMap::new();
         if let (WireApi::Chat, Some(m)) = (p.wire_api, p.default_model) {
             model_map.insert("gpt-*".to_string(), m.to_string());
         }
@@ -222,7 +226,7 @@ impl Provider {
 /// matching it, so the proxy keeps one of these per provider).
 #[derive(Debug, Clone)]
 pub struct ModelMapper {
-    exact: BTreeMap<String, String>,
+    exact: ModelMap,
     globs: Vec<(globset::GlobMatcher, String)>,
     default_model: Option<String>,
 }
@@ -311,6 +315,43 @@ mod tests {
         assert_eq!(p.upstream_model("gpt-5.5"), "deepseek-chat");
         assert_eq!(p.upstream_model("deepseek-reasoner"), "deepseek-reasoner");
         assert_eq!(p.upstream_model(""), "deepseek-chat");
+    }
+
+    #[test]
+    fn the_first_glob_listed_wins_in_file_order() {
+        let file = |map: &str| {
+            toml::from_str::<Settings>(&format!(
+                "[[provider]]\nid = \"p\"\nbase_url = \"http://x/v1\"\nmodel_map = {{ {map} }}\n"
+            ))
+            .unwrap()
+            .providers
+            .remove(0)
+        };
+        let p = file(r#""gpt-5*" = "A", "gpt-*" = "B""#);
+        assert_eq!(p.upstream_model("gpt-5.5"), "A");
+        assert_eq!(p.upstream_model("gpt-4o"), "B");
+        let p = file(r#""gpt-*" = "B", "gpt-5*" = "A""#);
+        assert_eq!(
+            p.upstream_model("gpt-5.5"),
+            "B",
+            "listed first, matched first"
+        );
+        let p = file(r#""gpt-*" = "B", "gpt-5.5" = "exact""#);
+        assert_eq!(
+            p.upstream_model("gpt-5.5"),
+            "exact",
+            "an exact name beats any glob"
+        );
+        // Written back in the same order.
+        let text = toml::to_string(&Settings {
+            providers: vec![file(r#""z-*" = "1", "a-*" = "2""#)],
+            ..Settings::default()
+        })
+        .unwrap();
+        assert!(
+            text.find("z-*").unwrap() < text.find("a-*").unwrap(),
+            "{text}"
+        );
     }
 
     #[test]

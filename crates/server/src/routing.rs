@@ -128,8 +128,11 @@ impl RouteTable {
             push(&r.model, &r.provider);
         }
         for p in &self.settings.providers {
-            for k in p.model_map.keys() {
+            // Mapped names, and the provider's own names they map to (asked for directly,
+            // they pass through unchanged).
+            for (k, v) in &p.model_map {
                 push(k, &p.id);
+                push(v, &p.id);
             }
             if let Some(m) = &p.default_model {
                 push(m, &p.id);
