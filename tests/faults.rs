@@ -363,3 +363,25 @@ async fn no_cors_headers_are_ever_sent() {
         .all(|k| !k.as_str().starts_with("access-control-")));
     proxy.stop().await;
 }
+
+#[tokio::test]
+async fn keep_alive_comments_hold_a_waiting_stream_open_past_the_idle_limit() {
+    // DeepSeek keeps a busy request's stream open with comments before the first token.
+    let mut pieces = Vec::new();
+    for _ in 0..6 {
+        pieces.push((Duration::from_millis(400), ": keep-alive\n\n".to_string()));
+    }
+    for chunk in text_chunks(&["finally"]) {
+        pieces.push((Duration::ZERO, format!("data: {chunk}\n\n")));
+    }
+    let mock = MockUpstream::start(move |_, _| Reply::Paced(pieces.clone())).await;
+    let proxy = start_proxy(quick(&mock.base_url(), |t| t.idle_secs = 1), "k").await;
+    let events = read_sse(post(&proxy.base_url(), &body()).await).await;
+    let end = terminal(&events);
+    assert_eq!(
+        end["status"], "completed",
+        "2.4 s of comments with a 1 s idle limit: {end}"
+    );
+    assert!(events.iter().any(|(_, d)| d["delta"] == "finally"));
+    proxy.stop().await;
+}

@@ -47,6 +47,9 @@ pub enum Reply {
     Stall,
     /// An SSE stream that never ends: a text chunk every `every`.
     Trickle { every: Duration },
+    /// An SSE body written piece by piece, each raw piece after its delay (for comments,
+    /// pauses and splits as providers send them).
+    Paced(Vec<(Duration, String)>),
     /// A raw HTTP answer.
     Raw {
         status: u16,
@@ -188,6 +191,14 @@ async fn answer(
                         }
                     }
                 });
+            sse_response(Body::from_stream(stream))
+        }
+        Reply::Paced(pieces) => {
+            use futures_util::StreamExt;
+            let stream = futures_util::stream::iter(pieces).then(|(delay, piece)| async move {
+                tokio::time::sleep(delay).await;
+                Ok::<_, std::io::Error>(Bytes::from(piece))
+            });
             sse_response(Body::from_stream(stream))
         }
         Reply::Raw {

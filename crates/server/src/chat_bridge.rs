@@ -290,6 +290,9 @@ fn upstream_events(
                     st.ended = true;
                     return Some((Err(ReadError::LineTooLong(e.0)), st));
                 }
+                // A keep-alive comment: no event, but the upstream is alive (an empty data
+                // item translates to nothing and re-arms the idle timer).
+                Ok(None) if st.reader.take_comment() => return Some((Ok(Vec::new()), st)),
                 Ok(None) => {}
             }
             match st.body.next().await {

@@ -45,12 +45,14 @@ pub struct SseReader {
     has_data: bool,
     /// The last line ended in CR: an LF right after it belongs to the same line end.
     skip_lf: bool,
+    /// A comment line (`: keep-alive`) was read since the last [`SseReader::take_comment`].
+    comment: bool,
     max_line: usize,
 }
 
 impl SseReader {
-    /// `max_line`: the longest line accepted, so that a broken upstream cannot make the
-    /// reader buffer without bound.
+    /// `max_line`: the longest line, and the largest event data, accepted, so that a broken
+    /// upstream cannot make the reader buffer without bound.
     pub fn new(max_line: usize) -> Self {
         Self {
             buf: Vec::new(),
@@ -58,6 +60,7 @@ impl SseReader {
             data: Vec::new(),
             has_data: false,
             skip_lf: false,
+            comment: false,
             max_line,
         }
     }
@@ -93,7 +96,7 @@ impl SseReader {
             let start = self.pos;
             self.skip_lf = rest[len] == b'\r';
             self.pos += len + 1;
-            if let Some(event) = self.line(start, start + len) {
+            if let Some(event) = self.line(start, start + len)? {
                 return Ok(Some(event));
             }
         }
@@ -106,26 +109,36 @@ impl SseReader {
         self.pos = end;
         // The unended last line (a non-empty line never completes an event), then the blank
         // line the server did not send.
-        if start < end {
-            self.line(start, end);
+        if start < end && self.line(start, end).is_err() {
+            return None;
         }
-        self.line(end, end)
+        self.line(end, end).ok().flatten()
+    }
+
+    /// Whether a comment line came since the last call: providers keep a waiting stream
+    /// alive with them (DeepSeek sends `: keep-alive` for minutes), and that is a sign of
+    /// life for the idle timer even though it carries no event.
+    pub fn take_comment(&mut self) -> bool {
+        std::mem::take(&mut self.comment)
     }
 
     /// One line (`buf[start..end]`, without its end): the event it completes, if any.
-    fn line(&mut self, start: usize, end: usize) -> Option<Vec<u8>> {
+    fn line(&mut self, start: usize, end: usize) -> Result<Option<Vec<u8>>, LineTooLong> {
         let line = &self.buf[start..end];
         if line.is_empty() {
             if !self.has_data {
-                return None;
+                return Ok(None);
             }
             self.has_data = false;
             // Each data line added an LF; the last one is not part of the data.
             self.data.pop();
-            return Some(std::mem::take(&mut self.data));
+            return Ok(Some(std::mem::take(&mut self.data)));
         }
         let (field, value) = match memchr::memchr(b':', line) {
-            Some(0) => return None,
+            Some(0) => {
+                self.comment = true;
+                return Ok(None);
+            }
             Some(i) => {
                 let v = &line[i + 1..];
                 (&line[..i], v.strip_prefix(b" ").unwrap_or(v))
@@ -133,11 +146,17 @@ impl SseReader {
             None => (line, &[][..]),
         };
         if field == b"data" {
+            // Many short `data:` lines add up to one event: capped like a single line.
+            if self.data.len() + value.len() > self.max_line {
+                self.data.clear();
+                self.has_data = false;
+                return Err(LineTooLong(self.max_line));
+            }
             self.data.extend_from_slice(value);
             self.data.push(b'\n');
             self.has_data = true;
         }
-        None
+        Ok(None)
     }
 }
 
@@ -187,6 +206,18 @@ mod tests {
         assert_eq!(read_all(&[b"data: a\n\ndata: [DONE]\n"]), ["a", "[DONE]"]);
         assert_eq!(read_all(&[b"data: a\n\ndata: [DONE]"]), ["a", "[DONE]"]);
         assert_eq!(read_all(&[b"data: a\n\n: bye"]), ["a"]);
+    }
+
+    #[test]
+    fn comments_are_noticed_and_data_lines_are_capped_together() {
+        let mut r = SseReader::new(16);
+        r.push(b": keep-alive\n\n");
+        assert_eq!(r.next_event(), Ok(None));
+        assert!(r.take_comment());
+        assert!(!r.take_comment(), "taken once");
+        let mut r = SseReader::new(16);
+        r.push(b"data: 0123456\ndata: 0123456\ndata: 0123456\n\n");
+        assert_eq!(r.next_event(), Err(LineTooLong(16)));
     }
 
     #[test]
