@@ -211,3 +211,93 @@ async fn a_bad_request_does_not_fail_over_and_streams_never_switch() {
     assert!(backup.requests().is_empty());
     proxy.stop().await;
 }
+
+/// A provider that speaks Responses itself: its answers are relayed unchanged, and the usage
+/// history still gets their tokens, price, status and whole duration.
+#[tokio::test]
+async fn pass_through_answers_are_counted_priced_and_timed_to_their_end() {
+    let usage = json!({"input_tokens": 1200, "input_tokens_details": {"cached_tokens": 1000},
+        "output_tokens": 300, "output_tokens_details": {"reasoning_tokens": 120}, "total_tokens": 1500});
+    let completed = json!({"type": "response.completed", "sequence_number": 2,
+        "response": {"id": "resp_up", "object": "response", "status": "completed", "output": [], "usage": usage}});
+    let stream_usage = completed.to_string();
+    let mock = MockUpstream::start(move |body, _| {
+        if body["stream"] == true {
+            Reply::Paced(vec![
+                (Duration::ZERO, format!("event: response.created\ndata: {}\n\n", json!({"type": "response.created", "sequence_number": 0, "response": {"id": "resp_up", "status": "in_progress"}}))),
+                (Duration::from_millis(300), format!("event: response.output_text.delta\ndata: {}\n\n", json!({"type": "response.output_text.delta", "sequence_number": 1, "delta": "hi"}))),
+                (Duration::from_millis(300), format!("event: response.completed\ndata: {stream_usage}\n\n")),
+            ])
+        } else {
+            Reply::Raw {
+                status: 200,
+                headers: vec![("content-type", "application/json".into())],
+                body: json!({"id": "resp_up2", "object": "response", "status": "incomplete", "output": [], "usage": usage}).to_string(),
+            }
+        }
+    })
+    .await;
+    let mut settings = one_provider(&mock.base_url());
+    let mut openai = Provider::from_preset("mock", "openai").unwrap();
+    openai.base_url = mock.base_url();
+    settings.providers = vec![openai];
+    let db_path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("passthrough-usage-{}.sqlite", std::process::id()));
+    let _ = std::fs::remove_file(&db_path);
+    let recorder =
+        UsageRecorder::open(&db_path, PriceTable::with_overrides(&Default::default())).unwrap();
+    let proxy = start_proxy_with(
+        settings,
+        "k",
+        ServeOptions {
+            usage: Some(recorder.clone()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let r = post_responses(
+        &proxy.base_url(),
+        &json!({"model": "gpt-5.5", "input": "hi", "stream": true}),
+    )
+    .await;
+    assert_eq!(
+        terminal(&read_sse(r).await)["usage"]["input_tokens"],
+        1200,
+        "relayed unchanged"
+    );
+    let r = post_responses(
+        &proxy.base_url(),
+        &json!({"model": "gpt-5.5", "input": "hi"}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    r.bytes().await.unwrap();
+    recorder.flush();
+    let mut rows = UsageDb::open(&db_path)
+        .unwrap()
+        .recent(10, &LogFilter::default())
+        .unwrap();
+    rows.sort_by_key(|r| r.stream);
+    assert_eq!(rows.len(), 2);
+    for row in &rows {
+        assert_eq!(
+            (
+                row.input_tokens,
+                row.cached_tokens,
+                row.output_tokens,
+                row.reasoning_tokens
+            ),
+            (1200, 1000, 300, 120),
+            "{row:?}"
+        );
+        assert!(row.cost_usd > 0.0, "priced as gpt-5.5: {row:?}");
+    }
+    assert_eq!(rows[0].status, "incomplete");
+    let streamed = &rows[1];
+    assert_eq!(streamed.status, "completed");
+    assert!(
+        streamed.total_ms >= 550.0 && streamed.total_ms > streamed.first_event_ms.unwrap() + 500.0,
+        "timed to the end of the stream, not its first event: {streamed:?}"
+    );
+    proxy.stop().await;
+}

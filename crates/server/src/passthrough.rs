@@ -14,6 +14,7 @@ use axum::http::{header, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
+use plugboard_translate::relay_watch::RelayWatch;
 use plugboard_wire::responses::{
     RequestEcho, ResponseError, ResponseObject, ResponseStatus, ResponsesRequest, StreamEvent,
 };
@@ -78,7 +79,11 @@ pub async fn forward(
         stopping: Box::pin(state.life.abort.clone().cancelled_owned()),
         idle,
         is_sse,
-        events: 0,
+        watch: if is_sse {
+            RelayWatch::stream(state.max_event_bytes)
+        } else {
+            RelayWatch::whole(WHOLE_ANSWER_CAP)
+        },
         request: inc.body.clone(),
         done: false,
     };
@@ -95,6 +100,9 @@ pub async fn forward(
         .body(Body::from_stream(body))
         .expect("headers copied from a valid response"))
 }
+
+/// The most of a whole (non-streamed) answer kept to read its usage.
+const WHOLE_ANSWER_CAP: usize = 16 * 1024 * 1024;
 
 /// The client's body for the provider: as it came, or with the model renamed when mapped.
 pub(crate) fn body_for(
@@ -119,9 +127,9 @@ struct Relay {
     stopping: Pin<Box<WaitForCancellationFutureOwned>>,
     idle: Duration,
     is_sse: bool,
-    /// Events relayed so far (blank-line separators seen): the sequence number of an
-    /// event Plugboard adds at the end.
-    events: usize,
+    /// Reads the relayed bytes for the answer's end: status, usage (so that pass-through
+    /// requests are priced like translated ones) and the events counted.
+    watch: RelayWatch,
     /// The client's request, read again only to write a cut stream's last event.
     request: Bytes,
     done: bool,
@@ -139,9 +147,7 @@ impl Relay {
                     if let Some(l) = self.log.as_mut() {
                         l.mark_first_event();
                     }
-                    if self.is_sse {
-                        self.events += memchr::memmem::find_iter(&bytes, b"\n\n").count();
-                    }
+                    self.watch.push(&bytes);
                     return Some(bytes);
                 }
                 Ok(None) => "passed_through",
@@ -158,8 +164,24 @@ impl Relay {
         };
         self.done = true;
         if let Some(l) = self.log.as_mut() {
-            let error = (outcome != "passed_through").then_some(outcome);
-            l.finish(outcome, error);
+            // The answer's own end, when it came whole; else how the relay ended.
+            match self.watch.outcome() {
+                Some(end) if outcome == "passed_through" => {
+                    if let Some(u) = &end.usage {
+                        l.set_usage(u);
+                    }
+                    let status = if end.status.is_empty() {
+                        outcome
+                    } else {
+                        end.status.as_str()
+                    };
+                    l.finish(status, end.error_code.as_deref());
+                }
+                _ => {
+                    let error = (outcome != "passed_through").then_some(outcome);
+                    l.finish(outcome, error);
+                }
+            }
         }
         // A cut stream still ends with a terminal event the client understands.
         (outcome == lifecycle::STOPPING_CODE && self.is_sse).then(|| self.failed_event())
@@ -185,7 +207,7 @@ impl Relay {
             echo: Arc::new(RequestEcho::of(&req)),
         };
         let mut out = Vec::new();
-        StreamEvent::Failed { response }.write_sse(self.events as u64, &mut out);
+        StreamEvent::Failed { response }.write_sse(self.watch.events() as u64, &mut out);
         Bytes::from(out)
     }
 }

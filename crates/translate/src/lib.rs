@@ -8,6 +8,7 @@ pub mod dialect;
 pub mod errors;
 pub mod files;
 pub mod reasoning_blob;
+pub mod relay_watch;
 pub mod request;
 pub mod sse;
 pub mod stream;
