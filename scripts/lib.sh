@@ -63,9 +63,10 @@ ensure_python_sdk() {
   export PLUGBOARD_PYTHON="$venv/bin/python"
 }
 
-# JavaScript clients built on the Open Responses specification (the AI SDK's provider),
+# JavaScript Responses clients: the Vercel AI SDK with its OpenAI provider and its Open
+# Responses provider,
 # pinned; the versions for Node.js 20 (the 2.x provider wants Node.js 22).
-JS_CLIENTS=(ai@6.0.326 @ai-sdk/open-responses@1.0.39 zod@4.6.7)
+JS_CLIENTS=(ai@6.0.326 @ai-sdk/openai@3.0.141 @ai-sdk/open-responses@1.0.39 zod@4.6.7)
 
 ensure_js_clients() {
   command -v npm >/dev/null 2>&1 || ensure_packages nodejs npm

@@ -223,6 +223,58 @@ fn sse_response(body: Body) -> Response {
     ([("content-type", "text/event-stream")], body).into_response()
 }
 
+/// The answer a request asked for: the chunks as a stream, or (for `stream: false`) the
+/// one chat completion they add up to, as a real provider answers either way.
+pub fn reply_as_asked(body: &Value, chunks: Vec<String>) -> Reply {
+    if body["stream"] == true {
+        return Reply::Sse(chunks);
+    }
+    let (mut content, mut reasoning, mut finish, mut usage) =
+        (String::new(), String::new(), Value::Null, Value::Null);
+    let mut calls: Vec<Value> = Vec::new();
+    for c in chunks.iter().filter(|c| *c != "[DONE]") {
+        let c: Value = serde_json::from_str(c).expect("chunks are JSON");
+        if !c["usage"].is_null() {
+            usage = c["usage"].clone();
+        }
+        let Some(choice) = c["choices"].get(0) else {
+            continue;
+        };
+        let d = &choice["delta"];
+        content.push_str(d["content"].as_str().unwrap_or(""));
+        reasoning.push_str(d["reasoning_content"].as_str().unwrap_or(""));
+        for tc in d["tool_calls"].as_array().into_iter().flatten() {
+            let i = tc["index"].as_u64().unwrap_or(0) as usize;
+            if calls.len() <= i {
+                calls.push(json!({"id": tc["id"], "type": "function", "function": {"name": tc["function"]["name"], "arguments": ""}}));
+            }
+            let args = calls[i]["function"]["arguments"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+                + tc["function"]["arguments"].as_str().unwrap_or("");
+            calls[i]["function"]["arguments"] = Value::String(args);
+        }
+        if !choice["finish_reason"].is_null() {
+            finish = choice["finish_reason"].clone();
+        }
+    }
+    let mut message = json!({"role": "assistant", "content": if content.is_empty() { Value::Null } else { Value::String(content) }});
+    if !reasoning.is_empty() {
+        message["reasoning_content"] = Value::String(reasoning);
+    }
+    if !calls.is_empty() {
+        message["tool_calls"] = Value::Array(calls);
+    }
+    Reply::Raw {
+        status: 200,
+        headers: vec![("content-type", "application/json".into())],
+        body: json!({"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "m",
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}], "usage": usage})
+        .to_string(),
+    }
+}
+
 /// Chat chunks for a plain text answer, split into pieces, with usage at the end.
 pub fn text_chunks(pieces: &[&str]) -> Vec<String> {
     let mut out = vec![

@@ -5,6 +5,7 @@ use crate::error::ProxyError;
 use crate::handlers::{AppState, Incoming};
 use crate::keys::ApiKey;
 use crate::lifecycle;
+use crate::references;
 use crate::request_log::RequestLog;
 use crate::response_store::Entry;
 use crate::routing::Target;
@@ -34,7 +35,14 @@ pub async fn bridge(
     key: Option<ApiKey>,
     log_slot: &mut Option<RequestLog>,
 ) -> Result<Response, ProxyError> {
-    let req = &inc.req;
+    // Earlier items named by reference, put back in place (a copy only when there are any).
+    let resolved = references::resolve(&inc.req.input, &state.store)?.map(|input| {
+        plugboard_wire::responses::ResponsesRequest {
+            input,
+            ..inc.req.clone()
+        }
+    });
+    let req = resolved.as_ref().unwrap_or(&inc.req);
     let parent = previous(state, req.previous_response_id.as_deref())?;
     let history = parent.as_ref().map(|p| p.history()).unwrap_or_default();
     let dialect = dialect_of(target)?;

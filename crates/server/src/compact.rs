@@ -9,6 +9,7 @@ use crate::failover::{self, Attempt, RequestFacts};
 use crate::handlers::{entry, read_json, require_input, AppState};
 use crate::keys::ApiKey;
 use crate::passthrough::body_for;
+use crate::references;
 use crate::request_log::RequestLog;
 use crate::routing::Target;
 use crate::upstream;
@@ -42,8 +43,11 @@ async fn handle(
     request_id: String,
     started: Instant,
 ) -> Response {
-    let parsed = read_json::<CompactRequest>(body).and_then(|(body, req)| {
+    let parsed = read_json::<CompactRequest>(body).and_then(|(body, mut req)| {
         require_input(&req.input, req.previous_response_id.is_some())?;
+        if let Some(input) = references::resolve(&req.input, &state.store)? {
+            req.input = input;
+        }
         let history = previous(&state, req.previous_response_id.as_deref())?
             .map(|p| p.history())
             .unwrap_or_default();

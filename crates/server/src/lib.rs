@@ -13,6 +13,7 @@ pub mod keys;
 pub mod lifecycle;
 pub mod listener;
 mod passthrough;
+mod references;
 mod request_log;
 pub mod response_store;
 pub mod routing;

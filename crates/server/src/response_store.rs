@@ -1,5 +1,7 @@
-//! Recent responses, for `previous_response_id`. Each entry holds only its own turn (input
-//! and output items) and points at its parent, so a long chain costs no copies.
+//! Recent responses, for `previous_response_id`, and their items by id, for
+//! `item_reference` inputs. Each entry holds only its own turn (input and output items) and
+//! points at its parent, so a long chain costs no copies; the item index points into the
+//! entries.
 
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
@@ -36,6 +38,12 @@ pub struct ResponseStore {
 struct Inner {
     by_id: HashMap<String, Arc<Entry>>,
     order: VecDeque<String>,
+    /// Item id → the entry holding it and its place there.
+    items: HashMap<String, (Arc<Entry>, usize)>,
+}
+
+fn item_id(item: &Value) -> Option<&str> {
+    item.get("id").and_then(Value::as_str)
 }
 
 impl ResponseStore {
@@ -55,17 +63,45 @@ impl ResponseStore {
             .cloned()
     }
 
+    /// A stored item by its id (an output item Plugboard produced, or an input item the
+    /// client sent with an id).
+    pub fn item(&self, id: &str) -> Option<Value> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let (entry, i) = inner.items.get(id)?;
+        entry.items.get(*i).cloned()
+    }
+
     /// Keeps a finished turn; the oldest entries go when the store is full (a child keeps
-    /// its evicted parents alive through its own chain).
+    /// its evicted parents alive through its own chain, but their items can no longer be
+    /// named by id).
     pub fn put(&self, id: String, parent: Option<Arc<Entry>>, items: Vec<Value>) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        inner
-            .by_id
-            .insert(id.clone(), Arc::new(Entry { parent, items }));
+        let entry = Arc::new(Entry { parent, items });
+        for (i, item) in entry.items.iter().enumerate() {
+            if let Some(item_id) = item_id(item) {
+                inner.items.insert(item_id.to_string(), (entry.clone(), i));
+            }
+        }
+        inner.by_id.insert(id.clone(), entry);
         inner.order.push_back(id);
         while inner.order.len() > self.capacity {
-            if let Some(old) = inner.order.pop_front() {
-                inner.by_id.remove(&old);
+            let Some(old) = inner.order.pop_front() else {
+                break;
+            };
+            let Some(gone) = inner.by_id.remove(&old) else {
+                continue;
+            };
+            for item in &gone.items {
+                // Only if the id still points into this entry (a later turn may repeat it).
+                if let Some(item_id) = item_id(item) {
+                    if inner
+                        .items
+                        .get(item_id)
+                        .is_some_and(|(e, _)| Arc::ptr_eq(e, &gone))
+                    {
+                        inner.items.remove(item_id);
+                    }
+                }
             }
         }
     }
@@ -92,5 +128,29 @@ mod tests {
             4,
             "the chain survives eviction of its ids"
         );
+    }
+
+    #[test]
+    fn items_by_id_until_their_response_goes() {
+        let s = ResponseStore::new(1);
+        s.put(
+            "r1".into(),
+            None,
+            vec![
+                json!({"type": "message", "id": "msg_1", "content": "hi"}),
+                json!({"no": "id"}),
+            ],
+        );
+        assert_eq!(s.item("msg_1").unwrap()["content"], "hi");
+        assert!(s.item("nope").is_none());
+        // A later turn repeating the item keeps it reachable after the first turn goes.
+        s.put(
+            "r2".into(),
+            None,
+            vec![json!({"type": "message", "id": "msg_1", "content": "again"})],
+        );
+        assert_eq!(s.item("msg_1").unwrap()["content"], "again");
+        s.put("r3".into(), None, vec![]);
+        assert!(s.item("msg_1").is_none(), "evicted with its response");
     }
 }
