@@ -51,14 +51,15 @@ ensure_codex() {
   export CODEX_BIN="$dir/node_modules/.bin/codex"
 }
 
-# A virtualenv with the official openai SDK and the Open Responses specification's models.
+# A virtualenv with the official openai SDK, the OpenAI Agents SDK and the Open Responses
+# specification's models.
 ensure_python_sdk() {
   python3 -c 'import venv, ensurepip' 2>/dev/null || ensure_packages python3-venv
   local venv="$CACHE/venv"
-  if ! "$venv/bin/python" -c 'import openai, openresponses_types' 2>/dev/null; then
-    log "installing the openai Python SDK and openresponses-types into $venv"
+  if ! "$venv/bin/python" -c 'import openai, openresponses_types, agents' 2>/dev/null; then
+    log "installing the openai SDK, openai-agents and openresponses-types into $venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check openai 'openresponses-types==2.4.0'
+    "$venv/bin/pip" install -q --disable-pip-version-check openai 'openai-agents==0.24.0' 'openresponses-types==2.4.0'
   fi
   export PLUGBOARD_PYTHON="$venv/bin/python"
 }

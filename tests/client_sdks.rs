@@ -1,9 +1,11 @@
 //! Responses clients other than Codex, as their users run them, against a scripted chat
 //! provider that checks the whole history arrives: the Vercel AI SDK (`ai` +
-//! `@ai-sdk/openai`, which sends earlier turns as `item_reference`s by default).
+//! `@ai-sdk/openai`, which sends earlier turns as `item_reference`s by default) and the
+//! OpenAI Agents SDK (which replays its items).
 //!
-//! `PLUGBOARD_JS_CLIENTS` names a folder with the packages installed (the project's test
-//! script makes one); without it the test fails, unless `PLUGBOARD_SKIP_EXTERNAL=1`.
+//! `PLUGBOARD_JS_CLIENTS` and `PLUGBOARD_PYTHON` name where the packages are installed (the
+//! project's test script sets both up); without them the tests fail, unless
+//! `PLUGBOARD_SKIP_EXTERNAL=1`.
 
 use plugboard_e2e::*;
 use serde_json::{json, Value};
@@ -95,6 +97,47 @@ async fn the_vercel_ai_sdk_follow_up_keeps_the_history_it_sends_by_reference() {
         call["reasoning_content"], "Need the weather tool.",
         "its reasoning came back"
     );
+    assert_eq!(messages.last().unwrap()["content"], "And tomorrow?");
+    proxy.stop().await;
+}
+
+#[tokio::test]
+async fn the_openai_agents_sdk_runs_its_tool_and_a_replayed_follow_up() {
+    let Some(python) = external_tool("PLUGBOARD_PYTHON") else {
+        return;
+    };
+    let mock = MockUpstream::start(|body, _| thinking_provider(body)).await;
+    let proxy = start_proxy(one_provider(&mock.base_url()), "k").await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/agents_client.py");
+    let r = run_client_script(&python, script.as_ref(), &[proxy.base_url()]).await;
+    assert_eq!(
+        r["tool_calls"],
+        json!(["Paris"]),
+        "the SDK ran the tool: {r}"
+    );
+    assert_eq!(r["first"], "It is sunny and 21°C in Paris.", "{r}");
+    assert_eq!(r["follow_up"], "Tomorrow brings rain.", "{r}");
+
+    let follow_up = mock.requests().last().unwrap().body.clone();
+    let messages = follow_up["messages"].as_array().unwrap();
+    assert_eq!(
+        messages[0]["role"], "system",
+        "the agent's instructions: {follow_up}"
+    );
+    let call = messages
+        .iter()
+        .find(|m| m["tool_calls"].is_array())
+        .expect("the replayed tool call");
+    assert_eq!(call["tool_calls"][0]["function"]["name"], "get_weather");
+    assert_eq!(
+        call["reasoning_content"], "Need the weather tool.",
+        "{follow_up}"
+    );
+    let result = messages.iter().find(|m| m["role"] == "tool").unwrap();
+    assert_eq!(result["tool_call_id"], call["tool_calls"][0]["id"]);
+    assert!(messages
+        .iter()
+        .any(|m| m["role"] == "assistant" && m["content"].to_string().contains("sunny and 21°C")));
     assert_eq!(messages.last().unwrap()["content"], "And tomorrow?");
     proxy.stop().await;
 }
