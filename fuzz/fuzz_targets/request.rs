@@ -16,6 +16,7 @@ fuzz_target!(|data: &[u8]| {
         file_parts: true,
         parallel_tool_calls: false,
         stream_usage: false,
+        think_tags: true,
     };
     // The input items also serve as a previous response's history.
     let history = req.input.to_item_values();

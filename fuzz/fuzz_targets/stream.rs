@@ -12,7 +12,10 @@ fuzz_target!(|data: &[u8]| {
         r#"{"model":"m","input":"x","tools":[{"type":"function","name":"exec_command"},{"type":"custom","name":"apply_patch"},{"type":"local_shell"},{"type":"namespace","name":"ns","tools":[{"type":"function","name":"f"}]}]}"#,
     )
     .unwrap();
-    let ctx = translate_request(&req, &[], &TranslateOptions { upstream_model: "m", dialect: &Dialect::default(), response_id: "resp_fuzz".into(), created_at: 0 })
+    // Half the inputs with the local runtimes' repairs on (inline thinking, text tool calls).
+    let local = data.first().is_some_and(|b| b % 2 == 0);
+    let dialect = Dialect { think_tags: local, ..Dialect::default() };
+    let ctx = translate_request(&req, &[], &TranslateOptions { upstream_model: "m", dialect: &dialect, response_id: "resp_fuzz".into(), created_at: 0 })
         .unwrap()
         .context;
     let mut t = StreamTranslator::new(ctx);

@@ -79,9 +79,19 @@ fn groq() -> Dialect {
 }
 
 fn local() -> Dialect {
-    // Local servers differ by version and model template: ask for nothing optional.
+    // Local servers differ by version and model template: ask for nothing optional. Their
+    // models (Qwen3, QwQ, R1 distills) often print thinking inline.
     Dialect {
         reasoning_switch: ReasoningSwitch::None,
+        think_tags: true,
+        ..base()
+    }
+}
+
+fn custom() -> Dialect {
+    // Unknown servers are often local runtimes or gateways in front of one.
+    Dialect {
+        think_tags: true,
         ..base()
     }
 }
@@ -205,7 +215,7 @@ pub static PRESETS: &[Preset] = &[
         needs_key: false,
         key_env: None,
         default_model: None,
-        dialect: base,
+        dialect: custom,
     },
 ];
 

@@ -13,6 +13,8 @@ pub struct ResponseContext {
     pub created_at: u64,
     pub echo: Arc<RequestEcho>,
     pub tool_names: Arc<ToolNameMap>,
+    /// Split `<think>…</think>` at the start of the content into reasoning.
+    pub think_tags: bool,
 }
 
 /// A new random id with the given prefix, e.g. `resp_3fK9...`.

@@ -26,6 +26,10 @@ pub struct Dialect {
     pub parallel_tool_calls: bool,
     /// Accepts `stream_options: {include_usage: true}`.
     pub stream_usage: bool,
+    /// The model may print its thinking inline, as `<think>…</think>` at the start of its
+    /// content (local runtimes without a reasoning parser): split into a reasoning item.
+    /// With `reasoning_echo`, earlier reasoning goes back the same way, inline.
+    pub think_tags: bool,
 }
 
 impl Default for Dialect {
@@ -39,6 +43,7 @@ impl Default for Dialect {
             file_parts: false,
             parallel_tool_calls: true,
             stream_usage: true,
+            think_tags: false,
         }
     }
 }

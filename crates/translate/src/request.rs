@@ -5,6 +5,7 @@ use crate::context::ResponseContext;
 use crate::dialect::{Dialect, ReasoningSwitch};
 use crate::files::{self, FileContent};
 use crate::reasoning_blob;
+use crate::think_tags;
 use crate::tool_names::{ToolNameMap, ToolOrigin, LOCAL_SHELL_NAME};
 use plugboard_wire::chat::{
     ChatContent, ChatMessage, ChatPart, ChatRequest, ChatTool, ChatToolCall, FunctionCallBody,
@@ -53,6 +54,13 @@ pub fn translate_request(
     if !dialect.reasoning_echo {
         for m in messages.iter_mut() {
             m.reasoning_content = None;
+        }
+    } else if dialect.think_tags {
+        // A model that thinks inline gets its thinking back inline.
+        for m in messages.iter_mut() {
+            if let Some(r) = m.reasoning_content.take() {
+                m.content = Some(think_tags::inline(&r, m.content.take()));
+            }
         }
     }
     let messages = repair_tool_pairs(messages);
@@ -112,6 +120,7 @@ pub fn translate_request(
             created_at: opts.created_at,
             echo: Arc::new(echo),
             tool_names: Arc::new(names),
+            think_tags: dialect.think_tags,
         },
     })
 }

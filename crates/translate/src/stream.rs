@@ -6,6 +6,7 @@
 
 use crate::context::ResponseContext;
 use crate::reasoning_blob;
+use crate::think_tags::{Piece, ThinkSplitter};
 use crate::tool_names::ToolOrigin;
 use plugboard_wire::chat::{ChatChunk, ChatUsage, ToolCallDelta};
 use plugboard_wire::responses::{
@@ -36,6 +37,8 @@ pub struct StreamTranslator {
     finish_reason: Option<String>,
     next_item: usize,
     final_response: Option<ResponseObject>,
+    /// Inline thinking split from the content (dialects with `think_tags`).
+    think: Option<ThinkSplitter>,
 }
 
 struct OpenText {
@@ -64,6 +67,7 @@ struct Announced {
 impl StreamTranslator {
     pub fn new(ctx: ResponseContext) -> Self {
         Self {
+            think: ctx.think_tags.then(ThinkSplitter::default),
             ctx,
             output: Vec::new(),
             reasoning: None,
@@ -125,7 +129,7 @@ impl StreamTranslator {
                 self.reasoning_delta(r, &mut ev);
             }
             if let Some(t) = d.content.or(d.refusal).filter(|s| !s.is_empty()) {
-                self.text_delta(t, &mut ev);
+                self.content_delta(t, &mut ev);
             }
             for tc in d.tool_calls {
                 self.tool_delta(tc, &mut ev);
@@ -153,6 +157,9 @@ impl StreamTranslator {
             }),
             other => other,
         };
+        if !matches!(end, StreamEnd::Failed(_)) {
+            self.flush_think(&mut ev);
+        }
         if let StreamEnd::Failed(error) = end {
             // Half-streamed items are not closed: a client must not run a truncated call.
             let mut r = self.response(ResponseStatus::Failed);
@@ -255,6 +262,34 @@ impl StreamTranslator {
         });
     }
 
+    /// Content as the model wrote it: text, or inline thinking for the splitter to take out.
+    fn content_delta(&mut self, delta: String, ev: &mut Vec<StreamEvent>) {
+        let Some(splitter) = self.think.as_mut() else {
+            return self.text_delta(delta, ev);
+        };
+        let mut pieces = Vec::new();
+        splitter.push(&delta, &mut pieces);
+        self.emit_pieces(pieces, ev);
+    }
+
+    /// Whatever the splitter held back, before an item closes or a tool call starts.
+    fn flush_think(&mut self, ev: &mut Vec<StreamEvent>) {
+        let mut pieces = Vec::new();
+        if let Some(splitter) = self.think.as_mut() {
+            splitter.finish(&mut pieces);
+        }
+        self.emit_pieces(pieces, ev);
+    }
+
+    fn emit_pieces(&mut self, pieces: Vec<Piece>, ev: &mut Vec<StreamEvent>) {
+        for p in pieces {
+            match p {
+                Piece::Reasoning(r) => self.reasoning_delta(r, ev),
+                Piece::Text(t) => self.text_delta(t, ev),
+            }
+        }
+    }
+
     fn text_delta(&mut self, delta: String, ev: &mut Vec<StreamEvent>) {
         if self.message.is_none() {
             self.close_reasoning(ev);
@@ -292,6 +327,7 @@ impl StreamTranslator {
     }
 
     fn tool_delta(&mut self, tc: ToolCallDelta, ev: &mut Vec<StreamEvent>) {
+        self.flush_think(ev);
         self.close_reasoning(ev);
         self.close_message(ev);
         let slot = self.call_slot(&tc);

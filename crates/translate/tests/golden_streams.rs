@@ -1,16 +1,26 @@
 //! Golden tests: provider-style chunk streams → the Responses events Plugboard emits.
 
 mod common;
-use common::{codex_like_context, parse_sse};
+use common::{codex_like_context, local_context, parse_sse};
+use plugboard_translate::ResponseContext;
 use plugboard_translate::{SseWriter, StreamEnd, StreamTranslator};
 use serde_json::Value;
 
 /// Runs a recorded stream through the translator, as the server does, and returns every
 /// event as JSON (sequence numbers included).
 fn run(name: &str) -> Vec<Value> {
+    run_in(name, codex_like_context())
+}
+
+/// The same for a local runtime's dialect.
+fn run_local(name: &str) -> Vec<Value> {
+    run_in(name, local_context())
+}
+
+fn run_in(name: &str, ctx: ResponseContext) -> Vec<Value> {
     let path = format!("{}/tests/streams/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let mut t = StreamTranslator::new(codex_like_context());
+    let mut t = StreamTranslator::new(ctx);
     let mut w = SseWriter::default();
     let mut out = Vec::new();
     w.write(&t.start(), &mut out);
@@ -151,6 +161,12 @@ macro_rules! golden {
             insta::assert_json_snapshot!(run($file));
         }
     };
+    ($test:ident, $file:literal, local) => {
+        #[test]
+        fn $test() {
+            insta::assert_json_snapshot!(run_local($file));
+        }
+    };
 }
 
 golden!(
@@ -182,6 +198,25 @@ golden!(
     "dropped-mid-stream.sse"
 );
 golden!(error_object_inside_the_stream, "error-inside-stream.sse");
+golden!(
+    inline_think_tags_cut_across_chunks_become_reasoning,
+    "qwen-inline-think.sse",
+    local
+);
+
+#[test]
+fn inline_thinking_is_text_where_the_dialect_does_not_split_it() {
+    let events = run("qwen-inline-think.sse");
+    let done = events
+        .iter()
+        .find(|e| e["type"] == "response.output_item.done")
+        .unwrap();
+    assert_eq!(done["item"]["type"], "message");
+    assert!(done["item"]["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("<think>"));
+}
 
 #[test]
 fn custom_tool_input_is_unwrapped_for_codex() {

@@ -26,6 +26,18 @@ pub fn abbreviate(v: Value) -> Value {
 /// The context of a small Codex-like request: exec_command, apply_patch, local_shell and a
 /// namespaced tool.
 pub fn codex_like_context() -> ResponseContext {
+    codex_like_context_for(&Dialect::default())
+}
+
+/// The same for a local runtime's dialect (inline thinking and text tool calls repaired).
+pub fn local_context() -> ResponseContext {
+    codex_like_context_for(&Dialect {
+        think_tags: true,
+        ..Dialect::default()
+    })
+}
+
+pub fn codex_like_context_for(dialect: &Dialect) -> ResponseContext {
     let req: ResponsesRequest = serde_json::from_value(serde_json::json!({
         "model": "deepseek-chat",
         "stream": true,
@@ -43,7 +55,7 @@ pub fn codex_like_context() -> ResponseContext {
         &[],
         &TranslateOptions {
             upstream_model: "m",
-            dialect: &Dialect::default(),
+            dialect,
             response_id: "resp_test".into(),
             created_at: 1_700_000_000,
         },
