@@ -17,6 +17,7 @@ fuzz_target!(|data: &[u8]| {
         parallel_tool_calls: false,
         stream_usage: false,
         think_tags: true,
+        text_tool_calls: true,
     };
     // The input items also serve as a previous response's history.
     let history = req.input.to_item_values();

@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
     .unwrap();
     // Half the inputs with the local runtimes' repairs on (inline thinking, text tool calls).
     let local = data.first().is_some_and(|b| b % 2 == 0);
-    let dialect = Dialect { think_tags: local, ..Dialect::default() };
+    let dialect = Dialect { think_tags: local, text_tool_calls: local, ..Dialect::default() };
     let ctx = translate_request(&req, &[], &TranslateOptions { upstream_model: "m", dialect: &dialect, response_id: "resp_fuzz".into(), created_at: 0 })
         .unwrap()
         .context;

@@ -84,6 +84,7 @@ fn local() -> Dialect {
     Dialect {
         reasoning_switch: ReasoningSwitch::None,
         think_tags: true,
+        text_tool_calls: true,
         ..base()
     }
 }
@@ -92,6 +93,7 @@ fn custom() -> Dialect {
     // Unknown servers are often local runtimes or gateways in front of one.
     Dialect {
         think_tags: true,
+        text_tool_calls: true,
         ..base()
     }
 }

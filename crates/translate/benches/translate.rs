@@ -53,6 +53,52 @@ fn chunks() -> Vec<String> {
     out
 }
 
+/// A local model's stream: thinking inline, the answer, then a call printed as Hermes text.
+fn local_chunks() -> Vec<String> {
+    let content =
+        |c: String| json!({"choices": [{"index": 0, "delta": {"content": c}}]}).to_string();
+    let mut out = vec![content("<think>".into())];
+    for i in 0..10 {
+        out.push(content(format!("thinking {i} ")));
+    }
+    out.push(content("</think>\n\n".into()));
+    for i in 0..100 {
+        out.push(content(format!("token{i} ")));
+    }
+    out.push(content("<tool_call>\n{\"name\": \"exec_command\", ".into()));
+    out.push(content("\"arguments\": {\"cmd\": \"ls\"}}".into()));
+    out.push(content("\n</tool_call>".into()));
+    out.push(json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}).to_string());
+    out
+}
+
+/// One stream through the translator, as the server runs it.
+fn bench_stream(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    ctx: &plugboard_translate::ResponseContext,
+    raw: &[String],
+) {
+    g.throughput(Throughput::Elements(raw.len() as u64));
+    g.bench_function(name, |b| {
+        b.iter_batched(
+            || StreamTranslator::new(ctx.clone()),
+            |mut t| {
+                let mut w = SseWriter::default();
+                let mut out = Vec::with_capacity(64 * 1024);
+                w.write(&t.start(), &mut out);
+                for c in raw {
+                    let chunk: ChatChunk = serde_json::from_str(c).unwrap();
+                    w.write(&t.push(chunk), &mut out);
+                }
+                w.write(&t.finish(StreamEnd::Done), &mut out);
+                out
+            },
+            BatchSize::SmallInput,
+        )
+    });
+}
+
 fn bench(c: &mut Criterion) {
     let body = large_request();
     let dialect = Dialect::default();
@@ -87,26 +133,31 @@ fn bench(c: &mut Criterion) {
         .context;
     let raw = chunks();
     let mut g = c.benchmark_group("stream");
-    g.throughput(Throughput::Elements(raw.len() as u64));
-    g.bench_function(
+    bench_stream(
+        &mut g,
         "parse chunk + translate + write SSE, per stream of 113 chunks",
-        |b| {
-            b.iter_batched(
-                || StreamTranslator::new(ctx.clone()),
-                |mut t| {
-                    let mut w = SseWriter::default();
-                    let mut out = Vec::with_capacity(64 * 1024);
-                    w.write(&t.start(), &mut out);
-                    for c in &raw {
-                        let chunk: ChatChunk = serde_json::from_str(c).unwrap();
-                        w.write(&t.push(chunk), &mut out);
-                    }
-                    w.write(&t.finish(StreamEnd::Done), &mut out);
-                    out
-                },
-                BatchSize::SmallInput,
-            )
-        },
+        &ctx,
+        &raw,
+    );
+    // The local runtimes' repairs (inline thinking, text tool calls) on: the same plain
+    // stream (their cost when there is nothing to repair), then a stream that needs both.
+    let local = Dialect {
+        think_tags: true,
+        text_tool_calls: true,
+        ..Dialect::default()
+    };
+    let local_ctx = translate_request(&req, &[], &opts(&local)).unwrap().context;
+    bench_stream(
+        &mut g,
+        "the same 113 chunks with the local repairs on",
+        &local_ctx,
+        &raw,
+    );
+    bench_stream(
+        &mut g,
+        "inline thinking + Hermes text call, 116 chunks, repairs on",
+        &local_ctx,
+        &local_chunks(),
     );
     g.finish();
 }

@@ -15,6 +15,8 @@ pub struct ResponseContext {
     pub tool_names: Arc<ToolNameMap>,
     /// Split `<think>…</think>` at the start of the content into reasoning.
     pub think_tags: bool,
+    /// Turn tool calls printed as text into calls.
+    pub text_tool_calls: bool,
 }
 
 /// A new random id with the given prefix, e.g. `resp_3fK9...`.

@@ -30,6 +30,10 @@ pub struct Dialect {
     /// content (local runtimes without a reasoning parser): split into a reasoning item.
     /// With `reasoning_echo`, earlier reasoning goes back the same way, inline.
     pub think_tags: bool,
+    /// The model may print tool calls into its content (Hermes `<tool_call>`, Mistral
+    /// `[TOOL_CALLS]`, Llama `<|python_tag|>`, a bare JSON call): turned into calls when
+    /// tools were declared.
+    pub text_tool_calls: bool,
 }
 
 impl Default for Dialect {
@@ -44,6 +48,7 @@ impl Default for Dialect {
             parallel_tool_calls: true,
             stream_usage: true,
             think_tags: false,
+            text_tool_calls: false,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod relay_watch;
 pub mod request;
 pub mod sse;
 pub mod stream;
+pub mod text_tool_calls;
 pub mod think_tags;
 pub mod tool_names;
 

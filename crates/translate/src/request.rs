@@ -121,6 +121,7 @@ pub fn translate_request(
             echo: Arc::new(echo),
             tool_names: Arc::new(names),
             think_tags: dialect.think_tags,
+            text_tool_calls: dialect.text_tool_calls && has_tools,
         },
     })
 }

@@ -6,14 +6,18 @@
 
 use crate::context::ResponseContext;
 use crate::reasoning_blob;
+use crate::text_tool_calls::{Found, TextCallScanner};
 use crate::think_tags::{Piece, ThinkSplitter};
 use crate::tool_names::ToolOrigin;
-use plugboard_wire::chat::{ChatChunk, ChatUsage, ToolCallDelta};
+use plugboard_wire::chat::{ChatChunk, ChatUsage, FunctionDelta, ToolCallDelta};
 use plugboard_wire::responses::{
     IncompleteDetails, ItemStatus, OutputItem, OutputText, ResponseError, ResponseObject,
     ResponseStatus, StreamEvent, SummaryText, Usage,
 };
 use serde_json::{json, Map, Value};
+
+/// Chunk indices of calls found in text start here, apart from the provider's own.
+const TEXT_CALL_INDEX: u32 = 1 << 20;
 
 /// How the upstream stream ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +43,11 @@ pub struct StreamTranslator {
     final_response: Option<ResponseObject>,
     /// Inline thinking split from the content (dialects with `think_tags`).
     think: Option<ThinkSplitter>,
+    /// Tool calls printed as text, taken out of the content (dialects with
+    /// `text_tool_calls`, when tools were declared).
+    scanner: Option<TextCallScanner>,
+    /// Calls found in text so far (their chunk `index` is kept apart from the provider's).
+    text_calls: u32,
 }
 
 struct OpenText {
@@ -68,6 +77,8 @@ impl StreamTranslator {
     pub fn new(ctx: ResponseContext) -> Self {
         Self {
             think: ctx.think_tags.then(ThinkSplitter::default),
+            scanner: ctx.text_tool_calls.then(TextCallScanner::default),
+            text_calls: 0,
             ctx,
             output: Vec::new(),
             reasoning: None,
@@ -158,7 +169,7 @@ impl StreamTranslator {
             other => other,
         };
         if !matches!(end, StreamEnd::Failed(_)) {
-            self.flush_think(&mut ev);
+            self.flush_content(&mut ev);
         }
         if let StreamEnd::Failed(error) = end {
             // Half-streamed items are not closed: a client must not run a truncated call.
@@ -262,30 +273,76 @@ impl StreamTranslator {
         });
     }
 
-    /// Content as the model wrote it: text, or inline thinking for the splitter to take out.
+    /// Content as the model wrote it: text, or inline thinking and tool calls printed as
+    /// text for the splitter and the scanner to take out.
     fn content_delta(&mut self, delta: String, ev: &mut Vec<StreamEvent>) {
-        let Some(splitter) = self.think.as_mut() else {
-            return self.text_delta(delta, ev);
+        let Some(splitter) = self.think.as_mut().filter(|s| !s.is_past()) else {
+            return self.scan_text(delta, ev);
         };
         let mut pieces = Vec::new();
         splitter.push(&delta, &mut pieces);
         self.emit_pieces(pieces, ev);
     }
 
-    /// Whatever the splitter held back, before an item closes or a tool call starts.
-    fn flush_think(&mut self, ev: &mut Vec<StreamEvent>) {
+    /// Whatever the splitter and the scanner held back, before the answer ends or a tool
+    /// call starts.
+    fn flush_content(&mut self, ev: &mut Vec<StreamEvent>) {
         let mut pieces = Vec::new();
         if let Some(splitter) = self.think.as_mut() {
             splitter.finish(&mut pieces);
         }
         self.emit_pieces(pieces, ev);
+        if let Some(mut scanner) = self.scanner.take() {
+            let mut found = Vec::new();
+            let names = self.ctx.tool_names.clone();
+            scanner.finish(&|n| names.contains(n), &mut found);
+            self.emit_found(found, ev);
+            self.scanner = Some(TextCallScanner::default());
+        }
     }
 
     fn emit_pieces(&mut self, pieces: Vec<Piece>, ev: &mut Vec<StreamEvent>) {
         for p in pieces {
             match p {
                 Piece::Reasoning(r) => self.reasoning_delta(r, ev),
-                Piece::Text(t) => self.text_delta(t, ev),
+                Piece::Text(t) => self.scan_text(t, ev),
+            }
+        }
+    }
+
+    fn scan_text(&mut self, text: String, ev: &mut Vec<StreamEvent>) {
+        let Some(scanner) = self.scanner.as_mut() else {
+            return self.text_delta(text, ev);
+        };
+        if scanner.passes(&text) {
+            return self.text_delta(text, ev);
+        }
+        let mut found = Vec::new();
+        let names = &self.ctx.tool_names;
+        scanner.push(&text, &|n| names.contains(n), &mut found);
+        self.emit_found(found, ev);
+    }
+
+    fn emit_found(&mut self, found: Vec<Found>, ev: &mut Vec<StreamEvent>) {
+        for f in found {
+            match f {
+                Found::Text(t) => self.text_delta(t, ev),
+                Found::Call { name, arguments } => {
+                    // Apart from the provider's own indices, which start at 0.
+                    let index = TEXT_CALL_INDEX + self.text_calls;
+                    self.text_calls += 1;
+                    self.tool_delta(
+                        ToolCallDelta {
+                            index: Some(index),
+                            id: None,
+                            function: Some(FunctionDelta {
+                                name: Some(name),
+                                arguments: Some(arguments),
+                            }),
+                        },
+                        ev,
+                    );
+                }
             }
         }
     }
@@ -327,7 +384,9 @@ impl StreamTranslator {
     }
 
     fn tool_delta(&mut self, tc: ToolCallDelta, ev: &mut Vec<StreamEvent>) {
-        self.flush_think(ev);
+        if tc.index.is_none_or(|i| i < TEXT_CALL_INDEX) {
+            self.flush_content(ev);
+        }
         self.close_reasoning(ev);
         self.close_message(ev);
         let slot = self.call_slot(&tc);

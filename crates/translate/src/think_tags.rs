@@ -41,6 +41,11 @@ pub struct ThinkSplitter {
 }
 
 impl ThinkSplitter {
+    /// Whether the content is known to be plain text from here on.
+    pub fn is_past(&self) -> bool {
+        matches!(self.state, State::Text)
+    }
+
     pub fn push(&mut self, delta: &str, out: &mut Vec<Piece>) {
         match self.state {
             State::Text => out.push(Piece::Text(delta.to_string())),

@@ -71,6 +71,11 @@ impl ToolNameMap {
             })
     }
 
+    /// Whether the request offered a tool under this chat name.
+    pub fn contains(&self, chat_name: &str) -> bool {
+        self.by_chat.contains_key(chat_name)
+    }
+
     pub fn len(&self) -> usize {
         self.by_chat.len()
     }

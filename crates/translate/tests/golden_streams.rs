@@ -204,6 +204,97 @@ golden!(
     local
 );
 
+golden!(
+    hermes_text_tool_call_after_inline_thinking,
+    "hermes-think-then-text-tool-call.sse",
+    local
+);
+golden!(
+    mistral_text_tool_calls,
+    "mistral-text-tool-calls.sse",
+    local
+);
+golden!(llama_python_tag_call, "llama-python-tag-call.sse", local);
+golden!(
+    bare_json_call_as_the_whole_message,
+    "bare-json-call.sse",
+    local
+);
+golden!(
+    text_tool_call_look_alikes_stay_text,
+    "text-tool-call-look-alikes.sse",
+    local
+);
+
+/// The output items' types and, for calls, name and arguments, of a local-dialect run.
+fn calls_of(file: &str) -> Vec<(String, String, String)> {
+    let events = run_local(file);
+    events.last().unwrap()["response"]["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let s = |k: &str| i[k].as_str().unwrap_or("").to_string();
+            (
+                s("type"),
+                s("name"),
+                if i["type"] == "custom_tool_call" {
+                    s("input")
+                } else {
+                    s("arguments")
+                },
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn text_tool_calls_become_calls_in_every_format() {
+    let t = |a: &str, b: &str, c: &str| (a.to_string(), b.to_string(), c.to_string());
+    assert_eq!(
+        calls_of("hermes-think-then-text-tool-call.sse"),
+        vec![
+            t("reasoning", "", ""),
+            t("message", "", ""),
+            t("function_call", "exec_command", r#"{"cmd":"ls -la"}"#)
+        ]
+    );
+    assert_eq!(
+        calls_of("mistral-text-tool-calls.sse"),
+        vec![
+            t("function_call", "exec_command", r#"{"cmd":"ls"}"#),
+            t(
+                "custom_tool_call",
+                "apply_patch",
+                "*** Begin Patch\n*** Add File: a.txt\n+hi\n*** End Patch\n"
+            ),
+        ]
+    );
+    assert_eq!(
+        calls_of("llama-python-tag-call.sse"),
+        vec![t("function_call", "exec_command", r#"{"cmd":"pwd"}"#)]
+    );
+    assert_eq!(
+        calls_of("bare-json-call.sse"),
+        vec![t(
+            "function_call",
+            "exec_command",
+            r#"{"cmd":"git status"}"#
+        )]
+    );
+    assert_eq!(
+        calls_of("text-tool-call-look-alikes.sse"),
+        vec![t("message", "", "")]
+    );
+    // Without the dialect switch, the markup is the answer's text.
+    let plain = run("hermes-think-then-text-tool-call.sse");
+    let text = plain.last().unwrap()["response"]["output"][0]["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(text.contains("<tool_call>"), "{text}");
+}
+
 #[test]
 fn inline_thinking_is_text_where_the_dialect_does_not_split_it() {
     let events = run("qwen-inline-think.sse");

@@ -33,6 +33,7 @@ pub fn codex_like_context() -> ResponseContext {
 pub fn local_context() -> ResponseContext {
     codex_like_context_for(&Dialect {
         think_tags: true,
+        text_tool_calls: true,
         ..Dialect::default()
     })
 }
