@@ -313,3 +313,90 @@ async fn codex_exec_with_a_plugboard_profile_reaches_the_routed_provider() {
     assert!(config.starts_with(user), "the user's lines are untouched");
     proxy.stop().await;
 }
+
+/// Chat chunks of a local model that thinks inline and prints its answer (or call) as text.
+fn local_model_chunks(content: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    // Cut into small pieces, tags included, as a local runtime streams them.
+    let chars: Vec<char> = content.chars().collect();
+    for piece in chars.chunks(7) {
+        let text: String = piece.iter().collect();
+        out.push(json!({"choices": [{"index": 0, "delta": {"content": text}}]}).to_string());
+    }
+    out.push(json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 50, "completion_tokens": 20, "total_tokens": 70}}).to_string());
+    out.push("[DONE]".into());
+    out
+}
+
+#[tokio::test]
+async fn codex_exec_on_a_local_model_that_thinks_in_tags_and_calls_tools_as_text() {
+    let Some(bin) = codex_bin() else { return };
+    let mock = MockUpstream::start(|body, _| match tool_results(body).len() {
+        0 => Reply::Sse(local_model_chunks(
+            "<think>\nThe user wants a file. I will use the shell.\n</think>\n\nI'll create it.\n<tool_call>\n{\"name\": \"exec_command\", \"arguments\": {\"cmd\": \"echo local > local.txt && echo ok\"}}\n</tool_call>",
+        )),
+        _ => Reply::Sse(local_model_chunks(
+            "<think>The command printed ok.</think>\n\nCreated local.txt with the word local.",
+        )),
+    })
+    .await;
+    let mut provider = plugboard_config::Provider::from_preset("ollama", "ollama").unwrap();
+    provider.base_url = mock.base_url();
+    provider.model_map.insert("gpt-*".into(), "qwen3:8b".into());
+    let settings = plugboard_config::Settings {
+        listen: "127.0.0.1:0".into(),
+        active_provider: Some("ollama".into()),
+        providers: vec![provider],
+        ..Default::default()
+    };
+    let proxy = start_proxy(settings, "").await;
+    let dir = tmp("local");
+    let work = dir.join("work");
+    write_config(&dir.join("codex-home"), &proxy.base_url());
+    let run = codex_exec(&bin, &dir, &work, &["make local.txt"]).await;
+    assert!(
+        run.ok,
+        "codex failed\nstdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(work.join("local.txt"))
+            .expect("the call printed as text ran")
+            .trim(),
+        "local"
+    );
+    assert!(
+        run.stdout
+            .contains("Created local.txt with the word local."),
+        "stdout:\n{}",
+        run.stdout
+    );
+    for tag in ["<think>", "</think>", "<tool_call>"] {
+        assert!(
+            !run.stdout.contains(tag) && !run.stderr.contains(tag),
+            "{tag} reached the user\nstdout:\n{}\nstderr:\n{}",
+            run.stdout,
+            run.stderr
+        );
+    }
+    let chats: Vec<Recorded> = mock
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/chat/completions"))
+        .collect();
+    assert_eq!(chats.len(), 2);
+    assert_eq!(chats[0].body["model"], "qwen3:8b");
+    let second = &chats[1].body;
+    let call = messages(second)
+        .iter()
+        .find(|m| m["tool_calls"].is_array())
+        .expect("the call, as a real call, is in the history");
+    assert_eq!(call["tool_calls"][0]["function"]["name"], "exec_command");
+    let result = &tool_results(second)[0];
+    assert_eq!(result["tool_call_id"], call["tool_calls"][0]["id"]);
+    assert!(
+        result["content"].as_str().unwrap().contains("ok"),
+        "{result}"
+    );
+    proxy.stop().await;
+}
