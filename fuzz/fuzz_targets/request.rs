@@ -18,6 +18,10 @@ fuzz_target!(|data: &[u8]| {
         stream_usage: false,
         think_tags: true,
         text_tool_calls: true,
+        schema_object_root: true,
+        schema_inline_refs: true,
+        schema_single_types: true,
+        schema_drop: vec!["$schema".into()],
     };
     // The input items also serve as a previous response's history.
     let history = req.input.to_item_values();

@@ -21,6 +21,21 @@ fn base() -> Dialect {
     Dialect::default()
 }
 
+/// Schema rules of providers that validate tool schemas strictly: DeepSeek and Kimi refuse
+/// `type: null`, type arrays and non-object roots (reported by CC Switch's users, mostly
+/// with MCP servers' tools); Gemini's OpenAI endpoint, reached through OpenRouter, refuses
+/// `$ref` and `$defs`. GLM, Qwen and Groq get the same rules: each keeps what the schema
+/// asks of the arguments, so they cost nothing where a provider would have accepted more.
+fn strict_schemas(d: Dialect) -> Dialect {
+    Dialect {
+        schema_object_root: true,
+        schema_inline_refs: true,
+        schema_single_types: true,
+        schema_drop: vec!["$schema".into(), "$id".into(), "$comment".into()],
+        ..d
+    }
+}
+
 fn openai() -> Dialect {
     Dialect {
         max_tokens_field: MaxTokensField::MaxCompletionTokens,
@@ -32,50 +47,50 @@ fn openai() -> Dialect {
 fn deepseek() -> Dialect {
     // The model name switches thinking (`deepseek-reasoner`); its reasoning must come back
     // on assistant messages that called tools.
-    Dialect {
+    strict_schemas(Dialect {
         reasoning_switch: ReasoningSwitch::None,
         reasoning_echo: true,
         ..base()
-    }
+    })
 }
 
 fn qwen() -> Dialect {
-    Dialect {
+    strict_schemas(Dialect {
         reasoning_switch: ReasoningSwitch::EnableThinking,
         ..base()
-    }
+    })
 }
 
 fn kimi() -> Dialect {
-    Dialect {
+    strict_schemas(Dialect {
         reasoning_switch: ReasoningSwitch::None,
         reasoning_echo: true,
         ..base()
-    }
+    })
 }
 
 fn glm() -> Dialect {
-    Dialect {
+    strict_schemas(Dialect {
         reasoning_switch: ReasoningSwitch::ThinkingObject,
         reasoning_echo: true,
         ..base()
-    }
+    })
 }
 
 fn openrouter() -> Dialect {
-    Dialect {
+    strict_schemas(Dialect {
         reasoning_switch: ReasoningSwitch::ReasoningObject,
         file_parts: true,
         ..base()
-    }
+    })
 }
 
 fn groq() -> Dialect {
-    Dialect {
+    strict_schemas(Dialect {
         max_tokens_field: MaxTokensField::MaxCompletionTokens,
         reasoning_switch: ReasoningSwitch::None,
         ..base()
-    }
+    })
 }
 
 fn local() -> Dialect {

@@ -34,6 +34,15 @@ pub struct Dialect {
     /// `[TOOL_CALLS]`, Llama `<|python_tag|>`, a bare JSON call): turned into calls when
     /// tools were declared.
     pub text_tool_calls: bool,
+    /// Tool parameter schemas (see `schema`): the root made an object with properties
+    /// (a root union merged)...
+    pub schema_object_root: bool,
+    /// ...local `$ref`s replaced by their `$defs`...
+    pub schema_inline_refs: bool,
+    /// ...one type per node (type arrays, `anyOf` with `null`, `type: null`)...
+    pub schema_single_types: bool,
+    /// ...and these keywords removed everywhere.
+    pub schema_drop: Vec<String>,
 }
 
 impl Default for Dialect {
@@ -49,6 +58,11 @@ impl Default for Dialect {
             stream_usage: true,
             think_tags: false,
             text_tool_calls: false,
+            // Both keep the schema's meaning, and a provider that resolves neither is common.
+            schema_object_root: true,
+            schema_inline_refs: true,
+            schema_single_types: false,
+            schema_drop: Vec::new(),
         }
     }
 }

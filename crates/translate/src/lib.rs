@@ -10,6 +10,7 @@ pub mod files;
 pub mod reasoning_blob;
 pub mod relay_watch;
 pub mod request;
+pub mod schema;
 pub mod sse;
 pub mod stream;
 pub mod text_tool_calls;

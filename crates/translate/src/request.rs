@@ -5,6 +5,7 @@ use crate::context::ResponseContext;
 use crate::dialect::{Dialect, ReasoningSwitch};
 use crate::files::{self, FileContent};
 use crate::reasoning_blob;
+use crate::schema;
 use crate::think_tags;
 use crate::tool_names::{ToolNameMap, ToolOrigin, LOCAL_SHELL_NAME};
 use plugboard_wire::chat::{
@@ -40,7 +41,7 @@ pub fn translate_request(
 ) -> Result<Translation, ParseError> {
     let dialect = opts.dialect;
     let mut names = ToolNameMap::default();
-    let tools = translate_tools(&req.tools, &mut names);
+    let tools = translate_tools(&req.tools, &mut names, dialect);
 
     let mut messages = Vec::new();
     if let Some(instructions) = req.instructions.as_deref().filter(|s| !s.is_empty()) {
@@ -142,12 +143,12 @@ fn text_message(role: Role, text: String) -> ChatMessage {
     }
 }
 
-fn translate_tools(tools: &[Value], names: &mut ToolNameMap) -> Vec<ChatTool> {
+fn translate_tools(tools: &[Value], names: &mut ToolNameMap, dialect: &Dialect) -> Vec<ChatTool> {
     let mut out = Vec::with_capacity(tools.len());
     for tool in tools {
         let kind = tool.get("type").and_then(Value::as_str).unwrap_or("");
         match kind {
-            "function" => out.extend(function_tool(tool, None, names)),
+            "function" => out.extend(function_tool(tool, None, names, dialect)),
             "namespace" => {
                 let ns = tool.get("name").and_then(Value::as_str).unwrap_or("ns");
                 for inner in tool
@@ -157,7 +158,7 @@ fn translate_tools(tools: &[Value], names: &mut ToolNameMap) -> Vec<ChatTool> {
                     .flatten()
                 {
                     if inner.get("type").and_then(Value::as_str) == Some("function") {
-                        out.extend(function_tool(inner, Some(ns), names));
+                        out.extend(function_tool(inner, Some(ns), names, dialect));
                     } else {
                         let kind = inner.get("type").and_then(Value::as_str).unwrap_or("");
                         tracing::debug!(
@@ -223,6 +224,7 @@ fn function_tool(
     tool: &Value,
     namespace: Option<&str>,
     names: &mut ToolNameMap,
+    dialect: &Dialect,
 ) -> Option<ChatTool> {
     let name = tool.get("name").and_then(Value::as_str)?;
     let chat_name = names.register(ToolOrigin::Function {
@@ -237,12 +239,11 @@ fn function_tool(
                 .get("description")
                 .and_then(Value::as_str)
                 .map(str::to_string),
-            parameters: Some(
-                tool.get("parameters")
-                    .filter(|p| p.is_object())
-                    .cloned()
-                    .unwrap_or_else(|| json!({"type": "object", "properties": {}})),
-            ),
+            parameters: Some(match tool.get("parameters").filter(|p| p.is_object()) {
+                Some(p) if schema::has_rules(dialect) => schema::normalise(p, dialect),
+                Some(p) => p.clone(),
+                None => json!({"type": "object", "properties": {}}),
+            }),
             // `strict: false` is the default everywhere and some providers reject the field.
             strict: tool.get("strict").and_then(Value::as_bool).filter(|s| *s),
         },
