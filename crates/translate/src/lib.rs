@@ -16,6 +16,7 @@ pub mod stream;
 pub mod text_tool_calls;
 pub mod think_tags;
 pub mod tool_names;
+pub mod tool_search;
 
 pub use completion::{completion_to_chunk, completion_to_response};
 pub use context::{new_id, unix_now, ResponseContext};

@@ -7,7 +7,8 @@ use crate::files::{self, FileContent};
 use crate::reasoning_blob;
 use crate::schema;
 use crate::think_tags;
-use crate::tool_names::{ToolNameMap, ToolOrigin, LOCAL_SHELL_NAME};
+use crate::tool_names::{ToolNameMap, ToolOrigin, LOCAL_SHELL_NAME, TOOL_SEARCH_NAME};
+use crate::tool_search;
 use plugboard_wire::chat::{
     ChatContent, ChatMessage, ChatPart, ChatRequest, ChatTool, ChatToolCall, FunctionCallBody,
     FunctionDef, ImageUrl, Role, StreamOptions,
@@ -41,7 +42,20 @@ pub fn translate_request(
 ) -> Result<Translation, ParseError> {
     let dialect = opts.dialect;
     let mut names = ToolNameMap::default();
-    let tools = translate_tools(&req.tools, &mut names, dialect);
+    // Tools found by Codex's `tool_search` earlier in the conversation are declared too.
+    let found = match &req.input {
+        Input::Items(items) => tool_search::found_tools(history, items),
+        Input::Text(_) => tool_search::found_tools(history, &[]),
+    };
+    let tools = if found.is_empty() {
+        translate_tools(&req.tools, &mut names, dialect)
+    } else {
+        let all: Vec<Value> = req.tools.iter().cloned().chain(found).collect();
+        let mut tools = translate_tools(&all, &mut names, dialect);
+        let mut seen = std::collections::HashSet::new();
+        tools.retain(|t| seen.insert(t.function.name.clone()));
+        tools
+    };
 
     let mut messages = Vec::new();
     if let Some(instructions) = req.instructions.as_deref().filter(|s| !s.is_empty()) {
@@ -191,6 +205,7 @@ fn translate_tools(tools: &[Value], names: &mut ToolNameMap, dialect: &Dialect) 
                     },
                 });
             }
+            "tool_search" => out.extend(tool_search::search_function(tool, names)),
             "local_shell" => {
                 names.register(ToolOrigin::LocalShell);
                 out.push(ChatTool {
@@ -435,6 +450,21 @@ fn push_items(
                 out.push(tool_message(
                     o.call_id.or(o.id).unwrap_or_default(),
                     o.output,
+                ));
+            }
+            InputItem::ToolSearchCall(c) => {
+                let call_id = c.call_id.or(c.id).unwrap_or_default();
+                let arguments = match c.arguments {
+                    Value::Null => "{}".to_string(),
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                push_tool_call(out, &mut reasoning, call_id, TOOL_SEARCH_NAME.into(), arguments);
+            }
+            InputItem::ToolSearchOutput(o) => {
+                out.push(tool_message(
+                    o.call_id.unwrap_or_default(),
+                    tool_search::output_text(&o.tools),
                 ));
             }
             InputItem::Compaction(c) => match compaction::decode_summary(&c.encrypted_content) {

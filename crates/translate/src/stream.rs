@@ -462,6 +462,7 @@ impl StreamTranslator {
             ToolOrigin::Function { .. } => "fc",
             ToolOrigin::Custom { .. } => "ctc",
             ToolOrigin::LocalShell => "lsh",
+            ToolOrigin::ToolSearch => "tsc",
         };
         let (output_index, item_id) = self.allocate(prefix);
         let call = &mut self.calls[slot];
@@ -580,7 +581,9 @@ impl StreamTranslator {
                     });
                     call_item(&a, &input, ItemStatus::Completed)
                 }
-                ToolOrigin::LocalShell => call_item(&a, &call.arguments, ItemStatus::Completed),
+                ToolOrigin::LocalShell | ToolOrigin::ToolSearch => {
+                    call_item(&a, &call.arguments, ItemStatus::Completed)
+                }
             };
             self.done(a.output_index, item, ev);
         }
@@ -616,6 +619,13 @@ fn call_item(a: &Announced, payload: &str, status: ItemStatus) -> OutputItem {
             status,
             call_id: a.call_id.clone(),
             action: local_shell_action(payload),
+        },
+        ToolOrigin::ToolSearch => OutputItem::ToolSearchCall {
+            id: a.item_id.clone(),
+            status,
+            call_id: a.call_id.clone(),
+            execution: "client",
+            arguments: serde_json::from_str(payload).unwrap_or_else(|_| json!({})),
         },
     }
 }

@@ -17,10 +17,14 @@ pub enum ToolOrigin {
         name: String,
     },
     LocalShell,
+    /// Codex's `tool_search` (run by the client): its calls come back as `tool_search_call`.
+    ToolSearch,
 }
 
 /// The chat name of the `local_shell` built-in tool.
 pub const LOCAL_SHELL_NAME: &str = "local_shell";
+/// The chat name of the `tool_search` tool.
+pub const TOOL_SEARCH_NAME: &str = "tool_search";
 
 #[derive(Debug, Clone, Default)]
 pub struct ToolNameMap {
@@ -97,6 +101,7 @@ fn origin_key(origin: &ToolOrigin) -> String {
         } => format!("fn\u{0}{name}"),
         ToolOrigin::Custom { name } => format!("custom\u{0}{name}"),
         ToolOrigin::LocalShell => "local_shell".into(),
+        ToolOrigin::ToolSearch => "tool_search".into(),
     }
 }
 
@@ -112,6 +117,7 @@ fn chat_name_for(origin: &ToolOrigin) -> String {
         }
         | ToolOrigin::Custom { name } => name.clone(),
         ToolOrigin::LocalShell => return LOCAL_SHELL_NAME.to_string(),
+        ToolOrigin::ToolSearch => return TOOL_SEARCH_NAME.to_string(),
     };
     if is_valid(&raw) {
         raw

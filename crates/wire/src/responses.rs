@@ -166,6 +166,9 @@ pub enum InputItem {
     LocalShellCallOutput(LocalShellOutputItem),
     /// A compacted history (`POST /responses/compact`'s output, sent back as input).
     Compaction(CompactionItem),
+    /// The model's search for deferred tools (Codex's `tool_search`), and what it found.
+    ToolSearchCall(ToolSearchCallItem),
+    ToolSearchOutput(ToolSearchOutputItem),
     /// A type Plugboard does not translate (`web_search_call`, `compaction`, new ones...).
     Other(String),
 }
@@ -227,6 +230,10 @@ impl InputItem {
                 InputItem::LocalShellCallOutput(LocalShellOutputItem::deserialize(v)?)
             }
             "compaction" => InputItem::Compaction(CompactionItem::deserialize(v)?),
+            "tool_search_call" => InputItem::ToolSearchCall(ToolSearchCallItem::deserialize(v)?),
+            "tool_search_output" => {
+                InputItem::ToolSearchOutput(ToolSearchOutputItem::deserialize(v)?)
+            }
             other => InputItem::Other(other.to_string()),
         })
     }
@@ -424,6 +431,25 @@ impl<'de> Deserialize<'de> for ToolOutput {
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ToolSearchCallItem {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub call_id: Option<String>,
+    #[serde(default)]
+    pub arguments: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ToolSearchOutputItem {
+    #[serde(default)]
+    pub call_id: Option<String>,
+    /// The tools found, as tool definitions (functions, or namespaces of functions).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub tools: Vec<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct CompactionItem {
     #[serde(default)]
     pub id: Option<String>,
@@ -568,6 +594,14 @@ pub enum OutputItem {
         call_id: String,
         action: Value,
     },
+    /// A search for deferred tools, run by the client (`execution: "client"`).
+    ToolSearchCall {
+        id: String,
+        status: ItemStatus,
+        call_id: String,
+        execution: &'static str,
+        arguments: Value,
+    },
 }
 
 impl OutputItem {
@@ -577,7 +611,8 @@ impl OutputItem {
             | OutputItem::Reasoning { id, .. }
             | OutputItem::FunctionCall { id, .. }
             | OutputItem::CustomToolCall { id, .. }
-            | OutputItem::LocalShellCall { id, .. } => id,
+            | OutputItem::LocalShellCall { id, .. }
+            | OutputItem::ToolSearchCall { id, .. } => id,
         }
     }
 }
