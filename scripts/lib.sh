@@ -114,6 +114,24 @@ ensure_litellm() {
   export LITELLM_BIN="$venv/bin/litellm"
 }
 
+# Real MCP servers for the Codex tests, pinned: Notion's (its schemas use `$defs`/`$ref`) and
+# the sequential-thinking server (type arrays). They run offline.
+MCP_SERVERS=(@notionhq/notion-mcp-server@2.5.2 @modelcontextprotocol/server-sequential-thinking@2026.8.31)
+
+ensure_mcp_servers() {
+  command -v npm >/dev/null 2>&1 || ensure_packages nodejs npm
+  local dir="$CACHE/mcp-servers" stamp
+  stamp="${MCP_SERVERS[*]}"
+  if [ "$(cat "$dir/.installed" 2>/dev/null)" != "$stamp" ]; then
+    log "installing ${MCP_SERVERS[*]}"
+    rm -rf "$dir" && mkdir -p "$dir"
+    echo '{"private": true}' >"$dir/package.json"
+    (cd "$dir" && npm install --no-audit --no-fund "${MCP_SERVERS[@]}" >/dev/null)
+    echo "$stamp" >"$dir/.installed"
+  fi
+  export PLUGBOARD_MCP_SERVERS="$dir"
+}
+
 # cargo-fuzz (libFuzzer). It needs nightly-only flags: RUSTC_BOOTSTRAP lets the machine's one
 # stable toolchain accept them.
 ensure_cargo_fuzz() {

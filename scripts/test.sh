@@ -12,6 +12,7 @@ ensure_desktop_test_deps
 ensure_codex
 ensure_python_sdk
 ensure_js_clients
+ensure_mcp_servers
 ensure_cargo_fuzz
 # A thousand concurrent streams need a few thousand descriptors.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

@@ -442,3 +442,58 @@ pub fn terminal(events: &[(String, Value)]) -> &Value {
     );
     &data["response"]
 }
+
+/// What a provider that validates tool schemas as strictly as DeepSeek, Kimi and Gemini's
+/// OpenAI endpoint do finds wrong with a chat request's tools (empty: accepted).
+pub fn strict_schema_problems(chat_request: &Value) -> Vec<String> {
+    fn node(path: &str, v: &Value, out: &mut Vec<String>) {
+        let Some(o) = v.as_object() else { return };
+        for k in ["$ref", "$defs", "definitions", "$schema"] {
+            if o.contains_key(k) {
+                out.push(format!("{path}: `{k}` is not supported"));
+            }
+        }
+        match o.get("type") {
+            Some(Value::String(t))
+                if ["object", "array", "string", "number", "integer", "boolean"]
+                    .contains(&t.as_str()) => {}
+            Some(other) => out.push(format!("{path}: got 'type: {other}'")),
+            None if !o.contains_key("anyOf")
+                && !o.contains_key("oneOf")
+                && !o.contains_key("allOf") =>
+            {
+                out.push(format!("{path}: got 'type: null'"))
+            }
+            None => {}
+        }
+        if let Some(Value::Object(props)) = o.get("properties") {
+            for (k, p) in props {
+                node(&format!("{path}.properties.{k}"), p, out);
+            }
+        }
+        if let Some(items) = o.get("items") {
+            node(&format!("{path}.items"), items, out);
+        }
+        for key in ["anyOf", "oneOf", "allOf"] {
+            for (i, b) in o
+                .get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                node(&format!("{path}.{key}[{i}]"), b, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for t in chat_request["tools"].as_array().into_iter().flatten() {
+        let name = t["function"]["name"].as_str().unwrap_or("?");
+        let params = &t["function"]["parameters"];
+        if params["type"] != "object" {
+            out.push(format!("{name}: the parameters' root must be an object"));
+        }
+        node(name, params, &mut out);
+    }
+    out
+}
