@@ -64,23 +64,28 @@ ensure_python_sdk() {
   export PLUGBOARD_PYTHON="$venv/bin/python"
 }
 
+# npm packages in a folder of their own under the cache, installed again only when the
+# pinned list changes. Usage: install_npm_set DIR PACKAGE_JSON PACKAGE...
+install_npm_set() {
+  local dir="$1" package_json="$2"
+  shift 2
+  command -v npm >/dev/null 2>&1 || ensure_packages nodejs npm
+  if [ "$(cat "$dir/.installed" 2>/dev/null)" != "$*" ]; then
+    log "installing $*"
+    rm -rf "$dir" && mkdir -p "$dir"
+    echo "$package_json" >"$dir/package.json"
+    (cd "$dir" && npm install --no-audit --no-fund "$@" >/dev/null)
+    echo "$*" >"$dir/.installed"
+  fi
+}
+
 # JavaScript Responses clients: the Vercel AI SDK with its OpenAI provider and its Open
-# Responses provider,
-# pinned; the versions for Node.js 20 (the 2.x provider wants Node.js 22).
+# Responses provider, pinned; the versions for Node.js 20 (the 2.x provider wants 22).
 JS_CLIENTS=(ai@6.0.326 @ai-sdk/openai@3.0.141 @ai-sdk/open-responses@1.0.39 zod@4.6.7)
 
 ensure_js_clients() {
-  command -v npm >/dev/null 2>&1 || ensure_packages nodejs npm
-  local dir="$CACHE/js-clients" stamp
-  stamp="${JS_CLIENTS[*]}"
-  if [ "$(cat "$dir/.installed" 2>/dev/null)" != "$stamp" ]; then
-    log "installing ${JS_CLIENTS[*]}"
-    rm -rf "$dir" && mkdir -p "$dir"
-    echo '{"private": true, "type": "module"}' >"$dir/package.json"
-    (cd "$dir" && npm install --no-audit --no-fund "${JS_CLIENTS[@]}" >/dev/null)
-    echo "$stamp" >"$dir/.installed"
-  fi
-  export PLUGBOARD_JS_CLIENTS="$dir"
+  install_npm_set "$CACHE/js-clients" '{"private": true, "type": "module"}' "${JS_CLIENTS[@]}"
+  export PLUGBOARD_JS_CLIENTS="$CACHE/js-clients"
 }
 
 # What the desktop app builds and runs with on Debian/Ubuntu: WebKitGTK 4.1, the tray
@@ -119,17 +124,8 @@ ensure_litellm() {
 MCP_SERVERS=(@notionhq/notion-mcp-server@2.5.2 @modelcontextprotocol/server-sequential-thinking@2026.8.31)
 
 ensure_mcp_servers() {
-  command -v npm >/dev/null 2>&1 || ensure_packages nodejs npm
-  local dir="$CACHE/mcp-servers" stamp
-  stamp="${MCP_SERVERS[*]}"
-  if [ "$(cat "$dir/.installed" 2>/dev/null)" != "$stamp" ]; then
-    log "installing ${MCP_SERVERS[*]}"
-    rm -rf "$dir" && mkdir -p "$dir"
-    echo '{"private": true}' >"$dir/package.json"
-    (cd "$dir" && npm install --no-audit --no-fund "${MCP_SERVERS[@]}" >/dev/null)
-    echo "$stamp" >"$dir/.installed"
-  fi
-  export PLUGBOARD_MCP_SERVERS="$dir"
+  install_npm_set "$CACHE/mcp-servers" '{"private": true}' "${MCP_SERVERS[@]}"
+  export PLUGBOARD_MCP_SERVERS="$CACHE/mcp-servers"
 }
 
 # cargo-fuzz (libFuzzer). It needs nightly-only flags: RUSTC_BOOTSTRAP lets the machine's one

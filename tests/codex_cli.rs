@@ -5,82 +5,13 @@
 //! `CODEX_BIN` names the binary (the project's test script installs it); without it the test
 //! fails, unless `PLUGBOARD_SKIP_EXTERNAL=1` says external clients are knowingly skipped.
 
+use plugboard_e2e::codex::*;
 use plugboard_e2e::*;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-fn codex_bin() -> Option<PathBuf> {
-    match std::env::var_os("CODEX_BIN") {
-        Some(p) => Some(PathBuf::from(p)),
-        None if std::env::var("PLUGBOARD_SKIP_EXTERNAL").as_deref() == Ok("1") => None,
-        None => panic!("CODEX_BIN is not set: run the tests through scripts/test.sh, or set PLUGBOARD_SKIP_EXTERNAL=1 to skip the Codex CLI tests"),
-    }
-}
-
-struct Run {
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
-
-/// A user's config with Plugboard as the default provider, as the tests need it.
-fn write_config(codex_home: &Path, base_url: &str) {
-    std::fs::create_dir_all(codex_home).unwrap();
-    std::fs::write(
-        codex_home.join("config.toml"),
-        format!(
-            r#"model = "gpt-5.5"
-model_provider = "plugboard"
-approval_policy = "never"
-sandbox_mode = "danger-full-access"
-
-[model_providers.plugboard]
-name = "Plugboard"
-base_url = "{base_url}"
-wire_api = "responses"
-request_max_retries = 0
-stream_max_retries = 0
-"#
-        ),
-    )
-    .unwrap();
-}
-
-/// Runs `codex exec ARGS...` in `workdir` with `CODEX_HOME` under `home`.
-async fn codex_exec(bin: &Path, home: &Path, workdir: &Path, args: &[&str]) -> Run {
-    let mut cmd = tokio::process::Command::new(bin);
-    cmd.args(["exec", "--skip-git-repo-check", "--color", "never"])
-        .args(args)
-        .current_dir(workdir)
-        .env("CODEX_HOME", home.join("codex-home"))
-        .env("HOME", home)
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("HTTP_PROXY")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("http_proxy")
-        .env_remove("https_proxy")
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
-    let out = tokio::time::timeout(Duration::from_secs(180), cmd.output())
-        .await
-        .expect("codex exec finished")
-        .expect("codex runs");
-    Run {
-        ok: out.status.success(),
-        stdout: String::from_utf8_lossy(&out.stdout).into(),
-        stderr: String::from_utf8_lossy(&out.stderr).into(),
-    }
-}
 
 fn tmp(name: &str) -> PathBuf {
-    // Not under /tmp: Codex refuses to set up its helper binaries there.
-    let d =
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("codex-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(d.join("work")).unwrap();
-    d
+    codex_dir(Path::new(env!("CARGO_TARGET_TMPDIR")), name)
 }
 
 fn messages(body: &Value) -> &Vec<Value> {
@@ -101,7 +32,7 @@ async fn codex_exec_gets_a_plain_answer() {
         MockUpstream::start(|_, _| Reply::Sse(text_chunks(&["All ", "DONE", " here."]))).await;
     let proxy = start_proxy(one_provider(&mock.base_url()), "sk-codex-plain").await;
     let dir = tmp("plain");
-    write_config(&dir.join("codex-home"), &proxy.base_url());
+    write_config(&dir.join("codex-home"), &proxy.base_url(), "");
     let run = codex_exec(&bin, &dir, &dir.join("work"), &["say DONE"]).await;
     assert!(
         run.ok,
@@ -155,7 +86,7 @@ async fn codex_exec_runs_a_shell_command_then_apply_patch_then_finishes() {
     let proxy = start_proxy(one_provider(&mock.base_url()), "k").await;
     let dir = tmp("tools");
     let work = dir.join("work");
-    write_config(&dir.join("codex-home"), &proxy.base_url());
+    write_config(&dir.join("codex-home"), &proxy.base_url(), "");
     let run = codex_exec(&bin, &dir, &work, &["make the files"]).await;
     eprintln!(
         "codex stdout:\n{}\ncodex stderr:\n{}",
@@ -352,7 +283,7 @@ async fn codex_exec_on_a_local_model_that_thinks_in_tags_and_calls_tools_as_text
     let proxy = start_proxy(settings, "").await;
     let dir = tmp("local");
     let work = dir.join("work");
-    write_config(&dir.join("codex-home"), &proxy.base_url());
+    write_config(&dir.join("codex-home"), &proxy.base_url(), "");
     let run = codex_exec(&bin, &dir, &work, &["make local.txt"]).await;
     assert!(
         run.ok,

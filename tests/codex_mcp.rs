@@ -8,11 +8,11 @@
 //! `CODEX_BIN` and `PLUGBOARD_MCP_SERVERS` (a folder with the servers' node_modules) come from
 //! the project's test script; without them the test fails, unless `PLUGBOARD_SKIP_EXTERNAL=1`.
 
+use plugboard_e2e::codex::*;
 use plugboard_e2e::*;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 /// What the strict provider answers: 400 on a schema it refuses; else the MCP thinking tool
 /// once it is declared, `tool_search` while it is not, and a final answer after the result.
@@ -73,24 +73,11 @@ fn external(var: &str) -> Option<PathBuf> {
     external_tool(var).map(PathBuf::from)
 }
 
-fn write_config(codex_home: &Path, base_url: &str, servers: &Path) {
-    std::fs::create_dir_all(codex_home).unwrap();
+/// The MCP servers' tables for Codex's config.
+fn mcp_servers(servers: &Path) -> String {
     let bin = servers.join("node_modules/.bin");
-    std::fs::write(
-        codex_home.join("config.toml"),
-        format!(
-            r#"model = "gpt-5.5"
-model_provider = "plugboard"
-approval_policy = "never"
-sandbox_mode = "danger-full-access"
-
-[model_providers.plugboard]
-name = "Plugboard"
-base_url = "{base_url}"
-wire_api = "responses"
-request_max_retries = 0
-stream_max_retries = 0
-
+    format!(
+        r#"
 [mcp_servers.thinking]
 command = "{thinking}"
 
@@ -98,33 +85,14 @@ command = "{thinking}"
 command = "{notion}"
 env = {{ NOTION_TOKEN = "ntn_offline_test" }}
 "#,
-            thinking = bin.join("mcp-server-sequential-thinking").display(),
-            notion = bin.join("notion-mcp-server").display(),
-        ),
+        thinking = bin.join("mcp-server-sequential-thinking").display(),
+        notion = bin.join("notion-mcp-server").display(),
     )
-    .unwrap();
 }
 
 async fn codex(bin: &Path, home: &Path, args: &[&str]) -> (bool, String, String) {
-    let mut cmd = tokio::process::Command::new(bin);
-    cmd.args(["exec", "--skip-git-repo-check", "--color", "never"])
-        .args(args)
-        .current_dir(home.join("work"))
-        .env("CODEX_HOME", home.join("codex-home"))
-        .env("HOME", home)
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .env_remove("OPENAI_API_KEY")
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
-    let out = tokio::time::timeout(Duration::from_secs(240), cmd.output())
-        .await
-        .expect("codex exec finished")
-        .expect("codex runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
+    let run = codex_exec(bin, home, &home.join("work"), args).await;
+    (run.ok, run.stdout, run.stderr)
 }
 
 #[tokio::test]
@@ -141,12 +109,15 @@ async fn codex_finds_and_calls_real_mcp_tools_through_a_strict_provider() {
         let seen = refused.clone();
         let mock = MockUpstream::start(move |body, _| strict_provider(body, &seen)).await;
         let proxy = start_proxy(one_provider(&mock.base_url()), "sk-mcp").await;
-        // Not under /tmp: Codex refuses to set up its helper binaries there.
-        let home = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("codex-mcp-{case}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&home);
-        std::fs::create_dir_all(home.join("work")).unwrap();
-        write_config(&home.join("codex-home"), &proxy.base_url(), &servers);
+        let home = codex_dir(
+            Path::new(env!("CARGO_TARGET_TMPDIR")),
+            &format!("mcp-{case}"),
+        );
+        write_config(
+            &home.join("codex-home"),
+            &proxy.base_url(),
+            &mcp_servers(&servers),
+        );
         let (ok, stdout, stderr) = codex(&bin, &home, &args).await;
         let chats: Vec<Value> = mock.requests().into_iter().map(|r| r.body).collect();
         let summary: Vec<Vec<String>> = chats
@@ -216,11 +187,12 @@ async fn without_the_schema_rules_the_strict_provider_refuses_the_servers_schema
     .unwrap();
     settings.providers[0].dialect = off;
     let proxy = start_proxy(settings, "sk-mcp").await;
-    let home = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("codex-mcp-off-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&home);
-    std::fs::create_dir_all(home.join("work")).unwrap();
-    write_config(&home.join("codex-home"), &proxy.base_url(), &servers);
+    let home = codex_dir(Path::new(env!("CARGO_TARGET_TMPDIR")), "mcp-off");
+    write_config(
+        &home.join("codex-home"),
+        &proxy.base_url(),
+        &mcp_servers(&servers),
+    );
     let (ok, stdout, _) = codex(&bin, &home, &["-m", "deepseek-chat", "think about it"]).await;
     let refused = refused.lock().unwrap().clone();
     assert!(

@@ -1,6 +1,7 @@
 //! Test harness: a scripted Chat Completions (or Responses) upstream on loopback that records
 //! every request, the proxy started in process in front of it, and an SSE reader.
 
+pub mod codex;
 pub mod webdriver;
 
 use axum::body::{Body, Bytes};
