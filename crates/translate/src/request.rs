@@ -255,7 +255,9 @@ fn function_tool(
                 .and_then(Value::as_str)
                 .map(str::to_string),
             parameters: Some(match tool.get("parameters").filter(|p| p.is_object()) {
-                Some(p) if schema::has_rules(dialect) => schema::normalise(p, dialect),
+                Some(p) if schema::has_rules(dialect) && schema::needs_work(p, dialect) => {
+                    schema::normalise(p, dialect)
+                }
                 Some(p) => p.clone(),
                 None => json!({"type": "object", "properties": {}}),
             }),

@@ -22,6 +22,73 @@ pub fn has_rules(d: &Dialect) -> bool {
         || !d.schema_drop.is_empty()
 }
 
+/// Whether any rule would change this schema: most schemas (Codex's own tools) need nothing,
+/// and finding that out reads the tree without building a new one.
+pub fn needs_work(schema: &Value, d: &Dialect) -> bool {
+    if d.schema_object_root
+        && (schema.get("type").and_then(Value::as_str) != Some("object")
+            || !schema.get("properties").is_some_and(Value::is_object))
+    {
+        return true;
+    }
+    if d.schema_inline_refs
+        && (schema.get("$defs").is_some() || schema.get("definitions").is_some())
+    {
+        return true;
+    }
+    node_needs_work(schema, d)
+}
+
+/// The same checks as `walk`, node by node, without changing anything.
+fn node_needs_work(v: &Value, d: &Dialect) -> bool {
+    let Value::Object(o) = v else {
+        return v
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| node_needs_work(x, d)));
+    };
+    if d.schema_inline_refs && o.contains_key("$ref") {
+        return true;
+    }
+    if d.schema_drop.iter().any(|k| o.contains_key(k)) {
+        return true;
+    }
+    if d.schema_single_types {
+        let null_branch = |key: &str| {
+            o.get(key).and_then(Value::as_array).is_some_and(|b| {
+                b.iter()
+                    .any(|x| x.get("type").and_then(Value::as_str) == Some("null"))
+            })
+        };
+        let inferable = ["properties", "items", "enum", "const"]
+            .iter()
+            .any(|k| o.contains_key(*k));
+        match o.get("type") {
+            Some(Value::String(_)) => {}
+            Some(_) => return true,
+            None if inferable
+                && !o.contains_key("anyOf")
+                && !o.contains_key("oneOf")
+                && !o.contains_key("allOf") =>
+            {
+                return true
+            }
+            None => {}
+        }
+        if null_branch("anyOf") || null_branch("oneOf") {
+            return true;
+        }
+    }
+    o.iter().any(|(k, child)| match k.as_str() {
+        "properties" | "patternProperties" => child
+            .as_object()
+            .is_some_and(|props| props.values().any(|p| node_needs_work(p, d))),
+        "items" | "additionalProperties" | "anyOf" | "oneOf" | "allOf" | "not" | "prefixItems" => {
+            node_needs_work(child, d)
+        }
+        _ => false,
+    })
+}
+
 /// The schema as the provider accepts it.
 pub fn normalise(schema: &Value, d: &Dialect) -> Value {
     let mut v = if d.schema_inline_refs {
@@ -332,6 +399,27 @@ mod tests {
             normalise(&json!({}), &strict()),
             json!({"type": "object", "properties": {}})
         );
+    }
+
+    #[test]
+    fn schemas_that_need_nothing_are_seen_as_such() {
+        let fine = json!({"type": "object", "properties": {"cmd": {"type": "string"}, "env": {"type": "object", "properties": {}}}, "required": ["cmd"]});
+        assert!(!needs_work(&fine, &strict()));
+        assert_eq!(
+            normalise(&fine, &strict()),
+            fine,
+            "and normalising them changes nothing"
+        );
+        for bad in [
+            json!({"type": "object", "properties": {"a": {"$ref": "#/$defs/x"}}}),
+            json!({"type": "object", "properties": {"a": {"type": ["string", "null"]}}}),
+            json!({"type": "object", "properties": {"a": {"anyOf": [{"type": "string"}, {"type": "null"}]}}}),
+            json!({"type": "object", "properties": {"a": {"properties": {}}}}),
+            json!({"$schema": "x", "type": "object", "properties": {}}),
+            json!({"oneOf": []}),
+        ] {
+            assert!(needs_work(&bad, &strict()), "{bad}");
+        }
     }
 
     #[test]

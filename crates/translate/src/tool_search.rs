@@ -63,9 +63,11 @@ pub fn found_tools(history: &[Value], input: &[Box<RawValue>]) -> Vec<Value> {
             }
         }
     }
+    // Only outputs are parsed here; every other item is read once, later (the search for
+    // the type name runs over the whole history, hence the vectorised finder).
+    let finder = memchr::memmem::Finder::new(b"\"tool_search_output\"");
     for raw in input {
-        // Only outputs are parsed here; every other item is read once, later.
-        if !raw.get().contains("\"tool_search_output\"") {
+        if finder.find(raw.get().as_bytes()).is_none() {
             continue;
         }
         if let Ok(f) = serde_json::from_str::<Found>(raw.get()) {
