@@ -75,38 +75,57 @@ impl WebDriver {
         panic!("no element matches `{css}`");
     }
 
+    /// Clicks the element matching `css`. The window re-renders its lists when the state
+    /// changes, so an element found a moment ago may be gone: it is found again then.
     pub async fn click(&self, css: &str) {
-        let id = self.find(css).await;
-        let v = self
-            .cmd(
+        let mut last = Value::Null;
+        for _ in 0..5 {
+            let id = self.find(css).await;
+            last = self
+                .cmd(
+                    reqwest::Method::POST,
+                    &format!("/element/{id}/click"),
+                    Some(json!({})),
+                )
+                .await;
+            if last.is_null() || last.get("error").is_none() {
+                return;
+            }
+            if last["error"] != "stale element reference" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("click {css}: {last}");
+    }
+
+    /// Replaces the value of an input (found again if a re-render replaced it meanwhile).
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let mut last = Value::Null;
+        for _ in 0..5 {
+            let id = self.find(css).await;
+            self.cmd(
                 reqwest::Method::POST,
-                &format!("/element/{id}/click"),
+                &format!("/element/{id}/clear"),
                 Some(json!({})),
             )
             .await;
-        assert!(v.is_null() || v.get("error").is_none(), "click {css}: {v}");
-    }
-
-    /// Replaces the value of an input.
-    pub async fn type_into(&self, css: &str, text: &str) {
-        let id = self.find(css).await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{id}/clear"),
-            Some(json!({})),
-        )
-        .await;
-        let v = self
-            .cmd(
-                reqwest::Method::POST,
-                &format!("/element/{id}/value"),
-                Some(json!({"text": text})),
-            )
-            .await;
-        assert!(
-            v.is_null() || v.get("error").is_none(),
-            "type into {css}: {v}"
-        );
+            last = self
+                .cmd(
+                    reqwest::Method::POST,
+                    &format!("/element/{id}/value"),
+                    Some(json!({"text": text})),
+                )
+                .await;
+            if last.is_null() || last.get("error").is_none() {
+                return;
+            }
+            if last["error"] != "stale element reference" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("type into {css}: {last}");
     }
 
     pub async fn script(&self, script: &str, args: Value) -> Value {
