@@ -411,30 +411,11 @@ impl App {
         model: Option<String>,
     ) -> Result<Preview, AppError> {
         let inner = self.inner.lock().await;
-        let home = &self.paths.codex_home;
-        let preview = plugboard_codex::attach(
-            home,
+        let preview = plugboard_codex::apply(
+            &self.paths.codex_home,
             &Self::attach_options(base_url(&inner), make_default, model),
+            inner.settings.routes.iter().map(|r| r.model.as_str()),
         )?;
-        for r in inner
-            .settings
-            .routes
-            .iter()
-            .filter(|r| !r.model.contains(['*', '?', '[', '{']))
-        {
-            let name: String = r
-                .model
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                        c
-                    } else {
-                        '-'
-                    }
-                })
-                .collect();
-            plugboard_codex::write_profile(home, &name, &r.model, None)?;
-        }
         Ok(preview)
     }
 

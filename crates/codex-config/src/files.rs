@@ -169,3 +169,36 @@ pub fn remove_profile(home: &Path, name: &str) -> Result<(), CodexConfigError> {
     }
     Ok(())
 }
+
+/// A profile name for a route's model name: what `codex -p` accepts (letters, digits, `-`
+/// and `_`), anything else turned into `-`.
+pub fn profile_name(model: &str) -> String {
+    model
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// "Apply to Codex" as the app and `plugboard-proxy codex apply` both do it: Plugboard's
+/// provider in the config (the user's file backed up first), and one `codex -p` profile per
+/// exact route name.
+pub fn apply<'a>(
+    home: &Path,
+    opts: &AttachOptions,
+    route_models: impl IntoIterator<Item = &'a str>,
+) -> Result<Preview, CodexConfigError> {
+    let preview = attach(home, opts)?;
+    for model in route_models
+        .into_iter()
+        .filter(|m| !m.contains(['*', '?', '[', '{']))
+    {
+        write_profile(home, &profile_name(model), model, None)?;
+    }
+    Ok(preview)
+}

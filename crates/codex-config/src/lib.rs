@@ -10,7 +10,8 @@ mod proxy_env;
 
 pub use edit::{attach_text, detach_text, profile_text, AttachOptions};
 pub use files::{
-    attach, codex_home, detach, is_attached, preview_attach, remove_profile, write_profile, Preview,
+    apply, attach, codex_home, detach, is_attached, preview_attach, profile_name, remove_profile,
+    write_profile, Preview,
 };
 pub use proxy_env::proxy_env_warning;
 

@@ -31,6 +31,12 @@ enum Command {
         #[arg(long, default_value = "gpt-5.5")]
         model: String,
     },
+    /// Point Codex at the proxy (`apply`) or undo that exactly (`detach`), as the desktop
+    /// app's "Apply to Codex" and "Detach" do. Honours `CODEX_HOME`.
+    Codex {
+        #[command(subcommand)]
+        action: CodexAction,
+    },
     /// List the provider presets.
     Presets,
     /// Usage and cost history: totals, per day and provider, latency.
@@ -45,6 +51,30 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum CodexAction {
+    /// Add Plugboard's provider to Codex's config.toml (the file backed up first, every
+    /// other line and comment kept), make it Codex's default, and write one `codex -p`
+    /// profile per exact route.
+    Apply {
+        /// Settings file (default: the desktop app's).
+        #[arg(long, env = "PLUGBOARD_CONFIG")]
+        config: Option<PathBuf>,
+        /// The address the proxy listens on (default: the settings file's).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// The model Codex asks for by default (default: the active provider's first exact
+        /// model map name, else gpt-5.5).
+        #[arg(long)]
+        model: Option<String>,
+        /// Add the provider without making it Codex's default.
+        #[arg(long)]
+        not_default: bool,
+    },
+    /// Remove Plugboard's provider and give back Codex's own provider and model.
+    Detach,
 }
 
 #[derive(clap::Args)]
@@ -136,6 +166,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Serve(args) => serve(*args),
+        Command::Codex { action } => codex(action),
         Command::Usage {
             since_days,
             db,
@@ -212,10 +243,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         _ => None,
     };
     rt.block_on(async move {
-        let model_hint = settings
-            .active()
-            .and_then(|p| p.model_map.keys().find(|k| !k.contains('*')).cloned())
-            .unwrap_or_else(|| "gpt-5.5".into());
+        let model_hint = model_hint(&settings);
         let handle = match plugboard_server::start(
             settings,
             Arc::new(EnvKeys),
@@ -255,6 +283,87 @@ fn serve(args: ServeArgs) -> ExitCode {
         tracing::info!(cut = report.cut, "stopped");
         ExitCode::SUCCESS
     })
+}
+
+fn codex(action: CodexAction) -> ExitCode {
+    let Some(home) = plugboard_codex::codex_home() else {
+        eprintln!("plugboard-proxy: no home directory: set CODEX_HOME");
+        return ExitCode::from(2);
+    };
+    let result = match action {
+        CodexAction::Detach => plugboard_codex::detach(&home).map(|()| {
+            format!(
+                "Detached: {} is back to your own provider.",
+                home.join("config.toml").display()
+            )
+        }),
+        CodexAction::Apply {
+            config,
+            listen,
+            model,
+            not_default,
+        } => {
+            let settings = match settings_file(config) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("plugboard-proxy: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let Some(addr) = listen.or_else(|| settings.listen.parse().ok()) else {
+                eprintln!(
+                    "plugboard-proxy: listen `{}` is not an address",
+                    settings.listen
+                );
+                return ExitCode::from(2);
+            };
+            let opts = plugboard_codex::AttachOptions {
+                base_url: format!("http://{addr}/v1"),
+                make_default: !not_default,
+                model: Some(model.unwrap_or_else(|| model_hint(&settings))),
+            };
+            let routes = settings.routes.iter().map(|r| r.model.as_str());
+            plugboard_codex::apply(&home, &opts, routes).map(|p| {
+                if p.diff.is_empty() {
+                    format!("{} already points at Plugboard.", p.path.display())
+                } else {
+                    format!("Applied to {}:\n{}", p.path.display(), p.diff)
+                }
+            })
+        }
+    };
+    match result {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("plugboard-proxy: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The settings file given, else the app's; none yet is an empty one.
+fn settings_file(config: Option<PathBuf>) -> Result<Settings, String> {
+    match config.or_else(plugboard_config::default_settings_path) {
+        Some(p) if p.exists() => plugboard_config::load(&p).map_err(|e| e.to_string()),
+        Some(p) if config_given(&p) => Err(format!("no settings file at {}", p.display())),
+        _ => Ok(Settings::default()),
+    }
+}
+
+fn config_given(p: &std::path::Path) -> bool {
+    Some(p.to_path_buf()) != plugboard_config::default_settings_path()
+}
+
+/// The model name Codex should ask for: an exact name the active provider maps, else a
+/// slug Codex knows (which the presets' `gpt-*` mapping catches).
+fn model_hint(settings: &Settings) -> String {
+    settings
+        .active()
+        .and_then(|p| p.model_map.keys().find(|k| !k.contains('*')).cloned())
+        .unwrap_or_else(|| "gpt-5.5".into())
 }
 
 fn usage_report(since_days: u32, db: Option<PathBuf>, config: Option<PathBuf>) -> ExitCode {

@@ -131,3 +131,74 @@ async fn serve_logs_each_request_and_usage_reports_them() {
     assert!(text.contains("input tokens    14"), "{text}");
     assert!(text.contains("upstream"), "{text}");
 }
+
+/// `codex apply` then `codex detach` on a user's own config: Plugboard's provider added as
+/// Codex's default (every other line and comment kept), a profile per exact route, and the
+/// file given back byte for byte.
+#[test]
+fn codex_apply_then_detach_gives_the_users_config_back_exactly() {
+    let dir = std::env::temp_dir().join(format!("plugboard-cli-codex-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let home = dir.join("codex-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let original = "# my settings\nmodel = \"o3\"   # the one I like\nmodel_provider = \"openai\"\n\n[model_providers.closet]\n# the box in the closet\nname = \"Closet\"\nbase_url = \"http://closet:11434/v1\"\n";
+    std::fs::write(home.join("config.toml"), original).unwrap();
+    let settings = dir.join("settings.toml");
+    std::fs::write(
+        &settings,
+        "listen = \"127.0.0.1:15999\"\nactive_provider = \"ds\"\n\n[[provider]]\nid = \"ds\"\npreset = \"deepseek\"\nbase_url = \"http://127.0.0.1:1/v1\"\n\n[[route]]\nmodel = \"plan\"\nprovider = \"ds\"\n\n[[route]]\nmodel = \"local-*\"\nprovider = \"ds\"\n",
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_plugboard-proxy");
+    let run = |args: &[&str]| {
+        let out = Command::new(bin)
+            .args(args)
+            .env("CODEX_HOME", &home)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let printed = run(&["codex", "apply", "--config", settings.to_str().unwrap()]);
+    assert!(
+        printed.contains("+base_url = \"http://127.0.0.1:15999/v1\""),
+        "the change is shown: {printed}"
+    );
+    let applied = std::fs::read_to_string(home.join("config.toml")).unwrap();
+    for line in [
+        "model_provider = \"plugboard\"",
+        "model = \"gpt-5.5\"   # the one I like",
+        "[model_providers.plugboard]",
+        "base_url = \"http://127.0.0.1:15999/v1\"",
+        "wire_api = \"responses\"",
+        "# the box in the closet",
+    ] {
+        assert!(applied.contains(line), "{line} in:\n{applied}");
+    }
+    let profile = std::fs::read_to_string(home.join("plan.config.toml"))
+        .expect("a profile for the exact route");
+    assert!(profile.contains("model = \"plan\""), "{profile}");
+    assert!(
+        !home.join("local-.config.toml").exists() && std::fs::read_dir(&home).unwrap().count() == 3,
+        "no profile for a glob"
+    );
+    // Applying twice changes nothing.
+    assert!(
+        run(&["codex", "apply", "--config", settings.to_str().unwrap()])
+            .contains("already points at Plugboard")
+    );
+    run(&["codex", "detach"]);
+    assert_eq!(
+        std::fs::read_to_string(home.join("config.toml")).unwrap(),
+        original
+    );
+    assert!(
+        !home.join("config.toml.plugboard-backup").exists(),
+        "the backup is removed"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
