@@ -202,3 +202,93 @@ fn codex_apply_then_detach_gives_the_users_config_back_exactly() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The real Codex CLI after `plugboard-proxy codex apply`: it reaches the headless proxy and
+/// the provider behind it with nothing else configured. `CODEX_BIN` comes from the project's
+/// test script; without it the test fails, unless `PLUGBOARD_SKIP_EXTERNAL=1`.
+#[tokio::test]
+async fn the_real_codex_cli_runs_through_the_proxy_after_codex_apply() {
+    let bin_codex = match std::env::var_os("CODEX_BIN") {
+        Some(p) => std::path::PathBuf::from(p),
+        None if std::env::var("PLUGBOARD_SKIP_EXTERNAL").as_deref() == Ok("1") => return,
+        None => panic!("CODEX_BIN is not set: run the tests through scripts/test.sh, or set PLUGBOARD_SKIP_EXTERNAL=1"),
+    };
+    let upstream = upstream().await;
+    // Not under /tmp: Codex refuses to set up its helper binaries there.
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("cli-codex-apply-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("work")).unwrap();
+    let home = dir.join("codex-home");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let settings = dir.join("settings.toml");
+    std::fs::write(
+        &settings,
+        format!("listen = \"127.0.0.1:{port}\"\nactive_provider = \"ds\"\n\n[[provider]]\nid = \"ds\"\npreset = \"deepseek\"\nbase_url = \"{upstream}\"\napi_key_env = \"CLI_APPLY_KEY\"\nmodel_map = {{ \"gpt-*\" = \"deepseek-chat\" }}\n"),
+    )
+    .unwrap();
+    let proxy = env!("CARGO_BIN_EXE_plugboard-proxy");
+    let applied = Command::new(proxy)
+        .args(["codex", "apply", "--config"])
+        .arg(&settings)
+        .env("CODEX_HOME", &home)
+        .output()
+        .unwrap();
+    assert!(
+        applied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
+    let mut serve = Command::new(proxy)
+        .args(["serve", "--no-usage", "--config"])
+        .arg(&settings)
+        .env("CLI_APPLY_KEY", KEY)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(serve.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("listening on") {
+        line.clear();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "the proxy starts");
+    }
+    let out = tokio::time::timeout(
+        Duration::from_secs(180),
+        tokio::process::Command::new(&bin_codex)
+            .args([
+                "exec",
+                "--skip-git-repo-check",
+                "--color",
+                "never",
+                "say hi",
+            ])
+            .current_dir(dir.join("work"))
+            .env("CODEX_HOME", &home)
+            .env("HOME", &dir)
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .env_remove("OPENAI_API_KEY")
+            .stdin(Stdio::null())
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("codex exec finished")
+    .unwrap();
+    let _ = serve.kill();
+    let _ = serve.wait();
+    let (so, se) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        out.status.success() && so.trim() == "hi",
+        "codex through the applied config\nstdout:\n{so}\nstderr:\n{se}"
+    );
+    assert!(se.contains("provider: plugboard"), "{se}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
