@@ -75,48 +75,37 @@ impl WebDriver {
         panic!("no element matches `{css}`");
     }
 
-    /// Clicks the element matching `css`. The window re-renders its lists when the state
-    /// changes, so an element found a moment ago may be gone: it is found again then.
+    /// Clicks the element matching `css`.
     pub async fn click(&self, css: &str) {
-        let mut last = Value::Null;
-        for _ in 0..5 {
-            let id = self.find(css).await;
-            last = self
-                .cmd(
-                    reqwest::Method::POST,
-                    &format!("/element/{id}/click"),
-                    Some(json!({})),
-                )
-                .await;
-            if last.is_null() || last.get("error").is_none() {
-                return;
-            }
-            if last["error"] != "stale element reference" {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("click {css}: {last}");
+        self.on_element(css, "click", &[("click", json!({}))]).await;
     }
 
-    /// Replaces the value of an input (found again if a re-render replaced it meanwhile).
+    /// Replaces the value of an input.
     pub async fn type_into(&self, css: &str, text: &str) {
+        self.on_element(
+            css,
+            "type into",
+            &[("clear", json!({})), ("value", json!({"text": text}))],
+        )
+        .await;
+    }
+
+    /// Sends `steps` (element command, body) to the element matching `css`; the last one
+    /// must succeed. The window re-renders its lists when the state changes, so an element
+    /// found a moment ago may be gone: then it is found again and the steps are repeated.
+    async fn on_element(&self, css: &str, what: &str, steps: &[(&str, Value)]) {
         let mut last = Value::Null;
         for _ in 0..5 {
             let id = self.find(css).await;
-            self.cmd(
-                reqwest::Method::POST,
-                &format!("/element/{id}/clear"),
-                Some(json!({})),
-            )
-            .await;
-            last = self
-                .cmd(
-                    reqwest::Method::POST,
-                    &format!("/element/{id}/value"),
-                    Some(json!({"text": text})),
-                )
-                .await;
+            for (command, body) in steps {
+                last = self
+                    .cmd(
+                        reqwest::Method::POST,
+                        &format!("/element/{id}/{command}"),
+                        Some(body.clone()),
+                    )
+                    .await;
+            }
             if last.is_null() || last.get("error").is_none() {
                 return;
             }
@@ -125,7 +114,7 @@ impl WebDriver {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("type into {css}: {last}");
+        panic!("{what} {css}: {last}");
     }
 
     pub async fn script(&self, script: &str, args: Value) -> Value {

@@ -64,22 +64,7 @@ pub async fn bridge(
             "the request has no message a chat model can answer",
         ));
     }
-    let body = serde_json::to_vec(&translation.chat).expect("a chat request always serializes");
-    let accept = if req.stream {
-        "text/event-stream"
-    } else {
-        "application/json"
-    };
-    let resp = upstream::post(
-        target.client,
-        target.provider,
-        "chat/completions",
-        key.as_ref(),
-        body,
-        accept,
-        &[],
-    )
-    .await?;
+    let resp = post_chat(target, key.as_ref(), &translation.chat).await?;
 
     // What `previous_response_id` needs later: this turn's input and output items.
     let keep = req.store.unwrap_or(true).then(|| {
@@ -173,6 +158,31 @@ pub(crate) fn dialect_of(target: &Target<'_>) -> Result<plugboard_translate::Dia
             format!("provider `{}`: {e}", target.provider.id),
         )
     })
+}
+
+/// Sends a chat request to the target's provider; the answer streams when the request asks
+/// for a stream.
+pub(crate) async fn post_chat(
+    target: &Target<'_>,
+    key: Option<&ApiKey>,
+    chat: &plugboard_wire::chat::ChatRequest,
+) -> Result<reqwest::Response, ProxyError> {
+    let body = serde_json::to_vec(chat).expect("a chat request always serializes");
+    let accept = if chat.stream {
+        "text/event-stream"
+    } else {
+        "application/json"
+    };
+    upstream::post(
+        target.client,
+        target.provider,
+        "chat/completions",
+        key,
+        body,
+        accept,
+        &[],
+    )
+    .await
 }
 
 /// A request the translator refused, as a 400 naming the field and the provider.

@@ -3,7 +3,9 @@
 //! and the compacted window (recent user messages and a `compaction` item holding the
 //! summary) comes back in the specification's `response.compaction` shape.
 
-use crate::chat_bridge::{bad_upstream, dialect_of, previous, read_completion, translate_error};
+use crate::chat_bridge::{
+    bad_upstream, dialect_of, post_chat, previous, read_completion, translate_error,
+};
 use crate::error::ProxyError;
 use crate::failover::{self, Attempt, RequestFacts};
 use crate::handlers::{entry, read_json, require_input, AppState};
@@ -153,17 +155,7 @@ impl CompactAttempt<'_> {
             },
         )
         .map_err(|e| translate_error(e, target))?;
-        let body = serde_json::to_vec(&translation.chat).expect("a chat request always serializes");
-        let resp = upstream::post(
-            target.client,
-            target.provider,
-            "chat/completions",
-            key.as_ref(),
-            body,
-            "application/json",
-            &[],
-        )
-        .await?;
+        let resp = post_chat(target, key.as_ref(), &translation.chat).await?;
         let completion = read_completion(resp, target).await?;
         let answer = completion_to_response(translation.context, completion);
         let summary: String = answer

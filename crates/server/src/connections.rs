@@ -34,10 +34,6 @@ use tokio_util::task::TaskTracker;
 /// (each answer holds a descriptor for up to a second).
 const MAX_REFUSING: usize = 256;
 
-pub struct ConnConfig {
-    pub header_timeout: Duration,
-}
-
 /// One open connection: busy while a request is being answered (its response body not yet
 /// finished), idle otherwise.
 struct Slot {
@@ -118,7 +114,7 @@ pub async fn accept_loop(
     listener: TcpListener,
     router: Router,
     registry: Arc<Registry>,
-    cfg: Arc<ConnConfig>,
+    header_timeout: Duration,
     life: Lifecycle,
     tracker: TaskTracker,
 ) {
@@ -157,7 +153,7 @@ pub async fn accept_loop(
                     slot,
                     guard,
                     router.clone(),
-                    cfg.clone(),
+                    header_timeout,
                     life.clone(),
                 ));
             }
@@ -201,7 +197,7 @@ async fn serve(
     slot: Arc<Slot>,
     _release: Release,
     router: Router,
-    cfg: Arc<ConnConfig>,
+    header_timeout: Duration,
     life: Lifecycle,
 ) {
     let service = ConnService {
@@ -210,7 +206,7 @@ async fn serve(
     };
     let mut conn = http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(cfg.header_timeout)
+        .header_read_timeout(header_timeout)
         .serve_connection(TokioIo::new(stream), service);
     let mut draining = pin!(life.draining.cancelled());
     let mut kill = pin!(life.kill.cancelled());

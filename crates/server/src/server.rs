@@ -1,7 +1,7 @@
 //! Starting and stopping the proxy, and swapping its settings while it runs.
 
 use crate::compact;
-use crate::connections::{self, ConnConfig, Registry};
+use crate::connections::{self, Registry};
 use crate::guard::{guard, GuardConfig};
 use crate::handlers::{self, AppState};
 use crate::keys::KeySource;
@@ -142,9 +142,7 @@ pub async fn start(
         listener,
         app,
         registry.clone(),
-        Arc::new(ConnConfig {
-            header_timeout: Duration::from_secs(limits.header_timeout_secs.max(1)),
-        }),
+        Duration::from_secs(limits.header_timeout_secs.max(1)),
         life,
         tracker.clone(),
     ));
