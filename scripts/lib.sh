@@ -49,6 +49,9 @@ ensure_codex() {
     (cd "$dir" && npm install --no-audit --no-fund --include=optional "@openai/codex@$CODEX_VERSION" >/dev/null)
   fi
   export CODEX_BIN="$dir/node_modules/.bin/codex"
+  # Apply to Codex (app and plugboard-proxy) reads this Codex's model catalog, as it would
+  # the `codex` on a user's PATH.
+  export PLUGBOARD_CODEX_BIN="$CODEX_BIN"
 }
 
 # A virtualenv with the official openai SDK, the OpenAI Agents SDK and the Open Responses

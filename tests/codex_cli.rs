@@ -200,6 +200,7 @@ async fn codex_exec_with_a_plugboard_profile_reaches_the_routed_provider() {
         provider: "local".into(),
         upstream_model: Some("qwen3-coder:30b".into()),
         fallbacks: Vec::new(),
+        context_window: None,
     });
     let proxy = start_proxy(settings, "k").await;
 
@@ -214,6 +215,7 @@ async fn codex_exec_with_a_plugboard_profile_reaches_the_routed_provider() {
             base_url: proxy.base_url(),
             make_default: false,
             model: None,
+            model_catalog: None,
         },
     )
     .unwrap();
@@ -330,4 +332,137 @@ async fn codex_exec_on_a_local_model_that_thinks_in_tags_and_calls_tools_as_text
         "{result}"
     );
     proxy.stop().await;
+}
+
+/// Tool names of a chat request.
+fn tool_names(body: &Value) -> Vec<String> {
+    body["tools"]
+        .as_array()
+        .map(|t| {
+            t.iter()
+                .filter_map(|t| t["function"]["name"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The app's "Apply to Codex" writes a model catalog built from this Codex's own, so that
+/// `codex -m deepseek-chat` (a name Codex has never heard of) gets the full tool set,
+/// `apply_patch` included, and the tool loop runs it. A name Plugboard does not serve still
+/// gets Codex's fallback tools: the catalog, not luck, made the difference.
+#[tokio::test]
+async fn codex_exec_with_an_upstream_model_name_after_the_apps_apply_gets_apply_patch() {
+    use plugboard_app::key_vault::MemoryVault;
+    use plugboard_app::providers::ProviderInput;
+    use plugboard_app::{App, AppPaths};
+    let Some(bin) = codex_bin() else { return };
+    let Some(codex_for_catalog) = external_tool(plugboard_codex::CODEX_BIN_ENV) else {
+        return;
+    };
+    assert_eq!(Path::new(&codex_for_catalog), bin, "the same Codex");
+    let patch = "*** Begin Patch\n*** Add File: a.txt\n+patched by deepseek-chat\n*** End Patch\n";
+    let patch_args = json!({"input": patch}).to_string();
+    let mock = MockUpstream::start(move |body, _| {
+        if body["model"] != "deepseek-chat" {
+            return Reply::Sse(text_chunks(&["FALLBACK"]));
+        }
+        match tool_results(body).len() {
+            0 => Reply::Sse(tool_call_chunks(None, "call_p", "apply_patch", &patch_args)),
+            _ => Reply::Sse(text_chunks(&["PATCHED"])),
+        }
+    })
+    .await;
+
+    let dir = tmp("catalog");
+    let codex_home = dir.join("codex-home");
+    std::fs::create_dir_all(&codex_home).unwrap();
+    std::fs::write(
+        codex_home.join("config.toml"),
+        "approval_policy = \"never\"\nsandbox_mode = \"danger-full-access\"\n",
+    )
+    .unwrap();
+    let paths = AppPaths {
+        settings_file: dir.join("config/settings.toml"),
+        log_dir: dir.join("data/logs"),
+        codex_home: codex_home.clone(),
+        usage_db: dir.join("data/usage.sqlite"),
+    };
+    std::fs::create_dir_all(dir.join("config")).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::write(
+        &paths.settings_file,
+        format!("listen = \"127.0.0.1:{port}\"\n"),
+    )
+    .unwrap();
+    let app = App::load(paths, std::sync::Arc::new(MemoryVault::default())).unwrap();
+    app.save_provider(ProviderInput {
+        original_id: None,
+        id: "deepseek".into(),
+        name: "DeepSeek".into(),
+        preset: Some("deepseek".into()),
+        base_url: mock.base_url(),
+        wire_api: plugboard_config::WireApi::Chat,
+        default_model: Some("deepseek-chat".into()),
+        model_map: Default::default(),
+        api_key: Some("sk-test".into()),
+        clear_key: false,
+    })
+    .await
+    .unwrap();
+    app.start().await;
+    let applied = app.codex_apply(true, Some("gpt-5.5".into())).await.unwrap();
+    match &applied.catalog {
+        plugboard_codex::CatalogOutcome::Written {
+            models,
+            codex_version,
+            ..
+        } => {
+            assert!(models.contains(&"deepseek-chat".to_string()), "{models:?}");
+            assert!(codex_version.as_deref().is_some_and(|v| v.starts_with('0')));
+        }
+        other => panic!("no catalog: {other:?}"),
+    }
+
+    let run = codex_exec(
+        &bin,
+        &dir,
+        &dir.join("work"),
+        &["-m", "deepseek-chat", "make a.txt"],
+    )
+    .await;
+    assert!(
+        run.ok && run.stdout.contains("PATCHED"),
+        "codex failed\nstdout:\n{}\nstderr:\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("work/a.txt")).expect("apply_patch ran"),
+        "patched by deepseek-chat\n"
+    );
+    let first = &mock.requests()[0].body;
+    assert_eq!(first["model"], "deepseek-chat");
+    let tools = tool_names(first);
+    assert!(
+        tools.iter().any(|t| t == "apply_patch") && tools.iter().any(|t| t == "exec_command"),
+        "{tools:?}"
+    );
+
+    // The control: a name neither Codex nor the catalog knows.
+    let seen = mock.requests().len();
+    let run = codex_exec(
+        &bin,
+        &dir,
+        &dir.join("work"),
+        &["-m", "not-in-any-catalog", "hi"],
+    )
+    .await;
+    assert!(run.ok && run.stdout.contains("FALLBACK"), "{}", run.stderr);
+    let tools = tool_names(&mock.requests()[seen].body);
+    assert!(!tools.iter().any(|t| t == "apply_patch"), "{tools:?}");
+    app.stop().await;
 }

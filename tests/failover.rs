@@ -23,6 +23,7 @@ fn with_backup(primary: &str, backup: &str) -> plugboard_config::Settings {
         provider: "mock".into(),
         upstream_model: None,
         fallbacks: vec!["backup".into()],
+        context_window: None,
     });
     settings
 }

@@ -466,6 +466,7 @@ async fn models_health_and_live_settings_switch() {
         provider: "other".into(),
         upstream_model: Some("qwen3".into()),
         fallbacks: Vec::new(),
+        context_window: None,
     });
     let proxy = start_proxy(settings.clone(), "k").await;
 

@@ -276,6 +276,7 @@ async function codex(cmd) {
       const p = await call(cmd, args);
       out.hidden = false;
       out.textContent = p.diff || `${p.path} already has this configuration.`;
+      if (p.catalog) out.textContent += `\n\n${p.catalog}`;
       if (cmd === "codex_apply") toast(`Written: ${p.path} (a backup was kept)`);
     }
     await refresh();

@@ -144,6 +144,9 @@ pub struct PreviewView {
     path: String,
     diff: String,
     after: String,
+    /// What Apply did about Codex's model catalog, in a sentence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    catalog: Option<String>,
 }
 
 impl From<plugboard_codex::Preview> for PreviewView {
@@ -152,6 +155,26 @@ impl From<plugboard_codex::Preview> for PreviewView {
             path: p.path.display().to_string(),
             diff: p.diff,
             after: p.after,
+            catalog: None,
+        }
+    }
+}
+
+impl From<plugboard_codex::Applied> for PreviewView {
+    fn from(a: plugboard_codex::Applied) -> Self {
+        let catalog = Some(match a.catalog {
+            plugboard_codex::CatalogOutcome::Written { models, .. } if models.is_empty() => {
+                "Codex's model catalog written; every model name is one Codex knows.".to_string()
+            }
+            plugboard_codex::CatalogOutcome::Written { models, .. } => format!(
+                "Codex now knows {} with its full tool set.",
+                models.join(", ")
+            ),
+            plugboard_codex::CatalogOutcome::Skipped { reason } => reason,
+        });
+        Self {
+            catalog,
+            ..a.preview.into()
         }
     }
 }

@@ -6,7 +6,7 @@ use crate::key_vault::{KeyVault, VaultKeys};
 use crate::providers::{self, ProviderInput, ProviderView};
 use crate::settings_file;
 use crate::AppError;
-use plugboard_codex::{AttachOptions, Preview};
+use plugboard_codex::{Applied, AttachOptions, Preview};
 use plugboard_config::{Route, Settings};
 use plugboard_server::{ProxyHandle, ServeOptions};
 use serde::Serialize;
@@ -79,6 +79,8 @@ pub struct App {
     /// `None` when the usage database cannot be opened (reported in the warnings).
     usage: Option<Arc<plugboard_usage::UsageRecorder>>,
     inner: Mutex<Inner>,
+    /// Serialises edits of Codex's files, which happen outside `inner`'s lock.
+    codex_files: Mutex<()>,
     autostart: AtomicBool,
 }
 
@@ -113,6 +115,7 @@ impl App {
                 status: ProxyStatus::Stopped,
                 warnings,
             }),
+            codex_files: Mutex::new(()),
             autostart: AtomicBool::new(false),
         })
     }
@@ -388,7 +391,22 @@ impl App {
             base_url,
             make_default,
             model: model.filter(|m| !m.trim().is_empty()),
+            model_catalog: None,
         }
+    }
+
+    /// Runs a Codex file operation on a blocking thread (it reads and writes files and may
+    /// run the Codex CLI), one at a time, with no app lock held.
+    async fn with_codex_files<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(PathBuf) -> Result<T, plugboard_codex::CodexConfigError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        let _one_at_a_time = self.codex_files.lock().await;
+        let home = self.paths.codex_home.clone();
+        tokio::task::spawn_blocking(move || work(home))
+            .await
+            .map_err(|e| AppError::Invalid(format!("the Codex config task failed: {e}")))?
+            .map_err(AppError::from)
     }
 
     /// The exact change "Apply to Codex" would make.
@@ -398,30 +416,35 @@ impl App {
         model: Option<String>,
     ) -> Result<Preview, AppError> {
         let url = base_url(&*self.inner.lock().await);
-        Ok(plugboard_codex::preview_attach(
-            &self.paths.codex_home,
-            &Self::attach_options(url, make_default, model),
-        )?)
+        let opts = Self::attach_options(url, make_default, model);
+        self.with_codex_files(move |home| {
+            plugboard_codex::preview_apply(&home, &opts, plugboard_codex::find_codex().as_deref())
+        })
+        .await
     }
 
-    /// Writes Plugboard's provider into Codex's config and one profile per exact route.
+    /// Writes Plugboard's provider into Codex's config, a model catalog naming every model
+    /// Plugboard serves, and one profile per exact route.
     pub async fn codex_apply(
         &self,
         make_default: bool,
         model: Option<String>,
-    ) -> Result<Preview, AppError> {
-        let inner = self.inner.lock().await;
-        let preview = plugboard_codex::apply(
-            &self.paths.codex_home,
-            &Self::attach_options(base_url(&inner), make_default, model),
-            inner.settings.routes.iter().map(|r| r.model.as_str()),
-        )?;
-        Ok(preview)
+    ) -> Result<Applied, AppError> {
+        let (url, settings) = {
+            let inner = self.inner.lock().await;
+            (base_url(&inner), inner.settings.clone())
+        };
+        let opts = Self::attach_options(url, make_default, model);
+        self.with_codex_files(move |home| {
+            let codex = plugboard_codex::find_codex();
+            plugboard_codex::apply(&home, &opts, &settings, codex.as_deref())
+        })
+        .await
     }
 
     pub async fn codex_detach(&self) -> Result<(), AppError> {
-        let _inner = self.inner.lock().await;
-        Ok(plugboard_codex::detach(&self.paths.codex_home)?)
+        self.with_codex_files(|home| plugboard_codex::detach(&home))
+            .await
     }
 
     fn provider_and_key(

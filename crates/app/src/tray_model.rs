@@ -274,6 +274,7 @@ mod tests {
             provider: "deepseek".into(),
             upstream_model: Some("deepseek-reasoner".into()),
             fallbacks: Vec::new(),
+            context_window: None,
         });
         let sub = menu(&s).into_iter().find_map(|i| match i {
             MenuItem::Submenu { items, .. } => Some(items),

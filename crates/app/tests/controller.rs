@@ -170,6 +170,7 @@ async fn providers_keys_switching_ports_and_codex() {
         provider: "beta".into(),
         upstream_model: None,
         fallbacks: Vec::new(),
+        context_window: None,
     }])
     .await
     .unwrap();

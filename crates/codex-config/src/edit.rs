@@ -3,6 +3,9 @@
 use crate::{CodexConfigError, PROVIDER_ID};
 use toml_edit::{value, DocumentMut, Item, Table};
 
+/// Codex's key for a model catalog file that replaces its bundled one.
+pub const CATALOG_KEY: &str = "model_catalog_json";
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct AttachOptions {
     /// `http://127.0.0.1:PORT/v1`.
@@ -11,6 +14,8 @@ pub struct AttachOptions {
     pub make_default: bool,
     /// With `make_default`: the model Codex asks for.
     pub model: Option<String>,
+    /// Plugboard's model catalog file, set as Codex's `model_catalog_json`.
+    pub model_catalog: Option<String>,
 }
 
 fn parse(path: &str, text: &str) -> Result<DocumentMut, CodexConfigError> {
@@ -66,6 +71,9 @@ pub fn attach_text(
     set_keeping_decor(ours, "name", "Plugboard");
     set_keeping_decor(ours, "base_url", &opts.base_url);
     set_keeping_decor(ours, "wire_api", "responses");
+    if let Some(path) = &opts.model_catalog {
+        set_keeping_decor(doc.as_table_mut(), CATALOG_KEY, path);
+    }
     if opts.make_default {
         let root = doc.as_table_mut();
         set_keeping_decor(root, "model_provider", PROVIDER_ID);
@@ -77,8 +85,14 @@ pub fn attach_text(
 }
 
 /// `current` without Plugboard's table; `model_provider` and `model` go back to what
-/// `original` (the user's file before the first attach) had, where Plugboard had set them.
-pub fn detach_text(path: &str, current: &str, original: &str) -> Result<String, CodexConfigError> {
+/// `original` (the user's file before the first attach) had, where Plugboard had set them,
+/// and so does `model_catalog_json` where it names `our_catalog`.
+pub fn detach_text(
+    path: &str,
+    current: &str,
+    original: &str,
+    our_catalog: &str,
+) -> Result<String, CodexConfigError> {
     let mut doc = parse(path, current)?;
     let before = parse(path, original)?;
     let mut drop_providers = false;
@@ -89,20 +103,24 @@ pub fn detach_text(path: &str, current: &str, original: &str) -> Result<String, 
     if drop_providers {
         doc.remove("model_providers");
     }
-    let ours = doc.get("model_provider").and_then(Item::as_str) == Some(PROVIDER_ID);
-    if ours {
-        for key in ["model_provider", "model"] {
-            match before.get(key) {
-                Some(item) => {
-                    doc.insert(key, item.clone());
-                    // Keep the original's exact key formatting too.
-                    if let (Some(mut k), Some(orig)) = (doc.key_mut(key), before.key(key)) {
-                        *k.leaf_decor_mut() = orig.leaf_decor().clone();
-                    }
+    let mut ours: Vec<&str> = Vec::new();
+    if doc.get("model_provider").and_then(Item::as_str) == Some(PROVIDER_ID) {
+        ours.extend(["model_provider", "model"]);
+    }
+    if doc.get(CATALOG_KEY).and_then(Item::as_str) == Some(our_catalog) {
+        ours.push(CATALOG_KEY);
+    }
+    for key in ours {
+        match before.get(key) {
+            Some(item) => {
+                doc.insert(key, item.clone());
+                // Keep the original's exact key formatting too.
+                if let (Some(mut k), Some(orig)) = (doc.key_mut(key), before.key(key)) {
+                    *k.leaf_decor_mut() = orig.leaf_decor().clone();
                 }
-                None => {
-                    doc.remove(key);
-                }
+            }
+            None => {
+                doc.remove(key);
             }
         }
     }
@@ -140,11 +158,14 @@ command = "docs-mcp"
 args = ["--port", "9000"]   # fixed port
 "#;
 
+    const CAT: &str = "/h/.codex/plugboard-models.json";
+
     fn opts(make_default: bool) -> AttachOptions {
         AttachOptions {
             base_url: "http://127.0.0.1:15731/v1".into(),
             make_default,
             model: Some("gpt-5.5".into()),
+            model_catalog: None,
         }
     }
 
@@ -165,7 +186,7 @@ args = ["--port", "9000"]   # fixed port
             "{attached}"
         );
         assert!(attached.contains("model_provider = \"plugboard\""));
-        let detached = detach_text("config.toml", &attached, USER).unwrap();
+        let detached = detach_text("config.toml", &attached, USER, CAT).unwrap();
         assert_eq!(detached, USER);
     }
 
@@ -192,7 +213,7 @@ args = ["--port", "9000"]   # fixed port
             out.starts_with("model_provider = \"plugboard\"\nmodel = \"gpt-5.5\"\n"),
             "{out}"
         );
-        assert_eq!(detach_text("c", &out, "").unwrap(), "");
+        assert_eq!(detach_text("c", &out, "", CAT).unwrap(), "");
     }
 
     #[test]
@@ -202,7 +223,7 @@ args = ["--port", "9000"]   # fixed port
             "model_provider = \"plugboard\"",
             "model_provider = \"ollama-remote\"",
         );
-        let detached = detach_text("c", &changed, USER).unwrap();
+        let detached = detach_text("c", &changed, USER, CAT).unwrap();
         assert!(detached.contains("model_provider = \"ollama-remote\""));
         assert!(!detached.contains("plugboard"));
     }
@@ -220,6 +241,30 @@ args = ["--port", "9000"]   # fixed port
             .unwrap_err()
             .to_string();
         assert!(e.contains("not a table"), "{e}");
+    }
+
+    #[test]
+    fn the_catalog_is_set_and_the_users_own_comes_back_on_detach() {
+        let with_catalog = AttachOptions {
+            model_catalog: Some(CAT.into()),
+            ..opts(true)
+        };
+        let out = attach_text("c", "", &with_catalog).unwrap();
+        assert!(
+            out.contains(&format!("model_catalog_json = \"{CAT}\"")),
+            "{out}"
+        );
+        assert_eq!(detach_text("c", &out, "", CAT).unwrap(), "");
+
+        let user = "model_catalog_json = \"/mine.json\" # my models\n";
+        let out = attach_text("c", user, &with_catalog).unwrap();
+        assert!(out.contains(CAT) && out.contains("# my models"), "{out}");
+        assert_eq!(detach_text("c", &out, user, CAT).unwrap(), user);
+        // Set by the user since: theirs, kept.
+        let changed = out.replace(CAT, "/other.json");
+        assert!(detach_text("c", &changed, user, CAT)
+            .unwrap()
+            .contains("/other.json"));
     }
 
     #[test]

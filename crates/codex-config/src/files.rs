@@ -1,7 +1,10 @@
 //! The files under `$CODEX_HOME`: backup before the first change, atomic writes, undo.
 
-use crate::edit::{attach_text, detach_text, profile_text, AttachOptions};
+use crate::catalog::with_cards;
+use crate::codex_cli::{bundled_catalog, codex_version, CODEX_BIN_ENV};
+use crate::edit::{attach_text, detach_text, profile_text, AttachOptions, CATALOG_KEY};
 use crate::{CodexConfigError, PROVIDER_ID};
+use plugboard_config::Settings;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -23,6 +26,11 @@ fn config_path(home: &Path) -> PathBuf {
 
 fn backup_path(home: &Path) -> PathBuf {
     home.join(format!("config.toml{BACKUP_SUFFIX}"))
+}
+
+/// The model catalog Plugboard writes for Codex.
+pub fn catalog_path(home: &Path) -> PathBuf {
+    home.join("plugboard-models.json")
 }
 
 fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> CodexConfigError {
@@ -123,15 +131,23 @@ pub fn detach(home: &Path) -> Result<(), CodexConfigError> {
     let backup = backup_path(home);
     let current = read_or_empty(&path)?;
     let original = read_or_empty(&backup)?;
-    let restored = detach_text(&path.display().to_string(), &current, &original)?;
+    let catalog = catalog_path(home);
+    let restored = detach_text(
+        &path.display().to_string(),
+        &current,
+        &original,
+        &catalog.display().to_string(),
+    )?;
     if restored.is_empty() && original.is_empty() && backup.exists() {
         // The file did not exist before Plugboard wrote it.
         let _ = std::fs::remove_file(&path);
     } else if restored != current {
         write_atomic(&path, &restored)?;
     }
-    if backup.exists() {
-        std::fs::remove_file(&backup).map_err(io("remove", &backup))?;
+    for file in [&backup, &catalog] {
+        if file.exists() {
+            std::fs::remove_file(file).map_err(io("remove", file))?;
+        }
     }
     tracing::info!(path = %path.display(), "detached Plugboard from Codex");
     Ok(())
@@ -185,20 +201,146 @@ pub fn profile_name(model: &str) -> String {
         .collect()
 }
 
-/// "Apply to Codex" as the app and `plugboard-proxy codex apply` both do it: Plugboard's
-/// provider in the config (the user's file backed up first), and one `codex -p` profile per
-/// exact route name.
-pub fn apply<'a>(
+/// What Apply did about Codex's model catalog.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CatalogOutcome {
+    Written {
+        path: PathBuf,
+        /// Plugboard's entries: the names Codex now knows through it.
+        models: Vec<String>,
+        /// The Codex whose catalog was the base, when it said.
+        codex_version: Option<String>,
+    },
+    Skipped {
+        reason: String,
+    },
+}
+
+/// What "Apply to Codex" changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    pub preview: Preview,
+    pub catalog: CatalogOutcome,
+}
+
+/// Where the catalog's base comes from: the user's own catalog file, else the bundled
+/// catalog of the Codex binary.
+enum CatalogBase {
+    UserFile(PathBuf),
+    Codex(PathBuf),
+    None(String),
+}
+
+fn catalog_base(home: &Path, codex_bin: Option<&Path>) -> Result<CatalogBase, CodexConfigError> {
+    let ours = catalog_path(home).display().to_string();
+    let setting = |text: &str| {
+        text.parse::<toml_edit::DocumentMut>()
+            .ok()
+            .and_then(|d| d.get(CATALOG_KEY)?.as_str().map(str::to_string))
+            .filter(|p| *p != ours)
+    };
+    let user = setting(&read_or_empty(&config_path(home))?)
+        .or_else(|| setting(&read_or_empty(&backup_path(home)).ok()?));
+    Ok(match (user, codex_bin) {
+        (Some(p), _) => CatalogBase::UserFile(PathBuf::from(p)),
+        (None, Some(bin)) => CatalogBase::Codex(bin.to_path_buf()),
+        (None, None) => CatalogBase::None(format!(
+            "Codex was not found on PATH (or in {CODEX_BIN_ENV}), so Codex's model catalog was \
+             left alone: names other than Codex's own get its fallback tools, without apply_patch"
+        )),
+    })
+}
+
+/// The options Apply will write with: the catalog set when one can be built.
+fn planned(
     home: &Path,
     opts: &AttachOptions,
-    route_models: impl IntoIterator<Item = &'a str>,
-) -> Result<Preview, CodexConfigError> {
-    let preview = attach(home, opts)?;
-    for model in route_models
-        .into_iter()
-        .filter(|m| !m.contains(['*', '?', '[', '{']))
-    {
-        write_profile(home, &profile_name(model), model, None)?;
+    codex_bin: Option<&Path>,
+) -> Result<AttachOptions, CodexConfigError> {
+    let mut opts = opts.clone();
+    if !matches!(catalog_base(home, codex_bin)?, CatalogBase::None(_)) {
+        opts.model_catalog = Some(catalog_path(home).display().to_string());
     }
-    Ok(preview)
+    Ok(opts)
+}
+
+/// What [`apply`] would change in `config.toml`.
+pub fn preview_apply(
+    home: &Path,
+    opts: &AttachOptions,
+    codex_bin: Option<&Path>,
+) -> Result<Preview, CodexConfigError> {
+    preview_attach(home, &planned(home, opts, codex_bin)?)
+}
+
+/// Builds and writes the catalog; a base that cannot be read skips it with the reason.
+fn write_catalog(
+    home: &Path,
+    opts: &AttachOptions,
+    settings: &Settings,
+    codex_bin: Option<&Path>,
+) -> Result<CatalogOutcome, CodexConfigError> {
+    let skipped = |reason: String| Ok(CatalogOutcome::Skipped { reason });
+    let (base, version) = match catalog_base(home, codex_bin)? {
+        CatalogBase::None(reason) => return skipped(reason),
+        CatalogBase::UserFile(p) => {
+            let text = match std::fs::read(&p) {
+                Ok(t) => t,
+                Err(e) => return skipped(format!("cannot read your catalog {}: {e}", p.display())),
+            };
+            match serde_json::from_slice(&text) {
+                Ok(v) => (v, None),
+                Err(e) => return skipped(format!("your catalog {} is not JSON: {e}", p.display())),
+            }
+        }
+        CatalogBase::Codex(bin) => match bundled_catalog(&bin) {
+            Ok(v) => (v, codex_version(&bin).ok()),
+            Err(e) => return skipped(e.to_string()),
+        },
+    };
+    let known = match crate::catalog::slugs(&base) {
+        Ok(k) => k,
+        Err(e) => return skipped(e.to_string()),
+    };
+    let cards = settings.model_cards(|name| known.iter().any(|k| k == name));
+    let catalog = match with_cards(&base, &cards, opts.model.as_deref(), version.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return skipped(e.to_string()),
+    };
+    let path = catalog_path(home);
+    let text = serde_json::to_string(&catalog).expect("a JSON value serialises");
+    write_atomic(&path, &text)?;
+    Ok(CatalogOutcome::Written {
+        path,
+        models: cards.into_iter().map(|c| c.name).collect(),
+        codex_version: version,
+    })
+}
+
+/// "Apply to Codex" as the app and `plugboard-proxy codex apply` both do it: Plugboard's
+/// provider in the config (the user's file backed up first), a model catalog with every
+/// name Plugboard serves (built from the Codex binary's own, so Codex's models stay), and
+/// one `codex -p` profile per exact route name. Runs a process and writes files: keep it
+/// off async workers.
+pub fn apply(
+    home: &Path,
+    opts: &AttachOptions,
+    settings: &Settings,
+    codex_bin: Option<&Path>,
+) -> Result<Applied, CodexConfigError> {
+    let catalog = write_catalog(home, opts, settings, codex_bin)?;
+    let mut opts = opts.clone();
+    if matches!(catalog, CatalogOutcome::Written { .. }) {
+        opts.model_catalog = Some(catalog_path(home).display().to_string());
+    }
+    let preview = attach(home, &opts)?;
+    for route in &settings.routes {
+        if !route.model.contains(['*', '?', '[', '{']) {
+            write_profile(home, &profile_name(&route.model), &route.model, None)?;
+        }
+    }
+    if let CatalogOutcome::Skipped { reason } = &catalog {
+        tracing::warn!(%reason, "no model catalog written for Codex");
+    }
+    Ok(Applied { preview, catalog })
 }

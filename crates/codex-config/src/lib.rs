@@ -2,16 +2,20 @@
 //! `$CODEX_HOME/config.toml`, edited with `toml_edit` so that every other table, key and
 //! comment stays byte for byte; a backup of the user's file and an exact undo; and one
 //! `NAME.config.toml` profile per provider or route, which Codex 0.169 reads for
-//! `codex -p NAME` (it refuses legacy `[profiles.NAME]` tables in config.toml).
+//! `codex -p NAME` (it refuses legacy `[profiles.NAME]` tables in config.toml); and a model
+//! catalog so that Codex gives every name Plugboard serves its full tool set.
 
+pub mod catalog;
+mod codex_cli;
 mod edit;
 mod files;
 mod proxy_env;
 
-pub use edit::{attach_text, detach_text, profile_text, AttachOptions};
+pub use codex_cli::{bundled_catalog, codex_version, find_codex, CodexCliError, CODEX_BIN_ENV};
+pub use edit::{attach_text, detach_text, profile_text, AttachOptions, CATALOG_KEY};
 pub use files::{
-    apply, attach, codex_home, detach, is_attached, preview_attach, profile_name, remove_profile,
-    write_profile, Preview,
+    apply, attach, catalog_path, codex_home, detach, is_attached, preview_apply, preview_attach,
+    profile_name, remove_profile, write_profile, Applied, CatalogOutcome, Preview,
 };
 pub use proxy_env::proxy_env_warning;
 

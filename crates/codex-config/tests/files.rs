@@ -1,9 +1,11 @@
 //! Attach, preview, detach and profiles on real files in a temporary CODEX_HOME.
 
 use plugboard_codex::{
-    attach, detach, is_attached, preview_attach, remove_profile, write_profile, AttachOptions,
+    apply, attach, detach, is_attached, preview_apply, preview_attach, remove_profile,
+    write_profile, AttachOptions, CatalogOutcome,
 };
-use std::path::PathBuf;
+use plugboard_config::{Provider, Settings};
+use std::path::{Path, PathBuf};
 
 fn home(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!(
@@ -20,6 +22,7 @@ fn opts() -> AttachOptions {
         base_url: "http://127.0.0.1:15731/v1".into(),
         make_default: true,
         model: Some("gpt-5.5".into()),
+        model_catalog: None,
     }
 }
 
@@ -150,5 +153,130 @@ fn a_failed_write_leaves_the_users_config_intact() {
     assert!(
         h.join("config.toml.plugboard-backup").exists(),
         "the backup survives a failed detach"
+    );
+}
+
+/// A stand-in for the Codex CLI: answers `--version` and `debug models --bundled` the way
+/// Codex 0.169 does (a warning on stderr, the catalog on stdout).
+fn fake_codex(dir: &Path) -> PathBuf {
+    let bin = dir.join("fake-codex");
+    let catalog = r#"{"models":[{"slug":"gpt-5.5","visibility":"list","priority":3,"tool_mode":null,"apply_patch_tool_type":"freeform","model_messages":{"instructions_template":"t"},"context_window":272000}]}"#;
+    std::fs::write(
+        &bin,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'codex-cli 9.9.9'; exit 0; fi\n\
+             [ \"$*\" = 'debug models --bundled' ] || exit 3\n\
+             echo 'WARNING: something' >&2\necho '{catalog}'\n"
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+fn deepseek_settings() -> Settings {
+    let mut s = Settings::default();
+    s.providers
+        .push(Provider::from_preset("ds", "deepseek").unwrap());
+    s.active_provider = Some("ds".into());
+    s
+}
+
+#[test]
+fn apply_writes_a_catalog_from_codex_and_detach_takes_it_away() {
+    let h = home("catalog");
+    std::fs::write(h.join("config.toml"), USER).unwrap();
+    let codex = fake_codex(&h);
+    let preview = preview_apply(&h, &opts(), Some(&codex)).unwrap();
+    assert!(
+        preview.diff.contains("+model_catalog_json"),
+        "{}",
+        preview.diff
+    );
+
+    let applied = apply(&h, &opts(), &deepseek_settings(), Some(&codex)).unwrap();
+    let CatalogOutcome::Written {
+        path,
+        models,
+        codex_version,
+    } = applied.catalog
+    else {
+        panic!("{:?}", applied.catalog)
+    };
+    assert_eq!(models, ["deepseek-chat"]);
+    assert_eq!(codex_version.as_deref(), Some("9.9.9"));
+    let catalog: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let slugs: Vec<&str> = catalog["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, ["gpt-5.5", "deepseek-chat"]);
+    let config = std::fs::read_to_string(h.join("config.toml")).unwrap();
+    assert!(
+        config.contains(&format!("model_catalog_json = \"{}\"", path.display())),
+        "{config}"
+    );
+
+    detach(&h).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(h.join("config.toml")).unwrap(),
+        USER
+    );
+    assert!(!path.exists(), "the catalog goes with Plugboard");
+}
+
+#[test]
+fn without_codex_the_catalog_is_skipped_and_says_why() {
+    let h = home("no-codex");
+    let applied = apply(&h, &opts(), &deepseek_settings(), None).unwrap();
+    match applied.catalog {
+        CatalogOutcome::Skipped { reason } => {
+            assert!(reason.contains("Codex was not found"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let config = std::fs::read_to_string(h.join("config.toml")).unwrap();
+    assert!(!config.contains("model_catalog_json"), "{config}");
+    // A Codex that fails is a reason too, never a failed Apply.
+    let broken = h.join("broken-codex");
+    std::fs::write(&broken, "#!/bin/sh\necho 'no such command' >&2\nexit 2\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&broken, std::fs::Permissions::from_mode(0o755)).unwrap();
+    match apply(&h, &opts(), &deepseek_settings(), Some(&broken))
+        .unwrap()
+        .catalog
+    {
+        CatalogOutcome::Skipped { reason } => {
+            assert!(reason.contains("no such command"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_users_own_catalog_is_the_base_and_comes_back_on_detach() {
+    let h = home("user-catalog");
+    let mine = h.join("my-models.json");
+    std::fs::write(
+        &mine,
+        r#"{"models":[{"slug":"my-model","visibility":"list","priority":1,"base_instructions":"b"}]}"#,
+    )
+    .unwrap();
+    let user = format!("model_catalog_json = \"{}\"\n", mine.display());
+    std::fs::write(h.join("config.toml"), &user).unwrap();
+    let applied = apply(&h, &opts(), &deepseek_settings(), None).unwrap();
+    let CatalogOutcome::Written { path, .. } = applied.catalog else {
+        panic!("{:?}", applied.catalog)
+    };
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("\"my-model\"") && text.contains("\"deepseek-chat\""));
+    detach(&h).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(h.join("config.toml")).unwrap(),
+        user
     );
 }

@@ -3,11 +3,14 @@
 //! where its key comes from.
 
 pub mod limits;
+pub mod model_cards;
+pub mod model_facts;
 pub mod presets;
 pub mod settings;
 pub mod store;
 
 pub use limits::ServerLimits;
+pub use model_cards::{ModelCard, WindowSource};
 pub use presets::{preset, Preset, PRESETS};
 pub use settings::{
     ModelMap, ModelMapper, Price, Provider, Route, Settings, Timeouts, WireApi, DEFAULT_LISTEN,

@@ -168,6 +168,10 @@ pub struct Provider {
     pub dialect: toml::Table,
     #[serde(default)]
     pub timeouts: Timeouts,
+    /// The context window this provider serves its models with, where it differs from the
+    /// model's documented one (a local runtime loads models with less).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_window: Option<u64>,
 }
 
 impl Provider {
@@ -192,6 +196,7 @@ impl Provider {
             model_map,
             dialect: toml::Table::new(),
             timeouts: Timeouts::default(),
+            context_window: None,
         })
     }
 
@@ -299,6 +304,10 @@ pub struct Route {
     /// the first byte, 5xx, 429); each gets its own mapping of the requested name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fallbacks: Vec<String>,
+    /// The context window Codex plans with for this route's name (Apply to Codex writes
+    /// it into Codex's model catalog).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_window: Option<u64>,
 }
 
 #[cfg(test)]
@@ -379,6 +388,7 @@ mod tests {
             provider: "nope".into(),
             upstream_model: None,
             fallbacks: Vec::new(),
+            context_window: None,
         });
         let p = s.validate().join("\n");
         assert!(p.contains("defined twice"), "{p}");

@@ -56,8 +56,9 @@ enum Command {
 #[derive(Subcommand)]
 enum CodexAction {
     /// Add Plugboard's provider to Codex's config.toml (the file backed up first, every
-    /// other line and comment kept), make it Codex's default, and write one `codex -p`
-    /// profile per exact route.
+    /// other line and comment kept), make it Codex's default, write a model catalog naming
+    /// every model Plugboard serves (so `codex -m NAME` gets Codex's full tool set), and
+    /// one `codex -p` profile per exact route.
     Apply {
         /// Settings file (default: the desktop app's).
         #[arg(long, env = "PLUGBOARD_CONFIG")]
@@ -72,6 +73,10 @@ enum CodexAction {
         /// Add the provider without making it Codex's default.
         #[arg(long)]
         not_default: bool,
+        /// The Codex CLI whose model catalog the catalog starts from (default: `codex` on
+        /// PATH).
+        #[arg(long, env = plugboard_codex::CODEX_BIN_ENV)]
+        codex: Option<PathBuf>,
     },
     /// Remove Plugboard's provider and give back Codex's own provider and model.
     Detach,
@@ -302,6 +307,7 @@ fn codex(action: CodexAction) -> ExitCode {
             listen,
             model,
             not_default,
+            codex,
         } => {
             let settings = match settings_file(config) {
                 Ok(s) => s,
@@ -321,14 +327,17 @@ fn codex(action: CodexAction) -> ExitCode {
                 base_url: format!("http://{addr}/v1"),
                 make_default: !not_default,
                 model: Some(model.unwrap_or_else(|| model_hint(&settings))),
+                model_catalog: None,
             };
-            let routes = settings.routes.iter().map(|r| r.model.as_str());
-            plugboard_codex::apply(&home, &opts, routes).map(|p| {
-                if p.diff.is_empty() {
+            let codex = codex.or_else(plugboard_codex::find_codex);
+            plugboard_codex::apply(&home, &opts, &settings, codex.as_deref()).map(|a| {
+                let p = &a.preview;
+                let config = if p.diff.is_empty() {
                     format!("{} already points at Plugboard.", p.path.display())
                 } else {
                     format!("Applied to {}:\n{}", p.path.display(), p.diff)
-                }
+                };
+                format!("{config}\n{}", catalog_line(&a.catalog))
             })
         }
     };
@@ -341,6 +350,29 @@ fn codex(action: CodexAction) -> ExitCode {
             eprintln!("plugboard-proxy: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn catalog_line(c: &plugboard_codex::CatalogOutcome) -> String {
+    match c {
+        plugboard_codex::CatalogOutcome::Written {
+            path,
+            models,
+            codex_version,
+        } => format!(
+            "Model catalog {} ({}): {}",
+            path.display(),
+            match codex_version {
+                Some(v) => format!("from Codex {v}"),
+                None => "from your own catalog".to_string(),
+            },
+            if models.is_empty() {
+                "no names beyond Codex's own".to_string()
+            } else {
+                format!("Codex now knows {}", models.join(", "))
+            }
+        ),
+        plugboard_codex::CatalogOutcome::Skipped { reason } => format!("Note: {reason}"),
     }
 }
 

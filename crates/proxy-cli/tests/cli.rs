@@ -4,14 +4,23 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const KEY: &str = "sk-cli-canary-0123456789";
 
 async fn upstream() -> String {
+    recording_upstream().await.0
+}
+
+/// An upstream that answers "hi" and keeps every request body.
+async fn recording_upstream() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
+    let seen: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let keep = seen.clone();
     let app = axum::Router::new().route(
         "/v1/chat/completions",
-        axum::routing::post(|| async {
+        axum::routing::post(move |body: axum::Json<serde_json::Value>| async move {
+            keep.lock().unwrap().push(body.0);
             let body = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":3,\"total_tokens\":10}}\n\ndata: [DONE]\n\n";
             ([("content-type", "text/event-stream")], body)
         }),
@@ -19,7 +28,7 @@ async fn upstream() -> String {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
-    format!("http://{addr}/v1")
+    (format!("http://{addr}/v1"), seen)
 }
 
 #[tokio::test]
@@ -149,11 +158,22 @@ fn codex_apply_then_detach_gives_the_users_config_back_exactly() {
         "listen = \"127.0.0.1:15999\"\nactive_provider = \"ds\"\n\n[[provider]]\nid = \"ds\"\npreset = \"deepseek\"\nbase_url = \"http://127.0.0.1:1/v1\"\n\n[[route]]\nmodel = \"plan\"\nprovider = \"ds\"\n\n[[route]]\nmodel = \"local-*\"\nprovider = \"ds\"\n",
     )
     .unwrap();
+    // A stand-in for the Codex CLI, answering as Codex 0.169 does.
+    let fake_codex = dir.join("codex");
+    std::fs::write(
+        &fake_codex,
+        "#!/bin/sh\n[ \"$1\" = --version ] && { echo 'codex-cli 0.169.0'; exit 0; }\n\
+         echo '{\"models\":[{\"slug\":\"gpt-5.5\",\"visibility\":\"list\",\"priority\":1,\"base_instructions\":\"b\"}]}'\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake_codex, std::fs::Permissions::from_mode(0o755)).unwrap();
     let bin = env!("CARGO_BIN_EXE_plugboard-proxy");
     let run = |args: &[&str]| {
         let out = Command::new(bin)
             .args(args)
             .env("CODEX_HOME", &home)
+            .env("PLUGBOARD_CODEX_BIN", &fake_codex)
             .output()
             .unwrap();
         assert!(
@@ -168,6 +188,10 @@ fn codex_apply_then_detach_gives_the_users_config_back_exactly() {
         printed.contains("+base_url = \"http://127.0.0.1:15999/v1\""),
         "the change is shown: {printed}"
     );
+    assert!(
+        printed.contains("(from Codex 0.169.0): Codex now knows plan"),
+        "the catalog is reported: {printed}"
+    );
     let applied = std::fs::read_to_string(home.join("config.toml")).unwrap();
     for line in [
         "model_provider = \"plugboard\"",
@@ -176,6 +200,7 @@ fn codex_apply_then_detach_gives_the_users_config_back_exactly() {
         "base_url = \"http://127.0.0.1:15999/v1\"",
         "wire_api = \"responses\"",
         "# the box in the closet",
+        "model_catalog_json = ",
     ] {
         assert!(applied.contains(line), "{line} in:\n{applied}");
     }
@@ -183,9 +208,11 @@ fn codex_apply_then_detach_gives_the_users_config_back_exactly() {
         .expect("a profile for the exact route");
     assert!(profile.contains("model = \"plan\""), "{profile}");
     assert!(
-        !home.join("local-.config.toml").exists() && std::fs::read_dir(&home).unwrap().count() == 3,
+        !home.join("local-.config.toml").exists() && std::fs::read_dir(&home).unwrap().count() == 4,
         "no profile for a glob"
     );
+    let catalog = std::fs::read_to_string(home.join("plugboard-models.json")).unwrap();
+    assert!(catalog.contains("\"slug\":\"plan\""), "{catalog}");
     // Applying twice changes nothing.
     assert!(
         run(&["codex", "apply", "--config", settings.to_str().unwrap()])
@@ -197,14 +224,16 @@ fn codex_apply_then_detach_gives_the_users_config_back_exactly() {
         original
     );
     assert!(
-        !home.join("config.toml.plugboard-backup").exists(),
-        "the backup is removed"
+        !home.join("config.toml.plugboard-backup").exists()
+            && !home.join("plugboard-models.json").exists(),
+        "the backup and the catalog are removed"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The real Codex CLI after `plugboard-proxy codex apply`: it reaches the headless proxy and
-/// the provider behind it with nothing else configured. `CODEX_BIN` comes from the project's
+/// the provider behind it with nothing else configured, and `-m deepseek-chat` (the
+/// upstream's own model name) gets Codex's full tool set from the catalog Apply wrote. `CODEX_BIN` comes from the project's
 /// test script; without it the test fails, unless `PLUGBOARD_SKIP_EXTERNAL=1`.
 #[tokio::test]
 async fn the_real_codex_cli_runs_through_the_proxy_after_codex_apply() {
@@ -213,7 +242,7 @@ async fn the_real_codex_cli_runs_through_the_proxy_after_codex_apply() {
         None if std::env::var("PLUGBOARD_SKIP_EXTERNAL").as_deref() == Ok("1") => return,
         None => panic!("CODEX_BIN is not set: run the tests through scripts/test.sh, or set PLUGBOARD_SKIP_EXTERNAL=1"),
     };
-    let upstream = upstream().await;
+    let (upstream, seen) = recording_upstream().await;
     // Not under /tmp: Codex refuses to set up its helper binaries there.
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("cli-codex-apply-{}", std::process::id()));
@@ -235,6 +264,8 @@ async fn the_real_codex_cli_runs_through_the_proxy_after_codex_apply() {
     let applied = Command::new(proxy)
         .args(["codex", "apply", "--config"])
         .arg(&settings)
+        .arg("--codex")
+        .arg(&bin_codex)
         .env("CODEX_HOME", &home)
         .output()
         .unwrap();
@@ -265,6 +296,8 @@ async fn the_real_codex_cli_runs_through_the_proxy_after_codex_apply() {
                 "--skip-git-repo-check",
                 "--color",
                 "never",
+                "-m",
+                "deepseek-chat",
                 "say hi",
             ])
             .current_dir(dir.join("work"))
@@ -290,5 +323,14 @@ async fn the_real_codex_cli_runs_through_the_proxy_after_codex_apply() {
         "codex through the applied config\nstdout:\n{so}\nstderr:\n{se}"
     );
     assert!(se.contains("provider: plugboard"), "{se}");
+    let first = seen.lock().unwrap()[0].clone();
+    assert_eq!(first["model"], "deepseek-chat");
+    let tools: Vec<&str> = first["tools"]
+        .as_array()
+        .expect("tools declared")
+        .iter()
+        .filter_map(|t| t["function"]["name"].as_str())
+        .collect();
+    assert!(tools.contains(&"apply_patch"), "{tools:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }

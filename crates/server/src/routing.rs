@@ -162,12 +162,14 @@ mod tests {
             provider: "openai".into(),
             upstream_model: None,
             fallbacks: Vec::new(),
+            context_window: None,
         });
         s.routes.push(Route {
             model: "local-*".into(),
             provider: "local".into(),
             upstream_model: Some("qwen3-coder:30b".into()),
             fallbacks: Vec::new(),
+            context_window: None,
         });
         s
     }

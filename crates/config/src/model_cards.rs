@@ -1,0 +1,238 @@
+//! The model names a client can ask Plugboard for by name, each with what a client needs to
+//! plan with it: which provider answers, the upstream model, its context window and whether
+//! it thinks. Apply to Codex turns these into entries of Codex's model catalog.
+
+use crate::model_facts::{facts, HOSTED_WINDOW, LOCAL_WINDOW};
+use crate::settings::{Provider, Route, Settings};
+
+/// Where a card's context window comes from, so that a client can say how sure it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowSource {
+    /// Set by the user on the route or provider.
+    Configured,
+    /// The model's documented window.
+    Documented,
+    /// Nobody knows; a cautious default.
+    Assumed,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelCard {
+    /// The name a client asks for.
+    pub name: String,
+    pub provider_id: String,
+    pub provider_name: String,
+    pub upstream_model: String,
+    pub context_window: u64,
+    pub window_source: WindowSource,
+    /// The model thinks, or the provider can switch thinking on.
+    pub reasoning: bool,
+    pub parallel_tool_calls: bool,
+    pub images: bool,
+}
+
+fn is_glob(name: &str) -> bool {
+    name.contains(['*', '?', '[', '{'])
+}
+
+fn matches(pattern: &str, name: &str) -> bool {
+    if !is_glob(pattern) {
+        return pattern == name;
+    }
+    globset::Glob::new(pattern)
+        .map(|g| g.compile_matcher().is_match(name))
+        .unwrap_or(false)
+}
+
+impl Provider {
+    /// A runtime on this machine or the local network (Ollama, LM Studio, vLLM, or any
+    /// provider at a loopback or private address).
+    pub fn is_local_runtime(&self) -> bool {
+        if matches!(self.preset.as_deref(), Some("ollama" | "lmstudio" | "vllm")) {
+            return true;
+        }
+        let Ok(url) = url::Url::parse(&self.base_url) else {
+            return false;
+        };
+        match url.host() {
+            Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        }
+    }
+}
+
+impl Settings {
+    /// The provider, upstream model and route a request for `model` reaches: the first
+    /// route listed that matches, else the active provider. (The proxy does the same with
+    /// compiled matchers; this one is for planning, off the request path.)
+    pub fn target_of(&self, model: &str) -> Option<(&Provider, String, Option<&Route>)> {
+        if let Some(route) = self.routes.iter().find(|r| matches(&r.model, model)) {
+            let p = self.provider(&route.provider)?;
+            let upstream = route
+                .upstream_model
+                .clone()
+                .unwrap_or_else(|| p.upstream_model(model));
+            return Some((p, upstream, Some(route)));
+        }
+        let p = self.active()?;
+        Some((p, p.upstream_model(model), None))
+    }
+
+    /// Every exact name a client can ask for by name, in the order the user listed them:
+    /// route names, then the active provider's mapped names, the models they map to, and
+    /// its default model. Names in `skip` (a client's own models) are left out.
+    pub fn model_cards(&self, skip: impl Fn(&str) -> bool) -> Vec<ModelCard> {
+        let mut names: Vec<&str> = self.routes.iter().map(|r| r.model.as_str()).collect();
+        if let Some(p) = self.active() {
+            for (k, v) in &p.model_map {
+                names.push(k);
+                names.push(v);
+            }
+            names.extend(p.default_model.as_deref());
+        }
+        let mut cards: Vec<ModelCard> = Vec::new();
+        for name in names {
+            if name.is_empty()
+                || is_glob(name)
+                || skip(name)
+                || cards.iter().any(|c| c.name == name)
+            {
+                continue;
+            }
+            if let Some(card) = self.card(name) {
+                cards.push(card);
+            }
+        }
+        cards
+    }
+
+    fn card(&self, name: &str) -> Option<ModelCard> {
+        let (p, upstream, route) = self.target_of(name)?;
+        let known = facts(&upstream);
+        let dialect = p.dialect().unwrap_or_default();
+        let configured = route.and_then(|r| r.context_window).or(p.context_window);
+        let (context_window, window_source) = match (configured, known.context_window) {
+            (Some(w), _) => (w, WindowSource::Configured),
+            // A local runtime serves what it loaded, often far below the model's maximum.
+            (None, Some(w)) if p.is_local_runtime() => (w.min(LOCAL_WINDOW), WindowSource::Assumed),
+            (None, Some(w)) => (w, WindowSource::Documented),
+            (None, None) if p.is_local_runtime() => (LOCAL_WINDOW, WindowSource::Assumed),
+            (None, None) => (HOSTED_WINDOW, WindowSource::Assumed),
+        };
+        Some(ModelCard {
+            name: name.to_string(),
+            provider_id: p.id.clone(),
+            provider_name: if p.name.is_empty() {
+                p.id.clone()
+            } else {
+                p.name.clone()
+            },
+            upstream_model: upstream,
+            context_window,
+            window_source,
+            reasoning: known.thinks
+                || dialect.think_tags
+                || dialect.reasoning_switch != plugboard_translate::ReasoningSwitch::None,
+            parallel_tool_calls: dialect.parallel_tool_calls,
+            images: known.images || p.preset.as_deref() == Some("openai"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> Settings {
+        let mut s = Settings::default();
+        let mut ds = Provider::from_preset("ds", "deepseek").unwrap();
+        ds.model_map
+            .insert("gpt-5.5-think".into(), "deepseek-reasoner".into());
+        s.providers.push(ds);
+        let mut local = Provider::from_preset("box", "ollama").unwrap();
+        local.name = "My box".into();
+        s.providers.push(local);
+        s.providers
+            .push(Provider::from_preset("or", "openrouter").unwrap());
+        s.active_provider = Some("ds".into());
+        s.routes.push(Route {
+            model: "local-*".into(),
+            provider: "box".into(),
+            upstream_model: Some("qwen3-coder:30b".into()),
+            fallbacks: Vec::new(),
+            context_window: None,
+        });
+        s.routes.push(Route {
+            model: "local-big".into(),
+            provider: "or".into(),
+            upstream_model: None,
+            fallbacks: Vec::new(),
+            context_window: Some(65_536),
+        });
+        s.routes.push(Route {
+            model: "planner".into(),
+            provider: "or".into(),
+            upstream_model: Some("some/unknown".into()),
+            fallbacks: Vec::new(),
+            context_window: None,
+        });
+        s
+    }
+
+    #[test]
+    fn cards_follow_routing_and_skip_what_the_client_knows() {
+        let s = settings();
+        let cards = s.model_cards(|n| n.starts_with("gpt-"));
+        let names: Vec<&str> = cards.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["local-big", "planner", "deepseek-chat", "deepseek-reasoner"]
+        );
+        // `local-big` is caught by the `local-*` route listed before it.
+        let big = &cards[0];
+        assert_eq!(
+            (big.provider_id.as_str(), big.upstream_model.as_str()),
+            ("box", "qwen3-coder:30b")
+        );
+        // A local runtime serves less than the model's maximum.
+        assert_eq!(
+            (big.context_window, big.window_source),
+            (LOCAL_WINDOW, WindowSource::Assumed)
+        );
+        assert_eq!(
+            (cards[1].context_window, cards[1].window_source),
+            (HOSTED_WINDOW, WindowSource::Assumed)
+        );
+        let r = &cards[3];
+        assert_eq!(
+            (r.context_window, r.window_source, r.reasoning),
+            (128_000, WindowSource::Documented, true)
+        );
+        assert!(!cards[2].reasoning);
+    }
+
+    #[test]
+    fn a_configured_window_wins() {
+        let mut s = settings();
+        s.routes.remove(0);
+        let big = s.model_cards(|_| false).into_iter().next().unwrap();
+        assert_eq!(big.name, "local-big");
+        assert_eq!(
+            (big.context_window, big.window_source),
+            (65_536, WindowSource::Configured)
+        );
+    }
+
+    #[test]
+    fn local_addresses() {
+        let mut p = Provider::from_preset("c", "custom").unwrap();
+        p.base_url = "http://192.168.1.20:8000/v1".into();
+        assert!(p.is_local_runtime());
+        p.base_url = "https://api.example.com/v1".into();
+        assert!(!p.is_local_runtime());
+        p.base_url = "http://localhost:1234/v1".into();
+        assert!(p.is_local_runtime());
+    }
+}
