@@ -2,8 +2,9 @@
 //! and the running proxy, so a tray click and a window save never interleave.
 
 use crate::connection::{self, ConnectionReport};
-use crate::key_vault::{KeyVault, VaultKeys};
-use crate::providers::{self, ProviderInput, ProviderView};
+use crate::key_cache::{self, CachedKey, CachedKeys, KeyCache, KEYRING_WAIT};
+use crate::key_vault::KeyVault;
+use crate::providers::{self, KeyPlan, KeyValue, ProviderInput, ProviderView};
 use crate::settings_file;
 use crate::AppError;
 use plugboard_codex::{Applied, AttachOptions, Preview};
@@ -56,6 +57,8 @@ pub struct Snapshot {
     pub warnings: Vec<String>,
     /// The provider that answered the last request.
     pub last_served: Option<String>,
+    /// Providers whose key the keyring has not handed over (it is locked), by name.
+    pub keys_waiting: Vec<String>,
 }
 
 /// What the usage page shows.
@@ -76,6 +79,9 @@ struct Inner {
 pub struct App {
     paths: AppPaths,
     vault: Arc<dyn KeyVault>,
+    /// The keys the proxy uses, read from the vault once.
+    keys: Arc<KeyCache>,
+    keys_loaded: AtomicBool,
     /// `None` when the usage database cannot be opened (reported in the warnings).
     usage: Option<Arc<plugboard_usage::UsageRecorder>>,
     inner: Mutex<Inner>,
@@ -108,6 +114,8 @@ impl App {
         Ok(App {
             paths,
             vault,
+            keys: Arc::default(),
+            keys_loaded: AtomicBool::new(false),
             usage,
             inner: Mutex::new(Inner {
                 settings: loaded.settings,
@@ -124,17 +132,27 @@ impl App {
         &self.paths
     }
 
-    pub fn vault(&self) -> &dyn KeyVault {
-        &*self.vault
-    }
-
     pub fn set_autostart_flag(&self, on: bool) {
         self.autostart.store(on, Ordering::SeqCst);
     }
 
     pub async fn snapshot(&self) -> Snapshot {
         let inner = self.inner.lock().await;
+        let keys_waiting = self
+            .keys
+            .unreadable()
+            .into_iter()
+            .filter_map(|(id, _)| inner.settings.provider(&id))
+            .map(|p| {
+                if p.name.is_empty() {
+                    p.id.clone()
+                } else {
+                    p.name.clone()
+                }
+            })
+            .collect();
         Snapshot {
+            keys_waiting,
             settings: inner.settings.clone(),
             status: inner.status.clone(),
             autostart: self.autostart.load(Ordering::SeqCst),
@@ -150,7 +168,7 @@ impl App {
         settings: &Settings,
         listen: Option<SocketAddr>,
     ) -> Result<ProxyHandle, AppError> {
-        let keys = Arc::new(VaultKeys(self.vault.clone()));
+        let keys = Arc::new(CachedKeys(self.keys.clone()));
         let usage = self
             .usage
             .clone()
@@ -168,8 +186,63 @@ impl App {
         .map_err(|e| AppError::Proxy(e.to_string()))
     }
 
+    /// Reads every provider's key from the keyring, once, waiting at most a few seconds;
+    /// keys the keyring holds back (locked) are read again in the background until they come.
+    async fn ensure_keys(&self) {
+        if self.keys_loaded.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let ids: Vec<String> = {
+            let inner = self.inner.lock().await;
+            inner
+                .settings
+                .providers
+                .iter()
+                .map(|p| p.id.clone())
+                .collect()
+        };
+        key_cache::load(&self.keys, &self.vault, ids, KEYRING_WAIT).await;
+        if !self.keys.unreadable().is_empty() {
+            tokio::spawn(key_cache::retry_unreadable(
+                self.keys.clone(),
+                self.vault.clone(),
+                std::time::Duration::from_secs(15),
+            ));
+        }
+    }
+
+    /// Stores and deletes keys as a save planned, each keyring call bounded; the memory copy
+    /// follows. Runs with no app lock held.
+    async fn carry_out(&self, plan: KeyPlan) -> Result<(), AppError> {
+        if let Some((id, value)) = plan.store {
+            let key = match value {
+                KeyValue::Typed(k) => Some(k.trim().to_string()),
+                KeyValue::From(old) => match self.keys.get(&old) {
+                    Some(CachedKey::Stored(k)) => Some(k.expose().to_string()),
+                    Some(CachedKey::Unreadable(_)) => {
+                        return Err(key_cache::KeyWriteError::Locked.into())
+                    }
+                    _ => None,
+                },
+            };
+            if let Some(key) = key {
+                let (v, i, k) = (self.vault.clone(), id.clone(), key.clone());
+                key_cache::write(KEYRING_WAIT, move || v.set(&i, &k)).await?;
+                self.keys
+                    .set(&id, CachedKey::Stored(plugboard_server::ApiKey::new(key)));
+            }
+        }
+        for id in plan.delete {
+            let (v, i) = (self.vault.clone(), id.clone());
+            key_cache::write(KEYRING_WAIT, move || v.delete(&i)).await?;
+            self.keys.set(&id, CachedKey::Missing);
+        }
+        Ok(())
+    }
+
     /// Starts the proxy if it is not running; the outcome is in the status.
     pub async fn start(&self) -> ProxyStatus {
+        self.ensure_keys().await;
         let mut inner = self.inner.lock().await;
         if inner.proxy.is_none() {
             match self.launch(&inner.settings, None).await {
@@ -294,23 +367,41 @@ impl App {
             .settings
             .providers
             .iter()
-            .map(|p| providers::view(&inner.settings, p, &*self.vault))
+            .map(|p| providers::view(&inner.settings, p, &self.keys))
             .collect()
     }
 
+    /// Saves a provider: validated first, then its key written to the keyring (bounded, no
+    /// lock held; a locked keyring is an error and nothing is saved), then the settings.
     pub async fn save_provider(&self, input: ProviderInput) -> Result<String, AppError> {
+        self.ensure_keys().await;
+        let plan = {
+            let inner = self.inner.lock().await;
+            let mut next = inner.settings.clone();
+            providers::save(&mut next, input.clone())?.1
+        };
+        self.carry_out(plan).await?;
         let mut inner = self.inner.lock().await;
         let mut next = inner.settings.clone();
-        let id = providers::save(&mut next, input, &*self.vault)?;
+        let (id, _) = providers::save(&mut next, input)?;
         self.commit(&mut inner, next).await?;
         Ok(id)
     }
 
+    /// Deletes a provider and its key (the key first: a locked keyring keeps both).
     pub async fn delete_provider(&self, id: &str) -> Result<(), AppError> {
+        providers::delete(&mut self.inner.lock().await.settings.clone(), id)?;
+        self.carry_out(KeyPlan {
+            store: None,
+            delete: vec![id.to_string()],
+        })
+        .await?;
         let mut inner = self.inner.lock().await;
         let mut next = inner.settings.clone();
-        providers::delete(&mut next, id, &*self.vault)?;
-        self.commit(&mut inner, next).await
+        providers::delete(&mut next, id)?;
+        self.commit(&mut inner, next).await?;
+        self.keys.remove(id);
+        Ok(())
     }
 
     pub async fn duplicate_provider(&self, id: &str) -> Result<String, AppError> {
@@ -456,11 +547,21 @@ impl App {
             .provider(id)
             .cloned()
             .ok_or_else(|| AppError::Invalid(format!("provider `{id}` does not exist")))?;
-        let key = self.vault.get(id)?;
+        let key = match self.keys.get(id) {
+            Some(CachedKey::Stored(k)) => Some(k.expose().to_string()),
+            Some(CachedKey::Unreadable(reason)) => {
+                return Err(AppError::Invalid(format!(
+                    "the key of {} cannot be read: {reason}",
+                    if p.name.is_empty() { &p.id } else { &p.name }
+                )))
+            }
+            Some(CachedKey::Missing) | None => None,
+        };
         Ok((p, key))
     }
 
     pub async fn list_models(&self, id: &str) -> Result<Vec<String>, AppError> {
+        self.ensure_keys().await;
         let (p, key) = self.provider_and_key(&self.inner.lock().await.settings, id)?;
         connection::list_models(&p, key.as_deref())
             .await
@@ -472,6 +573,7 @@ impl App {
         id: &str,
         model: Option<String>,
     ) -> Result<ConnectionReport, AppError> {
+        self.ensure_keys().await;
         let (p, key) = self.provider_and_key(&self.inner.lock().await.settings, id)?;
         Ok(connection::test_connection(&p, key.as_deref(), model.as_deref()).await)
     }

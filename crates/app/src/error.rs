@@ -7,6 +7,8 @@ pub enum AppError {
     #[error(transparent)]
     Keys(#[from] plugboard_keys::KeyStoreError),
     #[error(transparent)]
+    KeyWrite(#[from] crate::key_cache::KeyWriteError),
+    #[error(transparent)]
     Settings(#[from] plugboard_config::StoreError),
     #[error(transparent)]
     Codex(#[from] plugboard_codex::CodexConfigError),

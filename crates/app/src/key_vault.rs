@@ -41,22 +41,3 @@ impl KeyVault for MemoryVault {
         Ok(())
     }
 }
-
-/// The proxy's view of a vault.
-pub struct VaultKeys(pub std::sync::Arc<dyn KeyVault>);
-
-impl plugboard_server::KeySource for VaultKeys {
-    fn key(
-        &self,
-        p: &plugboard_config::Provider,
-    ) -> Result<Option<plugboard_server::ApiKey>, plugboard_server::KeyError> {
-        match self.0.get(&p.id) {
-            Ok(Some(k)) => Ok(Some(plugboard_server::ApiKey::new(k))),
-            Ok(None) => Ok(None),
-            Err(e) => Err(plugboard_server::KeyError::Store {
-                provider: p.id.clone(),
-                reason: e.to_string(),
-            }),
-        }
-    }
-}

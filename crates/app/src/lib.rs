@@ -4,6 +4,7 @@
 pub mod connection;
 pub mod controller;
 pub mod error;
+pub mod key_cache;
 pub mod key_vault;
 pub mod logging;
 pub mod providers;

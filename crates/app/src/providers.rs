@@ -1,7 +1,7 @@
 //! Provider editing as the settings window does it: views with masked keys, save (with a
 //! new key, a rename, or neither), delete (with its key), duplicate, presets.
 
-use crate::key_vault::KeyVault;
+use crate::key_cache::{CachedKey, KeyCache};
 use crate::AppError;
 use plugboard_config::{preset, Provider, Settings, WireApi, PRESETS};
 use serde::{Deserialize, Serialize};
@@ -19,7 +19,34 @@ pub struct ProviderView {
     pub needs_key: bool,
     /// `sk-••••abcd` when a key is stored.
     pub key_mask: Option<String>,
+    /// Why the stored key cannot be used now (the keyring is locked), if so.
+    pub key_unreadable: Option<String>,
     pub active: bool,
+}
+
+/// What a save does to keys, carried out by the caller off the async workers and only
+/// then committed: a key to store (typed, or moved from the old id on a rename), ids whose
+/// key goes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct KeyPlan {
+    pub store: Option<(String, KeyValue)>,
+    pub delete: Vec<String>,
+}
+
+#[derive(Clone, PartialEq)]
+pub enum KeyValue {
+    Typed(String),
+    /// The key stored under this id.
+    From(String),
+}
+
+impl std::fmt::Debug for KeyValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyValue::Typed(_) => f.write_str("Typed(***)"),
+            KeyValue::From(id) => write!(f, "From({id})"),
+        }
+    }
 }
 
 /// What the page sends on save.
@@ -71,12 +98,12 @@ pub fn presets() -> Vec<PresetView> {
         .collect()
 }
 
-pub fn view(settings: &Settings, p: &Provider, vault: &dyn KeyVault) -> ProviderView {
-    let key_mask = vault
-        .get(&p.id)
-        .ok()
-        .flatten()
-        .map(|k| plugboard_keys::mask(&k));
+pub fn view(settings: &Settings, p: &Provider, keys: &KeyCache) -> ProviderView {
+    let key_mask = keys.mask(&p.id);
+    let key_unreadable = match keys.get(&p.id) {
+        Some(CachedKey::Unreadable(r)) => Some(r),
+        _ => None,
+    };
     ProviderView {
         id: p.id.clone(),
         name: if p.name.is_empty() {
@@ -96,6 +123,7 @@ pub fn view(settings: &Settings, p: &Provider, vault: &dyn KeyVault) -> Provider
             .map(|pr| pr.needs_key)
             .unwrap_or(true),
         key_mask,
+        key_unreadable,
         active: settings.active().map(|a| a.id == p.id).unwrap_or(false),
     }
 }
@@ -104,13 +132,9 @@ fn clean(s: Option<String>) -> Option<String> {
     s.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
-/// Applies a save to `settings` and the vault. Settings are validated before any key moves,
-/// so a rejected save changes nothing.
-pub fn save(
-    settings: &mut Settings,
-    input: ProviderInput,
-    vault: &dyn KeyVault,
-) -> Result<String, AppError> {
+/// Applies a save to `settings` and says what it does to keys. Settings are validated
+/// first, so a rejected save plans nothing.
+pub fn save(settings: &mut Settings, input: ProviderInput) -> Result<(String, KeyPlan), AppError> {
     let id = input.id.trim().to_string();
     let original = input.original_id.clone().filter(|o| !o.is_empty());
     let mut next = settings.clone();
@@ -143,6 +167,13 @@ pub fn save(
         .filter(|(k, v)| !k.trim().is_empty() && !v.trim().is_empty())
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
+    // Codex asks for slugs it knows (`gpt-5.5`); with no mapping a chat provider would get
+    // that name, so the default model catches them, as the presets do.
+    if p.wire_api == WireApi::Chat && p.model_map.is_empty() {
+        if let Some(m) = &p.default_model {
+            p.model_map.insert("gpt-*".into(), m.clone());
+        }
+    }
     match &original {
         Some(o) => {
             let i = next
@@ -170,30 +201,25 @@ pub fn save(
         return Err(AppError::Invalid(problems.join("\n")));
     }
     // Keys: a new one replaces, a rename moves, a clear deletes.
-    let typed = clean(input.api_key);
-    if let Some(k) = &typed {
-        vault.set(&id, k)?;
-    } else if let Some(o) = original.as_deref().filter(|o| *o != id) {
-        if let Some(k) = vault.get(o)? {
-            vault.set(&id, &k)?;
-        }
+    let mut plan = KeyPlan::default();
+    let renamed_from = original.as_deref().filter(|o| *o != id);
+    if let Some(k) = clean(input.api_key) {
+        plan.store = Some((id.clone(), KeyValue::Typed(k)));
+    } else if let Some(o) = renamed_from {
+        plan.store = Some((id.clone(), KeyValue::From(o.to_string())));
+    } else if input.clear_key {
+        plan.delete.push(id.clone());
     }
-    if let Some(o) = original.as_deref().filter(|o| *o != id) {
-        vault.delete(o)?;
-    }
-    if input.clear_key && typed.is_none() {
-        vault.delete(&id)?;
-    }
+    plan.delete.extend(renamed_from.map(str::to_string));
     *settings = next;
-    Ok(id)
+    Ok((id, plan))
 }
 
-/// Removes a provider, its key, and the routes that used it.
-pub fn delete(settings: &mut Settings, id: &str, vault: &dyn KeyVault) -> Result<(), AppError> {
+/// Removes a provider and the routes that used it (the caller deletes its key).
+pub fn delete(settings: &mut Settings, id: &str) -> Result<(), AppError> {
     if settings.provider(id).is_none() {
         return Err(AppError::Invalid(format!("provider `{id}` does not exist")));
     }
-    vault.delete(id)?;
     settings.providers.retain(|p| p.id != id);
     settings.routes.retain(|r| r.provider != id);
     if settings.active_provider.as_deref() == Some(id) {
@@ -224,7 +250,6 @@ pub fn duplicate(settings: &mut Settings, id: &str) -> Result<String, AppError> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::key_vault::MemoryVault;
 
     fn input(id: &str) -> ProviderInput {
         ProviderInput {
@@ -242,69 +267,90 @@ mod tests {
     }
 
     #[test]
-    fn add_rename_and_delete_move_the_key_with_the_provider() {
-        let vault = MemoryVault::default();
+    fn add_rename_and_delete_plan_the_key_with_the_provider() {
         let mut s = Settings::default();
-        save(&mut s, input("ds"), &vault).unwrap();
+        let (id, plan) = save(&mut s, input("ds")).unwrap();
+        assert_eq!(id, "ds");
+        assert_eq!(
+            plan.store,
+            Some(("ds".into(), KeyValue::Typed("sk-abcdefghijklmnop".into())))
+        );
+        assert!(
+            !format!("{plan:?}").contains("abcdefgh"),
+            "plans never print keys"
+        );
         assert_eq!(
             s.active_provider.as_deref(),
             Some("ds"),
             "the first provider becomes active"
         );
-        let v = view(&s, s.provider("ds").unwrap(), &vault);
+        let keys = KeyCache::default();
+        keys.set(
+            "ds",
+            CachedKey::Stored(plugboard_server::ApiKey::new("sk-abcdefghijklmnop")),
+        );
+        let v = view(&s, s.provider("ds").unwrap(), &keys);
         assert_eq!(v.key_mask.as_deref(), Some("sk-••••mnop"));
-        assert!(v.active);
+        assert!(v.active && v.key_unreadable.is_none());
 
         let mut rename = input("deepseek");
         rename.original_id = Some("ds".into());
         rename.api_key = None;
-        save(&mut s, rename, &vault).unwrap();
+        let (_, plan) = save(&mut s, rename).unwrap();
         assert_eq!(
-            vault.get("deepseek").unwrap().as_deref(),
-            Some("sk-abcdefghijklmnop")
+            plan,
+            KeyPlan {
+                store: Some(("deepseek".into(), KeyValue::From("ds".into()))),
+                delete: vec!["ds".into()],
+            }
         );
-        assert_eq!(vault.get("ds").unwrap(), None);
         assert_eq!(s.active_provider.as_deref(), Some("deepseek"));
 
-        delete(&mut s, "deepseek", &vault).unwrap();
-        assert_eq!(
-            vault.get("deepseek").unwrap(),
-            None,
-            "deleting a provider deletes its key"
-        );
+        let mut clear = input("deepseek");
+        clear.original_id = Some("deepseek".into());
+        clear.api_key = None;
+        clear.clear_key = true;
+        assert_eq!(save(&mut s, clear).unwrap().1.delete, ["deepseek"]);
+
+        delete(&mut s, "deepseek").unwrap();
         assert!(s.providers.is_empty());
     }
 
     #[test]
     fn invalid_saves_change_nothing() {
-        let vault = MemoryVault::default();
         let mut s = Settings::default();
-        save(&mut s, input("ds"), &vault).unwrap();
+        save(&mut s, input("ds")).unwrap();
         let before = s.clone();
         let mut dup = input("ds");
         dup.api_key = Some("sk-other-key-000000".into());
-        let e = save(&mut s, dup, &vault).unwrap_err().to_string();
+        let e = save(&mut s, dup).unwrap_err().to_string();
         assert!(e.contains("already exists"), "{e}");
         let mut bad = input("x");
         bad.base_url = "api.deepseek.com".into();
-        let e = save(&mut s, bad, &vault).unwrap_err().to_string();
+        let e = save(&mut s, bad).unwrap_err().to_string();
         assert!(e.contains("must start with http"), "{e}");
         assert_eq!(s, before);
-        assert_eq!(
-            vault.get("ds").unwrap().as_deref(),
-            Some("sk-abcdefghijklmnop")
-        );
-        assert_eq!(vault.get("x").unwrap(), None);
     }
 
     #[test]
-    fn duplicate_gets_a_free_id_and_no_key() {
-        let vault = MemoryVault::default();
+    fn a_custom_providers_default_model_catches_codexs_names() {
         let mut s = Settings::default();
-        save(&mut s, input("ds"), &vault).unwrap();
+        let mut custom = input("box");
+        custom.preset = Some("custom".into());
+        custom.base_url = "http://127.0.0.1:8000/v1".into();
+        custom.default_model = Some("my-model".into());
+        custom.model_map.clear();
+        save(&mut s, custom).unwrap();
+        let p = s.provider("box").unwrap();
+        assert_eq!(p.upstream_model("gpt-5.5"), "my-model");
+    }
+
+    #[test]
+    fn duplicate_gets_a_free_id() {
+        let mut s = Settings::default();
+        save(&mut s, input("ds")).unwrap();
         assert_eq!(duplicate(&mut s, "ds").unwrap(), "ds-2");
         assert_eq!(duplicate(&mut s, "ds").unwrap(), "ds-3");
-        assert_eq!(vault.get("ds-2").unwrap(), None);
         assert_eq!(
             s.provider("ds-2").unwrap().base_url,
             "https://api.deepseek.com/v1"

@@ -210,6 +210,7 @@ mod tests {
             base_url: "http://127.0.0.1:15731/v1".into(),
             warnings: vec![],
             last_served: None,
+            keys_waiting: vec![],
         }
     }
 

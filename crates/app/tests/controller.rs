@@ -182,3 +182,68 @@ async fn providers_keys_switching_ports_and_codex() {
 
     assert_eq!(app.stop().await, ProxyStatus::Stopped);
 }
+
+/// Counts every keyring call: the proxy must hold keys in memory, not read them per request.
+#[derive(Default)]
+struct SpyVault {
+    inner: MemoryVault,
+    reads: std::sync::atomic::AtomicUsize,
+}
+
+impl KeyVault for SpyVault {
+    fn set(&self, id: &str, key: &str) -> Result<(), plugboard_keys::KeyStoreError> {
+        self.inner.set(id, key)
+    }
+    fn get(&self, id: &str) -> Result<Option<String>, plugboard_keys::KeyStoreError> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.get(id)
+    }
+    fn delete(&self, id: &str) -> Result<(), plugboard_keys::KeyStoreError> {
+        self.inner.delete(id)
+    }
+}
+
+#[tokio::test]
+async fn requests_and_the_window_read_no_key_from_the_keyring_after_start() {
+    let (url, seen) = upstream("ok").await;
+    let paths = paths("spy");
+    std::fs::create_dir_all(paths.settings_file.parent().unwrap()).unwrap();
+    std::fs::write(
+        &paths.settings_file,
+        format!("listen = \"127.0.0.1:{}\"\n", free_port()),
+    )
+    .unwrap();
+    // A key stored by an earlier run of the app.
+    let spy = Arc::new(SpyVault::default());
+    spy.inner.set("alpha", "sk-alpha-1234567890").unwrap();
+    let app = App::load(paths.clone(), Arc::new(MemoryVault::default())).unwrap();
+    let mut no_key = input("alpha", &url, "");
+    no_key.api_key = None;
+    app.save_provider(no_key).await.unwrap();
+    drop(app);
+
+    let app = App::load(paths, spy.clone()).unwrap();
+    app.start().await;
+    let at_start = spy.reads.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(at_start, 1, "one read per provider at start");
+    let base = app.snapshot().await.base_url;
+    for _ in 0..20 {
+        assert_eq!(ask(&base).await, "ok");
+    }
+    for _ in 0..5 {
+        let views = app.providers().await;
+        assert_eq!(views[0].key_mask.as_deref(), Some("sk-••••7890"));
+        app.snapshot().await;
+    }
+    assert_eq!(
+        spy.reads.load(std::sync::atomic::Ordering::SeqCst),
+        at_start,
+        "no keyring read after start"
+    );
+    assert!(seen
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|a| a == "Bearer sk-alpha-1234567890"));
+    app.stop().await;
+}

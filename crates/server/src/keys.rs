@@ -3,13 +3,15 @@
 
 use plugboard_config::Provider;
 
-/// A provider API key. `Debug` and `Display` never show it.
+/// A provider API key. `Debug` and `Display` never show it; its memory is wiped when the
+/// last copy goes (copies share one allocation, so a key held for the app's lifetime and
+/// handed to every request is one buffer).
 #[derive(Clone, PartialEq, Eq)]
-pub struct ApiKey(String);
+pub struct ApiKey(std::sync::Arc<zeroize::Zeroizing<String>>);
 
 impl ApiKey {
     pub fn new(key: impl Into<String>) -> Self {
-        Self(key.into())
+        Self(std::sync::Arc::new(zeroize::Zeroizing::new(key.into())))
     }
 
     pub fn expose(&self) -> &str {
@@ -18,8 +20,9 @@ impl ApiKey {
 
     /// Removes the key from text that came back from a provider (some echo it in errors).
     pub fn scrub(&self, text: &str) -> String {
-        if self.0.len() >= 8 && text.contains(&self.0) {
-            text.replace(&self.0, "***")
+        let key = self.expose();
+        if key.len() >= 8 && text.contains(key) {
+            text.replace(key, "***")
         } else {
             text.to_string()
         }
@@ -55,7 +58,7 @@ impl KeySource for EnvKeys {
             return Ok(None);
         };
         match std::env::var(var) {
-            Ok(v) if !v.trim().is_empty() => Ok(Some(ApiKey(v.trim().to_string()))),
+            Ok(v) if !v.trim().is_empty() => Ok(Some(ApiKey::new(v.trim()))),
             _ => Err(KeyError::Missing {
                 provider: provider.id.clone(),
                 reason: format!("the environment variable {var} is not set"),
