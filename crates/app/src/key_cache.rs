@@ -37,9 +37,16 @@ impl CachedKey {
         match r {
             Ok(Some(k)) => CachedKey::Stored(ApiKey::new(k)),
             Ok(None) => CachedKey::Missing,
+            Err(e) if mentions_lock(&e) => CachedKey::Unreadable(locked_reason()),
             Err(e) => CachedKey::Unreadable(e.to_string()),
         }
     }
+}
+
+/// Where no prompt can be shown the keyring refuses at once, saying the collection is
+/// locked; that is the same situation as a prompt nobody answers.
+fn mentions_lock(e: &plugboard_keys::KeyStoreError) -> bool {
+    e.to_string().to_ascii_lowercase().contains("lock")
 }
 
 /// The reason given for a key the keyring did not hand over in time.
@@ -176,6 +183,7 @@ pub async fn write<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, plugboard_keys::KeyStoreError> + Send + 'static,
 ) -> Result<T, KeyWriteError> {
     match tokio::time::timeout(wait, tokio::task::spawn_blocking(work)).await {
+        Ok(Ok(Err(e))) if mentions_lock(&e) => Err(KeyWriteError::Locked),
         Ok(Ok(r)) => r.map_err(KeyWriteError::Store),
         Ok(Err(e)) => Err(KeyWriteError::Task(e.to_string())),
         Err(_) => Err(KeyWriteError::Locked),
