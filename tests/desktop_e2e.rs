@@ -51,7 +51,15 @@ async fn settings_window_adds_a_provider_whose_key_reaches_the_upstream() {
     // Two upstreams: the one the settings start with, and the one added through the window.
     let first =
         MockUpstream::start(|_, _| Reply::Sse(text_chunks(&["from the first provider"]))).await;
-    let added = MockUpstream::start(|_, _| {
+    // It rejects requests for `reject-me` as a provider rejects a revoked key.
+    let added = MockUpstream::start(|body, _| {
+        if body["model"] == "reject-me" {
+            return Reply::Raw {
+                status: 401,
+                headers: vec![("content-type", "application/json".into())],
+                body: json!({"error": {"message": "Authentication Fails, Your api key is invalid", "type": "authentication_error", "code": "invalid_request_error"}}).to_string(),
+            };
+        }
         Reply::Sse(text_chunks(&["from the provider added in the window"]))
     })
     .await;
@@ -172,8 +180,41 @@ async fn settings_window_adds_a_provider_whose_key_reaches_the_upstream() {
     std::fs::create_dir_all(&artifacts).unwrap();
     std::fs::write(artifacts.join("settings-window.png"), &shot).unwrap();
 
-    // Usage history: the request is in the log, the charts draw, the header names who answered.
-    wd.wait_text("#status", "last answer: e2e").await;
+    // The header names the active provider; a failed request turns it into the failure,
+    // in words, and a good one clears it.
+    wd.wait_text("#status", "· E2E DeepSeek").await;
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let rejected = http
+        .post(format!("http://127.0.0.1:{proxy_port}/v1/responses"))
+        .json(&json!({"model": "reject-me", "input": "hello"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rejected.status(), 401);
+    wd.wait_text(
+        "#status",
+        "Last request failed: E2E DeepSeek rejected the key (401)",
+    )
+    .await;
+    let pill = wd
+        .script(
+            "return document.querySelector('#status').className",
+            json!([]),
+        )
+        .await;
+    assert_eq!(pill, json!("pill error"));
+    std::fs::write(artifacts.join("failed-request.png"), wd.screenshot().await).unwrap();
+    let again = http
+        .post(format!("http://127.0.0.1:{proxy_port}/v1/responses"))
+        .json(&json!({"model": "gpt-5.5", "input": "hello", "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200);
+    read_sse(again).await;
+    wd.wait_text_gone("#status", "Last request failed").await;
+
+    // Usage history: the request is in the log, the charts draw.
     wd.click(".tab[data-tab=requests]").await;
     let log = wd.wait_text("#request-log tbody", "e2e").await;
     assert!(log.contains("completed"), "{log}");

@@ -41,9 +41,9 @@ async function refresh() {
 function renderHeader() {
   const { status, base_url, warnings } = state.snapshot;
   const pill = $("#status");
-  pill.className = "pill " + (status.state === "running" ? "running" : status.state === "error" ? "error" : "");
-  const served = state.snapshot.last_served ? ` · last answer: ${state.snapshot.last_served}` : "";
-  pill.textContent = status.state === "running" ? `Running on ${status.addr}${served}` : status.state === "error" ? `Error: ${status.message}` : "Stopped";
+  // The tray's state: running, stopped, error (also a failed last request) or setup.
+  pill.className = `pill ${state.snapshot.tray_state}`;
+  pill.textContent = state.status_line;
   $("#base-url-display").textContent = base_url;
   $("#proxy-toggle").textContent = status.state === "running" ? "Stop proxy" : "Start proxy";
   const w = $("#warnings");
@@ -380,7 +380,7 @@ function renderSettings() {
 async function savePort() {
   const port = Number($("#port").value);
   if (!Number.isInteger(port) || port < 1 || port > 65535) { toast("The port must be a number from 1 to 65535", true); return; }
-  try { await call("set_port", { port }); await refresh(); toast(`Proxy now on port ${port}: Apply to Codex again to update its base_url`); } catch (e) { toast(e.message, true); }
+  try { await call("set_port", { port }); await refresh(); toast(state.snapshot.codex_attached ? `Proxy now on port ${port}; Codex's config follows` : `Proxy now on port ${port}`); } catch (e) { toast(e.message, true); }
 }
 
 function wire() {
@@ -415,11 +415,25 @@ function wire() {
 }
 
 wire();
-listen("state-changed", () => refresh());
-// The header follows requests as they are served ("last answer: …"); only the header, so
-// that nothing being edited is redrawn.
-setInterval(async () => {
-  if (document.hidden || !state) return;
-  try { state = { ...state, snapshot: (await call("get_state")).snapshot }; renderHeader(); } catch { /* next tick */ }
-}, 2000);
+// The app pushes every change (a request finished, a key arrived, a setting saved); only
+// the header is redrawn then, so that nothing being edited is lost.
+// The tray's Apply to Codex: the change is shown here and applied only on the user's click.
+listen("codex-review", async () => {
+  document.querySelector('.tab[data-tab="codex"]')?.click();
+  await codex("codex_preview");
+  toast("Review the change to Codex's config, then press Apply");
+});
+// A tray action that failed says why here.
+listen("tray-error", (e) => toast(String(e.payload), true));
+listen("state-changed", async () => {
+  if (!state) return;
+  try {
+    const next = await call("get_state");
+    const settingsChanged = JSON.stringify(next.snapshot.settings) !== JSON.stringify(state.snapshot.settings);
+    state = next;
+    if (settingsChanged) { renderProviders(); renderRoutes(); renderSettings(); }
+    renderHeader();
+    renderCodex();
+  } catch { /* the next change redraws */ }
+});
 refresh().catch((e) => toast(e.message, true));

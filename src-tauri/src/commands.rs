@@ -14,6 +14,8 @@ type Shared<'a> = State<'a, Arc<App>>;
 #[derive(Serialize)]
 pub struct UiState {
     snapshot: Snapshot,
+    /// The same line the tray shows.
+    status_line: String,
     providers: Vec<ProviderView>,
     presets: Vec<PresetView>,
     codex_home: String,
@@ -21,8 +23,10 @@ pub struct UiState {
 
 #[tauri::command]
 pub async fn get_state(app: Shared<'_>) -> Result<UiState, AppError> {
+    let snapshot = app.snapshot().await;
     Ok(UiState {
-        snapshot: app.snapshot().await,
+        status_line: plugboard_app::tray_model::status_line(&snapshot),
+        snapshot,
         providers: app.providers().await,
         presets: providers::presets(),
         codex_home: app.paths().codex_home.display().to_string(),

@@ -77,7 +77,7 @@ fn main() {
             let status = tauri::async_runtime::block_on(app.start());
             tracing::info!(?status, "Plugboard started");
             tray::create(&handle)?;
-            tauri::async_runtime::spawn(tray::follow_last_served(handle.clone()));
+            tauri::async_runtime::spawn(tray::follow_changes(handle.clone()));
             if !minimized {
                 show_settings(&handle);
             }

@@ -1,5 +1,6 @@
 //! The tray icon: its menu is rebuilt from `plugboard_app::tray_model` on every change.
 
+use plugboard_app::status::TrayState;
 use plugboard_app::tray_model::{self, MenuItem as Model, TrayAction};
 use plugboard_app::App;
 use std::sync::Arc;
@@ -13,11 +14,21 @@ use tauri_plugin_opener::OpenerExt;
 
 const TRAY_ID: &str = "plugboard";
 
+/// The icon for a state: a dark plug outlined in white (it reads on light and dark
+/// panels) with a green, grey, red or amber dot.
+fn icon(state: TrayState) -> tauri::Result<Image<'static>> {
+    Image::from_bytes(match state {
+        TrayState::Running => include_bytes!("../../icons/tray-running.png").as_slice(),
+        TrayState::Stopped => include_bytes!("../../icons/tray-stopped.png").as_slice(),
+        TrayState::Error => include_bytes!("../../icons/tray-error.png").as_slice(),
+        TrayState::Setup => include_bytes!("../../icons/tray-setup.png").as_slice(),
+    })
+}
+
 pub fn create(handle: &AppHandle) -> tauri::Result<()> {
-    let icon = Image::from_bytes(include_bytes!("../../icons/tray.png"))?;
     let snapshot = tauri::async_runtime::block_on(app(handle).snapshot());
     TrayIconBuilder::with_id(TRAY_ID)
-        .icon(icon)
+        .icon(icon(snapshot.tray_state)?)
         .tooltip(tray_model::tooltip(&snapshot))
         .menu(&build_menu(handle, &tray_model::menu(&snapshot))?)
         .show_menu_on_left_click(true)
@@ -82,16 +93,15 @@ pub async fn refresh(handle: &AppHandle) {
     let _ = handle.emit("state-changed", ());
 }
 
-/// Keeps the status line ("last answer: …") current while requests come and go.
-pub async fn follow_last_served(handle: AppHandle) {
-    let mut shown = None;
-    loop {
-        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-        let now = app(&handle).snapshot().await.last_served;
-        if now != shown {
-            update(&handle).await;
-            shown = now;
-        }
+/// Follows the app's changes (requests finishing, keys arriving, settings saved) and
+/// pushes them to the tray and the window; bursts are taken together, a few per second at
+/// most, so a busy proxy does not keep redrawing.
+pub async fn follow_changes(handle: AppHandle) {
+    let mut changes = app(&handle).subscribe();
+    while changes.changed().await.is_ok() {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        changes.borrow_and_update();
+        refresh(&handle).await;
     }
 }
 
@@ -106,6 +116,9 @@ async fn update(handle: &AppHandle) {
             Err(e) => tracing::warn!(error = %e, "tray menu rebuild failed"),
         }
         let _ = tray.set_tooltip(Some(tray_model::tooltip(&snapshot)));
+        if let Ok(i) = icon(snapshot.tray_state) {
+            let _ = tray.set_icon(Some(i));
+        }
     }
 }
 
@@ -124,11 +137,13 @@ async fn act(handle: &AppHandle, action: TrayAction) {
                 .write_text(url)
                 .map_err(|e| e.to_string())
         }
-        TrayAction::ApplyToCodex => app
-            .codex_apply(true, Some("gpt-5.5".into()))
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string()),
+        // Never a silent change to the user's Codex config: the window shows the diff and
+        // the user applies it there.
+        TrayAction::ApplyToCodex => {
+            crate::show_settings(handle);
+            let _ = handle.emit("codex-review", ());
+            Ok(())
+        }
         TrayAction::OpenSettings => {
             crate::show_settings(handle);
             Ok(())
@@ -137,8 +152,16 @@ async fn act(handle: &AppHandle, action: TrayAction) {
             Some(path) => handle
                 .opener()
                 .open_path(path.to_string_lossy(), None::<&str>)
-                .map_err(|e| e.to_string()),
-            None => Err("no log file yet".into()),
+                .map_err(|e| {
+                    format!(
+                        "The log could not be opened ({e}); it is at {}",
+                        path.display()
+                    )
+                }),
+            None => Err(format!(
+                "No log file yet in {}",
+                app.paths().log_dir.display()
+            )),
         },
         TrayAction::ToggleAutostart => crate::commands::apply_autostart(
             handle,
@@ -153,7 +176,10 @@ async fn act(handle: &AppHandle, action: TrayAction) {
         }
     };
     if let Err(e) = result {
+        // Said where the user looks: the window comes up with the reason.
         tracing::warn!(error = %e, "tray action failed");
+        crate::show_settings(handle);
+        let _ = handle.emit("tray-error", e);
     }
     refresh(handle).await;
 }

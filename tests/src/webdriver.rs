@@ -148,6 +148,19 @@ impl WebDriver {
         panic!("`{css}` never contained `{needle}`; last text: {last}");
     }
 
+    /// Waits until `css`'s text no longer contains `needle`.
+    pub async fn wait_text_gone(&self, css: &str, needle: &str) -> String {
+        let mut last = String::new();
+        for _ in 0..80 {
+            last = self.script("const e = document.querySelector(arguments[0]); return e ? e.textContent : '';", json!([css])).await.as_str().unwrap_or_default().to_string();
+            if !last.contains(needle) {
+                return last;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        panic!("`{css}` still contains `{needle}`; last text: {last}");
+    }
+
     pub async fn screenshot(&self) -> Vec<u8> {
         use base64::Engine;
         let v = self.cmd(reqwest::Method::GET, "/screenshot", None).await;

@@ -6,10 +6,12 @@ use crate::key_cache::{self, CachedKey, CachedKeys, KeyCache, KEYRING_WAIT};
 use crate::key_vault::KeyVault;
 use crate::providers::{self, KeyPlan, KeyValue, ProviderInput, ProviderView};
 use crate::settings_file;
+use crate::status::{LastRequest, TrayState};
 use crate::AppError;
 use plugboard_codex::{Applied, AttachOptions, Preview};
 use plugboard_config::{Route, Settings};
 use plugboard_server::{ProxyHandle, ServeOptions};
+use plugboard_server::{RequestRecord, UsageSink};
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -55,8 +57,11 @@ pub struct Snapshot {
     pub codex_attached: bool,
     pub base_url: String,
     pub warnings: Vec<String>,
-    /// The provider that answered the last request.
+    /// The provider that answered the last request (by name), when it succeeded.
     pub last_served: Option<String>,
+    /// The last request's outcome, a failure in a sentence.
+    pub last_request: Option<LastRequest>,
+    pub tray_state: TrayState,
     /// Providers whose key the keyring has not handed over (it is locked), by name.
     pub keys_waiting: Vec<String>,
 }
@@ -85,6 +90,11 @@ pub struct App {
     /// `None` when the usage database cannot be opened (reported in the warnings).
     usage: Option<Arc<plugboard_usage::UsageRecorder>>,
     inner: Mutex<Inner>,
+    /// The last request that says something about its provider.
+    last_record: Arc<std::sync::Mutex<Option<RequestRecord>>>,
+    /// Bumped on every change the window and the tray show: they follow it instead of
+    /// polling.
+    changes: Arc<tokio::sync::watch::Sender<u64>>,
     /// Serialises edits of Codex's files, which happen outside `inner`'s lock.
     codex_files: Mutex<()>,
     autostart: AtomicBool,
@@ -123,6 +133,8 @@ impl App {
                 status: ProxyStatus::Stopped,
                 warnings,
             }),
+            last_record: Arc::default(),
+            changes: Arc::new(tokio::sync::watch::channel(0).0),
             codex_files: Mutex::new(()),
             autostart: AtomicBool::new(false),
         })
@@ -134,32 +146,74 @@ impl App {
 
     pub fn set_autostart_flag(&self, on: bool) {
         self.autostart.store(on, Ordering::SeqCst);
+        self.changed();
+    }
+
+    /// Follows changes of what [`App::snapshot`] shows.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    fn changed(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Forgets the last outcome: after the user changes a provider, an old failure is news
+    /// of nothing.
+    fn forget_last_request(&self) {
+        *self.last_record.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     pub async fn snapshot(&self) -> Snapshot {
-        let inner = self.inner.lock().await;
-        let keys_waiting = self
-            .keys
-            .unreadable()
-            .into_iter()
-            .filter_map(|(id, _)| inner.settings.provider(&id))
-            .map(|p| {
-                if p.name.is_empty() {
-                    p.id.clone()
-                } else {
-                    p.name.clone()
-                }
-            })
-            .collect();
+        let snap = {
+            let inner = self.inner.lock().await;
+            let keys_waiting: Vec<String> = self
+                .keys
+                .unreadable()
+                .into_iter()
+                .filter_map(|(id, _)| inner.settings.provider(&id))
+                .map(provider_name)
+                .collect();
+            let last_request = self
+                .last_record
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+                .map(|r| {
+                    let name = inner
+                        .settings
+                        .provider(&r.provider)
+                        .map(provider_name)
+                        .unwrap_or_else(|| r.provider.clone());
+                    crate::status::last_request(r, &name)
+                });
+            Snapshot {
+                tray_state: tray_state(&inner, last_request.as_ref(), !keys_waiting.is_empty()),
+                keys_waiting,
+                settings: inner.settings.clone(),
+                status: inner.status.clone(),
+                autostart: self.autostart.load(Ordering::SeqCst),
+                codex_attached: false,
+                base_url: base_url(&inner),
+                warnings: inner.warnings.clone(),
+                last_served: last_request
+                    .as_ref()
+                    .filter(|l| l.ok)
+                    .map(|l| l.provider.clone()),
+                last_request,
+            }
+        };
+        // Attached means Codex's file points at this proxy's address, read now (the user
+        // may have edited it), off the async workers.
+        let (home, url) = (self.paths.codex_home.clone(), snap.base_url.clone());
+        let codex_attached = tokio::task::spawn_blocking(move || {
+            plugboard_codex::attached_url(&home).as_deref() == Some(url.as_str())
+        })
+        .await
+        .unwrap_or(false);
         Snapshot {
-            keys_waiting,
-            settings: inner.settings.clone(),
-            status: inner.status.clone(),
-            autostart: self.autostart.load(Ordering::SeqCst),
-            codex_attached: plugboard_codex::is_attached(&self.paths.codex_home),
-            base_url: base_url(&inner),
-            warnings: inner.warnings.clone(),
-            last_served: inner.proxy.as_ref().and_then(|p| p.last_served()),
+            codex_attached,
+            ..snap
         }
     }
 
@@ -169,10 +223,11 @@ impl App {
         listen: Option<SocketAddr>,
     ) -> Result<ProxyHandle, AppError> {
         let keys = Arc::new(CachedKeys(self.keys.clone()));
-        let usage = self
-            .usage
-            .clone()
-            .map(|u| u as Arc<dyn plugboard_server::UsageSink>);
+        let usage: Option<Arc<dyn UsageSink>> = Some(Arc::new(StatusSink {
+            usage: self.usage.clone().map(|u| u as Arc<dyn UsageSink>),
+            last: self.last_record.clone(),
+            changes: self.changes.clone(),
+        }));
         plugboard_server::start(
             settings.clone(),
             keys,
@@ -203,12 +258,15 @@ impl App {
         };
         key_cache::load(&self.keys, &self.vault, ids, KEYRING_WAIT).await;
         if !self.keys.unreadable().is_empty() {
+            let changes = self.changes.clone();
             tokio::spawn(key_cache::retry_unreadable(
                 self.keys.clone(),
                 self.vault.clone(),
                 std::time::Duration::from_secs(15),
+                move || changes.send_modify(|n| *n = n.wrapping_add(1)),
             ));
         }
+        self.changed();
     }
 
     /// Stores and deletes keys as a save planned, each keyring call bounded; the memory copy
@@ -260,7 +318,10 @@ impl App {
                 }
             }
         }
-        inner.status.clone()
+        let status = inner.status.clone();
+        drop(inner);
+        self.changed();
+        status
     }
 
     /// Stops the proxy: the port is free at once, streams get the configured grace period
@@ -277,6 +338,7 @@ impl App {
                 None => None,
             }
         };
+        self.changed();
         if let Some(s) = stopping {
             let report = s.finish().await;
             tracing::info!(cut = report.cut, "proxy stopped");
@@ -308,6 +370,7 @@ impl App {
             u.set_prices(plugboard_usage::PriceTable::with_overrides(&next.prices));
         }
         inner.settings = next;
+        self.changed();
         Ok(())
     }
 
@@ -384,6 +447,7 @@ impl App {
         let mut inner = self.inner.lock().await;
         let mut next = inner.settings.clone();
         let (id, _) = providers::save(&mut next, input)?;
+        self.forget_last_request();
         self.commit(&mut inner, next).await?;
         Ok(id)
     }
@@ -420,6 +484,7 @@ impl App {
         }
         let mut next = inner.settings.clone();
         next.active_provider = Some(id.to_string());
+        self.forget_last_request();
         self.commit(&mut inner, next).await?;
         tracing::info!(provider = id, "active provider switched");
         Ok(())
@@ -434,8 +499,29 @@ impl App {
 
     /// Moves the proxy to another port. The new port is bound first: a port in use is
     /// reported and the proxy stays where it was.
+    /// Moves the proxy to another port; where Codex's config pointed at the old address it
+    /// follows (only Plugboard's `base_url` changes).
     pub async fn set_port(&self, port: u16) -> Result<(), AppError> {
-        let mut inner = self.inner.lock().await;
+        let (old_url, new_url) = {
+            let mut inner = self.inner.lock().await;
+            let old_url = base_url(&inner);
+            self.move_port(&mut inner, port).await?;
+            (old_url, base_url(&inner))
+        };
+        self.changed();
+        if old_url != new_url {
+            let moved = self
+                .with_codex_files(move |home| plugboard_codex::retarget(&home, &old_url, &new_url))
+                .await?;
+            if moved {
+                tracing::info!(port, "Codex's config follows the new port");
+                self.changed();
+            }
+        }
+        Ok(())
+    }
+
+    async fn move_port(&self, inner: &mut Inner, port: u16) -> Result<(), AppError> {
         let mut next = inner.settings.clone();
         let ip = next
             .listen
@@ -465,12 +551,13 @@ impl App {
             inner.settings = next;
             Ok(())
         } else {
-            self.commit(&mut inner, next).await
+            self.commit(inner, next).await
         }
     }
 
     pub async fn dismiss_warnings(&self) {
         self.inner.lock().await.warnings.clear();
+        self.changed();
     }
 
     fn attach_options(
@@ -576,6 +663,46 @@ impl App {
         self.ensure_keys().await;
         let (p, key) = self.provider_and_key(&self.inner.lock().await.settings, id)?;
         Ok(connection::test_connection(&p, key.as_deref(), model.as_deref()).await)
+    }
+}
+
+fn provider_name(p: &plugboard_config::Provider) -> String {
+    if p.name.is_empty() {
+        p.id.clone()
+    } else {
+        p.name.clone()
+    }
+}
+
+fn tray_state(inner: &Inner, last: Option<&LastRequest>, keys_waiting: bool) -> TrayState {
+    match &inner.status {
+        _ if inner.settings.providers.is_empty() => TrayState::Setup,
+        ProxyStatus::Error { .. } => TrayState::Error,
+        ProxyStatus::Stopped => TrayState::Stopped,
+        ProxyStatus::Running { .. } if keys_waiting || last.is_some_and(|l| !l.ok) => {
+            TrayState::Error
+        }
+        ProxyStatus::Running { .. } => TrayState::Running,
+    }
+}
+
+/// Passes each request record to the usage history and keeps the last one for the status
+/// line, telling the window and the tray.
+struct StatusSink {
+    usage: Option<Arc<dyn UsageSink>>,
+    last: Arc<std::sync::Mutex<Option<RequestRecord>>>,
+    changes: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+impl UsageSink for StatusSink {
+    fn record(&self, r: RequestRecord) {
+        if crate::status::tells_about_provider(&r) {
+            *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(r.clone());
+            self.changes.send_modify(|n| *n = n.wrapping_add(1));
+        }
+        if let Some(u) = &self.usage {
+            u.record(r);
+        }
     }
 }
 

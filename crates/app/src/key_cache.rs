@@ -165,15 +165,32 @@ pub async fn load(
 }
 
 /// Reads again, now and then, the keys the keyring would not give, until it gives them (a
-/// read still waiting on a prompt is not started twice). Ends when none is left.
-pub async fn retry_unreadable(cache: Arc<KeyCache>, vault: Arc<dyn KeyVault>, every: Duration) {
+/// read still waiting on a prompt is not started twice), calling `notify` whenever what is
+/// known changes. Ends when none is left.
+pub async fn retry_unreadable(
+    cache: Arc<KeyCache>,
+    vault: Arc<dyn KeyVault>,
+    every: Duration,
+    notify: impl Fn() + Send + 'static,
+) {
+    let mut known = cache.unreadable();
     loop {
         tokio::time::sleep(every).await;
-        let ids: Vec<String> = cache.unreadable().into_iter().map(|(id, _)| id).collect();
-        if ids.is_empty() {
+        let now = cache.unreadable();
+        if now != known {
+            notify();
+        }
+        if now.is_empty() {
             return;
         }
-        load(&cache, &vault, ids, KEYRING_WAIT).await;
+        load(
+            &cache,
+            &vault,
+            now.iter().map(|(id, _)| id.clone()).collect(),
+            KEYRING_WAIT,
+        )
+        .await;
+        known = now;
     }
 }
 

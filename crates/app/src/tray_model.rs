@@ -76,12 +76,45 @@ fn text(action: TrayAction, label: &str, enabled: bool) -> MenuItem {
     }
 }
 
+fn active_name(s: &Snapshot) -> Option<String> {
+    s.settings.active().map(|p| {
+        if p.name.is_empty() {
+            p.id.clone()
+        } else {
+            p.name.clone()
+        }
+    })
+}
+
+/// The header's and the tray's first line: the state, the active provider by name, and
+/// the last request when it failed.
 pub fn status_line(s: &Snapshot) -> String {
+    if s.settings.providers.is_empty() {
+        return "No provider yet: add one in settings".into();
+    }
     match &s.status {
-        ProxyStatus::Running { addr } => match &s.last_served {
-            Some(p) => format!("Running on {addr} · last answer: {p}"),
-            None => format!("Running on {addr}"),
-        },
+        ProxyStatus::Running { addr } => {
+            let mut line = format!("Running on {addr}");
+            if let Some(active) = active_name(s) {
+                line = format!("{line} · {active}");
+            }
+            if !s.keys_waiting.is_empty() {
+                line = format!(
+                    "{line} · Waiting for the keyring to be unlocked: {}",
+                    s.keys_waiting.join(", ")
+                );
+            }
+            match &s.last_request {
+                Some(l) if !l.ok => format!(
+                    "{line} · Last request failed: {}",
+                    l.sentence.as_deref().unwrap_or("unknown error")
+                ),
+                Some(l) if Some(&l.provider) != active_name(s).as_ref() => {
+                    format!("{line} · last answer: {}", l.provider)
+                }
+                _ => line,
+            }
+        }
         ProxyStatus::Stopped => "Stopped".into(),
         ProxyStatus::Error { message } => format!("Error: {message}"),
     }
@@ -172,20 +205,9 @@ pub fn menu(s: &Snapshot) -> Vec<MenuItem> {
     items
 }
 
-/// The tray tooltip: the active provider and the proxy state at a glance.
+/// The tray tooltip (where the panel shows one): the status line.
 pub fn tooltip(s: &Snapshot) -> String {
-    let provider = s
-        .settings
-        .active()
-        .map(|p| {
-            if p.name.is_empty() {
-                p.id.clone()
-            } else {
-                p.name.clone()
-            }
-        })
-        .unwrap_or_else(|| "no provider".into());
-    format!("Plugboard: {provider} · {}", status_line(s))
+    format!("Plugboard · {}", status_line(s))
 }
 
 #[cfg(test)]
@@ -211,6 +233,8 @@ mod tests {
             warnings: vec![],
             last_served: None,
             keys_waiting: vec![],
+            last_request: None,
+            tray_state: crate::status::TrayState::Running,
         }
     }
 
@@ -251,7 +275,7 @@ mod tests {
             addr: "127.0.0.1:15731".into(),
         }));
         assert!(
-            matches!(&running[0], MenuItem::Text { label, enabled: false, .. } if label == "Running on 127.0.0.1:15731")
+            matches!(&running[0], MenuItem::Text { label, enabled: false, .. } if label == "Running on 127.0.0.1:15731 · Ollama")
         );
         assert!(running.contains(&text(TrayAction::ToggleProxy, "Stop proxy", true)));
         assert!(running.contains(&text(TrayAction::CopyBaseUrl, "Copy base URL", true)));
@@ -262,6 +286,34 @@ mod tests {
             message: "127.0.0.1:15731 is in use".into(),
         }));
         assert!(matches!(&err[0], MenuItem::Text { label, .. } if label.contains("in use")));
+    }
+
+    #[test]
+    fn the_status_line_names_providers_and_says_what_failed() {
+        let mut s = snapshot(ProxyStatus::Running {
+            addr: "127.0.0.1:15731".into(),
+        });
+        s.last_request = Some(crate::status::LastRequest {
+            provider: "DeepSeek".into(),
+            ok: false,
+            sentence: Some("DeepSeek rejected the key (401)".into()),
+            ts_ms: 1,
+        });
+        assert_eq!(
+            status_line(&s),
+            "Running on 127.0.0.1:15731 · Ollama · Last request failed: DeepSeek rejected the key (401)"
+        );
+        s.last_request = Some(crate::status::LastRequest {
+            provider: "DeepSeek".into(),
+            ok: true,
+            sentence: None,
+            ts_ms: 2,
+        });
+        assert!(status_line(&s).ends_with("· last answer: DeepSeek"));
+        s.keys_waiting = vec!["DeepSeek".into()];
+        assert!(status_line(&s).contains("Waiting for the keyring to be unlocked: DeepSeek"));
+        s.settings.providers.clear();
+        assert_eq!(status_line(&s), "No provider yet: add one in settings");
     }
 
     #[test]

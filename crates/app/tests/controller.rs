@@ -146,7 +146,38 @@ async fn providers_keys_switching_ports_and_codex() {
         overview.daily.iter().any(|d| d.provider == "alpha")
             && overview.daily.iter().any(|d| d.provider == "beta")
     );
-    assert_eq!(app.snapshot().await.last_served.as_deref(), Some("beta"));
+    assert_eq!(app.snapshot().await.last_served.as_deref(), Some("BETA"));
+
+    // A failure shows in the status, in words, until a request succeeds again.
+    let dead = format!("http://127.0.0.1:{}/v1", free_port());
+    app.save_provider(input("gamma", &dead, "sk-gamma-1234567890"))
+        .await
+        .unwrap();
+    app.set_active("gamma").await.unwrap();
+    let mut changes = app.subscribe();
+    changes.borrow_and_update();
+    ask(&moved).await;
+    assert!(
+        changes.has_changed().unwrap(),
+        "the window and tray are told"
+    );
+    let snap = app.snapshot().await;
+    assert_eq!(
+        snap.last_request
+            .as_ref()
+            .and_then(|l| l.sentence.as_deref()),
+        Some("GAMMA could not be reached")
+    );
+    assert_eq!(snap.tray_state, plugboard_app::status::TrayState::Error);
+    assert!(plugboard_app::tray_model::status_line(&snap)
+        .ends_with("· GAMMA · Last request failed: GAMMA could not be reached"));
+    app.set_active("beta").await.unwrap();
+    assert_eq!(ask(&moved).await, "from B");
+    assert_eq!(
+        app.snapshot().await.tray_state,
+        plugboard_app::status::TrayState::Running
+    );
+    app.delete_provider("gamma").await.unwrap();
 
     // Deleting a provider deletes its key.
     app.delete_provider("alpha").await.unwrap();
@@ -177,6 +208,22 @@ async fn providers_keys_switching_ports_and_codex() {
     app.codex_apply(true, Some("gpt-5.5".into())).await.unwrap();
     assert!(app.snapshot().await.codex_attached);
     assert!(paths.codex_home.join("execute.config.toml").exists());
+    // A port change while attached: Codex's config follows.
+    let port2 = free_port();
+    app.set_port(port2).await.unwrap();
+    let config = std::fs::read_to_string(paths.codex_home.join("config.toml")).unwrap();
+    assert!(
+        config.contains(&format!("base_url = \"http://127.0.0.1:{port2}/v1\"")),
+        "{config}"
+    );
+    assert!(app.snapshot().await.codex_attached);
+    // Attached means pointing at this proxy: a file pointing elsewhere is not.
+    std::fs::write(
+        paths.codex_home.join("config.toml"),
+        config.replace(&port2.to_string(), "1"),
+    )
+    .unwrap();
+    assert!(!app.snapshot().await.codex_attached);
     app.codex_detach().await.unwrap();
     assert!(!app.snapshot().await.codex_attached);
 

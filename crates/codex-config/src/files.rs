@@ -113,6 +113,34 @@ pub fn attach(home: &Path, opts: &AttachOptions) -> Result<Preview, CodexConfigE
     Ok(preview)
 }
 
+/// The `base_url` of Plugboard's provider in Codex's config, if it is there.
+pub fn attached_url(home: &Path) -> Option<String> {
+    read_or_empty(&config_path(home))
+        .ok()?
+        .parse::<toml_edit::DocumentMut>()
+        .ok()?
+        .get("model_providers")?
+        .get(PROVIDER_ID)?
+        .get("base_url")?
+        .as_str()
+        .map(str::to_string)
+}
+
+/// Points Plugboard's provider at `new_url` where it pointed at `old_url` (the proxy moved
+/// port); anything else is left alone. True when the file changed.
+pub fn retarget(home: &Path, old_url: &str, new_url: &str) -> Result<bool, CodexConfigError> {
+    if attached_url(home).as_deref() != Some(old_url) {
+        return Ok(false);
+    }
+    let opts = AttachOptions {
+        base_url: new_url.to_string(),
+        make_default: false,
+        model: None,
+        model_catalog: None,
+    };
+    Ok(!attach(home, &opts)?.diff.is_empty())
+}
+
 pub fn is_attached(home: &Path) -> bool {
     read_or_empty(&config_path(home))
         .ok()

@@ -14,8 +14,9 @@ mod proxy_env;
 pub use codex_cli::{bundled_catalog, codex_version, find_codex, CodexCliError, CODEX_BIN_ENV};
 pub use edit::{attach_text, detach_text, profile_text, AttachOptions, CATALOG_KEY};
 pub use files::{
-    apply, attach, catalog_path, codex_home, detach, is_attached, preview_apply, preview_attach,
-    profile_name, remove_profile, write_profile, Applied, CatalogOutcome, Preview,
+    apply, attach, attached_url, catalog_path, codex_home, detach, is_attached, preview_apply,
+    preview_attach, profile_name, remove_profile, retarget, write_profile, Applied, CatalogOutcome,
+    Preview,
 };
 pub use proxy_env::proxy_env_warning;
 

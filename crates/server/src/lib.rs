@@ -22,6 +22,7 @@ mod upstream;
 pub mod usage;
 
 pub use keys::{ApiKey, EnvKeys, KeyError, KeySource};
+pub use lifecycle::STOPPING_CODE;
 pub use routing::{RouteTable, Target};
 pub use server::{start, ProxyHandle, ServeOptions, StartError, StopReport, Stopping};
 pub use usage::{RequestRecord, UsageSink};

@@ -1,0 +1,149 @@
+//! What the header and the tray say about the proxy: the last request's outcome in a
+//! sentence a person can act on, and the tray icon's state.
+
+use plugboard_server::RequestRecord;
+use serde::Serialize;
+
+/// The last request the proxy finished, as the status line shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LastRequest {
+    /// The provider's name (not its id).
+    pub provider: String,
+    pub ok: bool,
+    /// For a failure: what happened, e.g. "DeepSeek rejected the key (401)".
+    pub sentence: Option<String>,
+    pub ts_ms: u64,
+}
+
+/// Records that say nothing about the provider: the client left, or Plugboard's own stop
+/// cut the request.
+pub fn tells_about_provider(r: &RequestRecord) -> bool {
+    r.status != "client_disconnected"
+        && r.error_class.as_deref() != Some(plugboard_server::STOPPING_CODE)
+}
+
+fn is_ok(status: &str) -> bool {
+    matches!(status, "completed" | "incomplete" | "passed_through")
+}
+
+/// `record` as the status line says it, `provider` being the provider's name.
+pub fn last_request(r: &RequestRecord, provider: &str) -> LastRequest {
+    let ok = is_ok(&r.status);
+    LastRequest {
+        provider: provider.to_string(),
+        ok,
+        sentence: (!ok).then(|| failure_sentence(r, provider)),
+        ts_ms: r.ts_ms,
+    }
+}
+
+fn failure_sentence(r: &RequestRecord, p: &str) -> String {
+    let code: Option<u16> = r.status.strip_prefix("error_").and_then(|c| c.parse().ok());
+    let class = r.error_class.as_deref().unwrap_or("");
+    let model = &r.upstream_model;
+    match (code, class) {
+        (_, "context_length_exceeded") => {
+            format!("the conversation is longer than {model}'s context window on {p}")
+        }
+        (_, "insufficient_quota") | (Some(402), _) => {
+            format!("{p} says the account has no credit left (402)")
+        }
+        (_, "missing_api_key") => {
+            format!("{p}'s key is not available (no key saved, or the keyring is locked)")
+        }
+        (_, "upstream_unreachable") => format!("{p} could not be reached"),
+        (_, "upstream_timeout") => format!("{p} did not answer in time"),
+        (_, "upstream_redirect_refused") => {
+            format!("{p} redirected the request elsewhere; Plugboard did not follow")
+        }
+        (Some(c @ (401 | 403)), _) => format!("{p} rejected the key ({c})"),
+        (Some(404), _) => format!("{p} does not know the model {model} (404)"),
+        (Some(429), _) => format!("{p} is limiting the request rate (429)"),
+        (Some(c), _) if c >= 500 => format!("{p} had a server error ({c})"),
+        (Some(c), "") => format!("{p} refused the request ({c})"),
+        (Some(c), class) => format!("{p} refused the request ({c}, {class})"),
+        (None, "") => format!("{p}'s answer ended with `{}`", r.status),
+        (None, class) => format!("{p}'s answer broke off ({class})"),
+    }
+}
+
+/// The tray icon: what a glance at the panel should tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrayState {
+    Running,
+    Stopped,
+    /// The proxy could not start, the last request failed, or a key waits for the keyring.
+    Error,
+    /// No provider yet.
+    Setup,
+}
+
+impl TrayState {
+    pub fn icon_name(self) -> &'static str {
+        match self {
+            TrayState::Running => "tray-running",
+            TrayState::Stopped => "tray-stopped",
+            TrayState::Error => "tray-error",
+            TrayState::Setup => "tray-setup",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(status: &str, class: Option<&str>) -> RequestRecord {
+        RequestRecord {
+            ts_ms: 1,
+            request_id: "r".into(),
+            attempt: 1,
+            route: None,
+            model: "gpt-5.5".into(),
+            provider: "ds".into(),
+            upstream_model: "deepseek-chat".into(),
+            status: status.into(),
+            error_class: class.map(str::to_string),
+            input_tokens: 0,
+            cached_tokens: 0,
+            output_tokens: 0,
+            reasoning_tokens: 0,
+            first_event_ms: None,
+            total_ms: 1.0,
+            stream: true,
+        }
+    }
+
+    #[test]
+    fn failures_read_as_sentences_with_the_providers_name() {
+        let s = |status, class| {
+            last_request(&record(status, class), "DeepSeek")
+                .sentence
+                .unwrap()
+        };
+        assert_eq!(
+            s("error_401", Some("invalid_api_key")),
+            "DeepSeek rejected the key (401)"
+        );
+        assert_eq!(
+            s("error_402", Some("insufficient_quota")),
+            "DeepSeek says the account has no credit left (402)"
+        );
+        assert_eq!(
+            s("error_502", Some("upstream_unreachable")),
+            "DeepSeek could not be reached"
+        );
+        assert_eq!(
+            s("error_404", Some("model_not_found")),
+            "DeepSeek does not know the model deepseek-chat (404)"
+        );
+        assert_eq!(
+            s("failed", Some("server_error")),
+            "DeepSeek's answer broke off (server_error)"
+        );
+        assert!(last_request(&record("completed", None), "DeepSeek").ok);
+        assert!(last_request(&record("incomplete", None), "DeepSeek").ok);
+        assert!(!tells_about_provider(&record("client_disconnected", None)));
+    }
+}
