@@ -29,6 +29,165 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// One app at a time: the single-instance plugin lets only one Plugboard run per D-Bus
+/// session, and both tests share the keyring's session.
+static ONE_APP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Ends the app: closing its window leaves it in the tray (as a user expects), so ending
+/// the WebDriver session does not end the process.
+async fn end_app(app: &str) {
+    let _ = tokio::process::Command::new("pkill")
+        .args(["-f", app])
+        .status()
+        .await;
+}
+
+/// The app under tauri-driver with a fresh home whose settings file is `settings`.
+async fn launch(
+    app: &str,
+    driver: &str,
+    name: &str,
+    settings: &str,
+) -> (WebDriver, tokio::process::Child, PathBuf) {
+    let home = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("desktop-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let config_dir = home.join(".config/plugboard");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::write(config_dir.join("settings.toml"), settings).unwrap();
+    let driver_port = free_port();
+    let driver_proc = tokio::process::Command::new(driver)
+        .args([
+            "--port",
+            &driver_port.to_string(),
+            "--native-port",
+            &free_port().to_string(),
+            "--native-driver",
+            "/usr/bin/WebKitWebDriver",
+        ])
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("CODEX_HOME", home.join(".codex"))
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("tauri-driver starts");
+    let wd = WebDriver::start(&format!("http://127.0.0.1:{driver_port}"), app).await;
+    (wd, driver_proc, home)
+}
+
+/// A new user: empty settings, the window's first-run steps from a preset to "Applied to
+/// Codex", each checked off; then a request through the proxy reaches the provider with
+/// the key, and Codex's config points at the proxy.
+#[tokio::test]
+async fn first_run_goes_from_nothing_to_applied_to_codex() {
+    let (Some(app), Some(driver)) = (env_or_skip("PLUGBOARD_APP"), env_or_skip("TAURI_DRIVER"))
+    else {
+        return;
+    };
+    let _one = ONE_APP.lock().await;
+    end_app(&app).await;
+    let key = format!("sk-first-run-{}-secret", std::process::id());
+    let upstream = MockUpstream::start(|_, _| {
+        Reply::Raw {
+            status: 200,
+            headers: vec![("content-type", "application/json".into())],
+            body: json!({"data": [{"id": "deepseek-chat"}], "choices": [{"index": 0, "message": {"role": "assistant", "content": "pong"}, "finish_reason": "stop"}]}).to_string(),
+        }
+    })
+    .await;
+    let port = free_port();
+    let (wd, mut driver_proc, home) = launch(
+        &app,
+        &driver,
+        "first-run",
+        &format!("listen = \"127.0.0.1:{port}\"\n"),
+    )
+    .await;
+
+    // The empty state is the guide, and the header says there is no provider yet.
+    wd.wait_text("#first-run", "Run Codex on your provider")
+        .await;
+    wd.wait_text("#status", "No provider yet").await;
+    let pill = wd
+        .script(
+            "return document.querySelector('#status').className",
+            json!([]),
+        )
+        .await;
+    assert_eq!(pill, json!("pill setup"));
+    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    std::fs::write(artifacts.join("first-run.png"), wd.screenshot().await).unwrap();
+
+    // 1 provider (DeepSeek is preselected; its address here is the scripted one), 2 key.
+    wd.script(
+        "const i = document.querySelector('#fr-base-url'); i.value = arguments[0];",
+        json!([upstream.base_url()]),
+    )
+    .await;
+    wd.type_into("#fr-key", &key).await;
+    // 3 test, before anything is saved.
+    wd.click("#fr-test").await;
+    wd.wait_text("#fr-test-result", "✓ deepseek-chat answered")
+        .await;
+    assert!(upstream
+        .requests()
+        .iter()
+        .all(|r| r.headers["authorization"] == format!("Bearer {key}")));
+    // 4 save (the first provider becomes active), 5 apply.
+    wd.click("#fr-save").await;
+    wd.wait_text("#fr-save-result", "✓ DeepSeek saved and active")
+        .await;
+    wd.click("#fr-apply").await;
+    wd.wait_text("#fr-apply-result", "✓ Applied to Codex").await;
+    let done = wd
+        .script(
+            "return document.querySelectorAll('#first-run li.done').length",
+            json!([]),
+        )
+        .await;
+    assert_eq!(done, json!(5), "every step is checked off");
+    std::fs::write(artifacts.join("first-run-done.png"), wd.screenshot().await).unwrap();
+
+    let codex = std::fs::read_to_string(home.join(".codex/config.toml")).unwrap();
+    assert!(
+        codex.contains(&format!("base_url = \"http://127.0.0.1:{port}/v1\""))
+            && codex.contains("model_provider = \"plugboard\""),
+        "{codex}"
+    );
+    let answer: Value = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .post(format!("http://127.0.0.1:{port}/v1/responses"))
+        .json(&json!({"model": "gpt-5.5", "input": "ping"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer["output"][0]["content"][0]["text"], "pong",
+        "{answer}"
+    );
+    assert_eq!(
+        upstream.requests().last().unwrap().body["model"],
+        "deepseek-chat"
+    );
+    wd.wait_text("#status", "Running on").await;
+    wd.wait_text("#status", "DeepSeek").await;
+
+    wd.quit().await;
+    end_app(&app).await;
+    plugboard_keys::delete_key("deepseek").unwrap();
+    let _ = driver_proc.kill().await;
+}
+
 fn autostart_entries(home: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(home.join(".config/autostart"))
         .map(|d| {
@@ -46,6 +205,8 @@ async fn settings_window_adds_a_provider_whose_key_reaches_the_upstream() {
     else {
         return;
     };
+    let _one = ONE_APP.lock().await;
+    end_app(&app).await;
     let key = format!("sk-e2e-{}-secret", std::process::id());
 
     // Two upstreams: the one the settings start with, and the one added through the window.
@@ -216,7 +377,7 @@ async fn settings_window_adds_a_provider_whose_key_reaches_the_upstream() {
 
     // Usage history: the request is in the log, the charts draw.
     wd.click(".tab[data-tab=requests]").await;
-    let log = wd.wait_text("#request-log tbody", "e2e").await;
+    let log = wd.wait_text("#request-log tbody", "E2E DeepSeek").await;
     assert!(log.contains("completed"), "{log}");
     wd.click(".tab[data-tab=usage]").await;
     wd.wait_text("#usage-summary", "saved versus").await;
@@ -266,6 +427,7 @@ async fn settings_window_adds_a_provider_whose_key_reaches_the_upstream() {
         .await;
     assert_eq!(state, json!(false));
     wd.quit().await;
+    end_app(&app).await;
     plugboard_keys::delete_key("e2e").unwrap();
     let _ = driver_proc.kill().await;
 }

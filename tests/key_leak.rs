@@ -125,10 +125,10 @@ async fn the_key_appears_in_no_log_file_or_response() {
                 .unwrap();
             bodies.push_str(&r.text().await.unwrap());
         }
-        bodies.push_str(
-            &serde_json::to_string(&app.test_connection(id, None).await.unwrap()).unwrap(),
-        );
-        if let Err(e) = app.list_models(id).await {
+        let form = ProviderInput::for_saved(app.snapshot().await.settings.provider(id).unwrap());
+        bodies
+            .push_str(&serde_json::to_string(&app.test_connection(&form).await.unwrap()).unwrap());
+        if let Err(e) = app.list_models(&form).await {
             bodies.push_str(&e.to_string());
         }
         bodies.push_str(&serde_json::to_string(&app.providers().await).unwrap());

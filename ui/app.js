@@ -21,6 +21,26 @@ function toast(text, isError = false) {
   toast.timer = setTimeout(() => (t.hidden = true), isError ? 7000 : 3000);
 }
 
+// An in-app question (never the browser's own dialog): resolves "ok", "alt" or null.
+function ask(text, okLabel = "OK", altLabel = null) {
+  const d = $("#confirm");
+  $("#confirm-text").textContent = text;
+  $("#confirm-ok").textContent = okLabel;
+  $("#confirm-alt").hidden = !altLabel;
+  $("#confirm-alt").textContent = altLabel ?? "";
+  return new Promise((resolve) => {
+    const done = (answer) => { d.close(); resolve(answer); };
+    $("#confirm-ok").onclick = () => done("ok");
+    $("#confirm-alt").onclick = () => done("alt");
+    $("#confirm-cancel").onclick = () => done(null);
+    d.oncancel = (e) => { e.preventDefault(); done(null); };
+    d.showModal();
+    $("#confirm-ok").focus();
+  });
+}
+
+const providerName = (id) => state?.providers.find((p) => p.id === id)?.name ?? id;
+
 async function call(cmd, args) {
   try {
     return await invoke(cmd, args);
@@ -31,6 +51,7 @@ async function call(cmd, args) {
 
 async function refresh() {
   state = await call("get_state");
+  renderFirstRun();
   renderHeader();
   renderProviders();
   renderRoutes();
@@ -58,7 +79,7 @@ function renderProviders() {
       const badges = el("div", { className: "badges" });
       if (p.active) badges.append(el("span", { className: "badge active", textContent: "active" }));
       badges.append(el("span", { className: "badge", textContent: p.wire_api === "responses" ? "pass-through" : "chat" }));
-      badges.append(el("span", { className: "badge key", textContent: p.key_mask ? `key ${p.key_mask}` : p.needs_key ? "no key" : "local, no key needed" }));
+      badges.append(el("span", { className: "badge key", textContent: p.key_unreadable ? "key locked in the keyring" : p.key_mask ? `key ${p.key_mask}` : p.needs_key ? "no key" : "local, no key needed" }));
       const buttons = el(
         "div",
         { className: "buttons" },
@@ -66,7 +87,11 @@ function renderProviders() {
         el("button", { className: "duplicate link", textContent: "Duplicate", onclick: (e) => { e.stopPropagation(); duplicate(p.id); } }),
         el("button", { className: "delete link", textContent: "Delete", onclick: (e) => { e.stopPropagation(); remove(p.id); } }),
       );
-      const li = el("li", { className: "provider" + (editing === p.id ? " selected" : ""), onclick: () => edit(p.id) }, el("div", { className: "name", textContent: p.name }), el("div", { className: "url", textContent: p.base_url }), badges, buttons);
+      const li = el("li", {
+        className: "provider" + (editing === p.id ? " selected" : ""), tabIndex: 0, role: "button",
+        ariaLabel: `Edit ${p.name}`, onclick: () => edit(p.id),
+        onkeydown: (e) => { if ((e.key === "Enter" || e.key === " ") && e.target === e.currentTarget) { e.preventDefault(); edit(p.id); } },
+      }, el("div", { className: "name", textContent: p.name }), el("div", { className: "url", textContent: p.base_url }), badges, buttons);
       li.dataset.id = p.id;
       return li;
     }),
@@ -115,6 +140,7 @@ function applyPreset(id, keepId) {
 function edit(id) {
   fillPresets();
   editing = id;
+  $("main").scrollTo(0, 0);
   $("#form-error").hidden = true;
   $("#test-result").hidden = true;
   $("#f-api-key").value = "";
@@ -174,7 +200,7 @@ async function saveProvider(ev) {
     editing = id;
     await refresh();
     edit(id);
-    toast(`Saved ${id}`);
+    toast(`Saved ${providerName(id)}`);
   } catch (e) {
     err.textContent = e.message;
     err.hidden = false;
@@ -182,45 +208,136 @@ async function saveProvider(ev) {
 }
 
 async function activate(id) {
-  try { await call("set_active", { id }); await refresh(); toast(`Codex now runs on ${id} (next request)`); } catch (e) { toast(e.message, true); }
+  try { await call("set_active", { id }); await refresh(); toast(`Codex now runs on ${providerName(id)} (next request)`); } catch (e) { toast(e.message, true); }
 }
 
 async function duplicate(id) {
-  try { const n = await call("duplicate_provider", { id }); await refresh(); edit(n); } catch (e) { toast(e.message, true); }
+  const p = state.providers.find((x) => x.id === id);
+  let copyKey = false;
+  if (p?.key_mask) {
+    const answer = await ask(`Duplicate ${p.name}. Copy its stored key (${p.key_mask}) to the copy too?`, "Copy with the key", "Copy without the key");
+    if (!answer) return;
+    copyKey = answer === "ok";
+  }
+  try { const n = await call("duplicate_provider", { id, copyKey }); await refresh(); edit(n); } catch (e) { toast(e.message, true); }
 }
 
 async function remove(id) {
-  if (!confirm(`Delete provider ${id} and its stored key?`)) return;
+  if (await ask(`Delete ${providerName(id)} and its stored key? Routes that use it go too.`, "Delete") !== "ok") return;
   try { await call("delete_provider", { id }); if (editing === id) editing = null; await refresh(); } catch (e) { toast(e.message, true); }
 }
 
-async function withSavedProvider(action) {
-  if (!editing) { toast("Save the provider first", true); return; }
-  return action(editing);
+// Both work on what the form says, saved or not.
+async function fetchModels() {
+  const out = $("#test-result");
+  try {
+    const models = await call("list_models", { input: formInput() });
+    $("#model-options").replaceChildren(...models.map((m) => el("option", { value: m })));
+    showResult(out, true, `${models.length} models listed: pick one in Default model`);
+  } catch (e) { showResult(out, false, e.message); }
 }
 
-async function fetchModels() {
-  await withSavedProvider(async (id) => {
-    try {
-      const models = await call("list_models", { id });
-      $("#model-options").replaceChildren(...models.map((m) => el("option", { value: m })));
-      toast(`${models.length} models: pick one in Default model`);
-    } catch (e) { toast(e.message, true); }
-  });
+function showResult(out, ok, text) {
+  out.hidden = false;
+  out.className = `result ${ok ? "ok" : "bad"}`;
+  out.textContent = `${ok ? "✓" : "✗"} ${text}`;
+  out.scrollIntoView({ block: "nearest" });
+}
+
+function describeTest(r) {
+  return r.ok
+    ? [true, `${r.model_tried} answered in ${r.latency_ms} ms${r.models.length ? `; ${r.models.length} models listed` : ""}`]
+    : [false, `${r.model_tried ? `${r.model_tried}: ` : ""}${r.error}`];
 }
 
 async function testConnection() {
-  await withSavedProvider(async (id) => {
-    const out = $("#test-result");
-    out.hidden = false;
-    out.textContent = "Testing…";
-    try {
-      const r = await call("test_connection", { id, model: $("#f-default-model").value.trim() || null });
-      out.textContent = r.ok
-        ? `OK: ${r.model_tried} answered in ${r.latency_ms} ms. ${r.models.length} models listed.`
-        : `Failed${r.model_tried ? ` (${r.model_tried})` : ""}: ${r.error}`;
-    } catch (e) { out.textContent = e.message; }
-  });
+  const out = $("#test-result");
+  out.hidden = false;
+  out.className = "result";
+  out.textContent = "Testing…";
+  try { showResult(out, ...describeTest(await call("test_connection", { input: formInput() }))); } catch (e) { showResult(out, false, e.message); }
+}
+
+// The first run: the empty state walks from a preset to "Applied to Codex".
+let firstRun = null; // null: not shown; otherwise which steps are done
+
+function renderFirstRun() {
+  const empty = state.providers.length === 0;
+  if (firstRun === null && empty && !sessionStorage.getItem("skip-first-run")) firstRun = { tested: false, saved: false, applied: false };
+  const show = firstRun !== null && !firstRun.applied_and_closed;
+  $("#first-run").hidden = !show;
+  if (!show) return;
+  document.querySelectorAll(".tab-page").forEach((p) => (p.hidden = true));
+  const sel = $("#fr-preset");
+  if (!sel.options.length) {
+    sel.append(...state.presets.filter((p) => p.id !== "custom").map((p) => el("option", { value: p.id, textContent: p.name })));
+    sel.value = "deepseek";
+    firstRunPreset();
+  }
+  $("#fr-step-provider").classList.add("done");
+  $("#fr-step-key").classList.toggle("done", !!$("#fr-key").value.trim() || $("#fr-key").disabled);
+  $("#fr-step-test").classList.toggle("done", firstRun.tested);
+  $("#fr-step-save").classList.toggle("done", firstRun.saved);
+  $("#fr-step-apply").classList.toggle("done", firstRun.applied);
+  $("#fr-skip").textContent = firstRun.applied ? "Done: show my providers" : "Set up by hand instead";
+}
+
+function firstRunPreset() {
+  const p = state.presets.find((x) => x.id === $("#fr-preset").value);
+  $("#fr-base-url").value = p.base_url;
+  $("#fr-key").disabled = !p.needs_key;
+  $("#fr-key").hidden = !p.needs_key;
+  $("#fr-no-key").hidden = p.needs_key;
+  firstRun.tested = false;
+}
+
+function firstRunInput() {
+  const p = state.presets.find((x) => x.id === $("#fr-preset").value);
+  const id = state.providers.some((x) => x.id === p.id) ? null : p.id;
+  return {
+    original_id: firstRun.saved ? firstRun.saved : null,
+    id: firstRun.saved || id || `${p.id}-2`,
+    name: p.name,
+    preset: p.id,
+    base_url: $("#fr-base-url").value.trim(),
+    wire_api: p.wire_api,
+    default_model: p.default_model ?? null,
+    model_map: p.default_model && p.wire_api === "chat" ? { "gpt-*": p.default_model } : {},
+    api_key: $("#fr-key").value.trim() || null,
+    clear_key: false,
+  };
+}
+
+async function firstRunTest() {
+  const out = $("#fr-test-result");
+  out.hidden = false; out.className = "result"; out.textContent = "Testing…";
+  try {
+    const [ok, text] = describeTest(await call("test_connection", { input: firstRunInput() }));
+    firstRun.tested = ok;
+    showResult(out, ok, text);
+  } catch (e) { firstRun.tested = false; showResult(out, false, e.message); }
+  renderFirstRun();
+}
+
+async function firstRunSave() {
+  try {
+    const id = await call("save_provider", { input: firstRunInput() });
+    firstRun.saved = id;
+    await refresh();
+    showResult($("#fr-save-result"), true, `${providerName(id)} saved and active: every request now goes there`);
+  } catch (e) { showResult($("#fr-save-result"), false, e.message); }
+  renderFirstRun();
+}
+
+async function firstRunApply() {
+  if (!firstRun.saved) { showResult($("#fr-apply-result"), false, "Save the provider first (step 4)"); return; }
+  try {
+    const p = await call("codex_apply", { makeDefault: true, model: "gpt-5.5" });
+    firstRun.applied = true;
+    showResult($("#fr-apply-result"), true, `Applied to Codex: ${p.path} now points at Plugboard. Run \`codex\` as usual.${p.catalog ? `\n${p.catalog}` : ""}`);
+    await refresh();
+  } catch (e) { showResult($("#fr-apply-result"), false, e.message); }
+  renderFirstRun();
 }
 
 function routeRow(r = { model: "", provider: state.providers[0]?.id ?? "", upstream_model: "", fallbacks: [] }) {
@@ -301,7 +418,7 @@ function byDayAndProvider(daily, value) {
   return { labels: days, datasets };
 }
 
-const money = (v) => `$${v.toFixed(v < 1 ? 4 : 2)}`;
+const money = (v) => (v === 0 ? "$0" : v < 0.0001 ? "<$0.0001" : `$${v.toFixed(v < 1 ? 4 : 2)}`);
 
 async function renderUsage() {
   const days = Number($("#usage-days").value);
@@ -340,15 +457,16 @@ async function renderRequestLog() {
   try { rows = await call("request_log", { limit: 200, filter }); } catch (e) { toast(e.message, true); return; }
   const provSel = $("#log-provider");
   const chosen = provSel.value;
-  provSel.replaceChildren(el("option", { value: "", textContent: "all" }), ...state.providers.map((p) => el("option", { value: p.id, textContent: p.id })));
+  provSel.replaceChildren(el("option", { value: "", textContent: "all" }), ...state.providers.map((p) => el("option", { value: p.id, textContent: p.name })));
   provSel.value = chosen;
   const ms = (v) => (v == null ? "–" : `${v.toFixed(1)} ms`);
   $("#request-log tbody").replaceChildren(...rows.map((r) => {
     const ok = ["completed", "incomplete", "passed_through"].includes(r.status);
-    const tr = el("tr", { onclick: () => { const d = $("#log-detail"); d.hidden = false; d.textContent = JSON.stringify(r, null, 2); } },
+    const show = () => { const d = $("#log-detail"); d.hidden = false; d.textContent = JSON.stringify(r, null, 2); };
+    const tr = el("tr", { tabIndex: 0, onclick: show, onkeydown: (e) => { if (e.key === "Enter") show(); } },
       el("td", { textContent: new Date(r.ts_ms).toLocaleString() }),
       el("td", { textContent: r.model }),
-      el("td", { textContent: `${r.provider} (${r.upstream_model})${r.attempt > 1 ? ` · attempt ${r.attempt}` : ""}` }),
+      el("td", { textContent: `${providerName(r.provider)} (${r.upstream_model})${r.attempt > 1 ? ` · attempt ${r.attempt}` : ""}` }),
       el("td", { className: ok ? "" : "bad", textContent: r.error_class ? `${r.status}: ${r.error_class}` : r.status }),
       el("td", { textContent: `${r.input_tokens} / ${r.output_tokens}` }),
       el("td", { textContent: ms(r.first_event_ms) }),
@@ -386,8 +504,11 @@ async function savePort() {
 function wire() {
   for (const tab of document.querySelectorAll(".tab")) {
     tab.onclick = () => {
-      document.querySelectorAll(".tab").forEach((t) => t.classList.toggle("active", t === tab));
+      if (firstRun) { firstRun.applied_and_closed = true; $("#first-run").hidden = true; }
+      document.querySelectorAll(".tab").forEach((t) => { t.classList.toggle("active", t === tab); t.setAttribute("aria-selected", String(t === tab)); });
       document.querySelectorAll(".tab-page").forEach((p) => (p.hidden = p.id !== `tab-${tab.dataset.tab}`));
+      // Each page opens at its top, not where another page was scrolled to.
+      $("main").scrollTo(0, 0);
       if (tab.dataset.tab === "usage") renderUsage();
       if (tab.dataset.tab === "requests") renderRequestLog();
     };
@@ -414,17 +535,50 @@ function wire() {
   $("#autostart").onchange = async (e) => { try { await call("set_autostart", { enabled: e.target.checked }); } catch (err) { toast(err.message, true); } refresh(); };
 }
 
+function wireFirstRun() {
+  $("#fr-preset").onchange = () => { firstRunPreset(); renderFirstRun(); };
+  $("#fr-key").oninput = renderFirstRun;
+  $("#fr-test").onclick = firstRunTest;
+  $("#fr-save").onclick = firstRunSave;
+  $("#fr-apply").onclick = firstRunApply;
+  $("#fr-skip").onclick = () => {
+    const finished = firstRun?.applied;
+    sessionStorage.setItem("skip-first-run", "1");
+    firstRun = { applied_and_closed: true };
+    $("#first-run").hidden = true;
+    document.querySelector('.tab[data-tab="providers"]').click();
+    if (!finished) edit("");
+  };
+}
+
+// Esc and Ctrl+W put the window away (Plugboard stays in the tray).
+document.addEventListener("keydown", (e) => {
+  if ($("#confirm").open) return;
+  if (e.key === "Escape" || ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "w")) {
+    e.preventDefault();
+    call("hide_window").catch(() => {});
+  }
+});
+
 wire();
+wireFirstRun();
 // The app pushes every change (a request finished, a key arrived, a setting saved); only
 // the header is redrawn then, so that nothing being edited is lost.
-// The tray's Apply to Codex: the change is shown here and applied only on the user's click.
-listen("codex-review", async () => {
-  document.querySelector('.tab[data-tab="codex"]')?.click();
-  await codex("codex_preview");
-  toast("Review the change to Codex's config, then press Apply");
-});
-// A tray action that failed says why here.
-listen("tray-error", (e) => toast(String(e.payload), true));
+// What the tray has to say: a failed action, or the Codex change to review (applied only on
+// the user's click here).
+async function takeNotices() {
+  let notices = [];
+  try { notices = await call("take_notices"); } catch { return; }
+  for (const n of notices) {
+    if (n.kind === "error") toast(n.text, true);
+    if (n.kind === "codex_review") {
+      document.querySelector('.tab[data-tab="codex"]')?.click();
+      await codex("codex_preview");
+      toast("Review the change to Codex's config, then press Apply");
+    }
+  }
+}
+listen("notice", takeNotices);
 listen("state-changed", async () => {
   if (!state) return;
   try {
@@ -436,4 +590,4 @@ listen("state-changed", async () => {
     renderCodex();
   } catch { /* the next change redraws */ }
 });
-refresh().catch((e) => toast(e.message, true));
+refresh().then(takeNotices).catch((e) => toast(e.message, true));

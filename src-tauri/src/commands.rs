@@ -60,8 +60,9 @@ pub async fn duplicate_provider(
     handle: AppHandle,
     app: Shared<'_>,
     id: String,
+    copy_key: bool,
 ) -> Result<String, AppError> {
-    let new_id = app.duplicate_provider(&id).await?;
+    let new_id = app.duplicate_provider(&id, copy_key).await?;
     crate::tray::refresh(&handle).await;
     Ok(new_id)
 }
@@ -74,17 +75,16 @@ pub async fn set_active(handle: AppHandle, app: Shared<'_>, id: String) -> Resul
 }
 
 #[tauri::command]
-pub async fn list_models(app: Shared<'_>, id: String) -> Result<Vec<String>, AppError> {
-    app.list_models(&id).await
+pub async fn list_models(app: Shared<'_>, input: ProviderInput) -> Result<Vec<String>, AppError> {
+    app.list_models(&input).await
 }
 
 #[tauri::command]
 pub async fn test_connection(
     app: Shared<'_>,
-    id: String,
-    model: Option<String>,
+    input: ProviderInput,
 ) -> Result<plugboard_app::connection::ConnectionReport, AppError> {
-    app.test_connection(&id, model).await
+    app.test_connection(&input).await
 }
 
 #[tauri::command]
@@ -209,6 +209,13 @@ pub async fn codex_detach(handle: AppHandle, app: Shared<'_>) -> Result<(), AppE
     app.codex_detach().await?;
     crate::tray::refresh(&handle).await;
     Ok(())
+}
+
+/// Esc or Ctrl+W: the window goes away (and its webview with it); Plugboard stays in the
+/// tray.
+#[tauri::command]
+pub fn hide_window(handle: AppHandle) {
+    crate::close_settings(&handle);
 }
 
 #[tauri::command]

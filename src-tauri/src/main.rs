@@ -4,22 +4,54 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod notices;
 mod tray;
 
 use plugboard_app::key_vault::OsKeyring;
 use plugboard_app::{App, AppPaths};
 use std::sync::Arc;
-use tauri::{Manager, WindowEvent};
+use tauri::{Manager, RunEvent};
 use tauri_plugin_autostart::{MacosLauncher, ManagerExt};
 
 /// Started at login with this flag: stay in the tray, no window.
 const MINIMIZED: &str = "--minimized";
 
+const WINDOW: &str = "main";
+
+/// Opens the settings window, creating its webview if it is not there: a closed window is
+/// destroyed, so that Plugboard waiting in the tray holds no web engine in memory.
 pub fn show_settings(handle: &tauri::AppHandle) {
-    if let Some(w) = handle.get_webview_window("main") {
-        let _ = w.show();
-        let _ = w.unminimize();
-        let _ = w.set_focus();
+    let window = match handle.get_webview_window(WINDOW) {
+        Some(w) => w,
+        None => {
+            let Some(config) = handle
+                .config()
+                .app
+                .windows
+                .iter()
+                .find(|w| w.label == WINDOW)
+            else {
+                tracing::error!("no `main` window in tauri.conf.json");
+                return;
+            };
+            match tauri::WebviewWindowBuilder::from_config(handle, config).and_then(|b| b.build()) {
+                Ok(w) => w,
+                Err(e) => {
+                    tracing::error!(error = %e, "the settings window could not be created");
+                    return;
+                }
+            }
+        }
+    };
+    let _ = window.show();
+    let _ = window.unminimize();
+    let _ = window.set_focus();
+}
+
+/// Closes the settings window and frees its webview; Plugboard stays in the tray.
+pub fn close_settings(handle: &tauri::AppHandle) {
+    if let Some(w) = handle.get_webview_window(WINDOW) {
+        let _ = w.destroy();
     }
 }
 
@@ -50,6 +82,7 @@ fn main() {
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_opener::init())
         .manage(app.clone())
+        .manage(notices::Notices::default())
         .invoke_handler(tauri::generate_handler![
             commands::get_state,
             commands::save_provider,
@@ -67,6 +100,8 @@ fn main() {
             commands::codex_apply,
             commands::codex_detach,
             commands::dismiss_warnings,
+            commands::hide_window,
+            notices::take_notices,
             commands::usage_overview,
             commands::request_log,
             commands::set_usage_settings,
@@ -83,13 +118,15 @@ fn main() {
             }
             Ok(())
         })
-        .on_window_event(|window, event| {
-            // Closing the window keeps Plugboard in the tray; Quit is in the tray menu.
-            if let WindowEvent::CloseRequested { api, .. } = event {
-                api.prevent_close();
-                let _ = window.hide();
+        .build(tauri::generate_context!("../tauri.conf.json"))
+        .expect("the Tauri runtime failed")
+        .run(|_handle, event| {
+            // Closing the window destroys it; Plugboard stays in the tray until Quit (which
+            // exits with a code).
+            if let RunEvent::ExitRequested { api, code, .. } = event {
+                if code.is_none() {
+                    api.prevent_exit();
+                }
             }
-        })
-        .run(tauri::generate_context!("../tauri.conf.json"))
-        .expect("the Tauri runtime failed");
+        });
 }

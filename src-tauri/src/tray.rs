@@ -140,8 +140,7 @@ async fn act(handle: &AppHandle, action: TrayAction) {
         // Never a silent change to the user's Codex config: the window shows the diff and
         // the user applies it there.
         TrayAction::ApplyToCodex => {
-            crate::show_settings(handle);
-            let _ = handle.emit("codex-review", ());
+            crate::notices::post(handle, crate::notices::Notice::CodexReview);
             Ok(())
         }
         TrayAction::OpenSettings => {
@@ -178,8 +177,7 @@ async fn act(handle: &AppHandle, action: TrayAction) {
     if let Err(e) = result {
         // Said where the user looks: the window comes up with the reason.
         tracing::warn!(error = %e, "tray action failed");
-        crate::show_settings(handle);
-        let _ = handle.emit("tray-error", e);
+        crate::notices::post(handle, crate::notices::Notice::Error(e));
     }
     refresh(handle).await;
 }

@@ -38,21 +38,115 @@ fn scrub(text: String, key: Option<&str>) -> String {
     }
 }
 
+/// Every message in an error's chain, joined: reqwest's own text ("error sending request")
+/// hides the cause a person can act on.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        parts.push(c.to_string());
+        cur = c.source();
+    }
+    parts.join(": ")
+}
+
+/// Why a request never got an answer, in words: refused, DNS, TLS, timeout.
+pub fn describe_send_error(url: &str, e: &reqwest::Error) -> String {
+    let (host, port) = reqwest::Url::parse(url)
+        .map(|u| {
+            (
+                u.host_str().unwrap_or_default().to_string(),
+                u.port_or_known_default().unwrap_or_default(),
+            )
+        })
+        .unwrap_or_default();
+    let detail = chain(e);
+    let lower = detail.to_ascii_lowercase();
+    if e.is_timeout() {
+        format!("{host} did not answer in time (timeout)")
+    } else if lower.contains("dns error") || lower.contains("failed to lookup address") {
+        format!("the name {host} could not be found (DNS): check the base URL")
+    } else if lower.contains("connection refused") {
+        format!("nothing is listening at {host}:{port} (connection refused): is the server running, on this port?")
+    } else if lower.contains("corrupt message") && url.starts_with("https:") {
+        format!("the secure connection to {host} failed (TLS): the server does not speak TLS; is it an http:// address?")
+    } else if lower.contains("certificate")
+        || lower.contains("tls")
+        || lower.contains("handshake")
+        || (e.is_connect() && url.starts_with("https:"))
+    {
+        format!(
+            "the secure connection to {host} failed (TLS): {}",
+            last_cause(&detail)
+        )
+    } else if e.is_connect() {
+        format!(
+            "could not connect to {host}:{port}: {}",
+            last_cause(&detail)
+        )
+    } else {
+        detail
+    }
+}
+
+fn last_cause(detail: &str) -> &str {
+    detail.rsplit(": ").next().unwrap_or(detail)
+}
+
+/// The provider's own message from an error body (`{"error": {"message": …}}` and the
+/// shapes around it), else the start of the body.
+pub fn provider_message(body: &str) -> String {
+    let v: Option<serde_json::Value> = serde_json::from_str(body).ok();
+    let found = v.as_ref().and_then(|v| {
+        [
+            v.pointer("/error/message"),
+            v.get("message"),
+            v.get("error").filter(|e| e.is_string()),
+            v.get("detail"),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|m| m.as_str().map(str::to_string))
+    });
+    found
+        .unwrap_or_else(|| body.trim().chars().take(300).collect())
+        .trim()
+        .trim_end_matches('.')
+        .to_string()
+}
+
+/// An HTTP failure in a sentence.
+fn describe_status(status: u16, body: &str, what: &str) -> String {
+    let msg = provider_message(body);
+    let said = if msg.is_empty() {
+        String::new()
+    } else {
+        format!(": \"{msg}\"")
+    };
+    match status {
+        401 | 403 => format!("the provider rejected the key ({status}){said}"),
+        404 => format!("{what} was not found (404){said}"),
+        429 => format!("the provider is limiting requests (429){said}"),
+        s if s >= 500 => format!("the provider had a server error ({s}){said}"),
+        s => format!("the provider refused the request ({s}){said}"),
+    }
+}
+
 /// `GET {base_url}/models`, sorted ids.
 pub async fn list_models(p: &Provider, key: Option<&str>) -> Result<Vec<String>, String> {
     let url = format!("{}/models", p.base_url.trim_end_matches('/'));
     let resp = with_key(client().get(&url), key)
         .send()
         .await
-        .map_err(|e| scrub(format!("{url}: {e}"), key))?;
+        .map_err(|e| scrub(describe_send_error(&url, &e), key))?;
     let status = resp.status();
     let body = resp.text().await.unwrap_or_default();
     if !status.is_success() {
         return Err(scrub(
-            format!(
-                "{url} answered HTTP {}: {}",
+            describe_status(
                 status.as_u16(),
-                body.chars().take(600).collect::<String>()
+                &body,
+                &format!("{url} (the model list; does the base URL end in /v1?)"),
             ),
             key,
         ));
@@ -119,7 +213,7 @@ pub async fn test_connection(
         req = req.header(k, v);
     }
     match req.send().await {
-        Err(e) => report.error = Some(scrub(format!("{url}: {e}"), key)),
+        Err(e) => report.error = Some(scrub(describe_send_error(&url, &e), key)),
         Ok(resp) => {
             let status = resp.status();
             let text = resp.text().await.unwrap_or_default();
@@ -129,11 +223,7 @@ pub async fn test_connection(
                 report.error = None;
             } else {
                 report.error = Some(scrub(
-                    format!(
-                        "HTTP {}: {}",
-                        status.as_u16(),
-                        text.chars().take(800).collect::<String>()
-                    ),
+                    describe_status(status.as_u16(), &text, &format!("the model {model}")),
                     key,
                 ));
             }

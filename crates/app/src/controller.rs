@@ -468,11 +468,24 @@ impl App {
         Ok(())
     }
 
-    pub async fn duplicate_provider(&self, id: &str) -> Result<String, AppError> {
-        let mut inner = self.inner.lock().await;
-        let mut next = inner.settings.clone();
-        let new_id = providers::duplicate(&mut next, id)?;
-        self.commit(&mut inner, next).await?;
+    /// A copy under a free id; with `copy_key` the stored key is copied too (asked in the
+    /// window: keys are never copied silently).
+    pub async fn duplicate_provider(&self, id: &str, copy_key: bool) -> Result<String, AppError> {
+        let new_id = {
+            let mut inner = self.inner.lock().await;
+            let mut next = inner.settings.clone();
+            let new_id = providers::duplicate(&mut next, id)?;
+            self.commit(&mut inner, next).await?;
+            new_id
+        };
+        if copy_key {
+            self.carry_out(KeyPlan {
+                store: Some((new_id.clone(), KeyValue::From(id.to_string()))),
+                delete: Vec::new(),
+            })
+            .await?;
+            self.changed();
+        }
         Ok(new_id)
     }
 
@@ -625,21 +638,35 @@ impl App {
             .await
     }
 
-    fn provider_and_key(
+    /// The provider a form describes (saved or not) and the key to try it with: the typed
+    /// one, else the one stored for the provider being edited.
+    async fn draft_and_key(
         &self,
-        settings: &Settings,
-        id: &str,
+        input: &ProviderInput,
     ) -> Result<(plugboard_config::Provider, Option<String>), AppError> {
-        let p = settings
-            .provider(id)
-            .cloned()
-            .ok_or_else(|| AppError::Invalid(format!("provider `{id}` does not exist")))?;
-        let key = match self.keys.get(id) {
+        self.ensure_keys().await;
+        let p = providers::draft(&self.inner.lock().await.settings, input)?;
+        if !(p.base_url.starts_with("http://") || p.base_url.starts_with("https://")) {
+            return Err(AppError::Invalid(format!(
+                "the base URL `{}` must start with http:// or https://",
+                p.base_url
+            )));
+        }
+        if let Some(k) = input
+            .api_key
+            .as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+        {
+            return Ok((p, Some(k.to_string())));
+        }
+        let stored = input.original_id.as_deref().filter(|o| !o.is_empty());
+        let key = match stored.and_then(|o| self.keys.get(o)) {
             Some(CachedKey::Stored(k)) => Some(k.expose().to_string()),
             Some(CachedKey::Unreadable(reason)) => {
                 return Err(AppError::Invalid(format!(
                     "the key of {} cannot be read: {reason}",
-                    if p.name.is_empty() { &p.id } else { &p.name }
+                    provider_name(&p)
                 )))
             }
             Some(CachedKey::Missing) | None => None,
@@ -647,22 +674,21 @@ impl App {
         Ok((p, key))
     }
 
-    pub async fn list_models(&self, id: &str) -> Result<Vec<String>, AppError> {
-        self.ensure_keys().await;
-        let (p, key) = self.provider_and_key(&self.inner.lock().await.settings, id)?;
+    /// The provider's model list, for the form (before or after saving).
+    pub async fn list_models(&self, input: &ProviderInput) -> Result<Vec<String>, AppError> {
+        let (p, key) = self.draft_and_key(input).await?;
         connection::list_models(&p, key.as_deref())
             .await
             .map_err(AppError::Invalid)
     }
 
+    /// Test connection, for the form (before or after saving).
     pub async fn test_connection(
         &self,
-        id: &str,
-        model: Option<String>,
+        input: &ProviderInput,
     ) -> Result<ConnectionReport, AppError> {
-        self.ensure_keys().await;
-        let (p, key) = self.provider_and_key(&self.inner.lock().await.settings, id)?;
-        Ok(connection::test_connection(&p, key.as_deref(), model.as_deref()).await)
+        let (p, key) = self.draft_and_key(input).await?;
+        Ok(connection::test_connection(&p, key.as_deref(), p.default_model.as_deref()).await)
     }
 }
 

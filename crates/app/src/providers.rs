@@ -74,6 +74,24 @@ pub struct ProviderInput {
     pub clear_key: bool,
 }
 
+impl ProviderInput {
+    /// The form of a saved provider, unchanged (its stored key is used).
+    pub fn for_saved(p: &Provider) -> ProviderInput {
+        ProviderInput {
+            original_id: Some(p.id.clone()),
+            id: p.id.clone(),
+            name: p.name.clone(),
+            preset: p.preset.clone(),
+            base_url: p.base_url.clone(),
+            wire_api: p.wire_api,
+            default_model: p.default_model.clone(),
+            model_map: p.model_map.clone(),
+            api_key: None,
+            clear_key: false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct PresetView {
     pub id: &'static str,
@@ -134,12 +152,13 @@ fn clean(s: Option<String>) -> Option<String> {
 
 /// Applies a save to `settings` and says what it does to keys. Settings are validated
 /// first, so a rejected save plans nothing.
-pub fn save(settings: &mut Settings, input: ProviderInput) -> Result<(String, KeyPlan), AppError> {
+/// The provider a form describes, on top of the one being edited (or its preset), not yet
+/// saved: what Save stores, and what Test connection and Fetch models try before saving.
+pub fn draft(settings: &Settings, input: &ProviderInput) -> Result<Provider, AppError> {
     let id = input.id.trim().to_string();
     let original = input.original_id.clone().filter(|o| !o.is_empty());
-    let mut next = settings.clone();
     let base = match &original {
-        Some(o) => next
+        Some(o) => settings
             .provider(o)
             .cloned()
             .ok_or_else(|| AppError::Invalid(format!("provider `{o}` no longer exists")))?,
@@ -149,21 +168,16 @@ pub fn save(settings: &mut Settings, input: ProviderInput) -> Result<(String, Ke
             None => Provider::from_preset(&id, "custom").expect("custom preset"),
         },
     };
-    if original.as_deref() != Some(id.as_str()) && next.provider(&id).is_some() {
-        return Err(AppError::Invalid(format!(
-            "a provider with the id `{id}` already exists: choose another id"
-        )));
-    }
     let mut p = base;
-    p.id = id.clone();
+    p.id = id;
     p.name = input.name.trim().to_string();
-    p.preset = clean(input.preset).or(p.preset);
+    p.preset = clean(input.preset.clone()).or(p.preset);
     p.base_url = input.base_url.trim().to_string();
     p.wire_api = input.wire_api;
-    p.default_model = clean(input.default_model);
+    p.default_model = clean(input.default_model.clone());
     p.model_map = input
         .model_map
-        .into_iter()
+        .iter()
         .filter(|(k, v)| !k.trim().is_empty() && !v.trim().is_empty())
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
@@ -173,6 +187,21 @@ pub fn save(settings: &mut Settings, input: ProviderInput) -> Result<(String, Ke
         if let Some(m) = &p.default_model {
             p.model_map.insert("gpt-*".into(), m.clone());
         }
+    }
+    Ok(p)
+}
+
+/// Applies a save to `settings` and says what it does to keys. Settings are validated
+/// first, so a rejected save plans nothing.
+pub fn save(settings: &mut Settings, input: ProviderInput) -> Result<(String, KeyPlan), AppError> {
+    let p = draft(settings, &input)?;
+    let id = p.id.clone();
+    let original = input.original_id.clone().filter(|o| !o.is_empty());
+    let mut next = settings.clone();
+    if original.as_deref() != Some(id.as_str()) && next.provider(&id).is_some() {
+        return Err(AppError::Invalid(format!(
+            "a provider with the id `{id}` already exists: choose another id"
+        )));
     }
     match &original {
         Some(o) => {

@@ -244,7 +244,9 @@ impl UsageDb {
             .prepare_cached(
                 "SELECT ts, request_id, attempt, route, model, provider, upstream_model, status, error_class, input_tokens,
                  cached_tokens, output_tokens, reasoning_tokens, first_event_ms, total_ms, cost_usd, stream FROM requests
-                 WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR provider = ?2) AND (?3 IS NULL OR model = ?3 OR upstream_model = ?3)
+                 WHERE (?1 IS NULL OR status = ?1
+                        OR (?1 = 'errors' AND status NOT IN ('completed', 'incomplete', 'passed_through'))
+                        OR (?1 = '4xx' AND status LIKE 'error_4%') OR (?1 = '5xx' AND status LIKE 'error_5%')) AND (?2 IS NULL OR provider = ?2) AND (?3 IS NULL OR model = ?3 OR upstream_model = ?3)
                  ORDER BY ts DESC, id DESC LIMIT ?4",
             )
             .map_err(self.sql())?;
