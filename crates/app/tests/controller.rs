@@ -294,3 +294,90 @@ async fn requests_and_the_window_read_no_key_from_the_keyring_after_start() {
         .all(|a| a == "Bearer sk-alpha-1234567890"));
     app.stop().await;
 }
+
+/// Quit while Codex is mid-stream and the provider never finishes: Stop returns within the
+/// grace period, the client's stream ends with `response.failed`, the window and the tray
+/// stay responsive meanwhile, and the state is Stopped.
+#[tokio::test]
+async fn stop_while_a_stream_hangs_returns_within_the_grace_period() {
+    use futures_util::StreamExt;
+    let app_up = axum::Router::new().route(
+        "/v1/chat/completions",
+        post(|| async {
+            let first = bytes::Bytes::from_static(
+                b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"thinking about it\"}}]}\n\n",
+            );
+            let body = futures_util::stream::once(async move { Ok::<_, std::io::Error>(first) })
+                .chain(futures_util::stream::pending());
+            (
+                [("content-type", "text/event-stream")],
+                axum::body::Body::from_stream(body),
+            )
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1", l.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(l, app_up).await.unwrap() });
+
+    let paths = paths("quit");
+    std::fs::create_dir_all(paths.settings_file.parent().unwrap()).unwrap();
+    std::fs::write(
+        &paths.settings_file,
+        format!(
+            "listen = \"127.0.0.1:{}\"\n[server]\nshutdown_grace_secs = 1\n",
+            free_port()
+        ),
+    )
+    .unwrap();
+    let app = Arc::new(App::load(paths, Arc::new(MemoryVault::default())).unwrap());
+    app.save_provider(input("slow", &url, "sk-slow-1234567890"))
+        .await
+        .unwrap();
+    app.start().await;
+    let base = app.snapshot().await.base_url;
+    let resp = reqwest::Client::new()
+        .post(format!("{base}/responses"))
+        .json(&serde_json::json!({"model": "gpt-5.5", "input": "hi", "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    let mut stream = resp.bytes_stream();
+    let mut seen = String::new();
+    while !seen.contains("thinking about it") {
+        seen.push_str(&String::from_utf8_lossy(&stream.next().await.unwrap().unwrap()));
+    }
+
+    let started = std::time::Instant::now();
+    let stopping = tokio::spawn({
+        let app = app.clone();
+        async move { app.stop().await }
+    });
+    // The window and the tray keep answering while streams finish, and say Stopped.
+    loop {
+        let snap = tokio::time::timeout(std::time::Duration::from_millis(500), app.snapshot())
+            .await
+            .expect("the app answers during a stop");
+        if snap.status == ProxyStatus::Stopped {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        tokio::task::yield_now().await;
+    }
+    let rest = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while let Some(Ok(chunk)) = stream.next().await {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    })
+    .await;
+    assert!(rest.is_ok(), "the client's stream ends");
+    assert!(
+        seen.contains("event: response.failed") && seen.contains("server_is_overloaded"),
+        "{seen}"
+    );
+    assert_eq!(stopping.await.unwrap(), ProxyStatus::Stopped);
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(4),
+        "stop took {took:?} with a 1 s grace period"
+    );
+}
