@@ -101,13 +101,23 @@ ensure_desktop_build_deps() {
 
 # Xvfb and the WebDriver pieces for the end-to-end test of the real window.
 ensure_desktop_test_deps() {
-  ensure_packages xvfb xauth webkit2gtk-driver
+  ensure_packages xvfb xauth webkit2gtk-driver desktop-file-utils
   local root="$CACHE/tools"
   if ! "$root/bin/tauri-driver" --help >/dev/null 2>&1; then
     log "installing tauri-driver"
     cargo install -j2 --locked --root "$root" tauri-driver --version "^2"
   fi
   export TAURI_DRIVER="$root/bin/tauri-driver"
+}
+
+# cargo-deb, pinned, for the Debian package.
+ensure_cargo_deb() {
+  local root="$CACHE/tools"
+  if [ "$("$root/bin/cargo-deb" --version 2>/dev/null)" != "3.8.0" ]; then
+    log "installing cargo-deb"
+    cargo install -j2 --locked --root "$root" cargo-deb --version 3.8.0 >/dev/null
+  fi
+  export CARGO_DEB="$root/bin/cargo-deb"
 }
 
 # LiteLLM's proxy in a throwaway virtualenv, for the side-by-side benchmark.

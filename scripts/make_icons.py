@@ -67,7 +67,7 @@ def png(w, h, raw):
 
 def main():
     os.makedirs(ROOT, exist_ok=True)
-    for name, size, tray in [("32x32.png", 32, False), ("128x128.png", 128, False), ("128x128@2x.png", 256, False), ("icon.png", 512, False), ("tray.png", 64, True)]:
+    for name, size, tray in [("32x32.png", 32, False), ("128x128.png", 128, False), ("128x128@2x.png", 256, False), ("icon.png", 512, False)]:  # tray icons: make_tray_icons.py
         with open(os.path.join(ROOT, name), "wb") as f:
             f.write(render(size, tray, ss=4 if size <= 256 else 2))
         print("wrote", name)

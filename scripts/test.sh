@@ -14,6 +14,7 @@ ensure_python_sdk
 ensure_js_clients
 ensure_mcp_servers
 ensure_cargo_fuzz
+ensure_cargo_deb
 # A thousand concurrent streams need a few thousand descriptors.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
@@ -22,8 +23,15 @@ cargo fmt --all -- --check
 log "cargo clippy"
 cargo clippy -j2 --workspace --all-targets --locked -- -D warnings
 log "building the desktop app"
-cargo build -j2 --locked -p plugboard
+cargo build -j2 --locked -p plugboard -p plugboard-proxy
 export PLUGBOARD_APP="$CARGO_TARGET_DIR/debug/plugboard"
+# The package the install test puts on this machine: the same layout scripts/package.sh
+# builds, around the debug binaries the other tests use (a release build would double the
+# run's compile time).
+log "building the Debian package (debug binaries)"
+rm -rf "$CACHE/deb" && "$CARGO_DEB" -q -p plugboard --no-build --profile dev --fast -o "$CACHE/deb/" >/dev/null
+PLUGBOARD_DEB="$(ls "$CACHE"/deb/plugboard_*.deb)"
+export PLUGBOARD_DEB
 
 log "cargo test (in a private D-Bus session with an unlocked keyring, under Xvfb)"
 # The D-Bus session and the keyring live only as long as the test run, the keyring's files
