@@ -113,7 +113,7 @@ ensure_desktop_test_deps() {
 # cargo-deb, pinned, for the Debian package.
 ensure_cargo_deb() {
   local root="$CACHE/tools"
-  if [ "$("$root/bin/cargo-deb" --version 2>/dev/null)" != "3.8.0" ]; then
+  if ! "$root/bin/cargo-deb" --version 2>/dev/null | grep -q "3\.8\.0"; then
     log "installing cargo-deb"
     cargo install -j2 --locked --root "$root" cargo-deb --version 3.8.0 >/dev/null
   fi

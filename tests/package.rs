@@ -64,7 +64,9 @@ fn children(pid: u32) -> Vec<String> {
             continue;
         };
         // pid (comm) state ppid ...
-        let Some(close) = stat.rfind(')') else { continue };
+        let Some(close) = stat.rfind(')') else {
+            continue;
+        };
         let comm = stat[stat.find('(').unwrap_or(0) + 1..close].to_string();
         let ppid: u32 = stat[close + 2..]
             .split_whitespace()

@@ -64,6 +64,15 @@ pub fn tree_peak_rss_mib(pid: u32) -> Option<f64> {
     Some(total)
 }
 
+/// Current RSS summed over a process tree, in MiB.
+pub fn tree_rss_mib(pid: u32) -> Option<f64> {
+    let mut total = rss_mib(pid)?;
+    for child in children(pid) {
+        total += tree_rss_mib(child).unwrap_or_default();
+    }
+    Some(total)
+}
+
 fn children(pid: u32) -> Vec<u32> {
     let mut out = Vec::new();
     if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {

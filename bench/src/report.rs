@@ -254,7 +254,7 @@ fn targets(rows: &[Row], extras: &Extras) -> String {
             None,
         );
         line(
-            "tray app idle, window closed: RSS",
+            "tray app idle, window closed: RSS (all its processes)",
             "(reported)",
             format!("{rss:.1} MiB"),
             None,

@@ -96,6 +96,21 @@ pub async fn run(cfg: &SuiteConfig) -> (Vec<Row>, Extras) {
         }
     };
 
+    // The desktop app's own proxy on the same upstream, beside plugboard-proxy: what users
+    // of the tray app really get (its keys come from memory, as plugboard-proxy's do).
+    let embedded = match &cfg.app {
+        Some(app) => match start_app(app, &cfg.workdir.join("app-embedded"), &mock_base).await {
+            Ok(a) => Some(a),
+            Err(e) => {
+                extras
+                    .notes
+                    .push(format!("The app's embedded proxy was not measured: {e}"));
+                None
+            }
+        },
+        None => None,
+    };
+
     let mut rows = Vec::new();
     for (size, body) in &bodies {
         let responses = bytes::Bytes::from(body.to_string());
@@ -123,6 +138,18 @@ pub async fn run(cfg: &SuiteConfig) -> (Vec<Row>, Extras) {
                 },
                 plugboard.pid,
             ));
+            if let Some(a) = &embedded {
+                systems.push((
+                    "plugboard app",
+                    Target {
+                        url: a.responses_url.clone(),
+                        body: responses.clone(),
+                        api: Api::Responses,
+                        auth: None,
+                    },
+                    Some(a.pid),
+                ));
+            }
             if let Some(l) = &litellm {
                 systems.push((
                     "litellm",
@@ -198,6 +225,9 @@ pub async fn run(cfg: &SuiteConfig) -> (Vec<Row>, Extras) {
             });
         }
     }
+    if let Some(mut a) = embedded {
+        let _ = a.child.kill().await;
+    }
     if let Some(app) = &cfg.app {
         match app_idle(app, cfg.app_idle, &cfg.workdir.join("app-home")).await {
             Ok(v) => extras.app_idle = Some(v),
@@ -214,7 +244,66 @@ pub async fn run(cfg: &SuiteConfig) -> (Vec<Row>, Extras) {
     (rows, extras)
 }
 
-/// The tray app started hidden (`--minimized`), left alone: CPU share and RSS.
+struct EmbeddedApp {
+    child: tokio::process::Child,
+    pid: u32,
+    responses_url: String,
+}
+
+/// The tray app (hidden) with one keyless provider at `upstream`, once its proxy answers.
+async fn start_app(
+    app: &std::path::Path,
+    home: &std::path::Path,
+    upstream: &str,
+) -> Result<EmbeddedApp, String> {
+    if std::env::var_os("DISPLAY").is_none() {
+        return Err("no DISPLAY (scripts/bench.sh runs it under Xvfb)".into());
+    }
+    let _ = std::fs::remove_dir_all(home);
+    std::fs::create_dir_all(home.join(".config/plugboard")).map_err(|e| e.to_string())?;
+    let port = runner::free_port();
+    std::fs::write(
+        home.join(".config/plugboard/settings.toml"),
+        format!(
+            "listen = \"127.0.0.1:{port}\"\nactive_provider = \"mock\"\n\n[[provider]]\nid = \"mock\"\npreset = \"custom\"\nbase_url = \"{upstream}\"\ndefault_model = \"mock-model\"\nmodel_map = {{ \"gpt-*\" = \"mock-model\" }}\n"
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    let child = tokio::process::Command::new(app)
+        .arg("--minimized")
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("CODEX_HOME", home.join(".codex"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("{}: {e}", app.display()))?;
+    let pid = child.id().ok_or("the app exited at once")?;
+    let health = format!("http://127.0.0.1:{port}/health");
+    let http = load::client(1);
+    let started = Instant::now();
+    while !http
+        .get(&health)
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        if started.elapsed() > Duration::from_secs(60) {
+            return Err("its proxy did not answer within 60 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(EmbeddedApp {
+        child,
+        pid,
+        responses_url: format!("http://127.0.0.1:{port}/v1/responses"),
+    })
+}
+
+/// The tray app started hidden (`--minimized`), left alone: CPU share and the resident
+/// memory of all its processes (a web engine would show up here).
 async fn app_idle(
     app: &std::path::Path,
     secs: Duration,
@@ -246,7 +335,7 @@ async fn app_idle(
     let c0 = procstat::tree_cpu_time(pid).ok_or("the app exited during warm-up")?;
     tokio::time::sleep(secs).await;
     let c1 = procstat::tree_cpu_time(pid).ok_or("the app exited while measured")?;
-    let rss = procstat::rss_mib(pid).unwrap_or(f64::NAN);
+    let rss = procstat::tree_rss_mib(pid).unwrap_or(f64::NAN);
     let _ = child.kill().await;
     Ok(((c1 - c0).as_secs_f64() / secs.as_secs_f64() * 100.0, rss))
 }

@@ -344,7 +344,9 @@ async fn stop_while_a_stream_hangs_returns_within_the_grace_period() {
     let mut stream = resp.bytes_stream();
     let mut seen = String::new();
     while !seen.contains("thinking about it") {
-        seen.push_str(&String::from_utf8_lossy(&stream.next().await.unwrap().unwrap()));
+        seen.push_str(&String::from_utf8_lossy(
+            &stream.next().await.unwrap().unwrap(),
+        ));
     }
 
     let started = std::time::Instant::now();
