@@ -52,6 +52,17 @@ async fn launch(
     let home = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("desktop-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&home);
+    launch_in(app, driver, &home, settings).await
+}
+
+/// The app under tauri-driver in `home` (kept as it is) with `settings`.
+async fn launch_in(
+    app: &str,
+    driver: &str,
+    home: &Path,
+    settings: &str,
+) -> (WebDriver, tokio::process::Child, PathBuf) {
+    let home = home.to_path_buf();
     let config_dir = home.join(".config/plugboard");
     std::fs::create_dir_all(&config_dir).unwrap();
     std::fs::write(config_dir.join("settings.toml"), settings).unwrap();
@@ -182,6 +193,195 @@ async fn first_run_goes_from_nothing_to_applied_to_codex() {
     wd.wait_text("#status", "Running on").await;
     wd.wait_text("#status", "DeepSeek").await;
 
+    wd.quit().await;
+    end_app(&app).await;
+    plugboard_keys::delete_key("deepseek").unwrap();
+    let _ = driver_proc.kill().await;
+}
+
+/// A week of a realistic user's history: DeepSeek for most work, its reasoner for planning,
+/// a local Qwen through Ollama, and the odd rate limit.
+fn seed_usage(db: &Path) {
+    let usage = plugboard_usage::UsageDb::open(db).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let mut rows = Vec::new();
+    for day in 0..6u64 {
+        let base = now - day * 86_400_000 - 3_600_000;
+        let busy = [1.0, 0.7, 1.3, 0.4, 1.1, 0.9][day as usize];
+        let mut push = |n: usize,
+                        model: &str,
+                        provider: &str,
+                        upstream: &str,
+                        input: u64,
+                        cached: u64,
+                        output: u64,
+                        ttfe: f64,
+                        status: &str| {
+            for i in 0..(n as f64 * busy) as usize {
+                rows.push(plugboard_server::RequestRecord {
+                    ts_ms: base - i as u64 * 97_000,
+                    request_id: format!("seed-{day}-{provider}-{i}"),
+                    attempt: 1,
+                    route: None,
+                    model: model.into(),
+                    provider: provider.into(),
+                    upstream_model: upstream.into(),
+                    status: status.into(),
+                    error_class: (status != "completed").then(|| "rate_limit_exceeded".into()),
+                    input_tokens: input + (i as u64 * 937) % 9000,
+                    cached_tokens: cached,
+                    output_tokens: output + (i as u64 * 131) % 700,
+                    reasoning_tokens: 0,
+                    first_event_ms: Some(ttfe + (i % 7) as f64 * 41.0),
+                    total_ms: ttfe * 6.0,
+                    stream: true,
+                });
+            }
+        };
+        push(
+            60,
+            "gpt-5.5",
+            "deepseek",
+            "deepseek-chat",
+            38_000,
+            30_000,
+            900,
+            640.0,
+            "completed",
+        );
+        push(
+            8,
+            "planner",
+            "deepseek",
+            "deepseek-reasoner",
+            52_000,
+            36_000,
+            2_400,
+            1_900.0,
+            "completed",
+        );
+        push(
+            25,
+            "local-coder",
+            "ollama",
+            "qwen3-coder:30b",
+            21_000,
+            0,
+            700,
+            380.0,
+            "completed",
+        );
+        push(
+            1,
+            "gpt-5.5",
+            "deepseek",
+            "deepseek-chat",
+            0,
+            0,
+            0,
+            0.0,
+            "error_429",
+        );
+    }
+    usage
+        .insert(
+            &rows,
+            &plugboard_usage::PriceTable::with_overrides(&Default::default()),
+        )
+        .unwrap();
+}
+
+/// The README's screenshots, from a session that looks like a user's: named providers from
+/// presets (a key in the keyring, a local Ollama), routes, and a week of usage. With
+/// `PLUGBOARD_UPDATE_SCREENSHOTS=1` they replace the ones in docs/.
+#[tokio::test]
+async fn screenshots_of_a_realistic_session() {
+    let (Some(app), Some(driver)) = (env_or_skip("PLUGBOARD_APP"), env_or_skip("TAURI_DRIVER"))
+    else {
+        return;
+    };
+    let _one = ONE_APP.lock().await;
+    end_app(&app).await;
+    // The port users see, unless this machine uses it.
+    let port = if std::net::TcpListener::bind("127.0.0.1:15731").is_ok() {
+        15731
+    } else {
+        free_port()
+    };
+    let settings = format!(
+        r#"listen = "127.0.0.1:{port}"
+active_provider = "deepseek"
+
+[[provider]]
+id = "deepseek"
+name = "DeepSeek"
+preset = "deepseek"
+base_url = "https://api.deepseek.com/v1"
+default_model = "deepseek-chat"
+model_map = {{ "gpt-*" = "deepseek-chat" }}
+
+[[provider]]
+id = "qwen"
+name = "Qwen (DashScope)"
+preset = "qwen"
+base_url = "https://dashscope-intl.aliyuncs.com/compatible-mode/v1"
+default_model = "qwen3-coder-plus"
+model_map = {{ "gpt-*" = "qwen3-coder-plus" }}
+
+[[provider]]
+id = "ollama"
+name = "Ollama on this machine"
+preset = "ollama"
+base_url = "http://127.0.0.1:11434/v1"
+default_model = "qwen3-coder:30b"
+model_map = {{ "gpt-*" = "qwen3-coder:30b" }}
+
+[[route]]
+model = "planner"
+provider = "deepseek"
+upstream_model = "deepseek-reasoner"
+
+[[route]]
+model = "local-*"
+provider = "ollama"
+upstream_model = "qwen3-coder:30b"
+"#
+    );
+    plugboard_keys::set_key("deepseek", "sk-5f1c0e7a9b2d4c6e8f0a1b2c3d4e7d21").unwrap();
+    let home = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("desktop-readme-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(home.join(".local/share/plugboard")).unwrap();
+    seed_usage(&home.join(".local/share/plugboard/usage.sqlite"));
+    let (wd, mut driver_proc, _) = launch_in(&app, &driver, &home, &settings).await;
+
+    wd.wait_text("#provider-list", "Ollama on this machine")
+        .await;
+    wd.wait_text("#status", "· DeepSeek").await;
+    wd.click(".provider[data-id=deepseek]").await;
+    wd.wait_text("#form-title", "Edit DeepSeek").await;
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("artifacts");
+    std::fs::create_dir_all(&shots).unwrap();
+    let mut taken = vec![("settings-window.png", wd.screenshot().await)];
+    wd.click(".tab[data-tab=usage]").await;
+    wd.wait_text("#usage-summary", "saved versus").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    taken.push(("usage-page.png", wd.screenshot().await));
+    wd.click(".tab[data-tab=requests]").await;
+    wd.wait_text("#request-log tbody", "Ollama on this machine")
+        .await;
+    taken.push(("requests-page.png", wd.screenshot().await));
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
+    for (name, png) in &taken {
+        assert!(png.starts_with(b"\x89PNG"));
+        std::fs::write(shots.join(name), png).unwrap();
+        if std::env::var("PLUGBOARD_UPDATE_SCREENSHOTS").as_deref() == Ok("1") {
+            std::fs::write(docs.join(name), png).unwrap();
+        }
+    }
     wd.quit().await;
     end_app(&app).await;
     plugboard_keys::delete_key("deepseek").unwrap();

@@ -412,7 +412,7 @@ function byDayAndProvider(daily, value) {
   const days = [...new Set(daily.map((d) => d.day))];
   const providers = [...new Set(daily.map((d) => d.provider))];
   const datasets = providers.map((p) => ({
-    label: p,
+    label: providerName(p),
     data: days.map((day) => { const r = daily.find((d) => d.day === day && d.provider === p); return r ? value(r) : 0; }),
   }));
   return { labels: days, datasets };
@@ -440,7 +440,7 @@ async function renderUsage() {
   chart("chart-latency", {
     type: "bar",
     data: {
-      labels: u.latency.map((l) => l.provider),
+      labels: u.latency.map((l) => providerName(l.provider)),
       datasets: [
         { label: "p50", data: u.latency.map((l) => l.first_event_p50_ms) },
         { label: "p95", data: u.latency.map((l) => l.first_event_p95_ms) },
