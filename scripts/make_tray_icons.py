@@ -10,6 +10,7 @@ STATES = {
     "stopped": (140, 146, 156),
     "error": (214, 48, 49),
     "setup": (230, 150, 20),
+    "local": (40, 110, 230),
 }
 
 def rrect(x, y, w, h, r, grow=0.0):

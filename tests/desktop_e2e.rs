@@ -238,6 +238,7 @@ fn seed_usage(db: &Path) {
                     first_event_ms: Some(ttfe + (i % 7) as f64 * 41.0),
                     total_ms: ttfe * 6.0,
                     stream: true,
+                    local: provider == "ollama",
                 });
             }
         };
@@ -424,6 +425,8 @@ async fn settings_window_adds_a_provider_whose_key_reaches_the_upstream() {
         Reply::Sse(text_chunks(&["from the provider added in the window"]))
     })
     .await;
+    // A server of the user's own, added as Custom with only a default model.
+    let custom = MockUpstream::start(|_, _| Reply::Sse(text_chunks(&["from my box"]))).await;
 
     let home =
         Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("desktop-{}", std::process::id()));
@@ -626,6 +629,64 @@ async fn settings_window_adds_a_provider_whose_key_reaches_the_upstream() {
         )
         .await;
     assert_eq!(state, json!(false));
+    // A Custom provider with a default model and no model map: Codex's `gpt-5.5` reaches
+    // the server as that default model (not as gpt-5.5).
+    wd.click(".tab[data-tab=providers]").await;
+    wd.click("#add-provider").await;
+    wd.script("const s = document.querySelector('#f-preset'); s.value = 'custom'; s.dispatchEvent(new Event('change'));", json!([])).await;
+    wd.type_into("#f-id", "box").await;
+    wd.type_into("#f-name", "My box").await;
+    wd.type_into("#f-base-url", &custom.base_url()).await;
+    wd.type_into("#f-default-model", "my-model").await;
+    wd.script(
+        "document.querySelector('#f-model-map').value = '';",
+        json!([]),
+    )
+    .await;
+    wd.click("#save-provider").await;
+    wd.wait_text(".provider[data-id=box]", "My box").await;
+    wd.click(".provider[data-id=box] .make-active").await;
+    wd.wait_text(".provider[data-id=box] .badges", "active")
+        .await;
+    let resp = http
+        .post(format!("http://127.0.0.1:{proxy_port}/v1/responses"))
+        .json(&json!({"model": "gpt-5.5", "input": "hello", "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    read_sse(resp).await;
+    assert_eq!(custom.requests()[0].body["model"], "my-model");
+
+    // Apply to Codex, then move the port: Codex's config follows and stays attached.
+    wd.click(".tab[data-tab=codex]").await;
+    wd.click("#codex-apply").await;
+    wd.wait_text("#codex-state", "Plugboard is attached").await;
+    let new_port = free_port();
+    wd.click(".tab[data-tab=settings]").await;
+    wd.script(
+        "document.querySelector('#port').value = arguments[0];",
+        json!([new_port.to_string()]),
+    )
+    .await;
+    wd.click("#save-port").await;
+    wd.wait_text("#status", &format!("Running on 127.0.0.1:{new_port}"))
+        .await;
+    let codex_config = home.join(".codex/config.toml");
+    let mut text = String::new();
+    for _ in 0..40 {
+        text = std::fs::read_to_string(&codex_config).unwrap_or_default();
+        if text.contains(&format!("127.0.0.1:{new_port}/v1")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        text.contains(&format!("base_url = \"http://127.0.0.1:{new_port}/v1\"")),
+        "{text}"
+    );
+    wd.click(".tab[data-tab=codex]").await;
+    wd.wait_text("#codex-state", "Plugboard is attached").await;
+
     wd.quit().await;
     end_app(&app).await;
     plugboard_keys::delete_key("e2e").unwrap();

@@ -255,7 +255,15 @@ async function testConnection() {
   out.hidden = false;
   out.className = "result";
   out.textContent = "Testing…";
-  try { showResult(out, ...describeTest(await call("test_connection", { input: formInput() }))); } catch (e) { showResult(out, false, e.message); }
+  try {
+    const r = await call("test_connection", { input: formInput() });
+    showResult(out, ...describeTest(r));
+    if (r.native_responses) {
+      // Offered, not done: the key and the model map stay as they are.
+      out.append("\nThis provider also speaks the Responses API: requests can be passed through untranslated. ",
+        el("button", { type: "button", id: "use-passthrough", className: "secondary", textContent: "Use pass-through", onclick: () => { $("#f-wire-api").value = "responses"; toast("Pass-through chosen: Save to keep it"); } }));
+    }
+  } catch (e) { showResult(out, false, e.message); }
 }
 
 // The first run: the empty state walks from a preset to "Applied to Codex".
@@ -466,7 +474,7 @@ async function renderRequestLog() {
     const tr = el("tr", { tabIndex: 0, onclick: show, onkeydown: (e) => { if (e.key === "Enter") show(); } },
       el("td", { textContent: new Date(r.ts_ms).toLocaleString() }),
       el("td", { textContent: r.model }),
-      el("td", { textContent: `${providerName(r.provider)} (${r.upstream_model})${r.attempt > 1 ? ` · attempt ${r.attempt}` : ""}` }),
+      el("td", { textContent: `${providerName(r.provider)} (${r.upstream_model})${r.attempt > 1 ? ` · attempt ${r.attempt}` : ""}` }, ...(r.local ? [" ", el("span", { className: "badge local", textContent: "stayed local", title: "The provider was on this machine or the local network" })] : [])),
       el("td", { className: ok ? "" : "bad", textContent: r.error_class ? `${r.status}: ${r.error_class}` : r.status }),
       el("td", { textContent: `${r.input_tokens} / ${r.output_tokens}` }),
       el("td", { textContent: ms(r.first_event_ms) }),
@@ -491,6 +499,7 @@ function renderSettings() {
   const listen = state.snapshot.settings.listen;
   if (document.activeElement !== $("#port")) $("#port").value = listen.split(":").pop();
   $("#autostart").checked = state.snapshot.autostart;
+  $("#local-only").checked = state.snapshot.settings.local_only;
   if (document.activeElement !== $("#compare-model")) $("#compare-model").value = state.snapshot.settings.compare_model;
   if (document.activeElement !== $("#retention-days")) $("#retention-days").value = state.snapshot.settings.usage_retention_days;
 }
@@ -532,6 +541,10 @@ function wire() {
   for (const id of ["#log-status", "#log-provider"]) $(id).onchange = renderRequestLog;
   $("#log-model").onchange = renderRequestLog;
   $("#log-refresh").onclick = renderRequestLog;
+  $("#local-only").onchange = async (e) => {
+    try { await call("set_local_only", { on: e.target.checked }); toast(e.target.checked ? "Local only: nothing leaves this machine or network" : "Local only is off"); } catch (err) { toast(err.message, true); }
+    refresh();
+  };
   $("#autostart").onchange = async (e) => { try { await call("set_autostart", { enabled: e.target.checked }); } catch (err) { toast(err.message, true); } refresh(); };
 }
 

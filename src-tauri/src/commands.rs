@@ -175,6 +175,11 @@ impl From<plugboard_codex::Applied> for PreviewView {
                 models.join(", ")
             ),
             plugboard_codex::CatalogOutcome::Skipped { reason } => reason,
+        })
+        .map(|c| match (&a.codex_version, &a.version_note) {
+            (_, Some(note)) => format!("{c}\n{note}."),
+            (Some(v), None) => format!("{c}\nCodex {v} found."),
+            (None, None) => c,
         });
         Self {
             catalog,
@@ -207,6 +212,13 @@ pub async fn codex_apply(
 #[tauri::command]
 pub async fn codex_detach(handle: AppHandle, app: Shared<'_>) -> Result<(), AppError> {
     app.codex_detach().await?;
+    crate::tray::refresh(&handle).await;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn set_local_only(handle: AppHandle, app: Shared<'_>, on: bool) -> Result<(), AppError> {
+    app.set_local_only(on).await?;
     crate::tray::refresh(&handle).await;
     Ok(())
 }

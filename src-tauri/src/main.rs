@@ -101,6 +101,7 @@ fn main() {
             commands::codex_detach,
             commands::dismiss_warnings,
             commands::hide_window,
+            commands::set_local_only,
             notices::take_notices,
             commands::usage_overview,
             commands::request_log,

@@ -22,6 +22,7 @@ fn icon(state: TrayState) -> tauri::Result<Image<'static>> {
         TrayState::Stopped => include_bytes!("../../icons/tray-stopped.png").as_slice(),
         TrayState::Error => include_bytes!("../../icons/tray-error.png").as_slice(),
         TrayState::Setup => include_bytes!("../../icons/tray-setup.png").as_slice(),
+        TrayState::LocalOnly => include_bytes!("../../icons/tray-local.png").as_slice(),
     })
 }
 
@@ -162,6 +163,10 @@ async fn act(handle: &AppHandle, action: TrayAction) {
                 app.paths().log_dir.display()
             )),
         },
+        TrayAction::ToggleLocalOnly => {
+            let on = !app.snapshot().await.settings.local_only;
+            app.set_local_only(on).await.map_err(|e| e.to_string())
+        }
         TrayAction::ToggleAutostart => crate::commands::apply_autostart(
             handle,
             &app,

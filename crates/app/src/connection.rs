@@ -14,6 +14,8 @@ pub struct ConnectionReport {
     /// What went wrong, with the provider's words kept.
     pub error: Option<String>,
     pub model_tried: Option<String>,
+    /// For a chat provider: it answered a Responses request too, so pass-through is open.
+    pub native_responses: bool,
 }
 
 fn client() -> reqwest::Client {
@@ -172,7 +174,28 @@ pub async fn list_models(p: &Provider, key: Option<&str>) -> Result<Vec<String>,
     Ok(ids)
 }
 
-/// Lists the models, then sends a 1-token request to `model` (or the default model).
+/// Whether `POST {base}/responses` answers a one-token Responses request with a Responses
+/// object: such a provider can be passed through, untranslated.
+pub async fn speaks_responses(p: &Provider, key: Option<&str>, model: &str) -> bool {
+    let url = format!("{}/responses", p.base_url.trim_end_matches('/'));
+    let body = serde_json::json!({"model": model, "input": "ping", "max_output_tokens": 16, "store": false});
+    let mut req = with_key(client().post(&url), key).json(&body);
+    for (k, v) in &p.headers {
+        req = req.header(k, v);
+    }
+    let Ok(resp) = req.send().await else {
+        return false;
+    };
+    if !resp.status().is_success() {
+        return false;
+    }
+    let v: serde_json::Value = resp.json().await.unwrap_or_default();
+    v.get("object").and_then(|o| o.as_str()) == Some("response")
+        || v.get("output").is_some_and(|o| o.is_array())
+}
+
+/// Lists the models, then sends a 1-token request to `model` (or the default model); a
+/// chat provider is also asked whether it speaks the Responses API.
 pub async fn test_connection(
     p: &Provider,
     key: Option<&str>,
@@ -189,6 +212,7 @@ pub async fn test_connection(
         latency_ms: None,
         error: models.err(),
         model_tried: model.clone(),
+        native_responses: false,
     };
     let Some(model) = model else {
         report
@@ -206,6 +230,9 @@ pub async fn test_connection(
             serde_json::json!({"model": model, "input": "ping", "max_output_tokens": 16, "store": false}),
         ),
     };
+    if p.wire_api == WireApi::Chat {
+        report.native_responses = speaks_responses(p, key, &model).await;
+    }
     let url = format!("{}/{path}", p.base_url.trim_end_matches('/'));
     let started = Instant::now();
     let mut req = with_key(client().post(&url), key).json(&body);

@@ -489,6 +489,17 @@ impl App {
         Ok(new_id)
     }
 
+    /// Local-only mode on or off; the running proxy follows at once.
+    pub async fn set_local_only(&self, on: bool) -> Result<(), AppError> {
+        let mut inner = self.inner.lock().await;
+        let mut next = inner.settings.clone();
+        next.local_only = on;
+        self.forget_last_request();
+        self.commit(&mut inner, next).await?;
+        tracing::info!(local_only = on, "local-only mode");
+        Ok(())
+    }
+
     /// Makes a provider active: the next request goes there.
     pub async fn set_active(&self, id: &str) -> Result<(), AppError> {
         let mut inner = self.inner.lock().await;
@@ -708,6 +719,7 @@ fn tray_state(inner: &Inner, last: Option<&LastRequest>, keys_waiting: bool) -> 
         ProxyStatus::Running { .. } if keys_waiting || last.is_some_and(|l| !l.ok) => {
             TrayState::Error
         }
+        ProxyStatus::Running { .. } if inner.settings.local_only => TrayState::LocalOnly,
         ProxyStatus::Running { .. } => TrayState::Running,
     }
 }

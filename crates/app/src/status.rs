@@ -51,6 +51,9 @@ fn failure_sentence(r: &RequestRecord, p: &str) -> String {
         (_, "missing_api_key") => {
             format!("{p}'s key is not available (no key saved, or the keyring is locked)")
         }
+        (_, "local_only_refused") => {
+            format!("{p} is not on this machine or the local network, and local-only is on")
+        }
         (_, "upstream_unreachable") => format!("{p} could not be reached"),
         (_, "upstream_timeout") => format!("{p} did not answer in time"),
         (_, "upstream_redirect_refused") => {
@@ -77,6 +80,8 @@ pub enum TrayState {
     Error,
     /// No provider yet.
     Setup,
+    /// Running in local-only mode: nothing leaves this machine or the local network.
+    LocalOnly,
 }
 
 impl TrayState {
@@ -86,6 +91,7 @@ impl TrayState {
             TrayState::Stopped => "tray-stopped",
             TrayState::Error => "tray-error",
             TrayState::Setup => "tray-setup",
+            TrayState::LocalOnly => "tray-local",
         }
     }
 }
@@ -112,6 +118,7 @@ mod tests {
             first_event_ms: None,
             total_ms: 1.0,
             stream: true,
+            local: false,
         }
     }
 
@@ -141,6 +148,10 @@ mod tests {
         assert_eq!(
             s("failed", Some("server_error")),
             "DeepSeek's answer broke off (server_error)"
+        );
+        assert_eq!(
+            s("error_403", Some("local_only_refused")),
+            "DeepSeek is not on this machine or the local network, and local-only is on"
         );
         assert!(last_request(&record("completed", None), "DeepSeek").ok);
         assert!(last_request(&record("incomplete", None), "DeepSeek").ok);

@@ -34,6 +34,7 @@ pub enum TrayAction {
     OpenSettings,
     OpenLog,
     ToggleAutostart,
+    ToggleLocalOnly,
     Quit,
 }
 
@@ -47,6 +48,7 @@ impl TrayAction {
             TrayAction::OpenSettings => "open-settings".into(),
             TrayAction::OpenLog => "open-log".into(),
             TrayAction::ToggleAutostart => "autostart".into(),
+            TrayAction::ToggleLocalOnly => "local-only".into(),
             TrayAction::Quit => "quit".into(),
         }
     }
@@ -62,6 +64,7 @@ impl TrayAction {
             "open-settings" => TrayAction::OpenSettings,
             "open-log" => TrayAction::OpenLog,
             "autostart" => TrayAction::ToggleAutostart,
+            "local-only" => TrayAction::ToggleLocalOnly,
             "quit" => TrayAction::Quit,
             _ => return None,
         })
@@ -95,6 +98,9 @@ pub fn status_line(s: &Snapshot) -> String {
     match &s.status {
         ProxyStatus::Running { addr } => {
             let mut line = format!("Running on {addr}");
+            if s.settings.local_only {
+                line = format!("{line} · Local only");
+            }
             if let Some(active) = active_name(s) {
                 line = format!("{line} · {active}");
             }
@@ -176,6 +182,12 @@ pub fn menu(s: &Snapshot) -> Vec<MenuItem> {
         });
     }
     items.push(MenuItem::Separator);
+    items.push(MenuItem::Check {
+        id: TrayAction::ToggleLocalOnly.id(),
+        label: "Local only (nothing leaves this machine or network)".into(),
+        checked: s.settings.local_only,
+        enabled: true,
+    });
     items.push(text(
         TrayAction::ToggleProxy,
         if running { "Stop proxy" } else { "Start proxy" },
@@ -259,6 +271,7 @@ mod tests {
             vec![
                 ("provider:deepseek".into(), false),
                 ("provider:local".into(), true),
+                ("local-only".into(), false),
                 ("autostart".into(), true)
             ]
         );

@@ -87,3 +87,54 @@ async fn a_working_provider_reports_its_models_and_latency() {
     assert_eq!(r.models, ["deepseek-chat"]);
     assert!(r.latency_ms.is_some());
 }
+
+/// An upstream whose `/v1/responses` answers with `responses` (status, body); everything
+/// else gets a chat completion.
+async fn upstream_with_responses(status: u16, body: &'static str) -> String {
+    let chat = r#"{"data":[{"id":"m"}],"choices":[{"index":0,"message":{"role":"assistant","content":"pong"},"finish_reason":"stop"}]}"#;
+    let app = axum::Router::new()
+        .route(
+            "/v1/responses",
+            axum::routing::post(move || async move {
+                (
+                    axum::http::StatusCode::from_u16(status).unwrap(),
+                    [("content-type", "application/json")],
+                    body,
+                )
+            }),
+        )
+        .fallback(move || async move { ([("content-type", "application/json")], chat) });
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    format!("http://{addr}/v1")
+}
+
+#[tokio::test]
+async fn a_provider_that_speaks_responses_is_recognised() {
+    let native = upstream_with_responses(
+        200,
+        r#"{"id":"resp_1","object":"response","status":"completed","output":[]}"#,
+    )
+    .await;
+    let r = test_connection(&provider(&native), Some(KEY), Some("m")).await;
+    assert!(r.ok && r.native_responses, "{r:?}");
+
+    let chat_only = upstream_with_responses(404, r#"{"error":{"message":"Not Found"}}"#).await;
+    let r = test_connection(&provider(&chat_only), Some(KEY), Some("m")).await;
+    assert!(r.ok && !r.native_responses, "{r:?}");
+    // A gateway answering any path with a chat completion is not taken for Responses.
+    let r = test_connection(
+        &provider(
+            &upstream(
+                200,
+                r#"{"choices":[{"index":0,"message":{"role":"assistant","content":"x"}}]}"#,
+            )
+            .await,
+        ),
+        Some(KEY),
+        Some("m"),
+    )
+    .await;
+    assert!(!r.native_responses, "{r:?}");
+}

@@ -249,6 +249,48 @@ pub enum CatalogOutcome {
 pub struct Applied {
     pub preview: Preview,
     pub catalog: CatalogOutcome,
+    /// The Codex found, `codex --version`'s answer, if one was found.
+    pub codex_version: Option<String>,
+    /// What the user should know about that version (never a refusal).
+    pub version_note: Option<String>,
+}
+
+/// The Codex version Plugboard's files (provider table, profile files, model catalog) were
+/// written and tested against.
+pub const TESTED_CODEX: &str = "0.169.0";
+
+fn version_parts(v: &str) -> Option<(u64, u64, u64)> {
+    let mut it = v.trim().trim_start_matches('v').split(['.', '-']);
+    Some((
+        it.next()?.parse().ok()?,
+        it.next()?.parse().ok()?,
+        it.next().and_then(|p| p.parse().ok()).unwrap_or(0),
+    ))
+}
+
+/// A note for a Codex older or newer than [`TESTED_CODEX`]: older ones may not read profile
+/// files (`NAME.config.toml`) or `model_catalog_json`; newer ones may have moved on.
+pub fn version_note(found: &str) -> Option<String> {
+    let (Some(v), Some(t)) = (version_parts(found), version_parts(TESTED_CODEX)) else {
+        return Some(format!(
+            "Codex said its version is `{found}`, which Plugboard cannot read; it was tested \
+             with {TESTED_CODEX}"
+        ));
+    };
+    if v < t {
+        Some(format!(
+            "Codex {found} is older than {TESTED_CODEX}, the version Plugboard was tested with: \
+             `codex -p NAME` profile files and the model catalog may be ignored; updating Codex \
+             is advised"
+        ))
+    } else if (v.0, v.1) > (t.0, t.1) {
+        Some(format!(
+            "Codex {found} is newer than {TESTED_CODEX}, the version Plugboard was tested with: \
+             it should work; if something looks off, Detach gives your config back"
+        ))
+    } else {
+        None
+    }
 }
 
 /// Where the catalog's base comes from: the user's own catalog file, else the bundled
@@ -307,6 +349,7 @@ fn write_catalog(
     opts: &AttachOptions,
     settings: &Settings,
     codex_bin: Option<&Path>,
+    version: &Option<String>,
 ) -> Result<CatalogOutcome, CodexConfigError> {
     let skipped = |reason: String| Ok(CatalogOutcome::Skipped { reason });
     let (base, version) = match catalog_base(home, codex_bin)? {
@@ -322,7 +365,7 @@ fn write_catalog(
             }
         }
         CatalogBase::Codex(bin) => match bundled_catalog(&bin) {
-            Ok(v) => (v, codex_version(&bin).ok()),
+            Ok(v) => (v, version.clone()),
             Err(e) => return skipped(e.to_string()),
         },
     };
@@ -356,7 +399,8 @@ pub fn apply(
     settings: &Settings,
     codex_bin: Option<&Path>,
 ) -> Result<Applied, CodexConfigError> {
-    let catalog = write_catalog(home, opts, settings, codex_bin)?;
+    let version = codex_bin.and_then(|b| codex_version(b).ok());
+    let catalog = write_catalog(home, opts, settings, codex_bin, &version)?;
     let mut opts = opts.clone();
     if matches!(catalog, CatalogOutcome::Written { .. }) {
         opts.model_catalog = Some(catalog_path(home).display().to_string());
@@ -370,5 +414,30 @@ pub fn apply(
     if let CatalogOutcome::Skipped { reason } = &catalog {
         tracing::warn!(%reason, "no model catalog written for Codex");
     }
-    Ok(Applied { preview, catalog })
+    let version_note = version.as_deref().and_then(version_note);
+    Ok(Applied {
+        preview,
+        catalog,
+        version_note,
+        codex_version: version,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::version_note;
+
+    #[test]
+    fn versions_older_or_newer_than_tested_get_a_note() {
+        assert_eq!(version_note("0.169.0"), None);
+        assert_eq!(version_note("0.169.3"), None);
+        assert!(version_note("0.150.0")
+            .unwrap()
+            .contains("older than 0.169.0"));
+        assert!(version_note("0.171.0")
+            .unwrap()
+            .contains("newer than 0.169.0"));
+        assert!(version_note("1.0.0-alpha.1").unwrap().contains("newer"));
+        assert!(version_note("banana").unwrap().contains("cannot read"));
+    }
 }

@@ -33,6 +33,9 @@ pub struct Settings {
     pub compare_model: String,
     /// What the listener allows a peer (timeouts, connection cap, shutdown grace).
     pub server: ServerLimits,
+    /// Refuse, before connecting, any provider not on this machine or the local network.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub local_only: bool,
 }
 
 /// USD per million tokens.
@@ -56,6 +59,7 @@ impl Default for Settings {
             usage_retention_days: 90,
             compare_model: "gpt-5.5".into(),
             server: ServerLimits::default(),
+            local_only: false,
         }
     }
 }

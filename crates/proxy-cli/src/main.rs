@@ -112,6 +112,10 @@ struct ServeArgs {
     /// Where usage history goes (default: the app's usage database).
     #[arg(long)]
     usage_db: Option<PathBuf>,
+    /// Refuse, before connecting, every provider not on this machine or the local network
+    /// (after resolving its name), routes and fallbacks included.
+    #[arg(long, env = "PLUGBOARD_LOCAL_ONLY")]
+    local_only: bool,
     /// Record no usage history.
     #[arg(long)]
     no_usage: bool,
@@ -189,6 +193,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    settings.local_only |= args.local_only;
     let limits = &mut settings.server;
     if let Some(v) = args.header_timeout_secs {
         limits.header_timeout_secs = v;
@@ -268,6 +273,9 @@ fn serve(args: ServeArgs) -> ExitCode {
             }
         };
         println!("plugboard-proxy listening on {}", handle.base_url());
+        if handle.settings().local_only {
+            println!("Local only: providers not on this machine or the local network are refused.");
+        }
         println!("Point Codex at it with this in ~/.codex/config.toml:\n");
         print!(
             "{}",
@@ -337,7 +345,12 @@ fn codex(action: CodexAction) -> ExitCode {
                 } else {
                     format!("Applied to {}:\n{}", p.path.display(), p.diff)
                 };
-                format!("{config}\n{}", catalog_line(&a.catalog))
+                let found = match (&a.codex_version, &a.version_note) {
+                    (Some(v), None) => format!("\nCodex {v} found."),
+                    (Some(_), Some(note)) => format!("\nNote: {note}"),
+                    (None, _) => String::new(),
+                };
+                format!("{config}\n{}{found}", catalog_line(&a.catalog))
             })
         }
     };

@@ -334,3 +334,55 @@ async fn the_real_codex_cli_runs_through_the_proxy_after_codex_apply() {
     assert!(tools.contains(&"apply_patch"), "{tools:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `serve --local-only` in front of a provider at a public address: refused before any
+/// connection, in OpenAI's error shape, and the start-up says local-only is on.
+#[tokio::test]
+async fn serve_local_only_refuses_a_public_provider() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_plugboard-proxy"))
+        .args([
+            "serve",
+            "--no-usage",
+            "--local-only",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            // TEST-NET-3: public by the rules, never routed.
+            "--upstream",
+            "https://203.0.113.9/v1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut printed = String::new();
+    while !printed.contains("Local only") {
+        let mut line = String::new();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "{printed}");
+        printed.push_str(&line);
+    }
+    let r = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+        .post(format!("http://127.0.0.1:{port}/v1/responses"))
+        .json(&serde_json::json!({"model": "gpt-5.5", "input": "hi"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "local_only_refused");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("203.0.113.9 is a public address"));
+    let _ = child.kill();
+    let _ = child.wait();
+}

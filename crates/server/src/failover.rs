@@ -74,6 +74,23 @@ pub async fn serve(
             },
             state.usage.clone(),
         ));
+        if routes.settings().local_only {
+            if let Err(e) = crate::local_only::check(target.provider, &*state.resolver).await {
+                tracing::warn!(provider = %target.provider.id, "local-only: refused before connecting");
+                if let Some(mut log) = log.take() {
+                    log.finish("error_403", Some(crate::local_only::REFUSED_CODE));
+                }
+                last_error = Some(e);
+                continue;
+            }
+            if let Some(l) = log.as_mut() {
+                l.mark_local();
+            }
+        } else if crate::local_only::literal_local(target.provider) {
+            if let Some(l) = log.as_mut() {
+                l.mark_local();
+            }
+        }
         let result = match state.keys.key(target.provider) {
             Err(e) => Err(ProxyError::new(
                 StatusCode::UNAUTHORIZED,

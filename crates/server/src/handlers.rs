@@ -40,6 +40,8 @@ pub struct AppState {
     pub max_event_bytes: usize,
     /// Stop phases: requests are refused while draining, streams end on abort.
     pub life: Lifecycle,
+    /// Name resolution for local-only checks.
+    pub resolver: Arc<dyn crate::local_only::HostResolver>,
 }
 
 impl AppState {

@@ -12,6 +12,7 @@ mod handlers;
 pub mod keys;
 pub mod lifecycle;
 pub mod listener;
+pub mod local_only;
 mod passthrough;
 mod references;
 mod request_log;
@@ -23,6 +24,7 @@ pub mod usage;
 
 pub use keys::{ApiKey, EnvKeys, KeyError, KeySource};
 pub use lifecycle::STOPPING_CODE;
+pub use local_only::{HostResolver, StaticHosts, SystemResolver};
 pub use routing::{RouteTable, Target};
 pub use server::{start, ProxyHandle, ServeOptions, StartError, StopReport, Stopping};
 pub use usage::{RequestRecord, UsageSink};

@@ -53,11 +53,16 @@ impl RequestLog {
                 first_event_ms: None,
                 total_ms: 0.0,
                 stream: s.stream,
+                local: false,
             },
             started: s.started,
             sink,
             done: false,
         }
+    }
+
+    pub fn mark_local(&mut self) {
+        self.record.local = true;
     }
 
     pub fn mark_first_event(&mut self) {

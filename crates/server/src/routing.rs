@@ -23,6 +23,18 @@ pub struct Target<'a> {
 
 impl RouteTable {
     pub fn new(settings: Settings) -> Result<Self, String> {
+        Self::with_resolver(settings, Arc::new(crate::local_only::SystemResolver))
+    }
+
+    /// With local-only on, each provider's client resolves names through `resolver`, keeping
+    /// only local addresses.
+    pub fn with_resolver(
+        settings: Settings,
+        resolver: Arc<dyn crate::local_only::HostResolver>,
+    ) -> Result<Self, String> {
+        let dns = settings
+            .local_only
+            .then(|| Arc::new(crate::local_only::LocalOnlyDns(resolver)));
         let problems = settings.validate();
         if !problems.is_empty() {
             return Err(problems.join("; "));
@@ -39,7 +51,10 @@ impl RouteTable {
         let clients = settings
             .providers
             .iter()
-            .map(|p| crate::upstream::client(p).map_err(|e| format!("provider `{}`: {e}", p.id)))
+            .map(|p| {
+                crate::upstream::client(p, dns.clone())
+                    .map_err(|e| format!("provider `{}`: {e}", p.id))
+            })
             .collect::<Result<_, _>>()?;
         let mappers = settings
             .providers

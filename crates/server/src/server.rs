@@ -47,6 +47,8 @@ pub struct ServeOptions {
     pub usage: Option<Arc<dyn crate::usage::UsageSink>>,
     /// How long a failed provider is skipped when a route has fallbacks.
     pub cooldown: std::time::Duration,
+    /// Name resolution for local-only checks (tests give fixed answers).
+    pub resolver: Option<Arc<dyn crate::local_only::HostResolver>>,
 }
 
 impl Default for ServeOptions {
@@ -59,6 +61,7 @@ impl Default for ServeOptions {
             access_token: None,
             usage: None,
             cooldown: std::time::Duration::from_secs(30),
+            resolver: None,
         }
     }
 }
@@ -94,7 +97,12 @@ pub async fn start(
     if !problems.is_empty() {
         return Err(StartError::Settings(problems.join("; ")));
     }
-    let table = RouteTable::new(settings).map_err(StartError::Settings)?;
+    let resolver: Arc<dyn crate::local_only::HostResolver> = opts
+        .resolver
+        .clone()
+        .unwrap_or_else(|| Arc::new(crate::local_only::SystemResolver));
+    let table =
+        RouteTable::with_resolver(settings, resolver.clone()).map_err(StartError::Settings)?;
     let life = Lifecycle::default();
     let state = Arc::new(AppState {
         routes: RwLock::new(Arc::new(table)),
@@ -106,6 +114,7 @@ pub async fn start(
         cooldown: opts.cooldown,
         last_served: Default::default(),
         life: life.clone(),
+        resolver,
     });
     let loopback_only = addr.ip().is_loopback();
     if !loopback_only && opts.access_token.as_deref().is_none_or(|t| t.len() < 16) {
@@ -179,7 +188,10 @@ impl ProxyHandle {
     /// New providers and routes for the next request; requests under way keep theirs.
     /// Listener limits apply from the next start.
     pub fn update_settings(&self, settings: Settings) -> Result<(), String> {
-        let table = Arc::new(RouteTable::new(settings)?);
+        let table = Arc::new(RouteTable::with_resolver(
+            settings,
+            self.state.resolver.clone(),
+        )?);
         *self.state.routes.write().unwrap_or_else(|e| e.into_inner()) = table;
         Ok(())
     }

@@ -9,14 +9,21 @@ use plugboard_translate::errors;
 use plugboard_wire::ApiError;
 use std::time::Duration;
 
-pub fn client(p: &Provider) -> reqwest::Result<reqwest::Client> {
-    reqwest::Client::builder()
+pub fn client(
+    p: &Provider,
+    dns: Option<std::sync::Arc<crate::local_only::LocalOnlyDns>>,
+) -> reqwest::Result<reqwest::Client> {
+    let builder = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(p.timeouts.connect_secs.max(1)))
         .tcp_nodelay(true)
         .pool_idle_timeout(Duration::from_secs(90))
         .user_agent(concat!("plugboard/", env!("CARGO_PKG_VERSION")))
-        .redirect(redirect_policy())
-        .build()
+        .redirect(redirect_policy());
+    match dns {
+        // Local-only: names resolve to local addresses or not at all.
+        Some(d) => builder.dns_resolver(d).build(),
+        None => builder.build(),
+    }
 }
 
 /// Redirects at most this deep are followed.

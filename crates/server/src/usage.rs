@@ -24,6 +24,9 @@ pub struct RequestRecord {
     pub first_event_ms: Option<f64>,
     pub total_ms: f64,
     pub stream: bool,
+    /// The provider was on this machine or the local network (checked in local-only mode,
+    /// read off the address otherwise).
+    pub local: bool,
 }
 
 pub trait UsageSink: Send + Sync + 'static {

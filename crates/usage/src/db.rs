@@ -7,7 +7,7 @@ use serde::Serialize;
 use std::path::Path;
 use std::time::Duration;
 
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UsageError {
@@ -54,6 +54,9 @@ ALTER TABLE requests ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE requests ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0;
 CREATE INDEX requests_provider ON requests(provider, ts);";
 
+/// Version 3 marks the requests that stayed on this machine or the local network.
+const V2_TO_V3: &str = "ALTER TABLE requests ADD COLUMN local INTEGER NOT NULL DEFAULT 0;";
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RequestRow {
     pub ts_ms: i64,
@@ -73,6 +76,8 @@ pub struct RequestRow {
     pub total_ms: f64,
     pub cost_usd: f64,
     pub stream: bool,
+    /// The provider was on this machine or the local network.
+    pub local: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -168,7 +173,7 @@ impl UsageDb {
             });
         }
         // Each step in one transaction: a crash mid-migration leaves the old schema.
-        let steps: [(i64, &str); 2] = [(1, V1), (2, V1_TO_V2)];
+        let steps: [(i64, &str); 3] = [(1, V1), (2, V1_TO_V2), (3, V2_TO_V3)];
         for (to, script) in steps.into_iter().filter(|(to, _)| *to > version) {
             let tx = self.conn.unchecked_transaction().map_err(self.sql())?;
             tx.execute_batch(script).map_err(self.sql())?;
@@ -194,8 +199,8 @@ impl UsageDb {
             let mut st = tx
                 .prepare_cached(
                     "INSERT INTO requests (ts, request_id, attempt, route, model, provider, upstream_model, status, error_class,
-                     input_tokens, cached_tokens, output_tokens, reasoning_tokens, first_event_ms, total_ms, cost_usd, stream)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                     input_tokens, cached_tokens, output_tokens, reasoning_tokens, first_event_ms, total_ms, cost_usd, stream, local)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
                 )
                 .map_err(self.sql())?;
             for r in records {
@@ -223,6 +228,7 @@ impl UsageDb {
                     r.total_ms,
                     cost,
                     r.stream,
+                    r.local,
                 ])
                 .map_err(self.sql())?;
             }
@@ -243,7 +249,7 @@ impl UsageDb {
             .conn
             .prepare_cached(
                 "SELECT ts, request_id, attempt, route, model, provider, upstream_model, status, error_class, input_tokens,
-                 cached_tokens, output_tokens, reasoning_tokens, first_event_ms, total_ms, cost_usd, stream FROM requests
+                 cached_tokens, output_tokens, reasoning_tokens, first_event_ms, total_ms, cost_usd, stream, local FROM requests
                  WHERE (?1 IS NULL OR status = ?1
                         OR (?1 = 'errors' AND status NOT IN ('completed', 'incomplete', 'passed_through'))
                         OR (?1 = '4xx' AND status LIKE 'error_4%') OR (?1 = '5xx' AND status LIKE 'error_5%')) AND (?2 IS NULL OR provider = ?2) AND (?3 IS NULL OR model = ?3 OR upstream_model = ?3)
@@ -270,6 +276,7 @@ impl UsageDb {
                     total_ms: r.get(14)?,
                     cost_usd: r.get(15)?,
                     stream: r.get(16)?,
+                    local: r.get(17)?,
                 })
             })
             .map_err(self.sql())?;

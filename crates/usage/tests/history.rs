@@ -37,6 +37,7 @@ fn record(
         first_event_ms: Some(12.5),
         total_ms: 250.0,
         stream,
+        local: provider == "local",
     }
 }
 
@@ -74,6 +75,14 @@ fn rows_costs_summaries_and_filters() {
     let db = UsageDb::open(&p).unwrap();
     let rows = db.recent(10, &LogFilter::default()).unwrap();
     assert_eq!(rows.len(), 4);
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.local)
+            .map(|r| r.provider.as_str())
+            .collect::<Vec<_>>(),
+        ["local"],
+        "which requests stayed local is kept"
+    );
     assert!(
         rows.iter().any(|r| !r.stream),
         "non-streaming requests are recorded"
