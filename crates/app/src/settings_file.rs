@@ -1,5 +1,6 @@
 //! The app's settings file: a missing file means first start; a corrupt one is moved aside
-//! (never overwritten) and reported; an older schema is migrated.
+//! (never overwritten) and reported; an older schema is migrated (by the config crate, so
+//! that `plugboard-proxy` reads old files too).
 
 use plugboard_config::{Settings, StoreError};
 use std::path::{Path, PathBuf};
@@ -26,7 +27,7 @@ pub fn load_or_recover(path: &Path) -> Result<Loaded, StoreError> {
             })
         }
     };
-    match plugboard_config::store::parse(path, &migrate(&text)) {
+    match plugboard_config::store::parse(path, &text) {
         Ok(settings) => Ok(Loaded {
             settings,
             warning: None,
@@ -57,26 +58,6 @@ fn aside_path(path: &Path) -> PathBuf {
         .map(|d| d.as_secs())
         .unwrap_or(0);
     path.with_extension(format!("toml.corrupt-{stamp}"))
-}
-
-/// Schema migrations, oldest first. Version 0 (files without `version`, written before the
-/// schema was versioned) named the active provider `default_provider`.
-fn migrate(text: &str) -> String {
-    let Ok(mut table) = text.parse::<toml::Table>() else {
-        return text.to_string();
-    };
-    let version = table
-        .get("version")
-        .and_then(|v| v.as_integer())
-        .unwrap_or(0);
-    if version >= 1 {
-        return text.to_string();
-    }
-    if let Some(v) = table.remove("default_provider") {
-        table.entry("active_provider").or_insert(v);
-    }
-    table.insert("version".into(), 1.into());
-    toml::to_string(&table).unwrap_or_else(|_| text.to_string())
 }
 
 #[cfg(test)]

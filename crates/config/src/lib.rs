@@ -3,6 +3,7 @@
 //! where its key comes from.
 
 pub mod limits;
+pub mod migrate;
 pub mod model_cards;
 pub mod model_facts;
 pub mod presets;

@@ -43,8 +43,10 @@ pub fn load(path: &Path) -> Result<Settings, StoreError> {
     parse(path, &text)
 }
 
+/// Parses a settings file's text, older schemas migrated first.
 pub fn parse(path: &Path, text: &str) -> Result<Settings, StoreError> {
-    let settings: Settings = toml::from_str(text).map_err(|e| StoreError::Parse {
+    let text = crate::migrate::migrate(text);
+    let settings: Settings = toml::from_str(&text).map_err(|e| StoreError::Parse {
         path: path.into(),
         message: e.to_string(),
     })?;

@@ -386,3 +386,55 @@ async fn serve_local_only_refuses_a_public_provider() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// A settings file from before the schema was versioned (`default_provider`), served by
+/// `plugboard-proxy serve --config`: migrated on read, the provider it named answers.
+#[tokio::test]
+async fn serve_reads_a_version_0_settings_file() {
+    let upstream = upstream().await;
+    let dir = std::env::temp_dir().join(format!("plugboard-cli-v0-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let file = dir.join("settings.toml");
+    let v0 = format!(
+        "listen = \"127.0.0.1:{port}\"\ndefault_provider = \"old\"\n\n[[provider]]\nid = \"old\"\npreset = \"ollama\"\nbase_url = \"{upstream}\"\n"
+    );
+    std::fs::write(&file, &v0).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_plugboard-proxy"))
+        .args(["serve", "--no-usage", "--config"])
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("listening on") {
+        line.clear();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "the proxy starts");
+    }
+    let r = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .post(format!("http://127.0.0.1:{port}/v1/responses"))
+        .json(&serde_json::json!({"model": "gpt-5.5", "input": "hi", "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.text().await.unwrap().contains("response.completed"));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        v0,
+        "reading never rewrites the file"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
