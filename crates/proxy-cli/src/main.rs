@@ -229,7 +229,13 @@ fn serve(args: ServeArgs) -> ExitCode {
     let exposed = listen.is_some_and(|a: SocketAddr| !a.ip().is_loopback());
     let access_token = args.access_token.clone().or_else(|| {
         exposed.then(|| {
-            let token: String = std::iter::repeat_with(fastrand::alphanumeric).take(32).collect();
+            let token = match access_token_from_os() {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("plugboard-proxy: no random bytes from the OS for an access token: {e}");
+                    std::process::exit(1);
+                }
+            };
             println!("Not a loopback address: every request needs this access token (pass it back with --access-token to keep it):\n  {token}\n");
             token
         })
@@ -387,6 +393,14 @@ fn catalog_line(c: &plugboard_codex::CatalogOutcome) -> String {
         ),
         plugboard_codex::CatalogOutcome::Skipped { reason } => format!("Note: {reason}"),
     }
+}
+
+/// 24 bytes from the OS's cryptographic generator, as 32 URL-safe characters.
+fn access_token_from_os() -> Result<String, getrandom::Error> {
+    use base64::Engine;
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes)?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// The settings file given, else the app's; none yet is an empty one.

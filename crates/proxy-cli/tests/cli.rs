@@ -438,3 +438,74 @@ async fn serve_reads_a_version_0_settings_file() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Listening beyond loopback without a token: one is made from the OS's random generator,
+/// printed once, and every request needs it.
+#[tokio::test]
+async fn a_generated_access_token_guards_a_non_loopback_listener() {
+    let upstream = upstream().await;
+    let port = std::net::TcpListener::bind("0.0.0.0:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_plugboard-proxy"))
+        .args([
+            "serve",
+            "--no-usage",
+            "--listen",
+            &format!("0.0.0.0:{port}"),
+            "--upstream",
+            &upstream,
+        ])
+        .env_remove("PLUGBOARD_ACCESS_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut printed = String::new();
+    while !printed.contains("listening on") {
+        let mut line = String::new();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "{printed}");
+        printed.push_str(&line);
+    }
+    let token = printed
+        .lines()
+        .skip_while(|l| !l.contains("access token"))
+        .nth(1)
+        .expect("the token is printed")
+        .trim()
+        .to_string();
+    assert_eq!(token.len(), 32, "{token}");
+    assert!(token
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let url = format!("http://127.0.0.1:{port}/v1/responses");
+    let body = serde_json::json!({"model": "gpt-5.5", "input": "hi", "stream": true});
+    let without = http.post(&url).json(&body).send().await.unwrap();
+    assert_eq!(without.status().as_u16(), 401);
+    let wrong = http
+        .post(&url)
+        .bearer_auth(format!(
+            "{}{}",
+            &token[..31],
+            if token.ends_with('x') { 'y' } else { 'x' }
+        ))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status().as_u16(), 401);
+    let with = http
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with.status().as_u16(), 200);
+    let _ = child.kill();
+    let _ = child.wait();
+}
