@@ -296,7 +296,9 @@ fn tool_choice(choice: &Value, names: &ToolNameMap) -> Value {
             let name = o.get("name").and_then(Value::as_str);
             match (kind, name) {
                 ("function", Some(n)) => {
-                    json!({"type": "function", "function": {"name": names.chat_name(&ToolOrigin::Function { name: n.into(), namespace: None })}})
+                    // A function inside a namespace is named with it, as its declaration was.
+                    let namespace = o.get("namespace").and_then(Value::as_str).map(Into::into);
+                    json!({"type": "function", "function": {"name": names.chat_name(&ToolOrigin::Function { name: n.into(), namespace })}})
                 }
                 ("custom", Some(n)) => {
                     json!({"type": "function", "function": {"name": names.chat_name(&ToolOrigin::Custom { name: n.into() })}})

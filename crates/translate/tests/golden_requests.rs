@@ -125,3 +125,37 @@ fn codex_requests_keep_every_call_paired_with_its_result() {
         assert_eq!(v["stream_options"]["include_usage"], true);
     }
 }
+
+/// `tool_choice` naming a function inside a namespace picks the flattened name the tool was
+/// declared under, not a bare name the model was never offered.
+#[test]
+fn tool_choice_keeps_the_namespace_of_a_namespaced_function() {
+    let req: ResponsesRequest = plugboard_wire::parse_json(
+        serde_json::json!({
+            "model": "m",
+            "input": "think",
+            "tools": [
+                {"type": "namespace", "name": "mcp__thinking__", "description": "", "tools": [
+                    {"type": "function", "name": "sequentialthinking", "description": "d",
+                     "parameters": {"type": "object", "properties": {}}}
+                ]},
+                {"type": "function", "name": "sequentialthinking", "description": "another",
+                 "parameters": {"type": "object", "properties": {}}}
+            ],
+            "tool_choice": {"type": "function", "name": "sequentialthinking", "namespace": "mcp__thinking__"}
+        })
+        .to_string()
+        .as_bytes(),
+    )
+    .unwrap();
+    let chat = translate(&req, &Dialect::default());
+    let chosen = chat["tool_choice"]["function"]["name"].as_str().unwrap();
+    let declared: Vec<&str> = chat["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["function"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(chosen, "mcp__thinking____sequentialthinking");
+    assert!(declared.contains(&chosen), "{declared:?}");
+}
