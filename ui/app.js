@@ -479,7 +479,7 @@ async function renderRequestLog() {
       el("td", { textContent: `${r.input_tokens} / ${r.output_tokens}` }),
       el("td", { textContent: ms(r.first_event_ms) }),
       el("td", { textContent: ms(r.total_ms) }),
-      el("td", { textContent: money(r.cost_usd) }),
+      r.priced ? el("td", { textContent: money(r.cost_usd) }) : el("td", { className: "muted", textContent: "unpriced", title: `No price known for ${r.upstream_model}: add one under [prices] in the settings file` }),
     );
     tr.dataset.provider = r.provider;
     return tr;

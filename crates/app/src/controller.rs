@@ -374,12 +374,25 @@ impl App {
         Ok(())
     }
 
-    fn usage_db(&self) -> Result<plugboard_usage::UsageDb, AppError> {
-        let Some(u) = &self.usage else {
+    /// Runs `query` on the usage database on a blocking thread (SQLite never runs on the
+    /// async workers), after the recorder has written what it holds.
+    async fn with_usage_db<T: Send + 'static>(
+        &self,
+        query: impl FnOnce(&plugboard_usage::UsageDb) -> Result<T, plugboard_usage::UsageError>
+            + Send
+            + 'static,
+    ) -> Result<T, AppError> {
+        let Some(u) = self.usage.clone() else {
             return Err(AppError::Invalid("usage history is off".into()));
         };
-        u.flush();
-        plugboard_usage::UsageDb::open(u.path()).map_err(|e| AppError::Invalid(e.to_string()))
+        tokio::task::spawn_blocking(move || {
+            u.flush();
+            let db = plugboard_usage::UsageDb::open(u.path())?;
+            query(&db)
+        })
+        .await
+        .map_err(|e| AppError::Invalid(format!("the usage query failed: {e}")))?
+        .map_err(|e| AppError::Invalid(e.to_string()))
     }
 
     /// Totals, tokens and cost per day and provider, latency per provider, over `days`.
@@ -392,24 +405,32 @@ impl App {
             )
         };
         let since = now_ms() - days as i64 * 86_400_000;
-        let db = self.usage_db()?;
-        let e = |e: plugboard_usage::UsageError| AppError::Invalid(e.to_string());
-        Ok(UsageOverview {
-            summary: db.summary(since, &prices, &compare).map_err(e)?,
-            daily: db.daily(since).map_err(e)?,
-            latency: db.latency(since).map_err(e)?,
+        self.with_usage_db(move |db| {
+            Ok(UsageOverview {
+                summary: db.summary(since, &prices, &compare)?,
+                daily: db.daily(since)?,
+                latency: db.latency(since)?,
+            })
         })
+        .await
     }
 
-    /// The last requests, newest first.
+    /// The latest request attempts, newest first. A row whose model has no known price (and
+    /// did not stay local, where models cost nothing) says so instead of showing $0.
     pub async fn request_log(
         &self,
         limit: usize,
         filter: plugboard_usage::db::LogFilter,
     ) -> Result<Vec<plugboard_usage::RequestRow>, AppError> {
-        self.usage_db()?
-            .recent(limit, &filter)
-            .map_err(|e| AppError::Invalid(e.to_string()))
+        let prices =
+            plugboard_usage::PriceTable::with_overrides(&self.inner.lock().await.settings.prices);
+        let mut rows = self
+            .with_usage_db(move |db| db.recent(limit, &filter))
+            .await?;
+        for r in &mut rows {
+            r.priced = is_priced(r, &prices);
+        }
+        Ok(rows)
     }
 
     pub async fn set_usage_settings(
@@ -703,6 +724,12 @@ impl App {
     }
 }
 
+/// Whether a row's cost means something: its model has a price, or it stayed local (local
+/// models cost nothing).
+fn is_priced(r: &plugboard_usage::RequestRow, prices: &plugboard_usage::PriceTable) -> bool {
+    r.local || prices.price(&r.upstream_model).is_some()
+}
+
 fn provider_name(p: &plugboard_config::Provider) -> String {
     if p.name.is_empty() {
         p.id.clone()
@@ -757,4 +784,38 @@ fn base_url(inner: &Inner) -> String {
         _ => inner.settings.listen.clone(),
     };
     format!("http://{addr}/v1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_priced;
+
+    #[test]
+    fn an_unknown_hosted_model_is_unpriced_a_local_one_free() {
+        let prices = plugboard_usage::PriceTable::with_overrides(&Default::default());
+        let row = |model: &str, local: bool| plugboard_usage::RequestRow {
+            ts_ms: 0,
+            request_id: "r".into(),
+            attempt: 1,
+            route: None,
+            model: "gpt-5.5".into(),
+            provider: "p".into(),
+            upstream_model: model.into(),
+            status: "completed".into(),
+            error_class: None,
+            input_tokens: 1,
+            cached_tokens: 0,
+            output_tokens: 1,
+            reasoning_tokens: 0,
+            first_event_ms: None,
+            total_ms: 1.0,
+            cost_usd: 0.0,
+            stream: true,
+            local,
+            priced: true,
+        };
+        assert!(is_priced(&row("deepseek-chat", false), &prices));
+        assert!(!is_priced(&row("my-own-model", false), &prices));
+        assert!(is_priced(&row("my-own-model", true), &prices));
+    }
 }

@@ -140,8 +140,25 @@ async fn providers_keys_switching_ports_and_codex() {
     let log = app.request_log(50, Default::default()).await.unwrap();
     assert!(log.len() >= 4, "{log:#?}");
     assert_eq!(log[0].provider, "beta");
+    assert!(log.iter().all(|r| r.priced), "deepseek-chat has a price");
+    // A model nobody priced, served from this machine: local, so it costs nothing.
+    let r: serde_json::Value = reqwest::Client::new()
+        .post(format!("{moved}/responses"))
+        .json(&serde_json::json!({"model": "mystery-model", "input": "hi"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["status"], "completed", "{r}");
+    let newest = &app.request_log(1, Default::default()).await.unwrap()[0];
+    assert_eq!(
+        (newest.upstream_model.as_str(), newest.local, newest.priced),
+        ("mystery-model", true, true)
+    );
     let overview = app.usage_overview(7).await.unwrap();
-    assert_eq!(overview.summary.requests as usize, log.len());
+    assert_eq!(overview.summary.requests as usize, log.len() + 1);
     assert!(
         overview.daily.iter().any(|d| d.provider == "alpha")
             && overview.daily.iter().any(|d| d.provider == "beta")

@@ -78,6 +78,8 @@ pub struct RequestRow {
     pub stream: bool,
     /// The provider was on this machine or the local network.
     pub local: bool,
+    /// A price was known for the upstream model (the cost is not just "no price").
+    pub priced: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -277,6 +279,8 @@ impl UsageDb {
                     cost_usd: r.get(15)?,
                     stream: r.get(16)?,
                     local: r.get(17)?,
+                    // What the caller's price table says; the row alone cannot tell.
+                    priced: true,
                 })
             })
             .map_err(self.sql())?;
