@@ -548,6 +548,22 @@ function wire() {
   $("#autostart").onchange = async (e) => { try { await call("set_autostart", { enabled: e.target.checked }); } catch (err) { toast(err.message, true); } refresh(); };
 }
 
+// Sharing providers: the file holds no key; importing asks for each key again.
+async function exportProviders() {
+  try { toast(`Written: ${await call("export_providers")} (no keys inside)`); } catch (e) { toast(e.message, true); }
+}
+
+async function importProviders(file) {
+  try {
+    const report = await call("import_providers", { text: await file.text() });
+    await refresh();
+    const renamed = report.renamed.map(([from, to]) => `${from} → ${to}`).join(", ");
+    const keys = report.need_keys.map(providerName).join(", ");
+    toast(`Imported ${report.added.length} provider(s) and ${report.routes} route(s)${renamed ? ` (renamed: ${renamed})` : ""}${keys ? `. Paste the key of ${keys}` : ""}`);
+    if (report.need_keys.length) { edit(report.need_keys[0]); $("#f-api-key").focus(); }
+  } catch (e) { toast(e.message, true); }
+}
+
 function wireFirstRun() {
   $("#fr-preset").onchange = () => { firstRunPreset(); renderFirstRun(); };
   $("#fr-key").oninput = renderFirstRun;
@@ -575,6 +591,8 @@ document.addEventListener("keydown", (e) => {
 
 wire();
 wireFirstRun();
+$("#export-providers").onclick = exportProviders;
+$("#import-file").onchange = (e) => { const f = e.target.files[0]; e.target.value = ""; if (f) importProviders(f); };
 // The app pushes every change (a request finished, a key arrived, a setting saved); only
 // the header is redrawn then, so that nothing being edited is lost.
 // What the tray has to say: a failed action, or the Codex change to review (applied only on

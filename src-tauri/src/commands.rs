@@ -216,6 +216,39 @@ pub async fn codex_detach(handle: AppHandle, app: Shared<'_>) -> Result<(), AppE
     Ok(())
 }
 
+/// Writes the providers file (no keys) to the user's Downloads folder, else home; returns
+/// its path.
+#[tauri::command]
+pub async fn export_providers(app: Shared<'_>) -> Result<String, AppError> {
+    let text = app.export_providers().await;
+    let dir = directories::UserDirs::new()
+        .and_then(|d| {
+            d.download_dir()
+                .map(|p| p.to_path_buf())
+                .or_else(|| Some(d.home_dir().to_path_buf()))
+        })
+        .ok_or_else(|| AppError::Invalid("no home folder to write the file to".into()))?;
+    let path = dir.join("plugboard-providers.toml");
+    let p = path.clone();
+    tokio::task::spawn_blocking(move || std::fs::write(&p, text))
+        .await
+        .map_err(|e| AppError::Invalid(e.to_string()))?
+        .map_err(|e| AppError::Invalid(format!("cannot write {}: {e}", path.display())))?;
+    Ok(path.display().to_string())
+}
+
+/// Adds the providers of a file the page read (the keys are asked for afterwards).
+#[tauri::command]
+pub async fn import_providers(
+    handle: AppHandle,
+    app: Shared<'_>,
+    text: String,
+) -> Result<plugboard_app::share::ImportReport, AppError> {
+    let report = app.import_providers(&text).await?;
+    crate::tray::refresh(&handle).await;
+    Ok(report)
+}
+
 #[tauri::command]
 pub async fn set_local_only(handle: AppHandle, app: Shared<'_>, on: bool) -> Result<(), AppError> {
     app.set_local_only(on).await?;

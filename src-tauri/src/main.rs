@@ -102,6 +102,8 @@ fn main() {
             commands::dismiss_warnings,
             commands::hide_window,
             commands::set_local_only,
+            commands::export_providers,
+            commands::import_providers,
             notices::take_notices,
             commands::usage_overview,
             commands::request_log,

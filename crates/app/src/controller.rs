@@ -510,6 +510,28 @@ impl App {
         Ok(new_id)
     }
 
+    /// The providers and routes as a file's text, without keys or headers.
+    pub async fn export_providers(&self) -> String {
+        crate::share::export(&self.inner.lock().await.settings)
+    }
+
+    /// Adds the providers and routes of an exported file (ids already taken get free ones);
+    /// the report names the providers whose keys must be typed again.
+    pub async fn import_providers(
+        &self,
+        text: &str,
+    ) -> Result<crate::share::ImportReport, AppError> {
+        let mut inner = self.inner.lock().await;
+        let (next, report) = crate::share::import(&inner.settings, text)?;
+        self.commit(&mut inner, next).await?;
+        tracing::info!(
+            added = report.added.len(),
+            routes = report.routes,
+            "providers imported"
+        );
+        Ok(report)
+    }
+
     /// Local-only mode on or off; the running proxy follows at once.
     pub async fn set_local_only(&self, on: bool) -> Result<(), AppError> {
         let mut inner = self.inner.lock().await;

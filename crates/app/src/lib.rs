@@ -9,6 +9,7 @@ pub mod key_vault;
 pub mod logging;
 pub mod providers;
 pub mod settings_file;
+pub mod share;
 pub mod status;
 pub mod tray_model;
 

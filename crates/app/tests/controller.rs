@@ -400,3 +400,53 @@ async fn stop_while_a_stream_hangs_returns_within_the_grace_period() {
         "stop took {took:?} with a 1 s grace period"
     );
 }
+
+/// Export, delete, import: the providers and routes come back, the file holds no key, and
+/// the keys are asked for again (none is in the keyring until the user types it).
+#[tokio::test]
+async fn export_delete_import_round_trip_asks_for_keys_again() {
+    let (url, _) = upstream("ok").await;
+    let paths = paths("share");
+    std::fs::create_dir_all(paths.settings_file.parent().unwrap()).unwrap();
+    std::fs::write(
+        &paths.settings_file,
+        format!("listen = \"127.0.0.1:{}\"\n", free_port()),
+    )
+    .unwrap();
+    let vault = Arc::new(MemoryVault::default());
+    let app = App::load(paths, vault.clone()).unwrap();
+    app.save_provider(input("alpha", &url, "sk-alpha-shared-0123456789"))
+        .await
+        .unwrap();
+    app.set_routes(vec![plugboard_config::Route {
+        model: "plan".into(),
+        provider: "alpha".into(),
+        upstream_model: Some("deepseek-reasoner".into()),
+        fallbacks: Vec::new(),
+        context_window: None,
+    }])
+    .await
+    .unwrap();
+    let file = app.export_providers().await;
+    assert!(!file.contains("sk-alpha-shared"), "{file}");
+    app.delete_provider("alpha").await.unwrap();
+    assert!(vault.get("alpha").unwrap().is_none());
+
+    let report = app.import_providers(&file).await.unwrap();
+    assert_eq!(report.added, ["alpha"]);
+    assert_eq!(report.need_keys, ["alpha"]);
+    let snap = app.snapshot().await;
+    assert_eq!(snap.settings.routes[0].provider, "alpha");
+    let view = &app.providers().await[0];
+    assert_eq!((view.key_mask.as_deref(), view.needs_key), (None, true));
+    // The user types the key: it goes to the keyring.
+    let mut with_key = plugboard_app::providers::ProviderInput::for_saved(
+        snap.settings.provider("alpha").unwrap(),
+    );
+    with_key.api_key = Some("sk-alpha-typed-again-0000".into());
+    app.save_provider(with_key).await.unwrap();
+    assert_eq!(
+        vault.get("alpha").unwrap().as_deref(),
+        Some("sk-alpha-typed-again-0000")
+    );
+}
