@@ -687,6 +687,50 @@ async fn settings_window_adds_a_provider_whose_key_reaches_the_upstream() {
     wd.click(".tab[data-tab=codex]").await;
     wd.wait_text("#codex-state", "Plugboard is attached").await;
 
+    // A plugboard:// link, opened as the desktop opens it (a second launch with the link):
+    // the running app shows the form filled in and saves nothing by itself.
+    let opened = tokio::process::Command::new(&app)
+        .arg("plugboard://add-provider?preset=deepseek&name=Team%20DeepSeek&base_url=https%3A%2F%2Fgateway.example%2Fv1&default_model=deepseek-chat")
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    let status = tokio::time::timeout(Duration::from_secs(30), opened)
+        .await
+        .expect("the second launch hands over and exits")
+        .unwrap();
+    assert!(status.success());
+    wd.wait_text("#form-title", "from a link").await;
+    let filled = wd
+        .script(
+            "return ['#f-preset', '#f-name', '#f-base-url', '#f-default-model'].map(s => document.querySelector(s).value)",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        filled,
+        json!([
+            "deepseek",
+            "Team DeepSeek",
+            "https://gateway.example/v1",
+            "deepseek-chat"
+        ])
+    );
+    assert!(
+        !wd.script(
+            "return document.querySelector('#provider-list').textContent",
+            json!([])
+        )
+        .await
+        .as_str()
+        .unwrap()
+        .contains("Team DeepSeek"),
+        "nothing is saved before the user says so"
+    );
+    std::fs::write(artifacts.join("link-form.png"), wd.screenshot().await).unwrap();
+
     wd.quit().await;
     end_app(&app).await;
     plugboard_keys::delete_key("e2e").unwrap();

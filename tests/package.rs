@@ -105,8 +105,9 @@ fn the_debian_package_installs_runs_and_removes_cleanly() {
     for line in [
         "Type=Application",
         "Name=Plugboard",
-        "Exec=plugboard",
+        "Exec=plugboard %u",
         "Icon=plugboard",
+        "MimeType=x-scheme-handler/plugboard;",
     ] {
         assert!(entry.lines().any(|l| l == line), "{line} in:\n{entry}");
     }

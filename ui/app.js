@@ -548,6 +548,21 @@ function wire() {
   $("#autostart").onchange = async (e) => { try { await call("set_autostart", { enabled: e.target.checked }); } catch (err) { toast(err.message, true); } refresh(); };
 }
 
+// A plugboard://add-provider link: the form opens filled in; Save is the user's to press.
+function fillFromLink(link) {
+  if (firstRun) { firstRun = { applied_and_closed: true }; $("#first-run").hidden = true; }
+  document.querySelector('.tab[data-tab="providers"]').click();
+  edit("");
+  $("#f-preset").value = link.preset;
+  applyPreset(link.preset, false);
+  if (link.name) $("#f-name").value = link.name;
+  if (link.base_url) $("#f-base-url").value = link.base_url;
+  if (link.default_model) $("#f-default-model").value = link.default_model;
+  if (link.wire_api) $("#f-wire-api").value = link.wire_api;
+  $("#form-title").textContent = "New provider from a link: check it, paste the key, then Save";
+  $("#f-api-key").focus();
+}
+
 // Sharing providers: the file holds no key; importing asks for each key again.
 async function exportProviders() {
   try { toast(`Written: ${await call("export_providers")} (no keys inside)`); } catch (e) { toast(e.message, true); }
@@ -602,6 +617,7 @@ async function takeNotices() {
   try { notices = await call("take_notices"); } catch { return; }
   for (const n of notices) {
     if (n.kind === "error") toast(n.text, true);
+    if (n.kind === "add_provider") fillFromLink(n.text);
     if (n.kind === "codex_review") {
       document.querySelector('.tab[data-tab="codex"]')?.click();
       await codex("codex_preview");

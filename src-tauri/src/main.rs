@@ -48,6 +48,16 @@ pub fn show_settings(handle: &tauri::AppHandle) {
     let _ = window.set_focus();
 }
 
+/// A `plugboard://add-provider?…` link: the window opens on the provider form, filled in;
+/// nothing is saved until the user presses Save. A bad link says why.
+fn open_link(handle: &tauri::AppHandle, link: &str) {
+    let notice = match plugboard_app::share::parse_link(link) {
+        Ok(p) => notices::Notice::AddProvider(p),
+        Err(e) => notices::Notice::Error(e.to_string()),
+    };
+    notices::post(handle, notice);
+}
+
 /// Closes the settings window and frees its webview; Plugboard stays in the tray.
 pub fn close_settings(handle: &tauri::AppHandle) {
     if let Some(w) = handle.get_webview_window(WINDOW) {
@@ -72,9 +82,14 @@ fn main() {
     let minimized = std::env::args().any(|a| a == MINIMIZED);
 
     tauri::Builder::default()
-        .plugin(tauri_plugin_single_instance::init(|handle, _args, _cwd| {
-            show_settings(handle)
-        }))
+        // A second launch (from the menu, or the desktop opening a plugboard:// link) reaches
+        // the running app instead.
+        .plugin(tauri_plugin_single_instance::init(
+            |handle, args, _cwd| match args.iter().find(|a| a.starts_with("plugboard://")) {
+                Some(link) => open_link(handle, link),
+                None => show_settings(handle),
+            },
+        ))
         .plugin(tauri_plugin_autostart::init(
             MacosLauncher::LaunchAgent,
             Some(vec![MINIMIZED]),

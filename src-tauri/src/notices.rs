@@ -12,6 +12,8 @@ pub enum Notice {
     Error(String),
     /// Show the Codex tab with the change Apply would make.
     CodexReview,
+    /// Open the provider form filled from a `plugboard://add-provider` link.
+    AddProvider(plugboard_app::share::LinkedProvider),
 }
 
 #[derive(Default)]

@@ -39,6 +39,71 @@ pub fn export(settings: &Settings) -> String {
     )
 }
 
+/// The scheme Plugboard registers with the desktop: `plugboard://add-provider?…`.
+pub const LINK_PREFIX: &str = "plugboard://add-provider";
+
+/// A provider offered by a link, for the window to show pre-filled (nothing is saved until
+/// the user presses Save). Links never carry keys.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinkedProvider {
+    pub preset: String,
+    pub name: Option<String>,
+    pub base_url: Option<String>,
+    pub default_model: Option<String>,
+    pub wire_api: Option<plugboard_config::WireApi>,
+}
+
+/// Reads `plugboard://add-provider?preset=deepseek&name=…&base_url=…&default_model=…&wire_api=chat`.
+pub fn parse_link(link: &str) -> Result<LinkedProvider, AppError> {
+    let bad = |why: String| AppError::Invalid(format!("this Plugboard link cannot be used: {why}"));
+    let url = url::Url::parse(link).map_err(|e| bad(e.to_string()))?;
+    if url.scheme() != "plugboard" || url.host_str() != Some("add-provider") {
+        return Err(bad(format!("it is not a {LINK_PREFIX} link")));
+    }
+    let mut p = LinkedProvider {
+        preset: "custom".into(),
+        name: None,
+        base_url: None,
+        default_model: None,
+        wire_api: None,
+    };
+    for (k, v) in url.query_pairs() {
+        let v = v.trim().to_string();
+        match k.as_ref() {
+            "preset" => p.preset = v,
+            "name" => p.name = Some(v),
+            "base_url" => p.base_url = Some(v),
+            "default_model" => p.default_model = Some(v),
+            "wire_api" => {
+                p.wire_api = Some(match v.as_str() {
+                    "chat" => plugboard_config::WireApi::Chat,
+                    "responses" => plugboard_config::WireApi::Responses,
+                    other => {
+                        return Err(bad(format!("wire_api `{other}` is not chat or responses")))
+                    }
+                })
+            }
+            k if k.contains("key") || k.contains("token") || k.contains("secret") => {
+                return Err(bad(
+                    "it carries a key; keys never travel in links (paste it in the window)".into(),
+                ))
+            }
+            _ => tracing::debug!(param = %k, "unknown add-provider link parameter ignored"),
+        }
+    }
+    if plugboard_config::preset(&p.preset).is_none() {
+        return Err(bad(format!("there is no preset `{}`", p.preset)));
+    }
+    if let Some(u) = &p.base_url {
+        if !(u.starts_with("http://") || u.starts_with("https://")) {
+            return Err(bad(format!(
+                "base_url `{u}` must start with http:// or https://"
+            )));
+        }
+    }
+    Ok(p)
+}
+
 /// What an import added.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ImportReport {
@@ -175,6 +240,23 @@ mod tests {
             .unwrap();
         assert_eq!(copied.fallbacks, ["box-2"]);
         assert_eq!(s.active_provider.as_deref(), Some("deepseek"), "unchanged");
+    }
+
+    #[test]
+    fn links_fill_a_form_and_never_carry_keys() {
+        let p = parse_link("plugboard://add-provider?preset=deepseek&name=Team%20DeepSeek&base_url=https%3A%2F%2Fgw.example%2Fv1&default_model=deepseek-chat").unwrap();
+        assert_eq!(p.preset, "deepseek");
+        assert_eq!(p.name.as_deref(), Some("Team DeepSeek"));
+        assert_eq!(p.base_url.as_deref(), Some("https://gw.example/v1"));
+        for bad in [
+            "plugboard://add-provider?preset=deepseek&api_key=sk-1",
+            "plugboard://remove-everything",
+            "https://add-provider?preset=deepseek",
+            "plugboard://add-provider?preset=nope",
+            "plugboard://add-provider?base_url=file:///etc/passwd",
+        ] {
+            assert!(parse_link(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
