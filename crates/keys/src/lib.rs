@@ -1,9 +1,7 @@
-//! Provider API keys in the OS keyring: service `plugboard`, account = provider id. Keys are
-//! written and deleted here and read by the proxy through [`KeyringKeys`]; they never reach
-//! the settings file, a log line or the UI (which only sees [`mask`]).
-
-use plugboard_config::Provider;
-use plugboard_server::{ApiKey, KeyError, KeySource};
+//! Provider API keys in the OS keyring: service `plugboard`, account = provider id. These are
+//! the OS calls; when they happen (once at start, on save, never per request) is the app's
+//! `key_cache`. Keys never reach the settings file, a log line or the UI (which only sees
+//! [`mask`]).
 
 pub const SERVICE: &str = "plugboard";
 
@@ -68,24 +66,6 @@ pub fn mask(key: &str) -> String {
     let head: String = chars[..3].iter().collect();
     let tail: String = chars[chars.len() - 4..].iter().collect();
     format!("{head}••••{tail}")
-}
-
-/// The proxy's key source in the desktop app. A provider whose settings name an environment
-/// variable (headless habits) still gets it when the keyring holds nothing.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct KeyringKeys;
-
-impl KeySource for KeyringKeys {
-    fn key(&self, provider: &Provider) -> Result<Option<ApiKey>, KeyError> {
-        match get_key(&provider.id) {
-            Ok(Some(k)) => Ok(Some(ApiKey::new(k))),
-            Ok(None) => plugboard_server::EnvKeys.key(provider).or(Ok(None)),
-            Err(e) => Err(KeyError::Store {
-                provider: provider.id.clone(),
-                reason: e.to_string(),
-            }),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -55,7 +55,7 @@ pub async fn serve(
     let mut last_error = None;
     for (i, target) in chain.iter().enumerate() {
         let is_last = i + 1 == chain.len();
-        if !is_last && state.is_cooling(&target.provider.id) {
+        if !is_last && state.cooldowns.is_cooling(&target.provider.id) {
             tracing::debug!(provider = %target.provider.id, "skipping a provider that is cooling down");
             continue;
         }
@@ -116,7 +116,7 @@ pub async fn serve(
                 if !failover_worthy(&e) {
                     return e.into_response();
                 }
-                state.cool_down(&target.provider.id);
+                state.cooldowns.failed(&target.provider.id);
                 if !is_last {
                     tracing::info!(provider = %target.provider.id, code = e.code(), "failing over to the next provider");
                 }

@@ -20,9 +20,7 @@ use axum::Json;
 use plugboard_config::WireApi;
 use plugboard_wire::responses::{Input, ResponsesRequest};
 use serde_json::json;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
 use std::time::Instant;
 use tracing::Instrument;
 
@@ -31,9 +29,8 @@ pub struct AppState {
     pub keys: Arc<dyn KeySource>,
     pub store: ResponseStore,
     pub usage: Option<Arc<dyn UsageSink>>,
-    /// Providers that failed recently, until when they are skipped.
-    pub cooldowns: Mutex<HashMap<String, Instant>>,
-    pub cooldown: Duration,
+    /// Providers that failed recently, skipped while a route has others.
+    pub cooldowns: crate::cooldown::Cooldowns,
     /// The provider that answered last.
     pub last_served: Mutex<Option<String>>,
     /// Longest line accepted in an upstream stream.
@@ -52,26 +49,8 @@ impl AppState {
             .clone()
     }
 
-    pub(crate) fn is_cooling(&self, provider: &str) -> bool {
-        self.cooldowns
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(provider)
-            .is_some_and(|until| Instant::now() < *until)
-    }
-
-    pub(crate) fn cool_down(&self, provider: &str) {
-        self.cooldowns
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(provider.to_string(), Instant::now() + self.cooldown);
-    }
-
     pub(crate) fn note_served(&self, provider: &str) {
-        self.cooldowns
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(provider);
+        self.cooldowns.served(provider);
         *self.last_served.lock().unwrap_or_else(|e| e.into_inner()) = Some(provider.to_string());
     }
 }

@@ -5,6 +5,7 @@
 mod chat_bridge;
 mod compact;
 mod connections;
+mod cooldown;
 pub mod error;
 mod failover;
 mod guard;
