@@ -172,7 +172,7 @@ impl App {
                 .unreadable()
                 .into_iter()
                 .filter_map(|(id, _)| inner.settings.provider(&id))
-                .map(provider_name)
+                .map(|p| p.display_name().to_string())
                 .collect();
             let last_request = self
                 .last_record
@@ -183,7 +183,7 @@ impl App {
                     let name = inner
                         .settings
                         .provider(&r.provider)
-                        .map(provider_name)
+                        .map(|p| p.display_name().to_string())
                         .unwrap_or_else(|| r.provider.clone());
                     crate::status::last_request(r, &name)
                 });
@@ -720,7 +720,7 @@ impl App {
             Some(CachedKey::Unreadable(reason)) => {
                 return Err(AppError::Invalid(format!(
                     "the key of {} cannot be read: {reason}",
-                    provider_name(&p)
+                    p.display_name()
                 )))
             }
             Some(CachedKey::Missing) | None => None,
@@ -750,14 +750,6 @@ impl App {
 /// models cost nothing).
 fn is_priced(r: &plugboard_usage::RequestRow, prices: &plugboard_usage::PriceTable) -> bool {
     r.local || prices.price(&r.upstream_model).is_some()
-}
-
-fn provider_name(p: &plugboard_config::Provider) -> String {
-    if p.name.is_empty() {
-        p.id.clone()
-    } else {
-        p.name.clone()
-    }
 }
 
 fn tray_state(inner: &Inner, last: Option<&LastRequest>, keys_waiting: bool) -> TrayState {

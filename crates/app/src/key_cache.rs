@@ -217,13 +217,6 @@ pub enum KeyWriteError {
     Task(String),
 }
 
-fn needs_key(p: &plugboard_config::Provider) -> bool {
-    p.preset
-        .as_deref()
-        .and_then(plugboard_config::preset)
-        .is_none_or(|pr| pr.needs_key)
-}
-
 /// The proxy's key source in the app: memory only.
 pub struct CachedKeys(pub Arc<KeyCache>);
 
@@ -233,7 +226,7 @@ impl KeySource for CachedKeys {
             Some(CachedKey::Stored(k)) => Ok(Some(k)),
             // A local server needs no key: without a keyring (or with it locked) it is still
             // asked, keyless.
-            Some(CachedKey::Unreadable(_)) if !needs_key(p) => Ok(None),
+            Some(CachedKey::Unreadable(_)) if !p.needs_key() => Ok(None),
             Some(CachedKey::Unreadable(reason)) => Err(KeyError::Store {
                 provider: p.id.clone(),
                 reason,

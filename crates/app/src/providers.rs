@@ -3,7 +3,7 @@
 
 use crate::key_cache::{CachedKey, KeyCache};
 use crate::AppError;
-use plugboard_config::{preset, Provider, Settings, WireApi, PRESETS};
+use plugboard_config::{Provider, Settings, WireApi, PRESETS};
 use serde::{Deserialize, Serialize};
 
 /// A provider as the page sees it. The key itself never leaves the keyring.
@@ -124,22 +124,13 @@ pub fn view(settings: &Settings, p: &Provider, keys: &KeyCache) -> ProviderView 
     };
     ProviderView {
         id: p.id.clone(),
-        name: if p.name.is_empty() {
-            p.id.clone()
-        } else {
-            p.name.clone()
-        },
+        name: p.display_name().to_string(),
         preset: p.preset.clone(),
         base_url: p.base_url.clone(),
         wire_api: p.wire_api,
         default_model: p.default_model.clone(),
         model_map: p.model_map.clone(),
-        needs_key: p
-            .preset
-            .as_deref()
-            .and_then(preset)
-            .map(|pr| pr.needs_key)
-            .unwrap_or(true),
+        needs_key: p.needs_key(),
         key_mask,
         key_unreadable,
         active: settings.active().map(|a| a.id == p.id).unwrap_or(false),
@@ -267,11 +258,8 @@ pub fn duplicate(settings: &mut Settings, id: &str) -> Result<String, AppError> 
         .map(|n| format!("{id}-{n}"))
         .find(|c| settings.provider(c).is_none())
         .expect("a free id exists");
+    copy.name = format!("{} (copy)", copy.display_name());
     copy.id = new_id.clone();
-    copy.name = format!(
-        "{} (copy)",
-        if copy.name.is_empty() { id } else { &copy.name }
-    );
     settings.providers.push(copy);
     Ok(new_id)
 }

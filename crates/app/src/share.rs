@@ -149,11 +149,7 @@ pub fn import(settings: &Settings, text: &str) -> Result<(Settings, ImportReport
             renames.push((wanted, p.id.clone()));
         }
         p.headers.clear();
-        if p.preset
-            .as_deref()
-            .and_then(plugboard_config::preset)
-            .is_none_or(|pr| pr.needs_key)
-        {
+        if p.needs_key() {
             report.need_keys.push(p.id.clone());
         }
         report.added.push(p.id.clone());

@@ -80,13 +80,7 @@ fn text(action: TrayAction, label: &str, enabled: bool) -> MenuItem {
 }
 
 fn active_name(s: &Snapshot) -> Option<String> {
-    s.settings.active().map(|p| {
-        if p.name.is_empty() {
-            p.id.clone()
-        } else {
-            p.name.clone()
-        }
-    })
+    s.settings.active().map(|p| p.display_name().to_string())
 }
 
 /// The header's and the tray's first line: the state, the active provider by name, and
@@ -145,11 +139,7 @@ pub fn menu(s: &Snapshot) -> Vec<MenuItem> {
     }
     let active = s.settings.active().map(|p| p.id.clone());
     for p in &s.settings.providers {
-        let label = if p.name.is_empty() {
-            p.id.clone()
-        } else {
-            p.name.clone()
-        };
+        let label = p.display_name().to_string();
         items.push(MenuItem::Check {
             id: TrayAction::ActivateProvider(p.id.clone()).id(),
             label,

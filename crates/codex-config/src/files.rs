@@ -407,7 +407,7 @@ pub fn apply(
     }
     let preview = attach(home, &opts)?;
     for route in &settings.routes {
-        if !route.model.contains(['*', '?', '[', '{']) {
+        if !plugboard_config::is_glob(&route.model) {
             write_profile(home, &profile_name(&route.model), &route.model, None)?;
         }
     }

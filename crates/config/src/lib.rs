@@ -2,6 +2,7 @@
 //! and the settings file they live in. Keys are never part of it: a provider only names
 //! where its key comes from.
 
+pub mod address;
 pub mod limits;
 pub mod migrate;
 pub mod model_cards;
@@ -10,6 +11,7 @@ pub mod presets;
 pub mod settings;
 pub mod store;
 
+pub use address::{is_glob, is_local_ip};
 pub use limits::ServerLimits;
 pub use model_cards::{ModelCard, WindowSource};
 pub use presets::{preset, Preset, PRESETS};

@@ -2,6 +2,7 @@
 //! plan with it: which provider answers, the upstream model, its context window and whether
 //! it thinks. Apply to Codex turns these into entries of Codex's model catalog.
 
+use crate::address::is_glob;
 use crate::model_facts::{facts, HOSTED_WINDOW, LOCAL_WINDOW};
 use crate::settings::{Provider, Route, Settings};
 
@@ -31,10 +32,6 @@ pub struct ModelCard {
     pub images: bool,
 }
 
-fn is_glob(name: &str) -> bool {
-    name.contains(['*', '?', '[', '{'])
-}
-
 fn matches(pattern: &str, name: &str) -> bool {
     if !is_glob(pattern) {
         return pattern == name;
@@ -42,25 +39,6 @@ fn matches(pattern: &str, name: &str) -> bool {
     globset::Glob::new(pattern)
         .map(|g| g.compile_matcher().is_match(name))
         .unwrap_or(false)
-}
-
-impl Provider {
-    /// A runtime on this machine or the local network (Ollama, LM Studio, vLLM, or any
-    /// provider at a loopback or private address).
-    pub fn is_local_runtime(&self) -> bool {
-        if matches!(self.preset.as_deref(), Some("ollama" | "lmstudio" | "vllm")) {
-            return true;
-        }
-        let Ok(url) = url::Url::parse(&self.base_url) else {
-            return false;
-        };
-        match url.host() {
-            Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        }
-    }
 }
 
 impl Settings {
@@ -124,11 +102,7 @@ impl Settings {
         Some(ModelCard {
             name: name.to_string(),
             provider_id: p.id.clone(),
-            provider_name: if p.name.is_empty() {
-                p.id.clone()
-            } else {
-                p.name.clone()
-            },
+            provider_name: p.display_name().to_string(),
             upstream_model: upstream,
             context_window,
             window_source,
@@ -223,16 +197,5 @@ mod tests {
             (big.context_window, big.window_source),
             (65_536, WindowSource::Configured)
         );
-    }
-
-    #[test]
-    fn local_addresses() {
-        let mut p = Provider::from_preset("c", "custom").unwrap();
-        p.base_url = "http://192.168.1.20:8000/v1".into();
-        assert!(p.is_local_runtime());
-        p.base_url = "https://api.example.com/v1".into();
-        assert!(!p.is_local_runtime());
-        p.base_url = "http://localhost:1234/v1".into();
-        assert!(p.is_local_runtime());
     }
 }

@@ -6,7 +6,8 @@
 
 use crate::error::ProxyError;
 use axum::http::StatusCode;
-use plugboard_config::Provider;
+use plugboard_config::address::is_localhost_name;
+use plugboard_config::{is_local_ip, Provider};
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -53,22 +54,8 @@ impl HostResolver for StaticHosts {
     }
 }
 
-/// Loopback, private (RFC 1918, unique local) or link-local.
-pub fn is_local(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_local(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            v6.is_loopback() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
-        }
-    }
-}
-
 fn refused(p: &Provider, why: String) -> ProxyError {
-    let name = if p.name.is_empty() { &p.id } else { &p.name };
+    let name = p.display_name();
     ProxyError::new(
         StatusCode::FORBIDDEN,
         "invalid_request_error",
@@ -90,9 +77,7 @@ pub async fn check(p: &Provider, resolver: &dyn HostResolver) -> Result<(), Prox
     let addrs: Vec<IpAddr> = match url.host() {
         Some(url::Host::Ipv4(ip)) => vec![IpAddr::V4(ip)],
         Some(url::Host::Ipv6(ip)) => vec![IpAddr::V6(ip)],
-        Some(url::Host::Domain(d)) if d == "localhost" || d.ends_with(".localhost") => {
-            return Ok(())
-        }
+        Some(url::Host::Domain(d)) if is_localhost_name(d) => return Ok(()),
         Some(url::Host::Domain(d)) => resolver.lookup(d, port).await.map_err(|e| {
             refused(
                 p,
@@ -102,7 +87,7 @@ pub async fn check(p: &Provider, resolver: &dyn HostResolver) -> Result<(), Prox
         None => return Err(refused(p, "its address has no host".into())),
     };
     let host = url.host_str().unwrap_or_default();
-    match addrs.iter().find(|ip| !is_local(**ip)) {
+    match addrs.iter().find(|ip| !is_local_ip(**ip)) {
         Some(public) if host == public.to_string().trim_matches(['[', ']']) => {
             Err(refused(p, format!("{host} is a public address")))
         }
@@ -112,20 +97,6 @@ pub async fn check(p: &Provider, resolver: &dyn HostResolver) -> Result<(), Prox
         )),
         None if addrs.is_empty() => Err(refused(p, format!("{host} resolves to no address"))),
         None => Ok(()),
-    }
-}
-
-/// Without local-only, whether the provider's address is local on its face (an IP literal
-/// or `localhost`), for the usage history's "stayed local" mark; no lookup.
-pub fn literal_local(p: &Provider) -> bool {
-    match url::Url::parse(&p.base_url)
-        .ok()
-        .and_then(|u| u.host().map(|h| h.to_owned()))
-    {
-        Some(url::Host::Ipv4(ip)) => is_local(IpAddr::V4(ip)),
-        Some(url::Host::Ipv6(ip)) => is_local(IpAddr::V6(ip)),
-        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
-        None => false,
     }
 }
 
@@ -140,7 +111,7 @@ impl reqwest::dns::Resolve for LocalOnlyDns {
             let addrs = resolver.lookup(&host, 0).await?;
             let local: Vec<SocketAddr> = addrs
                 .into_iter()
-                .filter(|ip| is_local(*ip))
+                .filter(|ip| is_local_ip(*ip))
                 .map(|ip| SocketAddr::new(ip, 0))
                 .collect();
             if local.is_empty() {
@@ -160,32 +131,6 @@ mod tests {
         p.name = "My provider".into();
         p.base_url = url.into();
         p
-    }
-
-    #[test]
-    fn local_addresses() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "192.168.0.9",
-            "172.16.4.4",
-            "169.254.1.1",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:192.168.1.1",
-        ] {
-            assert!(is_local(ip.parse().unwrap()), "{ip}");
-        }
-        for ip in [
-            "8.8.8.8",
-            "203.0.113.5",
-            "2001:db8::1",
-            "::ffff:8.8.8.8",
-            "100.64.0.1",
-        ] {
-            assert!(!is_local(ip.parse().unwrap()), "{ip}");
-        }
     }
 
     #[tokio::test]

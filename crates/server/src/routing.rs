@@ -132,10 +132,12 @@ impl RouteTable {
     /// Model names a client can pick: exact route names, then each provider's exact model
     /// map keys and default model.
     pub fn model_names(&self) -> Vec<(String, String)> {
-        let is_glob = |s: &str| s.contains(['*', '?', '[', '{']);
         let mut out: Vec<(String, String)> = Vec::new();
         let mut push = |name: &str, owner: &str| {
-            if !name.is_empty() && !is_glob(name) && !out.iter().any(|(n, _)| n == name) {
+            if !name.is_empty()
+                && !plugboard_config::is_glob(name)
+                && !out.iter().any(|(n, _)| n == name)
+            {
                 out.push((name.to_string(), owner.to_string()));
             }
         };
