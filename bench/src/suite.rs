@@ -250,25 +250,20 @@ struct EmbeddedApp {
     responses_url: String,
 }
 
-/// The tray app (hidden) with one keyless provider at `upstream`, once its proxy answers.
-async fn start_app(
+/// The tray app started hidden (`--minimized`) in a fresh `home` whose settings file is
+/// `settings`: the child and its pid.
+fn spawn_app(
     app: &std::path::Path,
     home: &std::path::Path,
-    upstream: &str,
-) -> Result<EmbeddedApp, String> {
+    settings: &str,
+) -> Result<(tokio::process::Child, u32), String> {
     if std::env::var_os("DISPLAY").is_none() {
         return Err("no DISPLAY (scripts/bench.sh runs it under Xvfb)".into());
     }
     let _ = std::fs::remove_dir_all(home);
     std::fs::create_dir_all(home.join(".config/plugboard")).map_err(|e| e.to_string())?;
-    let port = runner::free_port();
-    std::fs::write(
-        home.join(".config/plugboard/settings.toml"),
-        format!(
-            "listen = \"127.0.0.1:{port}\"\nactive_provider = \"mock\"\n\n[[provider]]\nid = \"mock\"\npreset = \"custom\"\nbase_url = \"{upstream}\"\ndefault_model = \"mock-model\"\nmodel_map = {{ \"gpt-*\" = \"mock-model\" }}\n"
-        ),
-    )
-    .map_err(|e| e.to_string())?;
+    std::fs::write(home.join(".config/plugboard/settings.toml"), settings)
+        .map_err(|e| e.to_string())?;
     let child = tokio::process::Command::new(app)
         .arg("--minimized")
         .env("HOME", home)
@@ -281,6 +276,23 @@ async fn start_app(
         .spawn()
         .map_err(|e| format!("{}: {e}", app.display()))?;
     let pid = child.id().ok_or("the app exited at once")?;
+    Ok((child, pid))
+}
+
+/// The tray app (hidden) with one keyless provider at `upstream`, once its proxy answers.
+async fn start_app(
+    app: &std::path::Path,
+    home: &std::path::Path,
+    upstream: &str,
+) -> Result<EmbeddedApp, String> {
+    let port = runner::free_port();
+    let (child, pid) = spawn_app(
+        app,
+        home,
+        &format!(
+            "listen = \"127.0.0.1:{port}\"\nactive_provider = \"mock\"\n\n[[provider]]\nid = \"mock\"\npreset = \"custom\"\nbase_url = \"{upstream}\"\ndefault_model = \"mock-model\"\nmodel_map = {{ \"gpt-*\" = \"mock-model\" }}\n"
+        ),
+    )?;
     let health = format!("http://127.0.0.1:{port}/health");
     let http = load::client(1);
     let started = Instant::now();
@@ -309,28 +321,11 @@ async fn app_idle(
     secs: Duration,
     home: &std::path::Path,
 ) -> Result<(f64, f64), String> {
-    if std::env::var_os("DISPLAY").is_none() {
-        return Err("no DISPLAY (scripts/bench.sh runs it under Xvfb)".into());
-    }
-    let _ = std::fs::remove_dir_all(home);
-    std::fs::create_dir_all(home.join(".config/plugboard")).map_err(|e| e.to_string())?;
-    std::fs::write(
-        home.join(".config/plugboard/settings.toml"),
-        format!("listen = \"127.0.0.1:{}\"\n", runner::free_port()),
-    )
-    .map_err(|e| e.to_string())?;
-    let mut child = tokio::process::Command::new(app)
-        .arg("--minimized")
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("XDG_DATA_HOME", home.join(".local/share"))
-        .env("CODEX_HOME", home.join(".codex"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("{}: {e}", app.display()))?;
-    let pid = child.id().ok_or("the app exited at once")?;
+    let (mut child, pid) = spawn_app(
+        app,
+        home,
+        &format!("listen = \"127.0.0.1:{}\"\n", runner::free_port()),
+    )?;
     tokio::time::sleep(Duration::from_secs(5)).await;
     let c0 = procstat::tree_cpu_time(pid).ok_or("the app exited during warm-up")?;
     tokio::time::sleep(secs).await;
