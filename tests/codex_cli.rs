@@ -388,11 +388,7 @@ async fn codex_exec_with_an_upstream_model_name_after_the_apps_apply_gets_apply_
         usage_db: dir.join("data/usage.sqlite"),
     };
     std::fs::create_dir_all(dir.join("config")).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     std::fs::write(
         &paths.settings_file,
         format!("listen = \"127.0.0.1:{port}\"\n"),

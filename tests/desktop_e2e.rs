@@ -21,14 +21,6 @@ fn env_or_skip(name: &str) -> Option<String> {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// One app at a time: the single-instance plugin lets only one Plugboard run per D-Bus
 /// session, and both tests share the keyring's session.
 static ONE_APP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -428,39 +420,15 @@ async fn settings_window_adds_a_provider_whose_key_reaches_the_upstream() {
     // A server of the user's own, added as Custom with only a default model.
     let custom = MockUpstream::start(|_, _| Reply::Sse(text_chunks(&["from my box"]))).await;
 
-    let home =
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("desktop-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&home);
-    let config_dir = home.join(".config/plugboard");
-    std::fs::create_dir_all(&config_dir).unwrap();
     let proxy_port = free_port();
-    std::fs::write(
-        config_dir.join("settings.toml"),
-        format!("version = 1\nlisten = \"127.0.0.1:{proxy_port}\"\nactive_provider = \"first\"\n\n[[provider]]\nid = \"first\"\nname = \"First\"\npreset = \"ollama\"\nbase_url = \"{}\"\n", first.base_url()),
+    let (wd, mut driver_proc, home) = launch(
+        &app,
+        &driver,
+        "window",
+        &format!("version = 1\nlisten = \"127.0.0.1:{proxy_port}\"\nactive_provider = \"first\"\n\n[[provider]]\nid = \"first\"\nname = \"First\"\npreset = \"ollama\"\nbase_url = \"{}\"\n", first.base_url()),
     )
-    .unwrap();
-
-    let driver_port = free_port();
-    let mut driver_proc = tokio::process::Command::new(&driver)
-        .args([
-            "--port",
-            &driver_port.to_string(),
-            "--native-port",
-            &free_port().to_string(),
-            "--native-driver",
-            "/usr/bin/WebKitWebDriver",
-        ])
-        .env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("XDG_DATA_HOME", home.join(".local/share"))
-        .env("CODEX_HOME", home.join(".codex"))
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("tauri-driver starts");
-    let wd = WebDriver::start(&format!("http://127.0.0.1:{driver_port}"), &app).await;
+    .await;
+    let config_dir = home.join(".config/plugboard");
 
     // The window lists the provider from the settings file, active.
     wd.wait_text("#provider-list", "First").await;

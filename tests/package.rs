@@ -5,7 +5,7 @@
 //! `PLUGBOARD_DEB` names the package (`scripts/test.sh` builds it); the test installs it on
 //! this machine, so it refuses to run where a Plugboard package is installed already.
 
-use plugboard_e2e::external_tool;
+use plugboard_e2e::{external_tool, free_port};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -131,11 +131,7 @@ fn the_debian_package_installs_runs_and_removes_cleanly() {
     let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("deb-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&home);
     std::fs::create_dir_all(home.join(".config/plugboard")).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     std::fs::write(
         home.join(".config/plugboard/settings.toml"),
         format!("listen = \"127.0.0.1:{port}\"\n"),

@@ -355,6 +355,16 @@ pub async fn start_proxy_with(settings: Settings, key: &str, opts: ServeOptions)
         .expect("proxy starts")
 }
 
+/// A port nothing listens on right now (for a proxy or an app to take, or to stand for an
+/// address where nothing answers).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// The path an external test tool is installed at, from `var` (the project's test script
 /// sets it); `None` when unset and `PLUGBOARD_SKIP_EXTERNAL=1`, a failure otherwise.
 pub fn external_tool(var: &str) -> Option<String> {

@@ -1,49 +1,31 @@
 //! The app's logic end to end without a display: providers saved with keys, the proxy
 //! started, switched and moved, Codex attached — against a scripted upstream on loopback.
 
+mod common;
 use axum::routing::post;
+use common::{free_port, upstream};
 use plugboard_app::key_vault::{KeyVault, MemoryVault};
 use plugboard_app::providers::ProviderInput;
 use plugboard_app::{App, AppPaths, ProxyStatus};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-/// A chat upstream that answers `reply` and records the Authorization headers it saw.
-async fn upstream(reply: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
-    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
-    let s = seen.clone();
-    let app = axum::Router::new().route(
-        "/v1/chat/completions",
-        post(move |headers: axum::http::HeaderMap| {
-            let s = s.clone();
-            async move {
-                s.lock().unwrap().push(headers.get("authorization").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default());
-                axum::Json(serde_json::json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}]}))
-            }
-        }),
-    );
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
-    (format!("http://{addr}/v1"), seen)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn paths(name: &str) -> AppPaths {
+/// Fresh app folders whose settings file listens on a free port, then says `more`.
+fn paths(name: &str, more: &str) -> AppPaths {
     let d = std::env::temp_dir().join(format!("plugboard-app-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
-    AppPaths {
+    let paths = AppPaths {
         settings_file: d.join("config/settings.toml"),
         log_dir: d.join("logs"),
         codex_home: d.join("codex"),
         usage_db: d.join("data/usage.sqlite"),
-    }
+    };
+    std::fs::create_dir_all(paths.settings_file.parent().unwrap()).unwrap();
+    std::fs::write(
+        &paths.settings_file,
+        format!("listen = \"127.0.0.1:{}\"\n{more}", free_port()),
+    )
+    .unwrap();
+    paths
 }
 
 fn input(id: &str, base_url: &str, key: &str) -> ProviderInput {
@@ -81,15 +63,8 @@ async fn ask(base_url: &str) -> String {
 async fn providers_keys_switching_ports_and_codex() {
     let (url_a, seen_a) = upstream("from A").await;
     let (url_b, seen_b) = upstream("from B").await;
-    let paths = paths("flow");
+    let paths = paths("flow", "");
     let vault = Arc::new(MemoryVault::default());
-    // The settings start on a free port.
-    std::fs::create_dir_all(paths.settings_file.parent().unwrap()).unwrap();
-    std::fs::write(
-        &paths.settings_file,
-        format!("listen = \"127.0.0.1:{}\"\n", free_port()),
-    )
-    .unwrap();
     let app = App::load(paths.clone(), vault.clone()).unwrap();
 
     app.save_provider(input("alpha", &url_a, "sk-alpha-1234567890"))
@@ -270,13 +245,7 @@ impl KeyVault for SpyVault {
 #[tokio::test]
 async fn requests_and_the_window_read_no_key_from_the_keyring_after_start() {
     let (url, seen) = upstream("ok").await;
-    let paths = paths("spy");
-    std::fs::create_dir_all(paths.settings_file.parent().unwrap()).unwrap();
-    std::fs::write(
-        &paths.settings_file,
-        format!("listen = \"127.0.0.1:{}\"\n", free_port()),
-    )
-    .unwrap();
+    let paths = paths("spy", "");
     // A key stored by an earlier run of the app.
     let spy = Arc::new(SpyVault::default());
     spy.inner.set("alpha", "sk-alpha-1234567890").unwrap();
@@ -336,16 +305,7 @@ async fn stop_while_a_stream_hangs_returns_within_the_grace_period() {
     let url = format!("http://{}/v1", l.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(l, app_up).await.unwrap() });
 
-    let paths = paths("quit");
-    std::fs::create_dir_all(paths.settings_file.parent().unwrap()).unwrap();
-    std::fs::write(
-        &paths.settings_file,
-        format!(
-            "listen = \"127.0.0.1:{}\"\n[server]\nshutdown_grace_secs = 1\n",
-            free_port()
-        ),
-    )
-    .unwrap();
+    let paths = paths("quit", "[server]\nshutdown_grace_secs = 1\n");
     let app = Arc::new(App::load(paths, Arc::new(MemoryVault::default())).unwrap());
     app.save_provider(input("slow", &url, "sk-slow-1234567890"))
         .await
@@ -406,13 +366,7 @@ async fn stop_while_a_stream_hangs_returns_within_the_grace_period() {
 #[tokio::test]
 async fn export_delete_import_round_trip_asks_for_keys_again() {
     let (url, _) = upstream("ok").await;
-    let paths = paths("share");
-    std::fs::create_dir_all(paths.settings_file.parent().unwrap()).unwrap();
-    std::fs::write(
-        &paths.settings_file,
-        format!("listen = \"127.0.0.1:{}\"\n", free_port()),
-    )
-    .unwrap();
+    let paths = paths("share", "");
     let vault = Arc::new(MemoryVault::default());
     let app = App::load(paths, vault.clone()).unwrap();
     app.save_provider(input("alpha", &url, "sk-alpha-shared-0123456789"))

@@ -5,6 +5,8 @@
 //!
 //! One test in this file on purpose: it points the process at its own D-Bus session.
 
+mod common;
+use common::free_port;
 use plugboard_app::key_vault::OsKeyring;
 use plugboard_app::providers::ProviderInput;
 use plugboard_app::{App, AppPaths, ProxyStatus};
@@ -82,27 +84,6 @@ impl Drop for PrivateKeyring {
     }
 }
 
-async fn upstream(reply: &'static str) -> String {
-    let app = axum::Router::new().route(
-        "/v1/chat/completions",
-        axum::routing::post(move || async move {
-            axum::Json(serde_json::json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}]}))
-        }),
-    );
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
-    format!("http://{addr}/v1")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn provider(id: &str, name: &str, preset: &str, url: &str, key: Option<&str>) -> ProviderInput {
     ProviderInput {
         original_id: None,
@@ -152,8 +133,8 @@ fn a_locked_keyring_never_stops_the_app() {
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let cloud = upstream("from the cloud").await;
-        let local = upstream("from the box").await;
+        let cloud = common::upstream("from the cloud").await.0;
+        let local = common::upstream("from the box").await.0;
         let paths = AppPaths {
             settings_file: root.join("config/settings.toml"),
             log_dir: root.join("logs"),

@@ -2,7 +2,9 @@
 //! upstream, the Codex snippet it prints, one log line per request without the key, then
 //! `usage` reading the history it recorded.
 
-use std::io::{BufRead, BufReader};
+mod common;
+use common::{free_port, read_until};
+use std::io::BufReader;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -38,11 +40,7 @@ async fn serve_logs_each_request_and_usage_reports_them() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join("usage.sqlite");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let bin = env!("CARGO_BIN_EXE_plugboard-proxy");
     let mut child = Command::new(bin)
         .args([
@@ -69,15 +67,7 @@ async fn serve_logs_each_request_and_usage_reports_them() {
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut printed = String::new();
-    while !printed.contains("wire_api = \"responses\"") {
-        let mut line = String::new();
-        assert!(
-            stdout.read_line(&mut line).unwrap() > 0,
-            "the snippet is printed: {printed}"
-        );
-        printed.push_str(&line);
-    }
+    let printed = read_until(&mut stdout, "wire_api = \"responses\"");
     assert!(
         printed.contains(&format!("base_url = \"http://127.0.0.1:{port}/v1\"")),
         "{printed}"
@@ -249,11 +239,7 @@ async fn the_real_codex_cli_runs_through_the_proxy_after_codex_apply() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("work")).unwrap();
     let home = dir.join("codex-home");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let settings = dir.join("settings.toml");
     std::fs::write(
         &settings,
@@ -283,11 +269,7 @@ async fn the_real_codex_cli_runs_through_the_proxy_after_codex_apply() {
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(serve.stdout.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("listening on") {
-        line.clear();
-        assert!(stdout.read_line(&mut line).unwrap() > 0, "the proxy starts");
-    }
+    read_until(&mut stdout, "listening on");
     let out = tokio::time::timeout(
         Duration::from_secs(180),
         tokio::process::Command::new(&bin_codex)
@@ -339,11 +321,7 @@ async fn the_real_codex_cli_runs_through_the_proxy_after_codex_apply() {
 /// connection, in OpenAI's error shape, and the start-up says local-only is on.
 #[tokio::test]
 async fn serve_local_only_refuses_a_public_provider() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_plugboard-proxy"))
         .args([
             "serve",
@@ -360,12 +338,7 @@ async fn serve_local_only_refuses_a_public_provider() {
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut printed = String::new();
-    while !printed.contains("Local only") {
-        let mut line = String::new();
-        assert!(stdout.read_line(&mut line).unwrap() > 0, "{printed}");
-        printed.push_str(&line);
-    }
+    read_until(&mut stdout, "Local only");
     let r = reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(10))
@@ -395,11 +368,7 @@ async fn serve_reads_a_version_0_settings_file() {
     let dir = std::env::temp_dir().join(format!("plugboard-cli-v0-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let file = dir.join("settings.toml");
     let v0 = format!(
         "listen = \"127.0.0.1:{port}\"\ndefault_provider = \"old\"\n\n[[provider]]\nid = \"old\"\npreset = \"ollama\"\nbase_url = \"{upstream}\"\n"
@@ -413,11 +382,7 @@ async fn serve_reads_a_version_0_settings_file() {
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("listening on") {
-        line.clear();
-        assert!(stdout.read_line(&mut line).unwrap() > 0, "the proxy starts");
-    }
+    read_until(&mut stdout, "listening on");
     let r = reqwest::Client::builder()
         .no_proxy()
         .build()
@@ -464,12 +429,7 @@ async fn a_generated_access_token_guards_a_non_loopback_listener() {
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut printed = String::new();
-    while !printed.contains("listening on") {
-        let mut line = String::new();
-        assert!(stdout.read_line(&mut line).unwrap() > 0, "{printed}");
-        printed.push_str(&line);
-    }
+    let printed = read_until(&mut stdout, "listening on");
     let token = printed
         .lines()
         .skip_while(|l| !l.contains("access token"))

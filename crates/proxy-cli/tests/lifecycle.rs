@@ -2,7 +2,9 @@
 //! that never ends, a second signal, and a start under the common open-files limit of
 //! 1,024 with more idle connections than that.
 
-use std::io::{BufRead, BufReader, Read};
+mod common;
+use common::{free_port, read_until};
+use std::io::{BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
@@ -32,14 +34,6 @@ async fn hanging_upstream() -> String {
 
 use futures_util::StreamExt;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Starts the proxy through `sh` (so that a ulimit can come first) and waits until it
 /// listens; its stderr is collected in the background.
 fn spawn_proxy(ulimit: &str, port: u16, upstream: &str, extra: &[&str]) -> (Child, Logs) {
@@ -68,11 +62,7 @@ fn spawn_proxy(ulimit: &str, port: u16, upstream: &str, extra: &[&str]) -> (Chil
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("listening on") {
-        line.clear();
-        assert!(stdout.read_line(&mut line).unwrap() > 0, "the proxy starts");
-    }
+    read_until(&mut stdout, "listening on");
     // Keep draining stdout so the proxy never blocks on a full pipe.
     std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     let mut stderr = child.stderr.take().unwrap();
