@@ -43,16 +43,22 @@ fn input(id: &str, base_url: &str, key: &str) -> ProviderInput {
     }
 }
 
-async fn ask(base_url: &str) -> String {
-    let r: serde_json::Value = reqwest::Client::new()
+/// A non-streamed request for `model`: the whole response.
+async fn ask_for(base_url: &str, model: &str) -> serde_json::Value {
+    reqwest::Client::new()
         .post(format!("{base_url}/responses"))
-        .json(&serde_json::json!({"model": "gpt-5.5", "input": "hi"}))
+        .json(&serde_json::json!({"model": model, "input": "hi"}))
         .send()
         .await
         .unwrap()
         .json()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// The answer's text to a request for `gpt-5.5`.
+async fn ask(base_url: &str) -> String {
+    let r = ask_for(base_url, "gpt-5.5").await;
     r["output"][0]["content"][0]["text"]
         .as_str()
         .unwrap_or_default()
@@ -117,15 +123,7 @@ async fn providers_keys_switching_ports_and_codex() {
     assert_eq!(log[0].provider, "beta");
     assert!(log.iter().all(|r| r.priced), "deepseek-chat has a price");
     // A model nobody priced, served from this machine: local, so it costs nothing.
-    let r: serde_json::Value = reqwest::Client::new()
-        .post(format!("{moved}/responses"))
-        .json(&serde_json::json!({"model": "mystery-model", "input": "hi"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = ask_for(&moved, "mystery-model").await;
     assert_eq!(r["status"], "completed", "{r}");
     let newest = &app.request_log(1, Default::default()).await.unwrap()[0];
     assert_eq!(
