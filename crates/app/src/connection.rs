@@ -95,23 +95,15 @@ fn last_cause(detail: &str) -> &str {
     detail.rsplit(": ").next().unwrap_or(detail)
 }
 
-/// The provider's own message from an error body (`{"error": {"message": …}}` and the
-/// shapes around it), else the start of the body.
-pub fn provider_message(body: &str) -> String {
-    let v: Option<serde_json::Value> = serde_json::from_str(body).ok();
-    let found = v.as_ref().and_then(|v| {
-        [
-            v.pointer("/error/message"),
-            v.get("message"),
-            v.get("error").filter(|e| e.is_string()),
-            v.get("detail"),
-        ]
-        .into_iter()
-        .flatten()
-        .find_map(|m| m.as_str().map(str::to_string))
-    });
-    found
-        .unwrap_or_else(|| body.trim().chars().take(300).collect())
+/// The provider's own message from an error body, read the way the proxy reads provider
+/// errors (OpenAI's shape and its variants, an HTML gateway page, plain text); nothing for
+/// an empty body.
+fn provider_message(body: &str) -> String {
+    if body.trim().is_empty() {
+        return String::new();
+    }
+    plugboard_translate::errors::parse_error_body(body.as_bytes(), "")
+        .message
         .trim()
         .trim_end_matches('.')
         .to_string()
