@@ -57,8 +57,6 @@ pub struct Snapshot {
     pub codex_attached: bool,
     pub base_url: String,
     pub warnings: Vec<String>,
-    /// The provider that answered the last request (by name), when it succeeded.
-    pub last_served: Option<String>,
     /// The last request's outcome, a failure in a sentence.
     pub last_request: Option<LastRequest>,
     pub tray_state: TrayState,
@@ -196,10 +194,6 @@ impl App {
                 codex_attached: false,
                 base_url: base_url(&inner),
                 warnings: inner.warnings.clone(),
-                last_served: last_request
-                    .as_ref()
-                    .filter(|l| l.ok)
-                    .map(|l| l.provider.clone()),
                 last_request,
             }
         };

@@ -233,7 +233,6 @@ mod tests {
             codex_attached: false,
             base_url: "http://127.0.0.1:15731/v1".into(),
             warnings: vec![],
-            last_served: None,
             keys_waiting: vec![],
             last_request: None,
             tray_state: crate::status::TrayState::Running,

@@ -136,7 +136,8 @@ async fn providers_keys_switching_ports_and_codex() {
         overview.daily.iter().any(|d| d.provider == "alpha")
             && overview.daily.iter().any(|d| d.provider == "beta")
     );
-    assert_eq!(app.snapshot().await.last_served.as_deref(), Some("BETA"));
+    let last = app.snapshot().await.last_request.unwrap();
+    assert_eq!((last.provider.as_str(), last.ok), ("BETA", true));
 
     // A failure shows in the status, in words, until a request succeeds again.
     let dead = format!("http://127.0.0.1:{}/v1", free_port());
