@@ -86,7 +86,7 @@ pub async fn serve(
             if let Some(l) = log.as_mut() {
                 l.mark_local();
             }
-        } else if target.provider.address_is_local() {
+        } else if target.local {
             if let Some(l) = log.as_mut() {
                 l.mark_local();
             }

@@ -10,6 +10,9 @@ pub struct RouteTable {
     clients: Vec<reqwest::Client>,
     /// Each provider's model map, compiled once.
     mappers: Vec<plugboard_config::ModelMapper>,
+    /// Whether each provider's address is local on its face, read once (the usage history's
+    /// "stayed local" mark).
+    local: Vec<bool>,
 }
 
 /// Where a request goes.
@@ -19,6 +22,8 @@ pub struct Target<'a> {
     pub upstream_model: String,
     /// The route pattern that matched, if any.
     pub route: Option<&'a str>,
+    /// The provider's address is local on its face (no lookup).
+    pub local: bool,
 }
 
 impl RouteTable {
@@ -61,11 +66,17 @@ impl RouteTable {
             .iter()
             .map(plugboard_config::ModelMapper::new)
             .collect();
+        let local = settings
+            .providers
+            .iter()
+            .map(Provider::address_is_local)
+            .collect();
         Ok(Self {
             settings: Arc::new(settings),
             routes,
             clients,
             mappers,
+            local,
         })
     }
 
@@ -91,6 +102,7 @@ impl RouteTable {
                     client: &self.clients[i],
                     upstream_model,
                     route: Some(&route.model),
+                    local: self.local[i],
                 });
             }
         }
@@ -101,6 +113,7 @@ impl RouteTable {
             client: &self.clients[i],
             upstream_model: self.mappers[i].map(model),
             route: None,
+            local: self.local[i],
         })
     }
 
@@ -123,6 +136,7 @@ impl RouteTable {
                     client: &self.clients[i],
                     upstream_model: self.mappers[i].map(model),
                     route: chain[0].route,
+                    local: self.local[i],
                 });
             }
         }
