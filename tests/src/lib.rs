@@ -2,6 +2,7 @@
 //! every request, the proxy started in process in front of it, and an SSE reader.
 
 pub mod codex;
+pub mod scripted_model;
 pub mod webdriver;
 
 use axum::body::{Body, Bytes};

@@ -166,26 +166,6 @@ pub async fn list_models(p: &Provider, key: Option<&str>) -> Result<Vec<String>,
     Ok(ids)
 }
 
-/// Whether `POST {base}/responses` answers a one-token Responses request with a Responses
-/// object: such a provider can be passed through, untranslated.
-pub async fn speaks_responses(p: &Provider, key: Option<&str>, model: &str) -> bool {
-    let url = format!("{}/responses", p.base_url.trim_end_matches('/'));
-    let body = serde_json::json!({"model": model, "input": "ping", "max_output_tokens": 16, "store": false});
-    let mut req = with_key(client().post(&url), key).json(&body);
-    for (k, v) in &p.headers {
-        req = req.header(k, v);
-    }
-    let Ok(resp) = req.send().await else {
-        return false;
-    };
-    if !resp.status().is_success() {
-        return false;
-    }
-    let v: serde_json::Value = resp.json().await.unwrap_or_default();
-    v.get("object").and_then(|o| o.as_str()) == Some("response")
-        || v.get("output").is_some_and(|o| o.is_array())
-}
-
 /// Lists the models, then sends a 1-token request to `model` (or the default model); a
 /// chat provider is also asked whether it speaks the Responses API.
 pub async fn test_connection(
@@ -223,7 +203,8 @@ pub async fn test_connection(
         ),
     };
     if p.wire_api == WireApi::Chat {
-        report.native_responses = speaks_responses(p, key, &model).await;
+        report.native_responses =
+            plugboard_check::speaks_responses(&client(), p, key, &model).await;
     }
     let url = format!("{}/{path}", p.base_url.trim_end_matches('/'));
     let started = Instant::now();

@@ -90,14 +90,9 @@ impl Settings {
         let (p, upstream, route) = self.target_of(name)?;
         let known = facts(&upstream);
         let dialect = p.dialect().unwrap_or_default();
-        let configured = route.and_then(|r| r.context_window).or(p.context_window);
-        let (context_window, window_source) = match (configured, known.context_window) {
-            (Some(w), _) => (w, WindowSource::Configured),
-            // A local runtime serves what it loaded, often far below the model's maximum.
-            (None, Some(w)) if p.is_local_runtime() => (w.min(LOCAL_WINDOW), WindowSource::Assumed),
-            (None, Some(w)) => (w, WindowSource::Documented),
-            (None, None) if p.is_local_runtime() => (LOCAL_WINDOW, WindowSource::Assumed),
-            (None, None) => (HOSTED_WINDOW, WindowSource::Assumed),
+        let (context_window, window_source) = match route.and_then(|r| r.context_window) {
+            Some(w) => (w, WindowSource::Configured),
+            None => p.planned_window(&upstream),
         };
         Some(ModelCard {
             name: name.to_string(),
@@ -112,6 +107,24 @@ impl Settings {
             parallel_tool_calls: dialect.parallel_tool_calls,
             images: known.images || p.preset.as_deref() == Some("openai"),
         })
+    }
+}
+
+impl Provider {
+    /// The window a client is told this provider serves `upstream` with: the provider's
+    /// `context_window`, else the model's documented one (capped for a local runtime, which
+    /// serves what it loaded), else a cautious default.
+    pub fn planned_window(&self, upstream: &str) -> (u64, WindowSource) {
+        match (self.context_window, facts(upstream).context_window) {
+            (Some(w), _) => (w, WindowSource::Configured),
+            // A local runtime serves what it loaded, often far below the model's maximum.
+            (None, Some(w)) if self.is_local_runtime() => {
+                (w.min(LOCAL_WINDOW), WindowSource::Assumed)
+            }
+            (None, Some(w)) => (w, WindowSource::Documented),
+            (None, None) if self.is_local_runtime() => (LOCAL_WINDOW, WindowSource::Assumed),
+            (None, None) => (HOSTED_WINDOW, WindowSource::Assumed),
+        }
     }
 }
 

@@ -162,7 +162,7 @@ fn translate_tools(tools: &[Value], names: &mut ToolNameMap, dialect: &Dialect) 
     for tool in tools {
         let kind = tool.get("type").and_then(Value::as_str).unwrap_or("");
         match kind {
-            "function" => out.extend(function_tool(tool, None, names, dialect)),
+            "function" => out.extend(function_tool(tool, None, names)),
             "namespace" => {
                 let ns = tool.get("name").and_then(Value::as_str).unwrap_or("ns");
                 for inner in tool
@@ -172,7 +172,7 @@ fn translate_tools(tools: &[Value], names: &mut ToolNameMap, dialect: &Dialect) 
                     .flatten()
                 {
                     if inner.get("type").and_then(Value::as_str) == Some("function") {
-                        out.extend(function_tool(inner, Some(ns), names, dialect));
+                        out.extend(function_tool(inner, Some(ns), names));
                     } else {
                         let kind = inner.get("type").and_then(Value::as_str).unwrap_or("");
                         tracing::debug!(
@@ -232,6 +232,17 @@ fn translate_tools(tools: &[Value], names: &mut ToolNameMap, dialect: &Dialect) 
             ),
         }
     }
+    // Every tool's schema meets the provider's rules, the ones Plugboard writes for freeform
+    // and search tools too (a provider refusing `additionalProperties` refuses those alike).
+    if schema::has_rules(dialect) {
+        for t in &mut out {
+            if let Some(p) = t.function.parameters.as_mut() {
+                if schema::needs_work(p, dialect) {
+                    *p = schema::normalise(p, dialect);
+                }
+            }
+        }
+    }
     out
 }
 
@@ -239,7 +250,6 @@ fn function_tool(
     tool: &Value,
     namespace: Option<&str>,
     names: &mut ToolNameMap,
-    dialect: &Dialect,
 ) -> Option<ChatTool> {
     let name = tool.get("name").and_then(Value::as_str)?;
     let chat_name = names.register(ToolOrigin::Function {
@@ -255,9 +265,6 @@ fn function_tool(
                 .and_then(Value::as_str)
                 .map(str::to_string),
             parameters: Some(match tool.get("parameters").filter(|p| p.is_object()) {
-                Some(p) if schema::has_rules(dialect) && schema::needs_work(p, dialect) => {
-                    schema::normalise(p, dialect)
-                }
                 Some(p) => p.clone(),
                 None => json!({"type": "object", "properties": {}}),
             }),

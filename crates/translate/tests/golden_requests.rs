@@ -159,3 +159,27 @@ fn tool_choice_keeps_the_namespace_of_a_namespaced_function() {
     assert_eq!(chosen, "mcp__thinking____sequentialthinking");
     assert!(declared.contains(&chosen), "{declared:?}");
 }
+
+/// A keyword the provider refuses is dropped from every tool Codex sends, the freeform
+/// `apply_patch` whose schema Plugboard writes included (the Codex check found it kept).
+#[test]
+fn schema_rules_reach_the_tools_plugboard_writes_itself() {
+    let d = Dialect {
+        schema_drop: vec!["additionalProperties".into()],
+        ..Dialect::default()
+    };
+    let v = translate(&codex("turn1-gpt-5.5.json"), &d);
+    let tools = v["tools"].as_array().unwrap();
+    assert!(
+        tools.iter().any(|t| t["function"]["name"] == "apply_patch"),
+        "{v}"
+    );
+    for t in tools {
+        let schema = t["function"]["parameters"].to_string();
+        assert!(
+            !schema.contains("additionalProperties"),
+            "{}: {schema}",
+            t["function"]["name"]
+        );
+    }
+}

@@ -1,0 +1,32 @@
+//! Whether a chat provider also speaks the Responses API: then Codex's requests can pass
+//! through untranslated, with the same key and model map.
+
+use plugboard_config::Provider;
+
+/// `POST {base}/responses` with a one-token request: true when a Responses object comes
+/// back. Any failure (404, refusal, another shape) means no.
+pub async fn speaks_responses(
+    client: &reqwest::Client,
+    p: &Provider,
+    key: Option<&str>,
+    model: &str,
+) -> bool {
+    let url = format!("{}/responses", p.base_url.trim_end_matches('/'));
+    let body = serde_json::json!({"model": model, "input": "ping", "max_output_tokens": 16, "store": false});
+    let mut req = client.post(&url).json(&body);
+    if let Some(k) = key {
+        req = req.bearer_auth(k);
+    }
+    for (k, v) in &p.headers {
+        req = req.header(k, v);
+    }
+    let Ok(resp) = req.send().await else {
+        return false;
+    };
+    if !resp.status().is_success() {
+        return false;
+    }
+    let v: serde_json::Value = resp.json().await.unwrap_or_default();
+    v.get("object").and_then(|o| o.as_str()) == Some("response")
+        || v.get("output").is_some_and(|o| o.is_array())
+}

@@ -1,0 +1,145 @@
+//! One request to the proxy, read the way Codex reads it: the SSE events, gathered into what
+//! the steps judge (text, output items, usage, the error if any).
+
+use futures_util::StreamExt;
+use serde_json::Value;
+use std::time::Duration;
+
+/// What came back for one request.
+#[derive(Debug, Default, Clone)]
+pub struct Turn {
+    /// How many text deltas arrived (streamed, not one block at the end).
+    pub text_deltas: usize,
+    pub text: String,
+    /// The output items of the finished response, in order.
+    pub output: Vec<Value>,
+    /// `response.usage` of the finished response.
+    pub usage: Option<Value>,
+    /// The error: an HTTP error body's message, or `response.failed`'s.
+    pub error: Option<TurnError>,
+    /// `response.incomplete`'s reason.
+    pub incomplete: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TurnError {
+    pub code: String,
+    pub message: String,
+}
+
+impl Turn {
+    fn failed(code: &str, message: impl Into<String>) -> Turn {
+        Turn {
+            error: Some(TurnError {
+                code: code.to_string(),
+                message: message.into(),
+            }),
+            ..Turn::default()
+        }
+    }
+
+    /// The first output item of a type (`function_call`, `custom_tool_call`, `reasoning`).
+    pub fn item(&self, kind: &str) -> Option<&Value> {
+        self.output.iter().find(|i| i["type"] == kind)
+    }
+
+    pub fn has(&self, kind: &str) -> bool {
+        self.item(kind).is_some()
+    }
+}
+
+/// How long one step may take: local models on a laptop can be slow, a hang must not be.
+const STEP_TIMEOUT: Duration = Duration::from_secs(240);
+
+pub async fn send(client: &reqwest::Client, url: &str, body: &Value) -> Turn {
+    match tokio::time::timeout(STEP_TIMEOUT, send_inner(client, url, body)).await {
+        Ok(turn) => turn,
+        Err(_) => Turn::failed(
+            "timeout",
+            format!(
+                "no complete answer in {} s: the model is very slow or the stream stalled",
+                STEP_TIMEOUT.as_secs()
+            ),
+        ),
+    }
+}
+
+async fn send_inner(client: &reqwest::Client, url: &str, body: &Value) -> Turn {
+    let resp = match client.post(url).json(body).send().await {
+        Ok(r) => r,
+        // The proxy is ours, on loopback: this is not the provider's fault.
+        Err(e) => {
+            return Turn::failed(
+                "proxy_unreachable",
+                format!("Plugboard's check proxy did not answer: {e}"),
+            )
+        }
+    };
+    if !resp.status().is_success() {
+        let text = resp.text().await.unwrap_or_default();
+        let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let code = v["error"]["code"]
+            .as_str()
+            .or(v["error"]["type"].as_str())
+            .unwrap_or("http_error");
+        let message = v["error"]["message"].as_str().unwrap_or(text.trim());
+        return Turn::failed(code, message);
+    }
+    let mut turn = Turn::default();
+    let mut events = eventsource_stream::EventStream::new(resp.bytes_stream());
+    let mut finished = false;
+    while let Some(ev) = events.next().await {
+        let ev = match ev {
+            Ok(ev) => ev,
+            Err(e) => {
+                turn.error = Some(TurnError {
+                    code: "stream_error".into(),
+                    message: format!("the stream broke off: {e}"),
+                });
+                return turn;
+            }
+        };
+        let Ok(v) = serde_json::from_str::<Value>(&ev.data) else {
+            continue;
+        };
+        match v["type"].as_str().unwrap_or_default() {
+            "response.output_text.delta" => {
+                turn.text_deltas += 1;
+                turn.text.push_str(v["delta"].as_str().unwrap_or_default());
+            }
+            "response.completed" | "response.incomplete" | "response.failed" => {
+                let r = &v["response"];
+                turn.output = r["output"].as_array().cloned().unwrap_or_default();
+                turn.usage = Some(r["usage"].clone()).filter(|u| !u.is_null());
+                if let Some(reason) = r["incomplete_details"]["reason"].as_str() {
+                    turn.incomplete = Some(reason.to_string());
+                }
+                if v["type"] == "response.failed" {
+                    turn.error = Some(TurnError {
+                        code: r["error"]["code"].as_str().unwrap_or("failed").to_string(),
+                        message: r["error"]["message"]
+                            .as_str()
+                            .unwrap_or("the response failed")
+                            .to_string(),
+                    });
+                }
+                finished = true;
+            }
+            "error" => {
+                turn.error = Some(TurnError {
+                    code: v["code"].as_str().unwrap_or("error").to_string(),
+                    message: v["message"].as_str().unwrap_or("error").to_string(),
+                });
+                finished = true;
+            }
+            _ => {}
+        }
+    }
+    if !finished {
+        turn.error = Some(TurnError {
+            code: "stream_error".into(),
+            message: "the stream ended without `response.completed`".into(),
+        });
+    }
+    turn
+}

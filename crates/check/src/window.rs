@@ -1,0 +1,138 @@
+//! The context window a provider really serves a model with: from its model list (OpenRouter,
+//! LM Studio, vLLM, Groq and others say it there) or from the words of its refusal of an
+//! output limit larger than any window (vLLM, OpenAI, llama.cpp and LM Studio name the window
+//! in it). Limits on *output* tokens are not windows and are never read as one.
+
+use serde_json::Value;
+
+/// Fields of a model list entry that hold the window, best first: a runtime's loaded size
+/// before the model's maximum.
+const FIELDS: &[&[&str]] = &[
+    &["loaded_context_length"],
+    &["context_length"],
+    &["context_window"],
+    &["max_model_len"],
+    &["max_context_length"],
+    &["top_provider", "context_length"],
+    &["meta", "n_ctx"],
+    &["max_input_tokens"],
+    &["inputTokenLimit"],
+];
+
+/// The window the model list gives `model`, if it gives one.
+pub fn window_from_model_list(list: &Value, model: &str) -> Option<u64> {
+    let entries = list
+        .get("data")
+        .or_else(|| list.get("models"))
+        .and_then(Value::as_array)?;
+    let entry = entries.iter().find(|m| {
+        ["id", "name", "model"]
+            .iter()
+            .any(|k| m.get(k).and_then(Value::as_str) == Some(model))
+    })?;
+    FIELDS.iter().find_map(|path| {
+        let v = path.iter().try_fold(entry, |v, k| v.get(k))?;
+        v.as_u64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            .filter(|n| *n > 0)
+    })
+}
+
+/// Phrases after which a refusal names the window, lower case.
+const PHRASES: &[&str] = &[
+    "maximum context length is",
+    "context length of only",
+    "context length of",
+    "context window of",
+    "context window is",
+    "available context size (",
+    "context size of",
+    "context_length_exceeded: ",
+    "max_model_len",
+    "n_ctx",
+];
+
+/// The window named in a refusal, if one is.
+pub fn window_from_error(message: &str) -> Option<u64> {
+    let lower = message.to_ascii_lowercase();
+    PHRASES.iter().find_map(|phrase| {
+        let at = lower.find(phrase)? + phrase.len();
+        first_number(&lower[at..], 24)
+    })
+}
+
+/// The first number within `within` characters, commas allowed ("128,000").
+fn first_number(text: &str, within: usize) -> Option<u64> {
+    let start = text
+        .char_indices()
+        .take(within)
+        .find(|(_, c)| c.is_ascii_digit())?
+        .0;
+    let digits: String = text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == ',')
+        .filter(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok().filter(|n| *n >= 256)
+}
+
+/// Ollama's `/api/ps` lists loaded models with the window they were loaded with (which is
+/// what it serves, often far below the model's maximum).
+pub fn window_from_ollama_ps(ps: &Value, model: &str) -> Option<u64> {
+    ps.get("models")?
+        .as_array()?
+        .iter()
+        .find(|m| {
+            let name = m
+                .get("name")
+                .or_else(|| m.get("model"))
+                .and_then(Value::as_str);
+            name == Some(model) || name == Some(&format!("{model}:latest"))
+        })?
+        .get("context_length")?
+        .as_u64()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn model_lists_as_runtimes_and_routers_send_them() {
+        let openrouter = json!({"data": [{"id": "a/b", "context_length": 131072, "top_provider": {"context_length": 65536}}]});
+        assert_eq!(window_from_model_list(&openrouter, "a/b"), Some(131072));
+        let lmstudio = json!({"data": [{"id": "qwen", "max_context_length": 32768, "loaded_context_length": 4096}]});
+        assert_eq!(window_from_model_list(&lmstudio, "qwen"), Some(4096));
+        let vllm = json!({"object": "list", "data": [{"id": "m", "max_model_len": 16384}]});
+        assert_eq!(window_from_model_list(&vllm, "m"), Some(16384));
+        let openai = json!({"data": [{"id": "gpt-5.5", "object": "model"}]});
+        assert_eq!(window_from_model_list(&openai, "gpt-5.5"), None);
+        assert_eq!(window_from_model_list(&vllm, "other"), None);
+    }
+
+    #[test]
+    fn refusals_that_name_the_window() {
+        let cases = [
+            ("This model's maximum context length is 32768 tokens. However, you requested 10000020 tokens (20 in the messages, 10000000 in the completion).", Some(32768)),
+            ("the request exceeds the available context size (4096 tokens), try increasing it", Some(4096)),
+            ("Trying to keep the first 10000020 tokens when context the overflows. However, the model is loaded with context length of only 8192 tokens", Some(8192)),
+            ("This model's maximum context length is 128,000 tokens.", Some(128000)),
+            // Output limits are not windows.
+            ("Invalid max_tokens value, the valid range of max_tokens is [1, 8192]", None),
+            ("Range of max_tokens should be [1, 8192]", None),
+            ("max_tokens must be less than or equal to `32768`", None),
+        ];
+        for (message, want) in cases {
+            assert_eq!(window_from_error(message), want, "{message}");
+        }
+    }
+
+    #[test]
+    fn ollama_loaded_models() {
+        let ps =
+            json!({"models": [{"name": "qwen3:8b", "model": "qwen3:8b", "context_length": 4096}]});
+        assert_eq!(window_from_ollama_ps(&ps, "qwen3:8b"), Some(4096));
+        assert_eq!(window_from_ollama_ps(&ps, "llama3"), None);
+    }
+}
