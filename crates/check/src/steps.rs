@@ -320,11 +320,18 @@ pub fn context_window(
             label: format!("Set the context window to {}", group(w)),
             change: crate::fix::FixChange::ContextWindow { tokens: w },
         })),
-        Some((w, from)) => StepReport::new(
-            id,
-            Status::Passed,
-            format!("{} tokens ({from}); Codex is told {} ({how})", group(w), group(told)),
-        ),
+        Some((w, from)) => {
+            let more = if w > told && source != WindowSource::Configured {
+                format!(": set the provider's context window to {} to use it all", group(w))
+            } else {
+                String::new()
+            };
+            StepReport::new(
+                id,
+                Status::Passed,
+                format!("{} tokens ({from}); Codex is told {} ({how}){more}", group(w), group(told)),
+            )
+        }
         None if source == WindowSource::Assumed => StepReport::new(
             id,
             Status::Warning,

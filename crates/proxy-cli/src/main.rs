@@ -1,5 +1,7 @@
 //! `plugboard-proxy`: the proxy without a GUI, for servers, WSL, CI and benchmarks.
 
+mod check_cmd;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use plugboard_config::{Provider, Settings, WireApi};
 use plugboard_server::{EnvKeys, ServeOptions};
@@ -36,6 +38,29 @@ enum Command {
     Codex {
         #[command(subcommand)]
         action: CodexAction,
+    },
+    /// Check a provider with Codex's own tools before a Codex session: streamed text, a
+    /// shell call, a tool result sent back, apply_patch, usage, the context window. Exits 1
+    /// when a step fails. Spends a few thousand of the provider's tokens.
+    Check {
+        /// Settings file (default: the app's).
+        #[arg(long, env = "PLUGBOARD_CONFIG")]
+        config: Option<PathBuf>,
+        /// The provider's id (default: the active provider).
+        #[arg(long)]
+        provider: Option<String>,
+        /// The upstream model (default: the provider's default model).
+        #[arg(long)]
+        model: Option<String>,
+        /// Turn on the fixes the check offers, check again, and save them to the settings file.
+        #[arg(long)]
+        fix: bool,
+        /// Refuse a provider off this machine and the local network.
+        #[arg(long, env = "PLUGBOARD_LOCAL_ONLY")]
+        local_only: bool,
+        /// Print the reports as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// List the provider presets.
     Presets,
@@ -175,6 +200,36 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Serve(args) => serve(*args),
+        Command::Check {
+            config,
+            provider,
+            model,
+            fix,
+            local_only,
+            json,
+        } => {
+            let path = config
+                .clone()
+                .or_else(plugboard_config::default_settings_path);
+            let settings = match settings_file(config) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("plugboard-proxy: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            check_cmd::run(
+                check_cmd::CheckArgs {
+                    provider,
+                    model,
+                    fix,
+                    local_only,
+                    json,
+                },
+                settings,
+                path,
+            )
+        }
         Command::Codex { action } => codex(action),
         Command::Usage {
             since_days,
