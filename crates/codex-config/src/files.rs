@@ -5,7 +5,6 @@ use crate::codex_cli::{bundled_catalog, codex_version, CODEX_BIN_ENV};
 use crate::edit::{attach_text, detach_text, profile_text, AttachOptions, CATALOG_KEY};
 use crate::{CodexConfigError, PROVIDER_ID};
 use plugboard_config::Settings;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 const BACKUP_SUFFIX: &str = ".plugboard-backup";
@@ -50,26 +49,15 @@ fn read_or_empty(path: &Path) -> Result<String, CodexConfigError> {
     }
 }
 
-/// Temp file + rename: a crash leaves the old file or the new one, never half.
+/// Temp file + rename: a crash leaves the old file or the new one, never half; Codex's
+/// files keep their permissions.
 fn write_atomic(path: &Path, text: &str) -> Result<(), CodexConfigError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io("create", dir))?;
-    let tmp = dir.join(format!(
-        ".{}.plugboard-tmp",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("config")
-    ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io("write", path))
+    plugboard_config::atomic_file::write_atomic(
+        path,
+        text.as_bytes(),
+        plugboard_config::atomic_file::Mode::Keep,
+    )
+    .map_err(io("write", path))
 }
 
 /// What attaching would change, shown to the user before anything is written.

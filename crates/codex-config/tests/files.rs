@@ -142,7 +142,8 @@ fn a_failed_write_leaves_the_users_config_intact() {
     attach(&h, &opts()).unwrap();
     let attached = std::fs::read_to_string(h.join("config.toml")).unwrap();
     // The temp file cannot be created (as on a full disk).
-    std::fs::create_dir(h.join(".config.toml.plugboard-tmp")).unwrap();
+    std::fs::create_dir(h.join(format!(".config.toml.plugboard-tmp-{}", std::process::id())))
+        .unwrap();
     let e = detach(&h).unwrap_err().to_string();
     assert!(e.contains("cannot write"), "{e}");
     assert_eq!(

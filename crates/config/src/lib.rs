@@ -3,6 +3,7 @@
 //! where its key comes from.
 
 pub mod address;
+pub mod atomic_file;
 pub mod limits;
 pub mod migrate;
 pub mod model_cards;

@@ -2,7 +2,6 @@
 //! with owner-only permissions.
 
 use crate::settings::{Settings, SCHEMA_VERSION};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -74,32 +73,8 @@ pub fn save(path: &Path, settings: &Settings) -> Result<(), StoreError> {
         source,
     };
     let text = toml::to_string_pretty(settings).map_err(|e| err(std::io::Error::other(e)))?;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(err)?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("settings"),
-        std::process::id()
-    ));
-    let write = || -> std::io::Result<()> {
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        let mut f = opts.open(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        err(e)
-    })
+    crate::atomic_file::write_atomic(path, text.as_bytes(), crate::atomic_file::Mode::Private)
+        .map_err(err)
 }
 
 #[cfg(test)]
@@ -145,7 +120,7 @@ mod tests {
         save(&path, &s).unwrap();
         // What a crash after the temp write and before the rename leaves behind.
         std::fs::write(
-            dir.join(".settings.toml.tmp-99999"),
+            dir.join(".settings.toml.plugboard-tmp-99999"),
             "listen = [half written",
         )
         .unwrap();
@@ -171,8 +146,11 @@ mod tests {
         save(&path, &s).unwrap();
         let before = std::fs::read_to_string(&path).unwrap();
         // The temp file cannot be created (as on a full disk): a directory sits in its place.
-        std::fs::create_dir(dir.join(format!(".settings.toml.tmp-{}", std::process::id())))
-            .unwrap();
+        std::fs::create_dir(dir.join(format!(
+            ".settings.toml.plugboard-tmp-{}",
+            std::process::id()
+        )))
+        .unwrap();
         s.listen = "127.0.0.1:3333".into();
         let e = save(&path, &s).unwrap_err().to_string();
         assert!(
