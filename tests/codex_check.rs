@@ -7,7 +7,7 @@ use plugboard_check::{
 };
 use plugboard_config::Provider;
 use plugboard_e2e::scripted_model::{Quirks, ScriptedModel, MODEL};
-use plugboard_e2e::StaticKeys;
+use plugboard_e2e::{free_port, StaticKeys};
 use plugboard_server::StaticHosts;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -379,4 +379,106 @@ async fn local_only_refuses_a_public_provider_before_any_connection() {
         show(&r)
     );
     assert!(model.requests().is_empty(), "nothing reached the provider");
+}
+
+/// The app's check, as the window runs it: the stored key from the vault, the result kept as
+/// a badge across restarts, the fix saved as a setting, the badge stale until checked again.
+#[tokio::test]
+async fn the_app_keeps_results_as_a_badge_and_saves_the_fix() {
+    use plugboard_app::key_vault::MemoryVault;
+    use plugboard_app::providers::ProviderInput;
+    use plugboard_app::{App, AppPaths};
+
+    let model = ScriptedModel::start(Quirks {
+        thinks: true,
+        needs_reasoning_back: true,
+        window_in_list: Some(32_768),
+        ..Quirks::default()
+    })
+    .await;
+    let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("check-app-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let paths = AppPaths {
+        settings_file: root.join("config/settings.toml"),
+        log_dir: root.join("data/logs"),
+        codex_home: root.join("codex"),
+        usage_db: root.join("data/usage.sqlite"),
+    };
+    std::fs::create_dir_all(root.join("config")).unwrap();
+    std::fs::write(
+        &paths.settings_file,
+        format!("listen = \"127.0.0.1:{}\"\n", free_port()),
+    )
+    .unwrap();
+    let vault = Arc::new(MemoryVault::default());
+    let app = App::load(paths.clone(), vault.clone()).unwrap();
+    app.save_provider(ProviderInput {
+        original_id: None,
+        id: "box".into(),
+        name: "Scripted box".into(),
+        // A hosted preset that does not send reasoning back (local presets already repair
+        // what local runtimes get wrong).
+        preset: Some("groq".into()),
+        base_url: model.base_url(),
+        wire_api: plugboard_config::WireApi::Chat,
+        default_model: Some(MODEL.into()),
+        model_map: Default::default(),
+        api_key: Some(KEY.into()),
+        clear_key: false,
+    })
+    .await
+    .unwrap();
+    assert!(app.providers().await[0].check.is_none());
+
+    let r = app.codex_check("box", None).await.unwrap();
+    assert_eq!(
+        status(&r, StepId::ToolResult),
+        Status::Failed,
+        "{}",
+        show(&r)
+    );
+    let badge = app.providers().await[0].check.clone().unwrap();
+    assert_eq!(
+        (badge.passed, badge.stale, badge.model.as_str()),
+        (false, false, MODEL)
+    );
+    assert_eq!(badge.summary, "1 of 6 Codex check steps failed");
+    // The key reached the provider from the vault.
+    assert!(model.requests().len() >= 4);
+
+    let fix = r
+        .step(StepId::ToolResult)
+        .unwrap()
+        .fix
+        .clone()
+        .unwrap_or_else(|| panic!("{}", show(&r)));
+    app.apply_check_fix("box", fix).await.unwrap();
+    assert!(std::fs::read_to_string(&paths.settings_file)
+        .unwrap()
+        .contains("reasoning_echo = true"));
+    assert!(
+        app.providers().await[0].check.as_ref().unwrap().stale,
+        "checked before the fix"
+    );
+    let again = app.codex_check("box", None).await.unwrap();
+    assert!(again.passed(), "{}", show(&again));
+    drop(app);
+
+    let app = App::load(paths.clone(), vault).unwrap();
+    let badge = app.providers().await[0].check.clone().unwrap();
+    assert_eq!(
+        (badge.passed, badge.stale),
+        (true, false),
+        "kept across restarts"
+    );
+    assert_eq!(app.last_codex_check("box").unwrap(), again);
+    let history = std::fs::read_to_string(root.join("config/codex-checks.json")).unwrap();
+    assert!(!history.contains(KEY), "no key in the history file");
+    app.delete_provider("box").await.unwrap();
+    assert!(
+        app.last_codex_check("box").is_none(),
+        "a deleted provider's results go too"
+    );
+    let _ = std::fs::remove_dir_all(&root);
 }

@@ -1,6 +1,7 @@
 //! The app state and what the tray and the window ask of it. One lock guards the settings
 //! and the running proxy, so a tray click and a window save never interleave.
 
+use crate::check_history::CheckHistory;
 use crate::connection::{self, ConnectionReport};
 use crate::key_cache::{self, CachedKey, CachedKeys, KeyCache, KEYRING_WAIT};
 use crate::key_vault::KeyVault;
@@ -96,12 +97,15 @@ pub struct App {
     /// Serialises edits of Codex's files, which happen outside `inner`'s lock.
     codex_files: Mutex<()>,
     autostart: AtomicBool,
+    /// The last Codex check of each provider and model.
+    checks: CheckHistory,
 }
 
 impl App {
     /// Loads the settings (a corrupt file is moved aside and reported in the warnings).
     pub fn load(paths: AppPaths, vault: Arc<dyn KeyVault>) -> Result<App, AppError> {
         let loaded = settings_file::load_or_recover(&paths.settings_file)?;
+        let paths_checks = paths.settings_file.with_file_name("codex-checks.json");
         let mut warnings: Vec<String> = loaded.warning.into_iter().collect();
         warnings.extend(plugboard_codex::proxy_env_warning(|k| {
             std::env::var(k).ok()
@@ -135,6 +139,7 @@ impl App {
             changes: Arc::new(tokio::sync::watch::channel(0).0),
             codex_files: Mutex::new(()),
             autostart: AtomicBool::new(false),
+            checks: CheckHistory::load(paths_checks),
         })
     }
 
@@ -445,7 +450,7 @@ impl App {
             .settings
             .providers
             .iter()
-            .map(|p| providers::view(&inner.settings, p, &self.keys))
+            .map(|p| providers::view(&inner.settings, p, &self.keys, self.checks.badge(p)))
             .collect()
     }
 
@@ -479,7 +484,9 @@ impl App {
         let mut next = inner.settings.clone();
         providers::delete(&mut next, id)?;
         self.commit(&mut inner, next).await?;
+        drop(inner);
         self.keys.remove(id);
+        self.checks.forget(id).await;
         Ok(())
     }
 
@@ -737,6 +744,63 @@ impl App {
     ) -> Result<ConnectionReport, AppError> {
         let (p, key) = self.draft_and_key(input).await?;
         Ok(connection::test_connection(&p, key.as_deref(), p.default_model.as_deref()).await)
+    }
+
+    /// The Codex check of a saved provider (its default model unless one is named), with
+    /// its stored key, honouring local-only. No lock is held while it runs (a minute or more
+    /// on a slow model); the report is kept for the badge.
+    pub async fn codex_check(
+        &self,
+        id: &str,
+        model: Option<String>,
+    ) -> Result<plugboard_check::CheckReport, AppError> {
+        self.ensure_keys().await;
+        let (p, local_only) = {
+            let inner = self.inner.lock().await;
+            let p = inner
+                .settings
+                .provider(id)
+                .cloned()
+                .ok_or_else(|| AppError::Invalid(format!("provider `{id}` does not exist")))?;
+            (p, inner.settings.local_only)
+        };
+        let keys = Arc::new(key_cache::CachedKeys(self.keys.clone()));
+        let opts = plugboard_check::CheckOptions {
+            model,
+            local_only,
+            resolver: None,
+        };
+        let report = plugboard_check::check_provider(&p, keys, opts)
+            .await
+            .map_err(|e| AppError::Invalid(e.to_string()))?;
+        self.checks.record(report.clone()).await;
+        self.changed();
+        Ok(report)
+    }
+
+    /// The last check of a provider, for the window to show again.
+    pub fn last_codex_check(&self, id: &str) -> Option<plugboard_check::CheckReport> {
+        self.checks.latest(id)
+    }
+
+    /// Turns on what a check offered for a provider, as a setting (the window re-runs the
+    /// check after).
+    pub async fn apply_check_fix(
+        &self,
+        id: &str,
+        fix: plugboard_check::Fix,
+    ) -> Result<(), AppError> {
+        let mut inner = self.inner.lock().await;
+        let mut next = inner.settings.clone();
+        let p = next
+            .providers
+            .iter_mut()
+            .find(|p| p.id == id)
+            .ok_or_else(|| AppError::Invalid(format!("provider `{id}` does not exist")))?;
+        fix.apply(p).map_err(AppError::Invalid)?;
+        self.commit(&mut inner, next).await?;
+        tracing::info!(provider = id, fix = %fix.label, "check fix applied");
+        Ok(())
     }
 }
 

@@ -1,6 +1,7 @@
 //! Everything the desktop app does, without a GUI: the Tauri shell in `src-tauri/` only wires
 //! windows, tray and commands to this crate, so all of it is tested without a display.
 
+pub mod check_history;
 pub mod connection;
 pub mod controller;
 pub mod error;

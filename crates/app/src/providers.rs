@@ -22,6 +22,8 @@ pub struct ProviderView {
     /// Why the stored key cannot be used now (the keyring is locked), if so.
     pub key_unreadable: Option<String>,
     pub active: bool,
+    /// The last Codex check of this provider, if one ran.
+    pub check: Option<crate::check_history::CheckBadge>,
 }
 
 /// What a save does to keys, carried out by the caller off the async workers and only
@@ -116,7 +118,12 @@ pub fn presets() -> Vec<PresetView> {
         .collect()
 }
 
-pub fn view(settings: &Settings, p: &Provider, keys: &KeyCache) -> ProviderView {
+pub fn view(
+    settings: &Settings,
+    p: &Provider,
+    keys: &KeyCache,
+    check: Option<crate::check_history::CheckBadge>,
+) -> ProviderView {
     let key_mask = keys.mask(&p.id);
     let key_unreadable = match keys.get(&p.id) {
         Some(CachedKey::Unreadable(r)) => Some(r),
@@ -134,6 +141,7 @@ pub fn view(settings: &Settings, p: &Provider, keys: &KeyCache) -> ProviderView 
         key_mask,
         key_unreadable,
         active: settings.active().map(|a| a.id == p.id).unwrap_or(false),
+        check,
     }
 }
 
@@ -306,7 +314,7 @@ mod tests {
             "ds",
             CachedKey::Stored(plugboard_server::ApiKey::new("sk-abcdefghijklmnop")),
         );
-        let v = view(&s, s.provider("ds").unwrap(), &keys);
+        let v = view(&s, s.provider("ds").unwrap(), &keys, None);
         assert_eq!(v.key_mask.as_deref(), Some("sk-••••mnop"));
         assert!(v.active && v.key_unreadable.is_none());
 
