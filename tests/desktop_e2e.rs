@@ -704,3 +704,70 @@ async fn settings_window_adds_a_provider_whose_key_reaches_the_upstream() {
     plugboard_keys::delete_key("e2e").unwrap();
     let _ = driver_proc.kill().await;
 }
+
+/// "Check with Codex tools" in the window: a local runtime that serves a smaller window than
+/// Codex would be told fails that step with the figures; the fix button saves the window and
+/// checks again, the check passes and the provider gets its badge.
+#[tokio::test]
+async fn codex_check_in_the_window_fixes_a_step_and_badges_the_provider() {
+    let (Some(app), Some(driver)) = (env_or_skip("PLUGBOARD_APP"), env_or_skip("TAURI_DRIVER"))
+    else {
+        return;
+    };
+    let _one = ONE_APP.lock().await;
+    end_app(&app).await;
+    let model = scripted_model::ScriptedModel::start(scripted_model::Quirks {
+        window_in_list: Some(8192),
+        ..Default::default()
+    })
+    .await;
+    let (wd, mut driver_proc, home) = launch(
+        &app,
+        &driver,
+        "check",
+        &format!(
+            "listen = \"127.0.0.1:{}\"\nactive_provider = \"box\"\n\n[[provider]]\nid = \"box\"\nname = \"My box\"\npreset = \"ollama\"\nbase_url = \"{}\"\ndefault_model = \"{}\"\n",
+            free_port(),
+            model.base_url(),
+            scripted_model::MODEL
+        ),
+    )
+    .await;
+    wd.wait_text("#provider-list", "My box").await;
+    wd.click(".provider[data-id=box]").await;
+    wd.wait_text("#form-title", "Edit My box").await;
+    wd.click("#codex-check").await;
+    let title = wd.wait_text("#check-title", "steps failed").await;
+    assert!(title.contains("1 of 6 steps failed"), "{title}");
+    let step = wd.text("#check-steps li[data-step=context_window]").await;
+    assert!(
+        step.contains("My box serves scripted-coder with 8,192 tokens (its model list), but Codex is told 32,768"),
+        "{step}"
+    );
+    let shell = wd.text("#check-steps li[data-step=shell_call]").await;
+    assert!(shell.contains("exec_command with valid JSON"), "{shell}");
+    wd.wait_text(".provider[data-id=box] .badges", "Codex ✗")
+        .await;
+    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    std::fs::write(artifacts.join("codex-check.png"), wd.screenshot().await).unwrap();
+
+    wd.click("#check-steps li[data-step=context_window] .check-fix")
+        .await;
+    wd.wait_text("#check-title", "Codex check passed").await;
+    wd.wait_text(".provider[data-id=box] .badges", "Codex ✓")
+        .await;
+    let settings = std::fs::read_to_string(home.join(".config/plugboard/settings.toml")).unwrap();
+    assert!(settings.contains("context_window = 8192"), "{settings}");
+    std::fs::write(
+        artifacts.join("codex-check-fixed.png"),
+        wd.screenshot().await,
+    )
+    .unwrap();
+    // Two checks of five requests at most each, all to the scripted provider.
+    assert!(model.requests().len() >= 8, "{}", model.requests().len());
+
+    wd.quit().await;
+    end_app(&app).await;
+    let _ = driver_proc.kill().await;
+}

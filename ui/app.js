@@ -80,6 +80,15 @@ function renderProviders() {
       if (p.active) badges.append(el("span", { className: "badge active", textContent: "active" }));
       badges.append(el("span", { className: "badge", textContent: p.wire_api === "responses" ? "pass-through" : "chat" }));
       badges.append(el("span", { className: "badge key", textContent: p.key_unreadable ? "key locked in the keyring" : p.key_mask ? `key ${p.key_mask}` : p.needs_key ? "no key" : "local, no key needed" }));
+      if (p.check) {
+        const c = p.check;
+        const when = new Date(c.checked_at * 1000).toLocaleString();
+        badges.append(el("span", {
+          className: `badge check ${c.passed ? "check-ok" : "check-bad"}${c.stale ? " stale" : ""}`,
+          textContent: `Codex ${c.passed ? "✓" : "✗"}${c.stale ? " (changed since)" : ""}`,
+          title: `${c.summary} for ${c.model}, ${when}${c.stale ? "; the provider changed since: check again" : ""}`,
+        }));
+      }
       const buttons = el(
         "div",
         { className: "buttons" },
@@ -166,6 +175,9 @@ function edit(id) {
     $("#f-api-key").placeholder = p.key_mask ? `stored: ${p.key_mask} (type to replace)` : "paste a key";
     $("#clear-key-row").hidden = !p.key_mask;
   }
+  $("#codex-check").disabled = id === "";
+  $("#check-result").hidden = true;
+  if (id !== "") call("last_codex_check", { id }).then((r) => { if (r && editing === id && !checking) showCheck(r); }).catch(() => {});
   renderProviders();
 }
 
@@ -264,6 +276,62 @@ async function testConnection() {
         el("button", { type: "button", id: "use-passthrough", className: "secondary", textContent: "Use pass-through", onclick: () => { $("#f-wire-api").value = "responses"; toast("Pass-through chosen: Save to keep it"); } }));
     }
   } catch (e) { showResult(out, false, e.message); }
+}
+
+// The Codex check: one line per step, a failed step's fix as a button that saves the
+// switch and checks again.
+const MARKS = { passed: "✓", failed: "✗", warning: "!", skipped: "–", info: "i" };
+let checking = false; // a check is under way: an older report must not replace its progress
+
+function showCheck(r) {
+  const box = $("#check-result");
+  box.hidden = false;
+  const failed = r.steps.filter((s) => s.status === "failed").length;
+  $("#check-title").textContent = `${failed ? `✗ ${failed} of ${r.steps.filter((s) => s.status !== "info").length} steps failed` : "✓ Codex check passed"} · ${r.model} · ${new Date(r.checked_at * 1000).toLocaleString()}`;
+  $("#check-title").className = failed ? "bad" : "ok";
+  $("#check-steps").replaceChildren(...r.steps.map((s) => {
+    const li = el("li", { className: s.status },
+      el("span", { className: "mark", textContent: MARKS[s.status] ?? "?" }),
+      el("span", { className: "title", textContent: s.title }),
+      el("span", { className: "detail", textContent: s.detail }));
+    li.dataset.step = s.id;
+    if (s.fix && (s.status === "failed" || s.fix.change.kind === "pass_through")) {
+      const label = s.fix.change.kind === "pass_through" ? s.fix.label : `${s.fix.label} and check again`;
+      li.append(el("button", { type: "button", className: "check-fix", textContent: label, onclick: () => applyFix(r.provider_id, s.fix) }));
+    }
+    return li;
+  }));
+  box.scrollIntoView({ block: "nearest" });
+}
+
+async function runCheck() {
+  const id = editing;
+  if (!id) return;
+  const button = $("#codex-check");
+  const box = $("#check-result");
+  button.disabled = true;
+  checking = true;
+  box.hidden = false;
+  $("#check-title").textContent = "Checking with Codex tools… (a few short requests; a slow model can take a minute)";
+  $("#check-title").className = "";
+  $("#check-steps").replaceChildren();
+  try {
+    const r = await call("codex_check", { id, model: $("#f-default-model").value.trim() || null });
+    if (editing === id) showCheck(r);
+    await refresh();
+  } catch (e) {
+    $("#check-title").textContent = `✗ ${e.message}`;
+    $("#check-title").className = "bad";
+  } finally { checking = false; button.disabled = editing === ""; }
+}
+
+async function applyFix(id, fix) {
+  try {
+    await call("apply_check_fix", { id, fix });
+    toast(`${fix.label}: saved`);
+    await refresh();
+    if (editing === id) { edit(id); await runCheck(); }
+  } catch (e) { toast(e.message, true); }
 }
 
 // The first run: the empty state walks from a preset to "Applied to Codex".
@@ -528,6 +596,7 @@ function wire() {
   $("#provider-form").onsubmit = saveProvider;
   $("#fetch-models").onclick = fetchModels;
   $("#test-connection").onclick = testConnection;
+  $("#codex-check").onclick = runCheck;
   $("#proxy-toggle").onclick = async () => { await call(state.snapshot.status.state === "running" ? "proxy_stop" : "proxy_start"); refresh(); };
   $("#add-route").onclick = () => $("#routes tbody").append(routeRow());
   $("#plan-execute").onclick = planExecute;

@@ -87,6 +87,36 @@ pub async fn test_connection(
     app.test_connection(&input).await
 }
 
+/// The Codex check of a saved provider; the window shows each step as it comes back.
+#[tauri::command]
+pub async fn codex_check(
+    app: Shared<'_>,
+    id: String,
+    model: Option<String>,
+) -> Result<plugboard_check::CheckReport, AppError> {
+    app.codex_check(&id, model).await
+}
+
+#[tauri::command]
+pub async fn last_codex_check(
+    app: Shared<'_>,
+    id: String,
+) -> Result<Option<plugboard_check::CheckReport>, AppError> {
+    Ok(app.last_codex_check(&id))
+}
+
+#[tauri::command]
+pub async fn apply_check_fix(
+    handle: AppHandle,
+    app: Shared<'_>,
+    id: String,
+    fix: plugboard_check::Fix,
+) -> Result<(), AppError> {
+    app.apply_check_fix(&id, fix).await?;
+    crate::tray::refresh(&handle).await;
+    Ok(())
+}
+
 #[tauri::command]
 pub async fn set_port(handle: AppHandle, app: Shared<'_>, port: u16) -> Result<(), AppError> {
     app.set_port(port).await?;
