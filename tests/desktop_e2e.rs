@@ -750,7 +750,12 @@ async fn codex_check_in_the_window_fixes_a_step_and_badges_the_provider() {
         .await;
     let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
-    std::fs::write(artifacts.join("codex-check.png"), wd.screenshot().await).unwrap();
+    let shot = wd.screenshot().await;
+    std::fs::write(artifacts.join("codex-check.png"), &shot).unwrap();
+    if std::env::var("PLUGBOARD_UPDATE_SCREENSHOTS").as_deref() == Ok("1") {
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
+        std::fs::write(docs.join("codex-check.png"), &shot).unwrap();
+    }
 
     wd.click("#check-steps li[data-step=context_window] .check-fix")
         .await;
