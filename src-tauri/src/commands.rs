@@ -7,7 +7,6 @@ use plugboard_config::Route;
 use serde::Serialize;
 use std::sync::Arc;
 use tauri::{AppHandle, State};
-use tauri_plugin_autostart::ManagerExt;
 
 type Shared<'a> = State<'a, Arc<App>>;
 
@@ -138,26 +137,13 @@ pub async fn proxy_stop(handle: AppHandle, app: Shared<'_>) -> Result<(), AppErr
     Ok(())
 }
 
-/// Writes or removes the OS login entry and remembers the state for the tray check.
-pub fn apply_autostart(handle: &AppHandle, app: &App, enabled: bool) -> Result<(), AppError> {
-    let launcher = handle.autolaunch();
-    let result = if enabled {
-        launcher.enable()
-    } else {
-        launcher.disable()
-    };
-    result.map_err(|e| AppError::Invalid(format!("could not change start at login: {e}")))?;
-    app.set_autostart_flag(launcher.is_enabled().unwrap_or(enabled));
-    Ok(())
-}
-
 #[tauri::command]
 pub async fn set_autostart(
     handle: AppHandle,
     app: Shared<'_>,
     enabled: bool,
 ) -> Result<(), AppError> {
-    apply_autostart(&handle, &app, enabled)?;
+    crate::autostart::apply(&handle, &app, enabled)?;
     crate::tray::refresh(&handle).await;
     Ok(())
 }

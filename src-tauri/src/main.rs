@@ -3,6 +3,7 @@
 //! Tauri's windows, menus and commands.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod autostart;
 mod commands;
 mod notices;
 mod tray;

@@ -167,7 +167,7 @@ async fn act(handle: &AppHandle, action: TrayAction) {
             let on = !app.snapshot().await.settings.local_only;
             app.set_local_only(on).await.map_err(|e| e.to_string())
         }
-        TrayAction::ToggleAutostart => crate::commands::apply_autostart(
+        TrayAction::ToggleAutostart => crate::autostart::apply(
             handle,
             &app,
             !handle.autolaunch().is_enabled().unwrap_or(false),

@@ -548,7 +548,7 @@ impl App {
     pub async fn set_active(&self, id: &str) -> Result<(), AppError> {
         let mut inner = self.inner.lock().await;
         if inner.settings.provider(id).is_none() {
-            return Err(AppError::Invalid(format!("provider `{id}` does not exist")));
+            return Err(AppError::NoSuchProvider(id.to_string()));
         }
         let mut next = inner.settings.clone();
         next.active_provider = Some(id.to_string());
@@ -761,7 +761,7 @@ impl App {
                 .settings
                 .provider(id)
                 .cloned()
-                .ok_or_else(|| AppError::Invalid(format!("provider `{id}` does not exist")))?;
+                .ok_or_else(|| AppError::NoSuchProvider(id.to_string()))?;
             (p, inner.settings.local_only)
         };
         let keys = Arc::new(key_cache::CachedKeys(self.keys.clone()));
@@ -770,9 +770,7 @@ impl App {
             local_only,
             resolver: None,
         };
-        let report = plugboard_check::check_provider(&p, keys, opts)
-            .await
-            .map_err(|e| AppError::Invalid(e.to_string()))?;
+        let report = plugboard_check::check_provider(&p, keys, opts).await?;
         self.checks.record(report.clone()).await;
         self.changed();
         Ok(report)
@@ -796,7 +794,7 @@ impl App {
             .providers
             .iter_mut()
             .find(|p| p.id == id)
-            .ok_or_else(|| AppError::Invalid(format!("provider `{id}` does not exist")))?;
+            .ok_or_else(|| AppError::NoSuchProvider(id.to_string()))?;
         fix.apply(p).map_err(AppError::Invalid)?;
         self.commit(&mut inner, next).await?;
         tracing::info!(provider = id, fix = %fix.label, "check fix applied");

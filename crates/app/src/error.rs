@@ -14,6 +14,12 @@ pub enum AppError {
     Codex(#[from] plugboard_codex::CodexConfigError),
     #[error("the proxy could not start: {0}")]
     Proxy(String),
+    #[error("provider `{0}` does not exist")]
+    NoSuchProvider(String),
+    #[error("could not change start at login: {0}")]
+    Autostart(String),
+    #[error(transparent)]
+    Check(#[from] plugboard_check::CheckError),
 }
 
 impl serde::Serialize for AppError {

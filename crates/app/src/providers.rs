@@ -246,7 +246,7 @@ pub fn save(settings: &mut Settings, input: ProviderInput) -> Result<(String, Ke
 /// Removes a provider and the routes that used it (the caller deletes its key).
 pub fn delete(settings: &mut Settings, id: &str) -> Result<(), AppError> {
     if settings.provider(id).is_none() {
-        return Err(AppError::Invalid(format!("provider `{id}` does not exist")));
+        return Err(AppError::NoSuchProvider(id.to_string()));
     }
     settings.providers.retain(|p| p.id != id);
     settings.routes.retain(|r| r.provider != id);
@@ -261,7 +261,7 @@ pub fn duplicate(settings: &mut Settings, id: &str) -> Result<String, AppError> 
     let mut copy = settings
         .provider(id)
         .cloned()
-        .ok_or_else(|| AppError::Invalid(format!("provider `{id}` does not exist")))?;
+        .ok_or_else(|| AppError::NoSuchProvider(id.to_string()))?;
     let new_id = (2..)
         .map(|n| format!("{id}-{n}"))
         .find(|c| settings.provider(c).is_none())

@@ -2,13 +2,13 @@
 //! as it arrives.
 
 use crate::error::ProxyError;
-use crate::handlers::{AppState, Incoming};
 use crate::keys::ApiKey;
 use crate::lifecycle;
 use crate::references;
 use crate::request_log::RequestLog;
 use crate::response_store::Entry;
 use crate::routing::Target;
+use crate::state::{AppState, Incoming};
 use crate::upstream;
 use axum::body::{Body, Bytes};
 use axum::http::{header, StatusCode};

@@ -6,17 +6,17 @@
 use crate::chat_bridge::{
     bad_upstream, dialect_of, post_chat, previous, read_completion, translate_error,
 };
+use crate::endpoint::{entry, require_input, JsonBody};
 use crate::error::ProxyError;
 use crate::failover::{self, Attempt, RequestFacts};
-use crate::handlers::{entry, read_json, require_input, AppState};
 use crate::keys::ApiKey;
 use crate::passthrough::body_for;
 use crate::references;
 use crate::request_log::RequestLog;
 use crate::routing::Target;
+use crate::state::AppState;
 use crate::upstream;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -30,7 +30,7 @@ use std::time::Instant;
 
 pub async fn compact_response(
     State(state): State<Arc<AppState>>,
-    body: Result<Bytes, BytesRejection>,
+    body: Result<JsonBody<CompactRequest>, ProxyError>,
 ) -> Response {
     let work = state.clone();
     entry(&state, move |request_id, started| {
@@ -41,20 +41,25 @@ pub async fn compact_response(
 
 async fn handle(
     state: Arc<AppState>,
-    body: Result<Bytes, BytesRejection>,
+    body: Result<JsonBody<CompactRequest>, ProxyError>,
     request_id: String,
     started: Instant,
 ) -> Response {
-    let parsed = read_json::<CompactRequest>(body).and_then(|(body, mut req)| {
-        require_input(&req.input, req.previous_response_id.is_some())?;
-        if let Some(input) = references::resolve(&req.input, &state.store)? {
-            req.input = input;
-        }
-        let history = previous(&state, req.previous_response_id.as_deref())?
-            .map(|p| p.history())
-            .unwrap_or_default();
-        Ok((body, req, history))
-    });
+    let parsed = body.and_then(
+        |JsonBody {
+             bytes: body,
+             value: mut req,
+         }| {
+            require_input(&req.input, req.previous_response_id.is_some())?;
+            if let Some(input) = references::resolve(&req.input, &state.store)? {
+                req.input = input;
+            }
+            let history = previous(&state, req.previous_response_id.as_deref())?
+                .map(|p| p.history())
+                .unwrap_or_default();
+            Ok((body, req, history))
+        },
+    );
     let (body, req, history) = match parsed {
         Ok(p) => p,
         Err(e) => {

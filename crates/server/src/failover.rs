@@ -4,10 +4,10 @@
 //! would fail there too and is answered at once.
 
 use crate::error::ProxyError;
-use crate::handlers::AppState;
 use crate::keys::ApiKey;
 use crate::request_log::{LogStart, RequestLog};
 use crate::routing::{RouteTable, Target};
+use crate::state::AppState;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;

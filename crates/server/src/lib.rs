@@ -6,6 +6,7 @@ mod chat_bridge;
 mod compact;
 mod connections;
 mod cooldown;
+mod endpoint;
 pub mod error;
 mod failover;
 mod guard;
@@ -20,6 +21,7 @@ mod request_log;
 pub mod response_store;
 pub mod routing;
 mod server;
+mod state;
 mod upstream;
 pub mod usage;
 

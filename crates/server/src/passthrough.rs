@@ -3,11 +3,11 @@
 //! answer is copied back byte for byte.
 
 use crate::error::ProxyError;
-use crate::handlers::{AppState, Incoming};
 use crate::keys::ApiKey;
 use crate::lifecycle;
 use crate::request_log::RequestLog;
 use crate::routing::Target;
+use crate::state::{AppState, Incoming};
 use crate::upstream;
 use axum::body::Body;
 use axum::http::{header, StatusCode};

@@ -3,12 +3,13 @@
 use crate::compact;
 use crate::connections::{self, Registry};
 use crate::guard::{guard, GuardConfig};
-use crate::handlers::{self, AppState};
+use crate::handlers;
 use crate::keys::KeySource;
 use crate::lifecycle::Lifecycle;
 use crate::listener;
 use crate::response_store::ResponseStore;
 use crate::routing::RouteTable;
+use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;

@@ -7,7 +7,7 @@
 
 pub mod chat;
 pub mod error;
-pub mod response_echo;
+
 pub mod responses;
 
 pub use error::{ApiError, ErrorBody, ParseError};

@@ -3,7 +3,7 @@
 //! set, or with what Plugboard actually did when it set nothing (no truncation, no
 //! background mode, sampling left at the provider's defaults, plain text output).
 
-use crate::responses::ResponsesRequest;
+use super::request::ResponsesRequest;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::value::RawValue;

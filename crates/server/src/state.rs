@@ -1,0 +1,51 @@
+//! What every request handler shares: the running proxy's state, and a request as it comes
+//! in. Kept apart from the handlers so that the bridge, the pass-through and failover depend
+//! on it, not on each other.
+
+use crate::keys::KeySource;
+use crate::lifecycle::Lifecycle;
+use crate::response_store::ResponseStore;
+use crate::routing::RouteTable;
+use crate::usage::UsageSink;
+use axum::body::Bytes;
+use axum::http::HeaderMap;
+use plugboard_wire::responses::ResponsesRequest;
+use std::sync::{Arc, Mutex, RwLock};
+
+pub struct AppState {
+    pub routes: RwLock<Arc<RouteTable>>,
+    pub keys: Arc<dyn KeySource>,
+    pub store: ResponseStore,
+    pub usage: Option<Arc<dyn UsageSink>>,
+    /// Providers that failed recently, skipped while a route has others.
+    pub cooldowns: crate::cooldown::Cooldowns,
+    /// The provider that answered last.
+    pub last_served: Mutex<Option<String>>,
+    /// Longest line accepted in an upstream stream.
+    pub max_event_bytes: usize,
+    /// Stop phases: requests are refused while draining, streams end on abort.
+    pub life: Lifecycle,
+    /// Name resolution for local-only checks.
+    pub resolver: Arc<dyn crate::local_only::HostResolver>,
+}
+
+impl AppState {
+    pub fn routes(&self) -> Arc<RouteTable> {
+        self.routes
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub(crate) fn note_served(&self, provider: &str) {
+        self.cooldowns.served(provider);
+        *self.last_served.lock().unwrap_or_else(|e| e.into_inner()) = Some(provider.to_string());
+    }
+}
+
+/// Everything a request carries into the bridge or the pass-through.
+pub struct Incoming {
+    pub body: Bytes,
+    pub req: ResponsesRequest,
+    pub headers: HeaderMap,
+}
