@@ -11,6 +11,7 @@ pub mod model_facts;
 pub mod presets;
 pub mod settings;
 pub mod store;
+mod wire_api;
 
 pub use address::{is_glob, is_local_ip};
 pub use limits::ServerLimits;

@@ -1,6 +1,6 @@
 //! Known providers: where they live and what their Chat Completions dialect accepts.
 
-use crate::settings::WireApi;
+use crate::wire_api::WireApi;
 use plugboard_translate::{Dialect, MaxTokensField, ReasoningSwitch};
 
 #[derive(Debug, Clone)]

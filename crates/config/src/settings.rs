@@ -3,6 +3,7 @@
 
 use crate::limits::ServerLimits;
 use crate::presets::preset;
+pub use crate::wire_api::WireApi;
 use plugboard_translate::Dialect;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -132,16 +133,6 @@ impl Settings {
         }
         problems
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum WireApi {
-    /// Chat Completions: Plugboard translates.
-    #[default]
-    Chat,
-    /// Responses: Plugboard passes requests through with the key.
-    Responses,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

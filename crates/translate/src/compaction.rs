@@ -4,14 +4,12 @@
 //! later turn, the item becomes the summary as context, so a compacted session keeps its
 //! memory on a provider that has no compaction of its own.
 
-use crate::reasoning_blob::{decode_with, encode_with};
+use crate::compaction_item::encode_summary;
 use crate::request::{translate_request, TranslateOptions, Translation};
 use plugboard_wire::responses::{Input, InputItem, MessageContent, ResponsesRequest, ToInputItem};
 use plugboard_wire::ParseError;
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-const PREFIX: &str = "plugboard.compaction.v1:";
 
 /// How much of the user's own words the compacted window keeps verbatim, newest first
 /// (about 20,000 tokens); older messages live on in the summary.
@@ -107,25 +105,10 @@ pub fn compacted_output(items: &[Value], summary: &str, response_id: &str) -> Ve
     out
 }
 
-pub fn encode_summary(summary: &str) -> String {
-    encode_with(PREFIX, summary)
-}
-
-/// The summary in a compaction item Plugboard wrote; `None` for another service's.
-pub fn decode_summary(blob: &str) -> Option<String> {
-    decode_with(PREFIX, blob)
-}
-
-/// How a summary reads to the model on the turns after compaction.
-pub fn context_text(summary: &str) -> String {
-    format!(
-        "Summary of the conversation so far (earlier turns were compacted into it):\n\n{summary}"
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compaction_item::{context_text, decode_summary};
 
     #[test]
     fn the_window_keeps_recent_user_words_and_the_summary() {

@@ -2,6 +2,7 @@
 //! whole responses and a streaming state machine, tested by golden fixtures and properties.
 
 pub mod compaction;
+mod compaction_item;
 pub mod completion;
 pub mod context;
 pub mod dialect;

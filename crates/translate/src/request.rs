@@ -1,6 +1,6 @@
 //! Responses request → Chat Completions request.
 
-use crate::compaction;
+use crate::compaction_item;
 use crate::context::ResponseContext;
 use crate::dialect::{Dialect, ReasoningSwitch};
 use crate::files::{self, FileContent};
@@ -478,9 +478,9 @@ fn push_items(
                     tool_search::output_text(&o.tools),
                 ));
             }
-            InputItem::Compaction(c) => match compaction::decode_summary(&c.encrypted_content) {
+            InputItem::Compaction(c) => match compaction_item::decode_summary(&c.encrypted_content) {
                 // The compacted history's summary stands where that history was.
-                Some(summary) => out.push(text_message(Role::User, compaction::context_text(&summary))),
+                Some(summary) => out.push(text_message(Role::User, compaction_item::context_text(&summary))),
                 None => tracing::warn!(index = i, "skipping a compaction item Plugboard did not write (its content is another service's)"),
             },
             InputItem::Other(kind) => {
