@@ -326,7 +326,12 @@ async fn a_stop_ends_streams_after_the_grace_period_with_response_failed() {
             .await
             .unwrap()
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The request has reached the provider (a poll, not a sleep).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while stalled.requests().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(stalled.requests().len(), 1);
 
     let t = Instant::now();
     let report = proxy

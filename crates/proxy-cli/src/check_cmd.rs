@@ -4,7 +4,6 @@
 
 use plugboard_check::{CheckOptions, CheckReport, FixChange, Status};
 use plugboard_config::Settings;
-use plugboard_server::EnvKeys;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -15,6 +14,7 @@ pub struct CheckArgs {
     pub fix: bool,
     pub local_only: bool,
     pub json: bool,
+    pub no_keyring: bool,
 }
 
 pub fn run(args: CheckArgs, settings: Settings, path: Option<PathBuf>) -> ExitCode {
@@ -41,8 +41,8 @@ pub fn run(args: CheckArgs, settings: Settings, path: Option<PathBuf>) -> ExitCo
         .enable_all()
         .build()
         .expect("a runtime starts");
-    let keys = Arc::new(EnvKeys);
     let result = rt.block_on(async {
+        let keys = Arc::new(crate::keys::load(&settings, !args.no_keyring).await);
         if args.fix {
             plugboard_check::check_and_fix(&p, keys, opts).await
         } else {

@@ -1,10 +1,11 @@
 //! `plugboard-proxy`: the proxy without a GUI, for servers, WSL, CI and benchmarks.
 
 mod check_cmd;
+mod keys;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use plugboard_config::{Provider, Settings, WireApi};
-use plugboard_server::{EnvKeys, ServeOptions};
+use plugboard_server::ServeOptions;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,6 +62,9 @@ enum Command {
         /// Print the reports as JSON.
         #[arg(long)]
         json: bool,
+        /// Never read keys from the OS keyring (only from each provider's `api_key_env`).
+        #[arg(long, env = "PLUGBOARD_NO_KEYRING")]
+        no_keyring: bool,
     },
     /// List the provider presets.
     Presets,
@@ -137,6 +141,9 @@ struct ServeArgs {
     /// Where usage history goes (default: the app's usage database).
     #[arg(long)]
     usage_db: Option<PathBuf>,
+    /// Never read keys from the OS keyring (only from each provider's `api_key_env`).
+    #[arg(long, env = "PLUGBOARD_NO_KEYRING")]
+    no_keyring: bool,
     /// Refuse, before connecting, every provider not on this machine or the local network
     /// (after resolving its name), routes and fallbacks included.
     #[arg(long, env = "PLUGBOARD_LOCAL_ONLY")]
@@ -207,6 +214,7 @@ fn main() -> ExitCode {
             fix,
             local_only,
             json,
+            no_keyring,
         } => {
             let path = config
                 .clone()
@@ -225,6 +233,7 @@ fn main() -> ExitCode {
                     fix,
                     local_only,
                     json,
+                    no_keyring,
                 },
                 settings,
                 path,
@@ -315,9 +324,10 @@ fn serve(args: ServeArgs) -> ExitCode {
     };
     rt.block_on(async move {
         let model_hint = model_hint(&settings);
+        let keys = keys::load(&settings, !args.no_keyring).await;
         let handle = match plugboard_server::start(
             settings,
-            Arc::new(EnvKeys),
+            Arc::new(keys),
             ServeOptions {
                 listen: args.listen,
                 access_token: access_token.clone(),

@@ -86,7 +86,21 @@ async fn serve_logs_each_request_and_usage_reports_them() {
         let text = r.text().await.unwrap();
         assert!(text.contains("response.completed"), "{text}");
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Both requests are in the history before the proxy is stopped (a poll, not a sleep).
+    let recorded = || {
+        let out = Command::new(bin)
+            .args(["usage", "--since-days", "1", "--db"])
+            .arg(&db)
+            .arg("--config")
+            .arg(dir.join("none.toml"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).contains("requests        2")
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !recorded() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let _ = Command::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())
