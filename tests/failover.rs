@@ -103,9 +103,11 @@ async fn run_case(first: Reply, expect_first_status: &str) {
         .unwrap()
         .recent(10, &LogFilter::default())
         .unwrap();
+    let statuses: Vec<String> = rows.iter().map(|r| r.status.to_string()).collect();
     let mut attempts: Vec<(i64, &str, &str)> = rows
         .iter()
-        .map(|r| (r.attempt, r.provider.as_str(), r.status.as_str()))
+        .zip(&statuses)
+        .map(|(r, s)| (r.attempt, r.provider.as_str(), s.as_str()))
         .collect();
     attempts.sort();
     assert_eq!(

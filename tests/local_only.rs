@@ -147,7 +147,7 @@ async fn only_local_providers_are_reached() {
         records
             .iter()
             .filter(|r| r.model == m)
-            .map(|r| (r.status.clone(), r.local))
+            .map(|r| (r.status.to_string(), r.local))
             .collect()
     };
     assert_eq!(by_model("gpt-5.5"), [("completed".to_string(), true)]);

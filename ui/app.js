@@ -537,7 +537,7 @@ async function renderRequestLog() {
   provSel.value = chosen;
   const ms = (v) => (v == null ? "–" : `${v.toFixed(1)} ms`);
   $("#request-log tbody").replaceChildren(...rows.map((r) => {
-    const ok = ["completed", "incomplete", "passed_through"].includes(r.status);
+    const ok = r.answered;
     const show = () => { const d = $("#log-detail"); d.hidden = false; d.textContent = JSON.stringify(r, null, 2); };
     const tr = el("tr", { tabIndex: 0, onclick: show, onkeydown: (e) => { if (e.key === "Enter") show(); } },
       el("td", { textContent: new Date(r.ts_ms).toLocaleString() }),

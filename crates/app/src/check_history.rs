@@ -152,7 +152,7 @@ mod tests {
         assert_eq!(h.reports().len(), 2, "one per provider and model");
         let b = h.badge(&p).unwrap();
         assert_eq!((b.passed, b.model.as_str(), b.stale), (true, "a", false));
-        p.dialect.insert("text_tool_calls".into(), true.into());
+        p.context_window = Some(8192);
         assert!(h.badge(&p).unwrap().stale, "the provider changed since");
         h.forget("box").await;
         assert!(CheckHistory::load(path.clone()).badge(&p).is_none());

@@ -1,7 +1,7 @@
 //! What the header and the tray say about the proxy: the last request's outcome in a
 //! sentence a person can act on, and the tray icon's state.
 
-use plugboard_server::RequestRecord;
+use plugboard_server::{Outcome, RequestRecord};
 use serde::Serialize;
 
 /// The last request the proxy finished, as the status line shows it.
@@ -18,17 +18,13 @@ pub struct LastRequest {
 /// Records that say nothing about the provider: the client left, or Plugboard's own stop
 /// cut the request.
 pub fn tells_about_provider(r: &RequestRecord) -> bool {
-    r.status != "client_disconnected"
+    r.status != Outcome::ClientDisconnected
         && r.error_class.as_deref() != Some(plugboard_server::STOPPING_CODE)
-}
-
-fn is_ok(status: &str) -> bool {
-    matches!(status, "completed" | "incomplete" | "passed_through")
 }
 
 /// `record` as the status line says it, `provider` being the provider's name.
 pub fn last_request(r: &RequestRecord, provider: &str) -> LastRequest {
-    let ok = is_ok(&r.status);
+    let ok = r.status.answered();
     LastRequest {
         provider: provider.to_string(),
         ok,
@@ -38,7 +34,7 @@ pub fn last_request(r: &RequestRecord, provider: &str) -> LastRequest {
 }
 
 fn failure_sentence(r: &RequestRecord, p: &str) -> String {
-    let code: Option<u16> = r.status.strip_prefix("error_").and_then(|c| c.parse().ok());
+    let code = r.status.http_status();
     let class = r.error_class.as_deref().unwrap_or("");
     let model = &r.upstream_model;
     match (code, class) {

@@ -2,7 +2,6 @@
 //! as it arrives.
 
 use crate::error::ProxyError;
-use crate::keys::ApiKey;
 use crate::lifecycle;
 use crate::references;
 use crate::request_log::RequestLog;
@@ -14,12 +13,14 @@ use axum::body::{Body, Bytes};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::{FutureExt, Stream, StreamExt};
+use plugboard_core::ApiKey;
+use plugboard_core::Outcome;
 use plugboard_translate::{
     completion_to_response, translate_request, SseReader, SseWriter, StreamEnd, StreamTranslator,
     TranslateOptions,
 };
 use plugboard_wire::chat::{ChatChunk, ChatCompletion};
-use plugboard_wire::responses::{ResponseError, ResponseObject};
+use plugboard_wire::responses::{ResponseError, ResponseObject, ResponseStatus};
 use serde_json::Value;
 use std::future::Future;
 use std::pin::Pin;
@@ -220,11 +221,14 @@ fn finish_log(log: &mut RequestLog, response: &ResponseObject) {
     if let Some(u) = &response.usage {
         log.set_usage(u);
     }
-    let status = serde_json::to_value(response.status)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
-    log.finish(&status, response.error.as_ref().map(|e| e.code.as_str()));
+    let status = match response.status {
+        ResponseStatus::Completed => Outcome::Completed,
+        ResponseStatus::Incomplete => Outcome::Incomplete,
+        ResponseStatus::Failed => Outcome::Failed,
+        // A response still in progress when its log ends was cut short.
+        ResponseStatus::InProgress => Outcome::StreamInterrupted,
+    };
+    log.finish(status, response.error.as_ref().map(|e| e.code.as_str()));
 }
 
 struct Keep {

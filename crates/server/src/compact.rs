@@ -9,7 +9,6 @@ use crate::chat_bridge::{
 use crate::endpoint::{entry, require_input, JsonBody};
 use crate::error::ProxyError;
 use crate::failover::{self, Attempt, RequestFacts};
-use crate::keys::ApiKey;
 use crate::passthrough::body_for;
 use crate::references;
 use crate::request_log::RequestLog;
@@ -21,6 +20,7 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use plugboard_config::WireApi;
+use plugboard_core::{ApiKey, Outcome};
 use plugboard_translate::compaction::{self, CompactRequest};
 use plugboard_translate::{completion_to_response, TranslateOptions};
 use plugboard_wire::responses::OutputItem;
@@ -128,7 +128,7 @@ impl CompactAttempt<'_> {
             .map_err(|e| bad_upstream(target, &format!("reading the answer failed: {e}")))?;
         if let Some(l) = log.as_mut() {
             l.mark_first_event();
-            l.finish("passed_through", None);
+            l.finish(Outcome::PassedThrough, None);
         }
         let mut out = Response::builder().status(StatusCode::OK);
         if let Some(ct) = content_type {
@@ -187,7 +187,7 @@ impl CompactAttempt<'_> {
         if let Some(l) = log.as_mut() {
             l.mark_first_event();
             l.set_usage(&usage);
-            l.finish("completed", None);
+            l.finish(Outcome::Completed, None);
         }
         tracing::info!(
             kept_items = output.len(),

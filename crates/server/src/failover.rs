@@ -4,12 +4,12 @@
 //! would fail there too and is answered at once.
 
 use crate::error::ProxyError;
-use crate::keys::ApiKey;
 use crate::request_log::{LogStart, RequestLog};
 use crate::routing::{RouteTable, Target};
 use crate::state::AppState;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use plugboard_core::{ApiKey, Outcome};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -78,7 +78,7 @@ pub async fn serve(
             if let Err(e) = crate::local_only::check(target.provider, &*state.resolver).await {
                 tracing::warn!(provider = %target.provider.id, "local-only: refused before connecting");
                 if let Some(mut log) = log.take() {
-                    log.finish("error_403", Some(crate::local_only::REFUSED_CODE));
+                    log.finish(Outcome::Http(403), Some(crate::local_only::REFUSED_CODE));
                 }
                 last_error = Some(e);
                 continue;
@@ -110,7 +110,7 @@ pub async fn serve(
             }
             Err(e) => {
                 if let Some(mut log) = log {
-                    log.finish(&format!("error_{}", e.status.as_u16()), Some(e.code()));
+                    log.finish(Outcome::Http(e.status.as_u16()), Some(e.code()));
                 }
                 tracing::debug!(message = %e.error.message, "attempt failed");
                 if !failover_worthy(&e) {

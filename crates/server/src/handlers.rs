@@ -3,7 +3,6 @@
 use crate::endpoint::{entry, require_input, JsonBody};
 use crate::error::ProxyError;
 use crate::failover::{self, Attempt, RequestFacts};
-use crate::keys::ApiKey;
 use crate::request_log::RequestLog;
 use crate::routing::{RouteTable, Target};
 use crate::state::{AppState, Incoming};
@@ -13,6 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use plugboard_config::WireApi;
+use plugboard_core::ApiKey;
 use plugboard_wire::responses::ResponsesRequest;
 use serde_json::json;
 use std::sync::Arc;

@@ -3,7 +3,6 @@
 //! answer is copied back byte for byte.
 
 use crate::error::ProxyError;
-use crate::keys::ApiKey;
 use crate::lifecycle;
 use crate::request_log::RequestLog;
 use crate::routing::Target;
@@ -14,6 +13,7 @@ use axum::http::{header, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
+use plugboard_core::{ApiKey, Outcome};
 use plugboard_translate::relay_watch::RelayWatch;
 use plugboard_wire::responses::{
     RequestEcho, ResponseError, ResponseObject, ResponseStatus, ResponsesRequest, StreamEvent,
@@ -140,7 +140,8 @@ impl Relay {
         if self.done {
             return None;
         }
-        let outcome = tokio::select! {
+        // How the relay ended, and the error class when it did not end whole.
+        let (outcome, class) = tokio::select! {
             biased;
             item = tokio::time::timeout(self.idle, self.upstream.next()) => match item {
                 Ok(Some(Ok(bytes))) => {
@@ -150,41 +151,39 @@ impl Relay {
                     self.watch.push(&bytes);
                     return Some(bytes);
                 }
-                Ok(None) => "passed_through",
+                Ok(None) => (Outcome::PassedThrough, None),
                 Ok(Some(Err(e))) => {
                     tracing::warn!(error = %e, "pass-through stream failed");
-                    "stream_interrupted"
+                    (Outcome::StreamInterrupted, Some("stream_interrupted"))
                 }
                 Err(_) => {
                     tracing::warn!("pass-through stream went idle");
-                    "upstream_timeout"
+                    (Outcome::UpstreamTimeout, Some("upstream_timeout"))
                 }
             },
-            _ = self.stopping.as_mut() => lifecycle::STOPPING_CODE,
+            _ = self.stopping.as_mut() => (Outcome::Http(503), Some(lifecycle::STOPPING_CODE)),
         };
         self.done = true;
+        let stopped = class == Some(lifecycle::STOPPING_CODE);
         if let Some(l) = self.log.as_mut() {
             // The answer's own end, when it came whole; else how the relay ended.
             match self.watch.outcome() {
-                Some(end) if outcome == "passed_through" => {
+                Some(end) if outcome == Outcome::PassedThrough => {
                     if let Some(u) = &end.usage {
                         l.set_usage(u);
                     }
                     let status = if end.status.is_empty() {
                         outcome
                     } else {
-                        end.status.as_str()
+                        Outcome::parse(&end.status)
                     };
                     l.finish(status, end.error_code.as_deref());
                 }
-                _ => {
-                    let error = (outcome != "passed_through").then_some(outcome);
-                    l.finish(outcome, error);
-                }
+                _ => l.finish(outcome, class),
             }
         }
         // A cut stream still ends with a terminal event the client understands.
-        (outcome == lifecycle::STOPPING_CODE && self.is_sse).then(|| self.failed_event())
+        (stopped && self.is_sse).then(|| self.failed_event())
     }
 
     /// `response.failed` with the whole response object the specification requires.

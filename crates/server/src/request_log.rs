@@ -1,7 +1,7 @@
 //! One log line and one usage record per request attempt, written when it ends however it
 //! ends (finished, failed, or the client went away). Never holds a key.
 
-use crate::usage::{RequestRecord, UsageSink};
+use plugboard_core::{Outcome, RequestRecord, UsageSink};
 use plugboard_wire::responses::Usage;
 use std::sync::Arc;
 use std::time::Instant;
@@ -44,7 +44,7 @@ impl RequestLog {
                 model: s.model.into(),
                 provider: s.provider.into(),
                 upstream_model: s.upstream_model.into(),
-                status: String::new(),
+                status: Outcome::Other(String::new()),
                 error_class: None,
                 input_tokens: 0,
                 cached_tokens: 0,
@@ -78,12 +78,12 @@ impl RequestLog {
         self.record.reasoning_tokens = u.output_tokens_details.reasoning_tokens;
     }
 
-    pub fn finish(&mut self, status: &str, error_class: Option<&str>) {
+    pub fn finish(&mut self, status: Outcome, error_class: Option<&str>) {
         if std::mem::replace(&mut self.done, true) {
             return;
         }
         let r = &mut self.record;
-        r.status = status.to_string();
+        r.status = status;
         r.error_class = error_class.map(str::to_string);
         r.total_ms = ms(self.started);
         tracing::info!(
@@ -92,7 +92,7 @@ impl RequestLog {
             model = %r.model,
             provider = %r.provider,
             upstream_model = %r.upstream_model,
-            status,
+            status = %r.status,
             error = error_class.unwrap_or(""),
             input_tokens = r.input_tokens,
             output_tokens = r.output_tokens,
@@ -109,9 +109,9 @@ impl RequestLog {
 impl Drop for RequestLog {
     fn drop(&mut self) {
         if self.abort.is_cancelled() {
-            self.finish("error_503", Some(crate::lifecycle::STOPPING_CODE));
+            self.finish(Outcome::Http(503), Some(crate::lifecycle::STOPPING_CODE));
         } else {
-            self.finish("client_disconnected", None);
+            self.finish(Outcome::ClientDisconnected, None);
         }
     }
 }

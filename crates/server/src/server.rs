@@ -4,7 +4,6 @@ use crate::compact;
 use crate::connections::{self, Registry};
 use crate::guard::{guard, GuardConfig};
 use crate::handlers;
-use crate::keys::KeySource;
 use crate::lifecycle::Lifecycle;
 use crate::listener;
 use crate::response_store::ResponseStore;
@@ -14,6 +13,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 use plugboard_config::Settings;
+use plugboard_core::KeySource;
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -45,7 +45,7 @@ pub struct ServeOptions {
     /// to listen on anything but loopback.
     pub access_token: Option<String>,
     /// Where each request attempt is reported (usage history).
-    pub usage: Option<Arc<dyn crate::usage::UsageSink>>,
+    pub usage: Option<Arc<dyn plugboard_core::UsageSink>>,
     /// How long a failed provider is skipped when a route has fallbacks.
     pub cooldown: std::time::Duration,
     /// Name resolution for local-only checks (tests give fixed answers).

@@ -2,13 +2,13 @@
 //! in. Kept apart from the handlers so that the bridge, the pass-through and failover depend
 //! on it, not on each other.
 
-use crate::keys::KeySource;
 use crate::lifecycle::Lifecycle;
 use crate::response_store::ResponseStore;
 use crate::routing::RouteTable;
-use crate::usage::UsageSink;
 use axum::body::Bytes;
 use axum::http::HeaderMap;
+use plugboard_core::KeySource;
+use plugboard_core::UsageSink;
 use plugboard_wire::responses::ResponsesRequest;
 use std::sync::{Arc, Mutex, RwLock};
 

@@ -2,9 +2,9 @@
 //! turned into OpenAI-shaped client errors with the status kept.
 
 use crate::error::ProxyError;
-use crate::keys::ApiKey;
 use axum::http::{header, StatusCode};
 use plugboard_config::Provider;
+use plugboard_core::ApiKey;
 use plugboard_translate::errors;
 use plugboard_wire::ApiError;
 use std::time::Duration;

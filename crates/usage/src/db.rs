@@ -1,7 +1,7 @@
 //! The database: schema and migrations, inserts, and the queries behind the usage page.
 
 use crate::prices::PriceTable;
-use plugboard_server::RequestRecord;
+use plugboard_core::{Outcome, RequestRecord};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use std::path::Path;
@@ -66,7 +66,9 @@ pub struct RequestRow {
     pub model: String,
     pub provider: String,
     pub upstream_model: String,
-    pub status: String,
+    pub status: Outcome,
+    /// An answer reached the client (see [`Outcome::answered`]): what the page marks as fine.
+    pub answered: bool,
     pub error_class: Option<String>,
     pub input_tokens: i64,
     pub cached_tokens: i64,
@@ -220,7 +222,7 @@ impl UsageDb {
                     r.model,
                     r.provider,
                     r.upstream_model,
-                    r.status,
+                    r.status.as_str(),
                     r.error_class,
                     r.input_tokens as i64,
                     r.cached_tokens as i64,
@@ -249,18 +251,21 @@ impl UsageDb {
     pub fn recent(&self, limit: usize, f: &LogFilter) -> Result<Vec<RequestRow>, UsageError> {
         let mut st = self
             .conn
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT ts, request_id, attempt, route, model, provider, upstream_model, status, error_class, input_tokens,
                  cached_tokens, output_tokens, reasoning_tokens, first_event_ms, total_ms, cost_usd, stream, local FROM requests
                  WHERE (?1 IS NULL OR status = ?1
-                        OR (?1 = 'errors' AND status NOT IN ('completed', 'incomplete', 'passed_through'))
+                        OR (?1 = 'errors' AND status NOT IN ({answered}))
                         OR (?1 = '4xx' AND status LIKE 'error_4%') OR (?1 = '5xx' AND status LIKE 'error_5%')) AND (?2 IS NULL OR provider = ?2) AND (?3 IS NULL OR model = ?3 OR upstream_model = ?3)
                  ORDER BY ts DESC, id DESC LIMIT ?4",
-            )
+                answered = answered_list()
+            ))
             .map_err(self.sql())?;
         let rows = st
             .query_map(params![f.status, f.provider, f.model, limit as i64], |r| {
+                let status = Outcome::parse(&r.get::<_, String>(7)?);
                 Ok(RequestRow {
+                    answered: status.answered(),
                     ts_ms: r.get(0)?,
                     request_id: r.get(1)?,
                     attempt: r.get(2)?,
@@ -268,7 +273,7 @@ impl UsageDb {
                     model: r.get(4)?,
                     provider: r.get(5)?,
                     upstream_model: r.get(6)?,
-                    status: r.get(7)?,
+                    status,
                     error_class: r.get(8)?,
                     input_tokens: r.get(9)?,
                     cached_tokens: r.get(10)?,
@@ -362,9 +367,9 @@ impl UsageDb {
         let (requests, failed, input, cached, output, reasoning, cost): (i64, i64, i64, i64, i64, i64, f64) = self
             .conn
             .query_row(
-                "SELECT COUNT(*), COALESCE(SUM(status NOT IN ('completed', 'incomplete', 'passed_through')), 0),
+                &format!("SELECT COUNT(*), COALESCE(SUM(status NOT IN ({})), 0),
                  COALESCE(SUM(input_tokens), 0), COALESCE(SUM(cached_tokens), 0), COALESCE(SUM(output_tokens), 0),
-                 COALESCE(SUM(reasoning_tokens), 0), COALESCE(SUM(cost_usd), 0) FROM requests WHERE ts >= ?1",
+                 COALESCE(SUM(reasoning_tokens), 0), COALESCE(SUM(cost_usd), 0) FROM requests WHERE ts >= ?1", answered_list()),
                 [since_ms],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
             )
@@ -385,4 +390,16 @@ impl UsageDb {
             saved_usd: cost_if - cost,
         })
     }
+}
+
+/// The statuses that are an answer, as an SQL list: `'completed', 'incomplete', ...`.
+fn answered_list() -> &'static str {
+    static LIST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    LIST.get_or_init(|| {
+        Outcome::ANSWERED
+            .iter()
+            .map(|o| format!("'{o}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
 }

@@ -3,7 +3,7 @@
 
 use crate::db::UsageDb;
 use crate::prices::PriceTable;
-use plugboard_server::{RequestRecord, UsageSink};
+use plugboard_core::{RequestRecord, UsageSink};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex, RwLock};

@@ -1,7 +1,7 @@
 //! The usage database on real files: rows for every kind of request, costs, migration from
 //! the previous schema, concurrent writers, retention.
 
-use plugboard_server::{RequestRecord, UsageSink};
+use plugboard_core::{RequestRecord, UsageSink};
 use plugboard_usage::db::LogFilter;
 use plugboard_usage::{PriceTable, UsageDb, UsageRecorder};
 use std::path::PathBuf;

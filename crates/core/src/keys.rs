@@ -1,5 +1,6 @@
-//! Where provider keys come from. The headless proxy reads environment variables; the
-//! desktop app plugs in the OS keyring. A key is wrapped so that it never prints.
+//! Where provider keys come from: each binary plugs in its own source (the app its keys
+//! read from the OS keyring, `plugboard-proxy` environment variables first, then the
+//! keyring). A key is wrapped so that it never prints.
 
 use plugboard_config::Provider;
 

@@ -1,6 +1,8 @@
 //! What the proxy reports of each request attempt, for usage history (the sink is the
 //! app's or the headless binary's SQLite recorder).
 
+use crate::Outcome;
+
 /// One attempt at serving a request (a failover makes several for one request id).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestRecord {
@@ -13,8 +15,8 @@ pub struct RequestRecord {
     pub model: String,
     pub provider: String,
     pub upstream_model: String,
-    /// `completed`, `incomplete`, `failed`, `error_<status>`, `client_disconnected`, ...
-    pub status: String,
+    /// How it ended.
+    pub status: Outcome,
     /// The error code, when the attempt failed.
     pub error_class: Option<String>,
     pub input_tokens: u64,
