@@ -1,16 +1,20 @@
 //! The app state and what the tray and the window ask of it. One lock guards the settings
 //! and the running proxy, so a tray click and a window save never interleave.
 
+mod codex_ops;
+mod provider_ops;
+mod usage_pages;
+
+pub use usage_pages::UsageOverview;
+
 use crate::check_history::CheckHistory;
-use crate::connection::{self, ConnectionReport};
 use crate::key_cache::{self, CachedKey, CachedKeys, KeyCache, KEYRING_WAIT};
 use crate::key_vault::KeyVault;
-use crate::providers::{self, KeyPlan, KeyValue, ProviderInput, ProviderView};
+use crate::providers::{KeyPlan, KeyValue};
 use crate::settings_file;
 use crate::status::{LastRequest, TrayState};
 use crate::AppError;
-use plugboard_codex::{Applied, AttachOptions, Preview};
-use plugboard_config::{Route, Settings};
+use plugboard_config::Settings;
 use plugboard_server::{ProxyHandle, ServeOptions};
 use plugboard_server::{RequestRecord, UsageSink};
 use serde::Serialize;
@@ -63,14 +67,6 @@ pub struct Snapshot {
     pub tray_state: TrayState,
     /// Providers whose key the keyring has not handed over (it is locked), by name.
     pub keys_waiting: Vec<String>,
-}
-
-/// What the usage page shows.
-#[derive(Debug, Clone, Serialize)]
-pub struct UsageOverview {
-    pub summary: plugboard_usage::Summary,
-    pub daily: Vec<plugboard_usage::DayRow>,
-    pub latency: Vec<plugboard_usage::LatencyRow>,
 }
 
 struct Inner {
@@ -373,198 +369,6 @@ impl App {
         Ok(())
     }
 
-    /// Runs `query` on the usage database on a blocking thread (SQLite never runs on the
-    /// async workers), after the recorder has written what it holds.
-    async fn with_usage_db<T: Send + 'static>(
-        &self,
-        query: impl FnOnce(&plugboard_usage::UsageDb) -> Result<T, plugboard_usage::UsageError>
-            + Send
-            + 'static,
-    ) -> Result<T, AppError> {
-        let Some(u) = self.usage.clone() else {
-            return Err(AppError::Invalid("usage history is off".into()));
-        };
-        tokio::task::spawn_blocking(move || {
-            u.flush();
-            let db = plugboard_usage::UsageDb::open(u.path())?;
-            query(&db)
-        })
-        .await
-        .map_err(|e| AppError::Invalid(format!("the usage query failed: {e}")))?
-        .map_err(|e| AppError::Invalid(e.to_string()))
-    }
-
-    /// Totals, tokens and cost per day and provider, latency per provider, over `days`.
-    pub async fn usage_overview(&self, days: u32) -> Result<UsageOverview, AppError> {
-        let (compare, prices) = {
-            let inner = self.inner.lock().await;
-            (
-                inner.settings.compare_model.clone(),
-                plugboard_usage::PriceTable::with_overrides(&inner.settings.prices),
-            )
-        };
-        let since = now_ms() - days as i64 * 86_400_000;
-        self.with_usage_db(move |db| {
-            Ok(UsageOverview {
-                summary: db.summary(since, &prices, &compare)?,
-                daily: db.daily(since)?,
-                latency: db.latency(since)?,
-            })
-        })
-        .await
-    }
-
-    /// The latest request attempts, newest first. A row whose model has no known price (and
-    /// did not stay local, where models cost nothing) says so instead of showing $0.
-    pub async fn request_log(
-        &self,
-        limit: usize,
-        filter: plugboard_usage::db::LogFilter,
-    ) -> Result<Vec<plugboard_usage::RequestRow>, AppError> {
-        let prices =
-            plugboard_usage::PriceTable::with_overrides(&self.inner.lock().await.settings.prices);
-        let mut rows = self
-            .with_usage_db(move |db| db.recent(limit, &filter))
-            .await?;
-        for r in &mut rows {
-            r.priced = is_priced(r, &prices);
-        }
-        Ok(rows)
-    }
-
-    pub async fn set_usage_settings(
-        &self,
-        compare_model: String,
-        retention_days: u32,
-    ) -> Result<(), AppError> {
-        let mut inner = self.inner.lock().await;
-        let mut next = inner.settings.clone();
-        next.compare_model = compare_model;
-        next.usage_retention_days = retention_days.max(1);
-        self.commit(&mut inner, next).await
-    }
-
-    pub async fn providers(&self) -> Vec<ProviderView> {
-        let inner = self.inner.lock().await;
-        inner
-            .settings
-            .providers
-            .iter()
-            .map(|p| providers::view(&inner.settings, p, &self.keys, self.checks.badge(p)))
-            .collect()
-    }
-
-    /// Saves a provider: validated first, then its key written to the keyring (bounded, no
-    /// lock held; a locked keyring is an error and nothing is saved), then the settings.
-    pub async fn save_provider(&self, input: ProviderInput) -> Result<String, AppError> {
-        self.ensure_keys().await;
-        let plan = {
-            let inner = self.inner.lock().await;
-            let mut next = inner.settings.clone();
-            providers::save(&mut next, input.clone())?.1
-        };
-        self.carry_out(plan).await?;
-        let mut inner = self.inner.lock().await;
-        let mut next = inner.settings.clone();
-        let (id, _) = providers::save(&mut next, input)?;
-        self.forget_last_request();
-        self.commit(&mut inner, next).await?;
-        Ok(id)
-    }
-
-    /// Deletes a provider and its key (the key first: a locked keyring keeps both).
-    pub async fn delete_provider(&self, id: &str) -> Result<(), AppError> {
-        providers::delete(&mut self.inner.lock().await.settings.clone(), id)?;
-        self.carry_out(KeyPlan {
-            store: None,
-            delete: vec![id.to_string()],
-        })
-        .await?;
-        let mut inner = self.inner.lock().await;
-        let mut next = inner.settings.clone();
-        providers::delete(&mut next, id)?;
-        self.commit(&mut inner, next).await?;
-        drop(inner);
-        self.keys.remove(id);
-        self.checks.forget(id).await;
-        Ok(())
-    }
-
-    /// A copy under a free id; with `copy_key` the stored key is copied too (asked in the
-    /// window: keys are never copied silently).
-    pub async fn duplicate_provider(&self, id: &str, copy_key: bool) -> Result<String, AppError> {
-        let new_id = {
-            let mut inner = self.inner.lock().await;
-            let mut next = inner.settings.clone();
-            let new_id = providers::duplicate(&mut next, id)?;
-            self.commit(&mut inner, next).await?;
-            new_id
-        };
-        if copy_key {
-            self.carry_out(KeyPlan {
-                store: Some((new_id.clone(), KeyValue::From(id.to_string()))),
-                delete: Vec::new(),
-            })
-            .await?;
-            self.changed();
-        }
-        Ok(new_id)
-    }
-
-    /// The providers and routes as a file's text, without keys or headers.
-    pub async fn export_providers(&self) -> String {
-        crate::share::export(&self.inner.lock().await.settings)
-    }
-
-    /// Adds the providers and routes of an exported file (ids already taken get free ones);
-    /// the report names the providers whose keys must be typed again.
-    pub async fn import_providers(
-        &self,
-        text: &str,
-    ) -> Result<crate::share::ImportReport, AppError> {
-        let mut inner = self.inner.lock().await;
-        let (next, report) = crate::share::import(&inner.settings, text)?;
-        self.commit(&mut inner, next).await?;
-        tracing::info!(
-            added = report.added.len(),
-            routes = report.routes,
-            "providers imported"
-        );
-        Ok(report)
-    }
-
-    /// Local-only mode on or off; the running proxy follows at once.
-    pub async fn set_local_only(&self, on: bool) -> Result<(), AppError> {
-        let mut inner = self.inner.lock().await;
-        let mut next = inner.settings.clone();
-        next.local_only = on;
-        self.forget_last_request();
-        self.commit(&mut inner, next).await?;
-        tracing::info!(local_only = on, "local-only mode");
-        Ok(())
-    }
-
-    /// Makes a provider active: the next request goes there.
-    pub async fn set_active(&self, id: &str) -> Result<(), AppError> {
-        let mut inner = self.inner.lock().await;
-        if inner.settings.provider(id).is_none() {
-            return Err(AppError::NoSuchProvider(id.to_string()));
-        }
-        let mut next = inner.settings.clone();
-        next.active_provider = Some(id.to_string());
-        self.forget_last_request();
-        self.commit(&mut inner, next).await?;
-        tracing::info!(provider = id, "active provider switched");
-        Ok(())
-    }
-
-    pub async fn set_routes(&self, routes: Vec<Route>) -> Result<(), AppError> {
-        let mut inner = self.inner.lock().await;
-        let mut next = inner.settings.clone();
-        next.routes = routes;
-        self.commit(&mut inner, next).await
-    }
-
     /// Moves the proxy to another port. The new port is bound first: a port in use is
     /// reported and the proxy stays where it was.
     /// Moves the proxy to another port; where Codex's config pointed at the old address it
@@ -627,185 +431,6 @@ impl App {
         self.inner.lock().await.warnings.clear();
         self.changed();
     }
-
-    fn attach_options(
-        base_url: String,
-        make_default: bool,
-        model: Option<String>,
-    ) -> AttachOptions {
-        AttachOptions {
-            base_url,
-            make_default,
-            model: model.filter(|m| !m.trim().is_empty()),
-            model_catalog: None,
-        }
-    }
-
-    /// Runs a Codex file operation on a blocking thread (it reads and writes files and may
-    /// run the Codex CLI), one at a time, with no app lock held.
-    async fn with_codex_files<T: Send + 'static>(
-        &self,
-        work: impl FnOnce(PathBuf) -> Result<T, plugboard_codex::CodexConfigError> + Send + 'static,
-    ) -> Result<T, AppError> {
-        let _one_at_a_time = self.codex_files.lock().await;
-        let home = self.paths.codex_home.clone();
-        tokio::task::spawn_blocking(move || work(home))
-            .await
-            .map_err(|e| AppError::Invalid(format!("the Codex config task failed: {e}")))?
-            .map_err(AppError::from)
-    }
-
-    /// The exact change "Apply to Codex" would make.
-    pub async fn codex_preview(
-        &self,
-        make_default: bool,
-        model: Option<String>,
-    ) -> Result<Preview, AppError> {
-        let url = base_url(&*self.inner.lock().await);
-        let opts = Self::attach_options(url, make_default, model);
-        self.with_codex_files(move |home| {
-            plugboard_codex::preview_apply(&home, &opts, plugboard_codex::find_codex().as_deref())
-        })
-        .await
-    }
-
-    /// Writes Plugboard's provider into Codex's config, a model catalog naming every model
-    /// Plugboard serves, and one profile per exact route.
-    pub async fn codex_apply(
-        &self,
-        make_default: bool,
-        model: Option<String>,
-    ) -> Result<Applied, AppError> {
-        let (url, settings) = {
-            let inner = self.inner.lock().await;
-            (base_url(&inner), inner.settings.clone())
-        };
-        let opts = Self::attach_options(url, make_default, model);
-        self.with_codex_files(move |home| {
-            let codex = plugboard_codex::find_codex();
-            plugboard_codex::apply(&home, &opts, &settings, codex.as_deref())
-        })
-        .await
-    }
-
-    pub async fn codex_detach(&self) -> Result<(), AppError> {
-        self.with_codex_files(|home| plugboard_codex::detach(&home))
-            .await
-    }
-
-    /// The provider a form describes (saved or not) and the key to try it with: the typed
-    /// one, else the one stored for the provider being edited.
-    async fn draft_and_key(
-        &self,
-        input: &ProviderInput,
-    ) -> Result<(plugboard_config::Provider, Option<String>), AppError> {
-        self.ensure_keys().await;
-        let p = providers::draft(&self.inner.lock().await.settings, input)?;
-        if !(p.base_url.starts_with("http://") || p.base_url.starts_with("https://")) {
-            return Err(AppError::Invalid(format!(
-                "the base URL `{}` must start with http:// or https://",
-                p.base_url
-            )));
-        }
-        if let Some(k) = input
-            .api_key
-            .as_deref()
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-        {
-            return Ok((p, Some(k.to_string())));
-        }
-        let stored = input.original_id.as_deref().filter(|o| !o.is_empty());
-        let key = match stored.and_then(|o| self.keys.get(o)) {
-            Some(CachedKey::Stored(k)) => Some(k.expose().to_string()),
-            Some(CachedKey::Unreadable(reason)) => {
-                return Err(AppError::Invalid(format!(
-                    "the key of {} cannot be read: {reason}",
-                    p.display_name()
-                )))
-            }
-            Some(CachedKey::Missing) | None => None,
-        };
-        Ok((p, key))
-    }
-
-    /// The provider's model list, for the form (before or after saving).
-    pub async fn list_models(&self, input: &ProviderInput) -> Result<Vec<String>, AppError> {
-        let (p, key) = self.draft_and_key(input).await?;
-        connection::list_models(&p, key.as_deref())
-            .await
-            .map_err(AppError::Invalid)
-    }
-
-    /// Test connection, for the form (before or after saving).
-    pub async fn test_connection(
-        &self,
-        input: &ProviderInput,
-    ) -> Result<ConnectionReport, AppError> {
-        let (p, key) = self.draft_and_key(input).await?;
-        Ok(connection::test_connection(&p, key.as_deref(), p.default_model.as_deref()).await)
-    }
-
-    /// The Codex check of a saved provider (its default model unless one is named), with
-    /// its stored key, honouring local-only. No lock is held while it runs (a minute or more
-    /// on a slow model); the report is kept for the badge.
-    pub async fn codex_check(
-        &self,
-        id: &str,
-        model: Option<String>,
-    ) -> Result<plugboard_check::CheckReport, AppError> {
-        self.ensure_keys().await;
-        let (p, local_only) = {
-            let inner = self.inner.lock().await;
-            let p = inner
-                .settings
-                .provider(id)
-                .cloned()
-                .ok_or_else(|| AppError::NoSuchProvider(id.to_string()))?;
-            (p, inner.settings.local_only)
-        };
-        let keys = Arc::new(key_cache::CachedKeys(self.keys.clone()));
-        let opts = plugboard_check::CheckOptions {
-            model,
-            local_only,
-            resolver: None,
-        };
-        let report = plugboard_check::check_provider(&p, keys, opts).await?;
-        self.checks.record(report.clone()).await;
-        self.changed();
-        Ok(report)
-    }
-
-    /// The last check of a provider, for the window to show again.
-    pub fn last_codex_check(&self, id: &str) -> Option<plugboard_check::CheckReport> {
-        self.checks.latest(id)
-    }
-
-    /// Turns on what a check offered for a provider, as a setting (the window re-runs the
-    /// check after).
-    pub async fn apply_check_fix(
-        &self,
-        id: &str,
-        fix: plugboard_check::Fix,
-    ) -> Result<(), AppError> {
-        let mut inner = self.inner.lock().await;
-        let mut next = inner.settings.clone();
-        let p = next
-            .providers
-            .iter_mut()
-            .find(|p| p.id == id)
-            .ok_or_else(|| AppError::NoSuchProvider(id.to_string()))?;
-        fix.apply(p).map_err(AppError::Invalid)?;
-        self.commit(&mut inner, next).await?;
-        tracing::info!(provider = id, fix = %fix.label, "check fix applied");
-        Ok(())
-    }
-}
-
-/// Whether a row's cost means something: its model has a price, or it stayed local (local
-/// models cost nothing).
-fn is_priced(r: &plugboard_usage::RequestRow, prices: &plugboard_usage::PriceTable) -> bool {
-    r.local || prices.price(&r.upstream_model).is_some()
 }
 
 fn tray_state(inner: &Inner, last: Option<&LastRequest>, keys_waiting: bool) -> TrayState {
@@ -854,39 +479,4 @@ fn base_url(inner: &Inner) -> String {
         _ => inner.settings.listen.clone(),
     };
     format!("http://{addr}/v1")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_priced;
-
-    #[test]
-    fn an_unknown_hosted_model_is_unpriced_a_local_one_free() {
-        let prices = plugboard_usage::PriceTable::with_overrides(&Default::default());
-        let row = |model: &str, local: bool| plugboard_usage::RequestRow {
-            ts_ms: 0,
-            request_id: "r".into(),
-            attempt: 1,
-            route: None,
-            model: "gpt-5.5".into(),
-            provider: "p".into(),
-            upstream_model: model.into(),
-            status: plugboard_server::Outcome::Completed,
-            answered: true,
-            error_class: None,
-            input_tokens: 1,
-            cached_tokens: 0,
-            output_tokens: 1,
-            reasoning_tokens: 0,
-            first_event_ms: None,
-            total_ms: 1.0,
-            cost_usd: 0.0,
-            stream: true,
-            local,
-            priced: true,
-        };
-        assert!(is_priced(&row("deepseek-chat", false), &prices));
-        assert!(!is_priced(&row("my-own-model", false), &prices));
-        assert!(is_priced(&row("my-own-model", true), &prices));
-    }
 }

@@ -1,0 +1,74 @@
+//! Codex's files: what Apply would change, Apply, Detach. Writes are serialised and run on
+//! a blocking thread, outside the app's lock.
+
+use super::{base_url, App};
+use crate::AppError;
+use plugboard_codex::{Applied, AttachOptions, Preview};
+use std::path::PathBuf;
+
+impl App {
+    fn attach_options(
+        base_url: String,
+        make_default: bool,
+        model: Option<String>,
+    ) -> AttachOptions {
+        AttachOptions {
+            base_url,
+            make_default,
+            model: model.filter(|m| !m.trim().is_empty()),
+            model_catalog: None,
+        }
+    }
+
+    /// Runs a Codex file operation on a blocking thread (it reads and writes files and may
+    /// run the Codex CLI), one at a time, with no app lock held.
+    pub(super) async fn with_codex_files<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(PathBuf) -> Result<T, plugboard_codex::CodexConfigError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        let _one_at_a_time = self.codex_files.lock().await;
+        let home = self.paths.codex_home.clone();
+        tokio::task::spawn_blocking(move || work(home))
+            .await
+            .map_err(|e| AppError::Invalid(format!("the Codex config task failed: {e}")))?
+            .map_err(AppError::from)
+    }
+
+    /// The exact change "Apply to Codex" would make.
+    pub async fn codex_preview(
+        &self,
+        make_default: bool,
+        model: Option<String>,
+    ) -> Result<Preview, AppError> {
+        let url = base_url(&*self.inner.lock().await);
+        let opts = Self::attach_options(url, make_default, model);
+        self.with_codex_files(move |home| {
+            plugboard_codex::preview_apply(&home, &opts, plugboard_codex::find_codex().as_deref())
+        })
+        .await
+    }
+
+    /// Writes Plugboard's provider into Codex's config, a model catalog naming every model
+    /// Plugboard serves, and one profile per exact route.
+    pub async fn codex_apply(
+        &self,
+        make_default: bool,
+        model: Option<String>,
+    ) -> Result<Applied, AppError> {
+        let (url, settings) = {
+            let inner = self.inner.lock().await;
+            (base_url(&inner), inner.settings.clone())
+        };
+        let opts = Self::attach_options(url, make_default, model);
+        self.with_codex_files(move |home| {
+            let codex = plugboard_codex::find_codex();
+            plugboard_codex::apply(&home, &opts, &settings, codex.as_deref())
+        })
+        .await
+    }
+
+    pub async fn codex_detach(&self) -> Result<(), AppError> {
+        self.with_codex_files(|home| plugboard_codex::detach(&home))
+            .await
+    }
+}
