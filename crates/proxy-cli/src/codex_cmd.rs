@@ -1,0 +1,94 @@
+//! `plugboard-proxy codex apply | detach`: what the app's Apply to Codex and Detach do.
+
+use super::*;
+
+pub(crate) fn codex(action: CodexAction) -> ExitCode {
+    let Some(home) = plugboard_codex::codex_home() else {
+        eprintln!("plugboard-proxy: no home directory: set CODEX_HOME");
+        return ExitCode::from(2);
+    };
+    let result = match action {
+        CodexAction::Detach => plugboard_codex::detach(&home).map(|()| {
+            format!(
+                "Detached: {} is back to your own provider.",
+                home.join("config.toml").display()
+            )
+        }),
+        CodexAction::Apply {
+            config,
+            listen,
+            model,
+            not_default,
+            codex,
+        } => {
+            let settings = match settings_file(config) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("plugboard-proxy: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let Some(addr) = listen.or_else(|| settings.listen.parse().ok()) else {
+                eprintln!(
+                    "plugboard-proxy: listen `{}` is not an address",
+                    settings.listen
+                );
+                return ExitCode::from(2);
+            };
+            let opts = plugboard_codex::AttachOptions {
+                base_url: format!("http://{addr}/v1"),
+                make_default: !not_default,
+                model: Some(model.unwrap_or_else(|| model_hint(&settings))),
+                model_catalog: None,
+            };
+            let codex = codex.or_else(plugboard_codex::find_codex);
+            plugboard_codex::apply(&home, &opts, &settings, codex.as_deref()).map(|a| {
+                let p = &a.preview;
+                let config = if p.diff.is_empty() {
+                    format!("{} already points at Plugboard.", p.path.display())
+                } else {
+                    format!("Applied to {}:\n{}", p.path.display(), p.diff)
+                };
+                let found = match (&a.codex_version, &a.version_note) {
+                    (Some(v), None) => format!("\nCodex {v} found."),
+                    (Some(_), Some(note)) => format!("\nNote: {note}"),
+                    (None, _) => String::new(),
+                };
+                format!("{config}\n{}{found}", catalog_line(&a.catalog))
+            })
+        }
+    };
+    match result {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("plugboard-proxy: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub(crate) fn catalog_line(c: &plugboard_codex::CatalogOutcome) -> String {
+    match c {
+        plugboard_codex::CatalogOutcome::Written {
+            path,
+            models,
+            codex_version,
+        } => format!(
+            "Model catalog {} ({}): {}",
+            path.display(),
+            match codex_version {
+                Some(v) => format!("from Codex {v}"),
+                None => "from your own catalog".to_string(),
+            },
+            if models.is_empty() {
+                "no names beyond Codex's own".to_string()
+            } else {
+                format!("Codex now knows {}", models.join(", "))
+            }
+        ),
+        plugboard_codex::CatalogOutcome::Skipped { reason } => format!("Note: {reason}"),
+    }
+}

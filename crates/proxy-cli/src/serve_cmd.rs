@@ -1,0 +1,220 @@
+//! `plugboard-proxy serve`: settings from a file or flags, keys, usage history, the
+//! listener, and a clean stop on the first signal (at once on the second).
+
+use super::*;
+
+pub(crate) fn serve(args: ServeArgs) -> ExitCode {
+    init_tracing(args.log_json);
+    let mut settings = match settings_for(&args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("plugboard-proxy: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    settings.local_only |= args.local_only;
+    let limits = &mut settings.server;
+    if let Some(v) = args.header_timeout_secs {
+        limits.header_timeout_secs = v;
+    }
+    if let Some(v) = args.max_connections {
+        limits.max_connections = v;
+    }
+    if let Some(v) = args.backlog {
+        limits.backlog = v;
+    }
+    if let Some(v) = args.shutdown_grace_secs {
+        limits.shutdown_grace_secs = v;
+    }
+    let runtime = match args.threads {
+        Some(1) => tokio::runtime::Builder::new_current_thread(),
+        Some(n) => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(n.max(1));
+            b
+        }
+        None => tokio::runtime::Builder::new_multi_thread(),
+    }
+    .enable_all()
+    .build();
+    let rt = match runtime {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("plugboard-proxy: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let listen = args.listen.or_else(|| settings.listen.parse().ok());
+    let exposed = listen.is_some_and(|a: SocketAddr| !a.ip().is_loopback());
+    let access_token = args.access_token.clone().or_else(|| {
+        exposed.then(|| {
+            let token = match access_token_from_os() {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("plugboard-proxy: no random bytes from the OS for an access token: {e}");
+                    std::process::exit(1);
+                }
+            };
+            println!("Not a loopback address: every request needs this access token (pass it back with --access-token to keep it):\n  {token}\n");
+            token
+        })
+    });
+    let recorder = match (
+        args.no_usage,
+        args.usage_db
+            .clone()
+            .or_else(plugboard_usage::default_db_path),
+    ) {
+        (false, Some(path)) => match plugboard_usage::UsageRecorder::open(
+            &path,
+            plugboard_usage::PriceTable::with_overrides(&settings.prices),
+        ) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                eprintln!("plugboard-proxy: usage history is off: {e}");
+                None
+            }
+        },
+        _ => None,
+    };
+    rt.block_on(async move {
+        let model_hint = model_hint(&settings);
+        let keys = keys::load(&settings, !args.no_keyring).await;
+        let handle = match plugboard_server::start(
+            settings,
+            Arc::new(keys),
+            ServeOptions {
+                listen: args.listen,
+                access_token: access_token.clone(),
+                usage: recorder.map(|r| r as Arc<dyn plugboard_server::UsageSink>),
+                ..Default::default()
+            },
+        )
+        .await
+        {
+            Ok(h) => h,
+            Err(e) => {
+                eprintln!("plugboard-proxy: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        println!("plugboard-proxy listening on {}", handle.base_url());
+        if handle.settings().local_only {
+            println!("Local only: providers not on this machine or the local network are refused.");
+        }
+        println!("Point Codex at it with this in ~/.codex/config.toml:\n");
+        print!(
+            "{}",
+            codex_snippet(handle.addr(), &model_hint, access_token.is_some())
+        );
+        println!();
+        shutdown_signal().await;
+        tracing::info!(
+            open_connections = handle.open_connections(),
+            "stopping (a second signal exits at once)"
+        );
+        tokio::spawn(async {
+            shutdown_signal().await;
+            tracing::warn!("second signal: exiting now");
+            std::process::exit(130);
+        });
+        let report = handle.stop().await;
+        tracing::info!(cut = report.cut, "stopped");
+        ExitCode::SUCCESS
+    })
+}
+
+/// 24 bytes from the OS's cryptographic generator, as 32 URL-safe characters.
+pub(crate) fn access_token_from_os() -> Result<String, getrandom::Error> {
+    use base64::Engine;
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes)?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+pub(crate) fn settings_for(args: &ServeArgs) -> Result<Settings, String> {
+    if let Some(url) = &args.upstream {
+        let mut p = match &args.preset {
+            Some(id) => Provider::from_preset("upstream", id)
+                .ok_or_else(|| format!("unknown preset `{id}` (see `plugboard-proxy presets`)"))?,
+            None => Provider::from_preset("upstream", "custom").expect("the custom preset exists"),
+        };
+        p.base_url = url.clone();
+        if let Some(w) = args.wire_api {
+            p.wire_api = match w {
+                WireApiArg::Chat => WireApi::Chat,
+                WireApiArg::Responses => WireApi::Responses,
+            };
+        }
+        p.api_key_env = args.api_key_env.clone().or(p.api_key_env);
+        p.model_map.extend(args.model_map.iter().cloned());
+        let settings = Settings {
+            active_provider: Some("upstream".into()),
+            providers: vec![p],
+            ..Settings::default()
+        };
+        let problems = settings.validate();
+        return if problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(problems.join("; "))
+        };
+    }
+    if let Some(id) = &args.preset {
+        let p = Provider::from_preset("upstream", id)
+            .ok_or_else(|| format!("unknown preset `{id}` (see `plugboard-proxy presets`)"))?;
+        return Ok(Settings {
+            active_provider: Some("upstream".into()),
+            providers: vec![p],
+            ..Settings::default()
+        });
+    }
+    let path = match &args.config {
+        Some(p) => p.clone(),
+        None => plugboard_config::default_settings_path()
+            .ok_or("no config directory on this system: pass --config FILE or --upstream URL")?,
+    };
+    if args.config.is_none() && !path.exists() {
+        return Err(format!(
+            "no settings at {} yet: start with `--upstream URL [--preset NAME] [--api-key-env VAR]`, or pass --config FILE",
+            path.display()
+        ));
+    }
+    plugboard_config::load(&path).map_err(|e| e.to_string())
+}
+
+/// The Codex config lines; with a token, Codex reads it from `PLUGBOARD_ACCESS_TOKEN`.
+pub(crate) fn codex_snippet(addr: SocketAddr, model: &str, token: bool) -> String {
+    let auth = if token {
+        "env_http_headers = { \"x-plugboard-token\" = \"PLUGBOARD_ACCESS_TOKEN\" }\n"
+    } else {
+        ""
+    };
+    format!(
+        r#"model_provider = "plugboard"
+model = "{model}"
+
+[model_providers.plugboard]
+name = "Plugboard"
+base_url = "http://{addr}/v1"
+wire_api = "responses"
+{auth}"#
+    )
+}
+
+pub(crate) async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
