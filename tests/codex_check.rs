@@ -7,7 +7,7 @@ use plugboard_check::{
 };
 use plugboard_config::Provider;
 use plugboard_e2e::scripted_model::{Quirks, ScriptedModel, MODEL};
-use plugboard_e2e::{free_port, StaticKeys};
+use plugboard_e2e::StaticKeys;
 use plugboard_server::StaticHosts;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -387,7 +387,7 @@ async fn local_only_refuses_a_public_provider_before_any_connection() {
 async fn the_app_keeps_results_as_a_badge_and_saves_the_fix() {
     use plugboard_app::key_vault::MemoryVault;
     use plugboard_app::providers::ProviderInput;
-    use plugboard_app::{App, AppPaths};
+    use plugboard_app::App;
 
     let model = ScriptedModel::start(Quirks {
         thinks: true,
@@ -396,21 +396,8 @@ async fn the_app_keeps_results_as_a_badge_and_saves_the_fix() {
         ..Quirks::default()
     })
     .await;
-    let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("check-app-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    let paths = AppPaths {
-        settings_file: root.join("config/settings.toml"),
-        log_dir: root.join("data/logs"),
-        codex_home: root.join("codex"),
-        usage_db: root.join("data/usage.sqlite"),
-    };
-    std::fs::create_dir_all(root.join("config")).unwrap();
-    std::fs::write(
-        &paths.settings_file,
-        format!("listen = \"127.0.0.1:{}\"\n", free_port()),
-    )
-    .unwrap();
+    let home = plugboard_e2e::TempHome::new("check-app");
+    let (root, paths) = (home.root.clone(), home.paths.clone());
     let vault = Arc::new(MemoryVault::default());
     let app = App::load(paths.clone(), vault.clone()).unwrap();
     app.save_provider(ProviderInput {
@@ -480,5 +467,4 @@ async fn the_app_keeps_results_as_a_badge_and_saves_the_fix() {
         app.last_codex_check("box").is_none(),
         "a deleted provider's results go too"
     );
-    let _ = std::fs::remove_dir_all(&root);
 }

@@ -4,7 +4,7 @@
 
 use plugboard_app::key_vault::MemoryVault;
 use plugboard_app::providers::ProviderInput;
-use plugboard_app::{App, AppPaths};
+use plugboard_app::App;
 use plugboard_e2e::*;
 use serde_json::json;
 use std::io::Write;
@@ -66,27 +66,8 @@ async fn the_key_appears_in_no_log_file_or_response() {
         .local_addr()
         .unwrap();
 
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("leak-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    let paths = AppPaths {
-        settings_file: root.join("config/settings.toml"),
-        log_dir: root.join("data/logs"),
-        codex_home: root.join("codex"),
-        usage_db: root.join("data/usage.sqlite"),
-    };
-    std::fs::create_dir_all(root.join("config")).unwrap();
-    std::fs::write(
-        &paths.settings_file,
-        format!(
-            "listen = \"127.0.0.1:{}\"\n",
-            std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port()
-        ),
-    )
-    .unwrap();
+    let home = TempHome::new("leak");
+    let (root, paths) = (home.root.clone(), home.paths.clone());
     let app = App::load(paths.clone(), Arc::new(MemoryVault::default())).unwrap();
     for (id, url) in [
         ("good", ok.base_url()),

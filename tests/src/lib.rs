@@ -68,10 +68,44 @@ struct MockState {
     recorded: Arc<Mutex<Vec<Recorded>>>,
 }
 
+/// An axum app served on a free loopback port until dropped.
+pub struct LoopbackServer {
+    pub addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl LoopbackServer {
+    pub async fn start(app: Router) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await
+                .unwrap();
+        });
+        Self {
+            addr,
+            shutdown: Some(tx),
+        }
+    }
+}
+
+impl Drop for LoopbackServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
 pub struct MockUpstream {
     pub addr: SocketAddr,
     recorded: Arc<Mutex<Vec<Recorded>>>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    _server: LoopbackServer,
 }
 
 impl MockUpstream {
@@ -86,21 +120,11 @@ impl MockUpstream {
             .route("/v1/chat/completions", post(answer))
             .route("/v1/responses", post(answer))
             .with_state(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await
-                .unwrap();
-        });
+        let server = LoopbackServer::start(app).await;
         Self {
-            addr,
+            addr: server.addr,
             recorded,
-            shutdown: Some(tx),
+            _server: server,
         }
     }
 
@@ -110,14 +134,6 @@ impl MockUpstream {
 
     pub fn requests(&self) -> Vec<Recorded> {
         self.recorded.lock().unwrap().clone()
-    }
-}
-
-impl Drop for MockUpstream {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
     }
 }
 
@@ -508,4 +524,37 @@ pub fn strict_schema_problems(chat_request: &Value) -> Vec<String> {
         node(name, params, &mut out);
     }
     out
+}
+
+/// A fresh home for the app's files (settings, logs, usage, Codex), removed when dropped;
+/// its settings file listens on a free port.
+pub struct TempHome {
+    pub root: std::path::PathBuf,
+    pub paths: plugboard_app::AppPaths,
+}
+
+impl TempHome {
+    pub fn new(name: &str) -> TempHome {
+        let root = std::env::temp_dir().join(format!("plugboard-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let paths = plugboard_app::AppPaths {
+            settings_file: root.join("config/settings.toml"),
+            log_dir: root.join("data/logs"),
+            codex_home: root.join("codex"),
+            usage_db: root.join("data/usage.sqlite"),
+        };
+        std::fs::create_dir_all(root.join("config")).unwrap();
+        std::fs::write(
+            &paths.settings_file,
+            format!("listen = \"127.0.0.1:{}\"\n", free_port()),
+        )
+        .unwrap();
+        TempHome { root, paths }
+    }
+}
+
+impl Drop for TempHome {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
 }

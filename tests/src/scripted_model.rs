@@ -48,7 +48,7 @@ struct Shared {
 pub struct ScriptedModel {
     pub addr: SocketAddr,
     seen: Arc<Mutex<Vec<Value>>>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    _server: crate::LoopbackServer,
 }
 
 impl ScriptedModel {
@@ -63,21 +63,11 @@ impl ScriptedModel {
             .route("/v1/models", get(models))
             .route("/v1/responses", post(responses))
             .with_state(shared);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await
-                .unwrap();
-        });
+        let server = crate::LoopbackServer::start(app).await;
         Self {
-            addr,
+            addr: server.addr,
             seen,
-            shutdown: Some(tx),
+            _server: server,
         }
     }
 
@@ -88,14 +78,6 @@ impl ScriptedModel {
     /// The chat requests received, in order.
     pub fn requests(&self) -> Vec<Value> {
         self.seen.lock().unwrap().clone()
-    }
-}
-
-impl Drop for ScriptedModel {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
     }
 }
 

@@ -23,10 +23,7 @@ pub(crate) fn codex(action: CodexAction) -> ExitCode {
         } => {
             let settings = match settings_file(config) {
                 Ok(s) => s,
-                Err(e) => {
-                    eprintln!("plugboard-proxy: {e}");
-                    return ExitCode::from(2);
-                }
+                Err(code) => return code,
             };
             let Some(addr) = listen.or_else(|| settings.listen.parse().ok()) else {
                 eprintln!(

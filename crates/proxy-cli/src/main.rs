@@ -228,10 +228,7 @@ fn main() -> ExitCode {
                 .or_else(plugboard_config::default_settings_path);
             let settings = match settings_file(config) {
                 Ok(s) => s,
-                Err(e) => {
-                    eprintln!("plugboard-proxy: {e}");
-                    return ExitCode::from(2);
-                }
+                Err(code) => return code,
             };
             check_cmd::run(
                 check_cmd::CheckArgs {
@@ -255,13 +252,18 @@ fn main() -> ExitCode {
     }
 }
 
-/// The settings file given, else the app's; none yet is an empty one.
-fn settings_file(config: Option<PathBuf>) -> Result<Settings, String> {
-    match config.or_else(plugboard_config::default_settings_path) {
+/// The settings file given, else the app's; none yet is an empty one. An error is said
+/// and becomes the exit status of a usage error.
+fn settings_file(config: Option<PathBuf>) -> Result<Settings, ExitCode> {
+    let loaded = match config.or_else(plugboard_config::default_settings_path) {
         Some(p) if p.exists() => plugboard_config::load(&p).map_err(|e| e.to_string()),
         Some(p) if config_given(&p) => Err(format!("no settings file at {}", p.display())),
         _ => Ok(Settings::default()),
-    }
+    };
+    loaded.map_err(|e| {
+        eprintln!("plugboard-proxy: {e}");
+        ExitCode::from(2)
+    })
 }
 
 fn config_given(p: &std::path::Path) -> bool {

@@ -87,16 +87,16 @@ async fn serve_logs_each_request_and_usage_reports_them() {
         assert!(text.contains("response.completed"), "{text}");
     }
     // Both requests are in the history before the proxy is stopped (a poll, not a sleep).
-    let recorded = || {
-        let out = Command::new(bin)
+    let usage = || {
+        Command::new(bin)
             .args(["usage", "--since-days", "1", "--db"])
             .arg(&db)
             .arg("--config")
             .arg(dir.join("none.toml"))
             .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).contains("requests        2")
+            .unwrap()
     };
+    let recorded = || String::from_utf8_lossy(&usage().stdout).contains("requests        2");
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while !recorded() && std::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -127,13 +127,7 @@ async fn serve_logs_each_request_and_usage_reports_them() {
     );
     assert!(!logs.contains(KEY), "no key in the logs");
 
-    let report = Command::new(bin)
-        .args(["usage", "--since-days", "1", "--db"])
-        .arg(&db)
-        .arg("--config")
-        .arg(dir.join("none.toml"))
-        .output()
-        .unwrap();
+    let report = usage();
     let text = String::from_utf8_lossy(&report.stdout);
     assert!(
         report.status.success(),
