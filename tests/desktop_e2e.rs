@@ -145,6 +145,14 @@ async fn first_run_goes_from_nothing_to_applied_to_codex() {
     wd.click("#fr-save").await;
     wd.wait_text("#fr-save-result", "✓ DeepSeek saved and active")
         .await;
+    // The optional Codex check: this provider answers "pong" to everything, so it streams
+    // text but calls no tool, and the guide says so in the step's words.
+    wd.click("#fr-check").await;
+    let said = wd.wait_text("#fr-check-result", "✗").await;
+    assert!(
+        said.contains("Shell call (exec_command, valid JSON): the model called no tool"),
+        "{said}"
+    );
     wd.click("#fr-apply").await;
     wd.wait_text("#fr-apply-result", "✓ Applied to Codex").await;
     let done = wd

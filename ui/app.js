@@ -354,6 +354,7 @@ function renderFirstRun() {
   $("#fr-step-key").classList.toggle("done", !!$("#fr-key").value.trim() || $("#fr-key").disabled);
   $("#fr-step-test").classList.toggle("done", firstRun.tested);
   $("#fr-step-save").classList.toggle("done", firstRun.saved);
+  $("#fr-check-row").hidden = !firstRun.saved;
   $("#fr-step-apply").classList.toggle("done", firstRun.applied);
   $("#fr-skip").textContent = firstRun.applied ? "Done: show my providers" : "Set up by hand instead";
 }
@@ -403,6 +404,34 @@ async function firstRunSave() {
     showResult($("#fr-save-result"), true, `${providerName(id)} saved and active: every request now goes there`);
   } catch (e) { showResult($("#fr-save-result"), false, e.message); }
   renderFirstRun();
+}
+
+async function firstRunCheck() {
+  const id = firstRun.saved;
+  if (!id) return;
+  const out = $("#fr-check-result");
+  out.hidden = false;
+  out.className = "result";
+  out.textContent = "Checking with Codex tools… (a slow model can take a minute)";
+  $("#fr-check").disabled = true;
+  try {
+    const r = await call("codex_check", { id, model: null });
+    const failed = r.steps.filter((s) => s.status === "failed");
+    if (!failed.length) {
+      showResult(out, true, `Codex check passed: ${r.model} streams, calls Codex's tools and sends valid patches`);
+    } else {
+      showResult(out, false, failed.map((s) => `${s.title}: ${s.detail}`).join("\n"));
+      out.append("\n", el("button", { type: "button", className: "secondary", textContent: "See the steps and the fixes", onclick: () => {
+        firstRun = { applied_and_closed: true };
+        $("#first-run").hidden = true;
+        document.querySelector('.tab[data-tab="providers"]').click();
+        edit(id);
+        showCheck(r);
+      } }));
+    }
+    await refresh();
+  } catch (e) { showResult(out, false, e.message); }
+  $("#fr-check").disabled = false;
 }
 
 async function firstRunApply() {
@@ -654,6 +683,7 @@ function wireFirstRun() {
   $("#fr-test").onclick = firstRunTest;
   $("#fr-save").onclick = firstRunSave;
   $("#fr-apply").onclick = firstRunApply;
+  $("#fr-check").onclick = firstRunCheck;
   $("#fr-skip").onclick = () => {
     const finished = firstRun?.applied;
     sessionStorage.setItem("skip-first-run", "1");
