@@ -160,7 +160,7 @@ pub async fn check_provider(
     let direct = if opts.local_only {
         plugboard_server::local_only::check(p, resolver.as_ref())
             .await
-            .map_err(|e| e.error.message.clone())
+            .map_err(|e| e.message())
             .map(|_| direct_client(Some(resolver.clone())))
     } else {
         Ok(direct_client(None))

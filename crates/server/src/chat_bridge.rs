@@ -151,14 +151,12 @@ pub(crate) fn previous(
 }
 
 pub(crate) fn dialect_of(target: &Target<'_>) -> Result<plugboard_translate::Dialect, ProxyError> {
-    target.provider.dialect().map_err(|e| {
-        ProxyError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "server_error",
-            "bad_provider_config",
-            format!("provider `{}`: {e}", target.provider.id),
-        )
-    })
+    target
+        .provider
+        .dialect()
+        .map_err(|e| ProxyError::BadProviderConfig {
+            message: format!("provider `{}`: {e}", target.provider.id),
+        })
 }
 
 /// Sends a chat request to the target's provider; the answer streams when the request asks
@@ -209,12 +207,9 @@ pub(crate) async fn read_completion(
 }
 
 pub(crate) fn bad_upstream(target: &Target<'_>, what: &str) -> ProxyError {
-    ProxyError::new(
-        StatusCode::BAD_GATEWAY,
-        "upstream_error",
-        "bad_upstream_response",
-        format!("provider `{}`: {what}", target.provider.id),
-    )
+    ProxyError::BadUpstream {
+        message: format!("provider `{}`: {what}", target.provider.id),
+    }
 }
 
 fn finish_log(log: &mut RequestLog, response: &ResponseObject) {

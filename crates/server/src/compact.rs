@@ -63,7 +63,7 @@ async fn handle(
     let (body, req, history) = match parsed {
         Ok(p) => p,
         Err(e) => {
-            tracing::info!(status = e.status.as_u16(), code = e.code(), message = %e.error.message, "compaction refused");
+            tracing::info!(status = e.status().as_u16(), code = e.code(), message = %e.message(), "compaction refused");
             return e.into_response();
         }
     };

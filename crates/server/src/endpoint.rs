@@ -2,7 +2,6 @@
 //! the end of the grace period) and its JSON body, read into OpenAI-shaped errors.
 
 use crate::error::ProxyError;
-use crate::lifecycle;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -24,29 +23,18 @@ pub(crate) async fn entry<F: std::future::Future<Output = Response>>(
     let request_id = plugboard_translate::new_id("req");
     let span = tracing::info_span!("request", id = %request_id);
     let mut resp = if state.life.draining.is_cancelled() {
-        stopping_error().into_response()
+        ProxyError::Stopping.into_response()
     } else {
         tokio::select! {
             biased;
             resp = work(request_id.clone(), started).instrument(span) => resp,
-            _ = state.life.abort.cancelled() => stopping_error().into_response(),
+            _ = state.life.abort.cancelled() => ProxyError::Stopping.into_response(),
         }
     };
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert("x-request-id", v);
     }
     resp
-}
-
-fn stopping_error() -> ProxyError {
-    let mut e = ProxyError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "server_error",
-        lifecycle::STOPPING_CODE,
-        lifecycle::stopping_message(),
-    );
-    e.retry_after = Some(HeaderValue::from_static("1"));
-    e
 }
 
 /// A request's JSON body, kept as sent (the pass-through forwards it) and parsed. As an
@@ -62,17 +50,12 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for JsonBody
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ProxyError> {
         let body = Bytes::from_request(req, state).await.map_err(|e| {
-            let status = e.status();
-            let mut err = ProxyError::invalid_request(
-                None,
-                "invalid_body",
-                format!("the request body could not be read: {}", e.body_text()),
-            );
-            if status == StatusCode::PAYLOAD_TOO_LARGE {
-                err.status = status;
-                err.error.code = Some("request_too_large".into());
+            let message = format!("the request body could not be read: {}", e.body_text());
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ProxyError::TooLarge { message }
+            } else {
+                ProxyError::invalid_request(None, "invalid_body", message)
             }
-            err
         })?;
         let value = plugboard_wire::parse_json(&body).map_err(|e| {
             let param = (!e.path.is_empty()).then(|| e.path.clone());

@@ -43,12 +43,7 @@ pub async fn serve(
 ) -> Response {
     let chain = routes.resolve_chain(facts.model);
     if chain.is_empty() {
-        let e = ProxyError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "server_error",
-            "no_provider",
-            "Plugboard has no provider for this model: add a provider or choose an active one",
-        );
+        let e = ProxyError::NoProvider;
         tracing::info!(model = %facts.model, code = e.code(), "request refused");
         return e.into_response();
     }
@@ -92,12 +87,9 @@ pub async fn serve(
             }
         }
         let result = match state.keys.key(target.provider) {
-            Err(e) => Err(ProxyError::new(
-                StatusCode::UNAUTHORIZED,
-                "authentication_error",
-                "missing_api_key",
-                e.to_string(),
-            )),
+            Err(e) => Err(ProxyError::MissingKey {
+                message: e.to_string(),
+            }),
             Ok(key) => work.attempt(target, key, &mut log).await,
         };
         match result {
@@ -110,9 +102,9 @@ pub async fn serve(
             }
             Err(e) => {
                 if let Some(mut log) = log {
-                    log.finish(Outcome::Http(e.status.as_u16()), Some(e.code()));
+                    log.finish(Outcome::Http(e.status().as_u16()), Some(e.code()));
                 }
-                tracing::debug!(message = %e.error.message, "attempt failed");
+                tracing::debug!(message = %e.message(), "attempt failed");
                 if !failover_worthy(&e) {
                     return e.into_response();
                 }
@@ -130,5 +122,5 @@ pub async fn serve(
 }
 
 fn failover_worthy(e: &ProxyError) -> bool {
-    e.status == StatusCode::TOO_MANY_REQUESTS || e.status.is_server_error()
+    e.status() == StatusCode::TOO_MANY_REQUESTS || e.status().is_server_error()
 }

@@ -4,7 +4,7 @@
 
 use crate::error::ProxyError;
 use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
@@ -34,12 +34,9 @@ pub async fn guard(State(cfg): State<Arc<GuardConfig>>, req: Request, next: Next
     if let Some(origin) = req.headers().get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("?");
         tracing::warn!(origin, "refused a request sent by a web page");
-        return ProxyError::new(
-            StatusCode::FORBIDDEN,
-            "invalid_request_error",
-            "forbidden_origin",
-            format!("Plugboard refuses requests from web pages (Origin: {origin}); local clients such as Codex send no Origin"),
-        )
+        return ProxyError::ForbiddenOrigin {
+            origin: origin.to_string(),
+        }
         .into_response();
     }
     if cfg.loopback_only {
@@ -50,24 +47,15 @@ pub async fn guard(State(cfg): State<Arc<GuardConfig>>, req: Request, next: Next
             .unwrap_or("");
         if !is_loopback_host(host) {
             tracing::warn!(host, "refused a request for a non-loopback host name");
-            return ProxyError::new(
-                StatusCode::FORBIDDEN,
-                "invalid_request_error",
-                "forbidden_host",
-                format!("Plugboard only answers requests addressed to localhost or 127.0.0.1, not `{host}`"),
-            )
+            return ProxyError::ForbiddenHost {
+                host: host.to_string(),
+            }
             .into_response();
         }
     }
     if let Some(expected) = &cfg.access_token {
         if !token_of(&req).is_some_and(|t| same(t, expected.as_bytes())) {
-            return ProxyError::new(
-                StatusCode::UNAUTHORIZED,
-                "authentication_error",
-                "invalid_access_token",
-                "this Plugboard requires its access token (Authorization: Bearer <token>, or the x-plugboard-token header)",
-            )
-            .into_response();
+            return ProxyError::AccessToken.into_response();
         }
     }
     next.run(req).await

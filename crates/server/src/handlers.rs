@@ -8,7 +8,7 @@ use crate::routing::{RouteTable, Target};
 use crate::state::{AppState, Incoming};
 use crate::{chat_bridge, passthrough};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use plugboard_config::WireApi;
@@ -42,7 +42,7 @@ async fn handle(
     let (incoming, routes) = match parse(&state, headers, body) {
         Ok(parsed) => parsed,
         Err(e) => {
-            tracing::info!(status = e.status.as_u16(), code = e.code(), message = %e.error.message, "request refused");
+            tracing::info!(status = e.status().as_u16(), code = e.code(), message = %e.message(), "request refused");
             return e.into_response();
         }
     };
@@ -120,11 +120,5 @@ pub async fn health(State(state): State<Arc<AppState>>) -> Response {
 }
 
 pub async fn not_found() -> Response {
-    ProxyError::new(
-        StatusCode::NOT_FOUND,
-        "invalid_request_error",
-        "not_found",
-        "Plugboard serves POST /v1/responses, POST /v1/responses/compact, GET /v1/models and GET /health",
-    )
-    .into_response()
+    ProxyError::NotFound.into_response()
 }

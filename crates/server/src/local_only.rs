@@ -5,7 +5,6 @@
 //! cannot reach a public address.
 
 use crate::error::ProxyError;
-use axum::http::StatusCode;
 use plugboard_config::address::is_localhost_name;
 use plugboard_config::{is_local_ip, Provider};
 use std::collections::HashMap;
@@ -56,15 +55,12 @@ impl HostResolver for StaticHosts {
 
 fn refused(p: &Provider, why: String) -> ProxyError {
     let name = p.display_name();
-    ProxyError::new(
-        StatusCode::FORBIDDEN,
-        "invalid_request_error",
-        REFUSED_CODE,
-        format!(
+    ProxyError::LocalOnlyRefused {
+        message: format!(
             "Local-only mode is on: Plugboard did not connect to {name} because {why}. Choose a \
              provider on this machine or the local network, or turn local-only off"
         ),
-    )
+    }
 }
 
 /// Whether the provider's host is on this machine or the local network, decided before
@@ -159,28 +155,28 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.code(), REFUSED_CODE);
         assert!(
-            e.error
+            e.api_error()
                 .message
                 .contains("resolves to the public address 93.184.216.34"),
             "{}",
-            e.error.message
+            e.message()
         );
-        assert!(e.error.message.contains("My provider"));
+        assert!(e.message().contains("My provider"));
         let e = check(&provider("https://api.deepseek.invalid/v1"), &hosts)
             .await
             .unwrap_err();
         assert!(
-            e.error.message.contains("could not be resolved"),
+            e.message().contains("could not be resolved"),
             "{}",
-            e.error.message
+            e.message()
         );
         let e = check(&provider("https://8.8.8.8/v1"), &hosts)
             .await
             .unwrap_err();
         assert!(
-            e.error.message.contains("8.8.8.8 is a public address"),
+            e.message().contains("8.8.8.8 is a public address"),
             "{}",
-            e.error.message
+            e.message()
         );
     }
 }

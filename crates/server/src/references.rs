@@ -103,9 +103,9 @@ mod tests {
             &store,
         )
         .unwrap_err();
-        assert_eq!(e.status, 400);
-        assert_eq!(e.error.param.as_deref(), Some("input[0]"));
-        assert!(e.error.message.contains("msg_gone"));
+        assert_eq!(e.status(), 400);
+        assert_eq!(e.param(), Some("input[0]"));
+        assert!(e.message().contains("msg_gone"));
         let real =
             input(json!([{"type": "message", "id": "msg_x", "role": "user", "content": "hi"}]));
         assert!(resolve(&real, &store).unwrap().is_none());

@@ -79,16 +79,14 @@ pub async fn post(
     let first_byte = Duration::from_secs(p.timeouts.first_byte_secs.max(1));
     let resp = match tokio::time::timeout(first_byte, req.send()).await {
         Err(_) => {
-            return Err(ProxyError::new(
-                StatusCode::GATEWAY_TIMEOUT,
-                "upstream_error",
-                "upstream_timeout",
-                format!(
+            return Err(ProxyError::Unreachable {
+                timeout: true,
+                message: format!(
                     "provider `{}` sent no response within {}s",
                     p.id,
                     first_byte.as_secs()
                 ),
-            ))
+            })
         }
         Ok(Err(e)) => return Err(send_error(p, &e)),
         Ok(Ok(r)) => r,
@@ -128,12 +126,7 @@ fn redirect_refused(p: &Provider, resp: &reqwest::Response) -> ProxyError {
         ),
     };
     tracing::warn!(provider = %p.id, %message, "redirect refused");
-    ProxyError::new(
-        StatusCode::BAD_GATEWAY,
-        "upstream_error",
-        "upstream_redirect_refused",
-        message,
-    )
+    ProxyError::RedirectRefused { message }
 }
 
 /// `scheme://host:port` of a URL, the part a redirect must keep.
@@ -160,27 +153,15 @@ fn send_error(p: &Provider, e: &reqwest::Error) -> ProxyError {
         .and_then(|u| u.host_str())
         .unwrap_or("?")
         .to_string();
-    let code = if e.is_timeout() {
-        "upstream_timeout"
-    } else {
-        "upstream_unreachable"
-    };
-    let status = if e.is_timeout() {
-        StatusCode::GATEWAY_TIMEOUT
-    } else {
-        StatusCode::BAD_GATEWAY
-    };
     let detail = if cause.is_empty() {
         String::new()
     } else {
         format!(": {cause}")
     };
-    ProxyError::new(
-        status,
-        "upstream_error",
-        code,
-        format!("{what} provider `{}` at {host}{detail}", p.id),
-    )
+    ProxyError::Unreachable {
+        timeout: e.is_timeout(),
+        message: format!("{what} provider `{}` at {host}{detail}", p.id),
+    }
 }
 
 /// A provider's error answer as a client error: status kept (5xx become 502), its message
@@ -208,7 +189,7 @@ async fn error_response(p: &Provider, key: Option<&ApiKey>, resp: reqwest::Respo
     } else {
         status
     };
-    ProxyError {
+    ProxyError::Provider {
         status: client_status,
         error: Box::new(ApiError {
             message: format!(
