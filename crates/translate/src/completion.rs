@@ -3,7 +3,9 @@
 
 use crate::context::ResponseContext;
 use crate::stream::{StreamEnd, StreamTranslator};
-use plugboard_wire::chat::{ChatChunk, ChatCompletion, ChunkChoice, Delta, ToolCallDelta};
+use plugboard_wire::chat::{
+    ChatChunk, ChatCompletion, ChunkChoice, Delta, FinishReason, ToolCallDelta,
+};
 use plugboard_wire::responses::ResponseObject;
 
 pub fn completion_to_response(ctx: ResponseContext, completion: ChatCompletion) -> ResponseObject {
@@ -43,7 +45,7 @@ pub fn completion_to_chunk(completion: ChatCompletion) -> ChatChunk {
                             })
                             .collect(),
                     },
-                    finish_reason: Some(c.finish_reason.unwrap_or_else(|| "stop".into())),
+                    finish_reason: Some(c.finish_reason.unwrap_or(FinishReason::Stop)),
                 }]
             })
             .unwrap_or_default(),

@@ -79,7 +79,7 @@ fn chunks(a: &Answer, cuts: &[usize], with_index: bool) -> Vec<ChatChunk> {
         }
     }
     let mut last = chunk(Delta::default());
-    last.choices[0].finish_reason = Some("stop".into());
+    last.choices[0].finish_reason = Some(plugboard_wire::chat::FinishReason::Stop);
     last.usage = Some(ChatUsage {
         prompt_tokens: Some(10),
         completion_tokens: Some(5),

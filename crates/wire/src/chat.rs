@@ -144,8 +144,8 @@ pub struct ChunkChoice {
     pub index: u32,
     #[serde(default, deserialize_with = "null_as_default")]
     pub delta: Delta,
-    #[serde(default)]
-    pub finish_reason: Option<String>,
+    #[serde(default, deserialize_with = "finish_reason")]
+    pub finish_reason: Option<FinishReason>,
 }
 
 /// The `delta` of a chunk, also used for the `message` of a whole completion.
@@ -236,8 +236,8 @@ pub struct CompletionChoice {
     pub index: u32,
     #[serde(default, deserialize_with = "null_as_default")]
     pub message: CompletionMessage,
-    #[serde(default)]
-    pub finish_reason: Option<String>,
+    #[serde(default, deserialize_with = "finish_reason")]
+    pub finish_reason: Option<FinishReason>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -260,6 +260,47 @@ pub struct CompletionToolCall {
     pub id: Option<String>,
     #[serde(default)]
     pub function: FunctionDelta,
+}
+
+/// Why the model stopped. Providers name the common ones alike; anything else is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FinishReason {
+    Stop,
+    /// The output limit.
+    Length,
+    ToolCalls,
+    ContentFilter,
+    /// The old single-function form.
+    FunctionCall,
+    Other(String),
+}
+
+impl FinishReason {
+    pub fn parse(s: &str) -> FinishReason {
+        match s {
+            "stop" => FinishReason::Stop,
+            "length" => FinishReason::Length,
+            "tool_calls" => FinishReason::ToolCalls,
+            "content_filter" => FinishReason::ContentFilter,
+            "function_call" => FinishReason::FunctionCall,
+            other => FinishReason::Other(other.to_string()),
+        }
+    }
+
+    /// The Responses `incomplete_details.reason` this ending means, if the answer was cut.
+    pub fn incomplete_reason(&self) -> Option<&'static str> {
+        match self {
+            FinishReason::Length => Some("max_output_tokens"),
+            FinishReason::ContentFilter => Some("content_filter"),
+            _ => None,
+        }
+    }
+}
+
+/// A `finish_reason`: null, absent and the empty string some providers send all mean none.
+fn finish_reason<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<FinishReason>, D::Error> {
+    let s = Option::<std::borrow::Cow<'de, str>>::deserialize(d)?;
+    Ok(s.filter(|s| !s.is_empty()).map(|s| FinishReason::parse(&s)))
 }
 
 fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>

@@ -11,7 +11,7 @@ use crate::reasoning_blob;
 use crate::text_tool_calls::{Found, TextCallScanner};
 use crate::think_tags::{Piece, ThinkSplitter};
 use crate::tool_names::ToolOrigin;
-use plugboard_wire::chat::{ChatChunk, ChatUsage, FunctionDelta, ToolCallDelta};
+use plugboard_wire::chat::{ChatChunk, ChatUsage, FinishReason, FunctionDelta, ToolCallDelta};
 use plugboard_wire::responses::{
     IncompleteDetails, ItemStatus, OutputItem, OutputText, ResponseError, ResponseObject,
     ResponseStatus, StreamEvent, SummaryText, Usage,
@@ -40,7 +40,7 @@ pub struct StreamTranslator {
     message: Option<OpenText>,
     calls: Vec<OpenCall>,
     usage: Option<ChatUsage>,
-    finish_reason: Option<String>,
+    finish_reason: Option<FinishReason>,
     next_item: usize,
     final_response: Option<ResponseObject>,
     /// Inline thinking split from the content (dialects with `think_tags`).
@@ -147,7 +147,7 @@ impl StreamTranslator {
             for tc in d.tool_calls {
                 self.tool_delta(tc, &mut ev);
             }
-            if let Some(f) = choice.finish_reason.filter(|f| !f.is_empty()) {
+            if let Some(f) = choice.finish_reason {
                 self.finish_reason = Some(f);
             }
         }
@@ -184,11 +184,10 @@ impl StreamTranslator {
         self.close_reasoning(&mut ev);
         self.close_message(&mut ev);
         self.close_calls(&mut ev);
-        let incomplete = match self.finish_reason.as_deref() {
-            Some("length") => Some("max_output_tokens"),
-            Some("content_filter") => Some("content_filter"),
-            _ => None,
-        };
+        let incomplete = self
+            .finish_reason
+            .as_ref()
+            .and_then(FinishReason::incomplete_reason);
         let mut r = self.response(if incomplete.is_some() {
             ResponseStatus::Incomplete
         } else {
