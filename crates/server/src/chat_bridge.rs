@@ -46,13 +46,12 @@ pub async fn bridge(
     let req = resolved.as_ref().unwrap_or(&inc.req);
     let parent = previous(state, req.previous_response_id.as_deref())?;
     let history = parent.as_ref().map(|p| p.history()).unwrap_or_default();
-    let dialect = dialect_of(target)?;
     let translation = translate_request(
         req,
         &history,
         &TranslateOptions {
             upstream_model: &target.upstream_model,
-            dialect: &dialect,
+            dialect: target.dialect,
             response_id: plugboard_translate::new_id("resp"),
             created_at: plugboard_translate::unix_now(),
         },
@@ -100,7 +99,7 @@ pub async fn bridge(
         (Box::pin(upstream_events(resp, state.max_event_bytes)), None)
     } else {
         // Some servers ignore `stream: true` and answer one JSON body: translate it whole.
-        match whole_body(&read_capped(resp, state.max_event_bytes).await) {
+        match whole_body(&crate::upstream::read_limited(resp, state.max_event_bytes).await) {
             Ok(chunk) => (Box::pin(futures_util::stream::empty()), Some(chunk)),
             Err(e) => (Box::pin(futures_util::stream::iter([Err(e)])), None),
         }
@@ -148,15 +147,6 @@ pub(crate) fn previous(
             format!("Previous response with id '{id}' not found (Plugboard keeps the last responses in memory until it restarts)."),
         )
     })
-}
-
-pub(crate) fn dialect_of(target: &Target<'_>) -> Result<plugboard_translate::Dialect, ProxyError> {
-    target
-        .provider
-        .dialect()
-        .map_err(|e| ProxyError::BadProviderConfig {
-            message: format!("provider `{}`: {e}", target.provider.id),
-        })
 }
 
 /// Sends a chat request to the target's provider; the answer streams when the request asks
@@ -325,17 +315,6 @@ fn upstream_events(
             }
         }
     })
-}
-
-async fn read_capped(mut resp: reqwest::Response, max: usize) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Ok(Some(chunk)) = resp.chunk().await {
-        out.extend_from_slice(&chunk);
-        if out.len() > max {
-            break;
-        }
-    }
-    out
 }
 
 /// A whole JSON answer to a streaming request: the one chunk it stands for, or the error

@@ -3,9 +3,7 @@
 //! and the compacted window (recent user messages and a `compaction` item holding the
 //! summary) comes back in the specification's `response.compaction` shape.
 
-use crate::chat_bridge::{
-    bad_upstream, dialect_of, post_chat, previous, read_completion, translate_error,
-};
+use crate::chat_bridge::{bad_upstream, post_chat, previous, read_completion, translate_error};
 use crate::endpoint::{entry, require_input, JsonBody};
 use crate::error::ProxyError;
 use crate::failover::{self, Attempt, RequestFacts};
@@ -146,7 +144,6 @@ impl CompactAttempt<'_> {
         key: Option<ApiKey>,
         log: &mut Option<RequestLog>,
     ) -> Result<Response, ProxyError> {
-        let dialect = dialect_of(target)?;
         let response_id = plugboard_translate::new_id("resp");
         let created_at = plugboard_translate::unix_now();
         let translation = compaction::summary_request(
@@ -154,7 +151,7 @@ impl CompactAttempt<'_> {
             self.history,
             &TranslateOptions {
                 upstream_model: &target.upstream_model,
-                dialect: &dialect,
+                dialect: target.dialect,
                 response_id: response_id.clone(),
                 created_at,
             },

@@ -1,6 +1,7 @@
 //! Which provider serves a model: routes (exact or glob, first match) else the active one.
 
 use plugboard_config::{Provider, Settings};
+use plugboard_translate::Dialect;
 use std::sync::Arc;
 
 /// Settings compiled for routing: glob matchers and one HTTP client per provider.
@@ -13,6 +14,8 @@ pub struct RouteTable {
     /// Whether each provider's address is local on its face, read once (the usage history's
     /// "stayed local" mark).
     local: Vec<bool>,
+    /// Each provider's dialect, its preset's with the user's overrides merged once.
+    dialects: Vec<Dialect>,
 }
 
 /// Where a request goes.
@@ -24,6 +27,7 @@ pub struct Target<'a> {
     pub route: Option<&'a str>,
     /// The provider's address is local on its face (no lookup).
     pub local: bool,
+    pub dialect: &'a Dialect,
 }
 
 impl RouteTable {
@@ -71,17 +75,44 @@ impl RouteTable {
             .iter()
             .map(Provider::address_is_local)
             .collect();
+        let dialects = settings
+            .providers
+            .iter()
+            .map(|p| {
+                p.dialect()
+                    .map_err(|e| format!("provider `{}`: dialect: {e}", p.id))
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Self {
             settings: Arc::new(settings),
             routes,
             clients,
             mappers,
             local,
+            dialects,
         })
     }
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The `i`-th provider as a target, with what was compiled for it.
+    fn target<'a>(
+        &'a self,
+        i: usize,
+        provider: &'a Provider,
+        upstream_model: String,
+        route: Option<&'a str>,
+    ) -> Target<'a> {
+        Target {
+            provider,
+            client: &self.clients[i],
+            upstream_model,
+            route,
+            local: self.local[i],
+            dialect: &self.dialects[i],
+        }
     }
 
     pub fn resolve(&self, model: &str) -> Option<Target<'_>> {
@@ -97,24 +128,12 @@ impl RouteTable {
                     .upstream_model
                     .clone()
                     .unwrap_or_else(|| self.mappers[i].map(model));
-                return Some(Target {
-                    provider,
-                    client: &self.clients[i],
-                    upstream_model,
-                    route: Some(&route.model),
-                    local: self.local[i],
-                });
+                return Some(self.target(i, provider, upstream_model, Some(&route.model)));
             }
         }
         let provider = s.active()?;
         let i = s.providers.iter().position(|p| p.id == provider.id)?;
-        Some(Target {
-            provider,
-            client: &self.clients[i],
-            upstream_model: self.mappers[i].map(model),
-            route: None,
-            local: self.local[i],
-        })
+        Some(self.target(i, provider, self.mappers[i].map(model), None))
     }
 
     /// The target, then the route's fallbacks (with their own model mapping).
@@ -131,13 +150,8 @@ impl RouteTable {
         for id in fallbacks {
             if let Some(i) = self.settings.providers.iter().position(|p| p.id == id) {
                 let provider = &self.settings.providers[i];
-                chain.push(Target {
-                    provider,
-                    client: &self.clients[i],
-                    upstream_model: self.mappers[i].map(model),
-                    route: chain[0].route,
-                    local: self.local[i],
-                });
+                let route = chain[0].route;
+                chain.push(self.target(i, provider, self.mappers[i].map(model), route));
             }
         }
         chain

@@ -211,7 +211,9 @@ async fn error_response(p: &Provider, key: Option<&ApiKey>, resp: reqwest::Respo
     }
 }
 
-async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Vec<u8> {
+/// The body, up to `limit` bytes: a broken or hostile provider must not grow a buffer
+/// without bound.
+pub(crate) async fn read_limited(mut resp: reqwest::Response, limit: usize) -> Vec<u8> {
     let mut out = Vec::new();
     while let Ok(Some(chunk)) = resp.chunk().await {
         out.extend_from_slice(&chunk);
