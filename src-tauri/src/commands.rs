@@ -1,5 +1,6 @@
-//! Commands the settings window invokes. Each calls into `plugboard-app` and refreshes the
-//! tray when state changed; errors reach the page as readable sentences.
+//! Commands the settings window invokes. Each calls into `plugboard-app`, whose changes the
+//! tray and the window follow (`tray::follow_changes`); errors reach the page as readable
+//! sentences.
 
 use plugboard_app::providers::{self, PresetView, ProviderInput, ProviderView};
 use plugboard_app::{App, AppError, Snapshot};
@@ -33,43 +34,30 @@ pub async fn get_state(app: Shared<'_>) -> Result<UiState, AppError> {
 }
 
 #[tauri::command]
-pub async fn save_provider(
-    handle: AppHandle,
-    app: Shared<'_>,
-    input: ProviderInput,
-) -> Result<String, AppError> {
+pub async fn save_provider(app: Shared<'_>, input: ProviderInput) -> Result<String, AppError> {
     let id = app.save_provider(input).await?;
-    crate::tray::refresh(&handle).await;
     Ok(id)
 }
 
 #[tauri::command]
-pub async fn delete_provider(
-    handle: AppHandle,
-    app: Shared<'_>,
-    id: String,
-) -> Result<(), AppError> {
+pub async fn delete_provider(app: Shared<'_>, id: String) -> Result<(), AppError> {
     app.delete_provider(&id).await?;
-    crate::tray::refresh(&handle).await;
     Ok(())
 }
 
 #[tauri::command]
 pub async fn duplicate_provider(
-    handle: AppHandle,
     app: Shared<'_>,
     id: String,
     copy_key: bool,
 ) -> Result<String, AppError> {
     let new_id = app.duplicate_provider(&id, copy_key).await?;
-    crate::tray::refresh(&handle).await;
     Ok(new_id)
 }
 
 #[tauri::command]
-pub async fn set_active(handle: AppHandle, app: Shared<'_>, id: String) -> Result<(), AppError> {
+pub async fn set_active(app: Shared<'_>, id: String) -> Result<(), AppError> {
     app.set_active(&id).await?;
-    crate::tray::refresh(&handle).await;
     Ok(())
 }
 
@@ -106,34 +94,29 @@ pub async fn last_codex_check(
 
 #[tauri::command]
 pub async fn apply_check_fix(
-    handle: AppHandle,
     app: Shared<'_>,
     id: String,
     fix: plugboard_check::Fix,
 ) -> Result<(), AppError> {
     app.apply_check_fix(&id, fix).await?;
-    crate::tray::refresh(&handle).await;
     Ok(())
 }
 
 #[tauri::command]
-pub async fn set_port(handle: AppHandle, app: Shared<'_>, port: u16) -> Result<(), AppError> {
+pub async fn set_port(app: Shared<'_>, port: u16) -> Result<(), AppError> {
     app.set_port(port).await?;
-    crate::tray::refresh(&handle).await;
     Ok(())
 }
 
 #[tauri::command]
-pub async fn proxy_start(handle: AppHandle, app: Shared<'_>) -> Result<(), AppError> {
+pub async fn proxy_start(app: Shared<'_>) -> Result<(), AppError> {
     app.start().await;
-    crate::tray::refresh(&handle).await;
     Ok(())
 }
 
 #[tauri::command]
-pub async fn proxy_stop(handle: AppHandle, app: Shared<'_>) -> Result<(), AppError> {
+pub async fn proxy_stop(app: Shared<'_>) -> Result<(), AppError> {
     app.stop().await;
-    crate::tray::refresh(&handle).await;
     Ok(())
 }
 
@@ -144,18 +127,12 @@ pub async fn set_autostart(
     enabled: bool,
 ) -> Result<(), AppError> {
     crate::autostart::apply(&handle, &app, enabled)?;
-    crate::tray::refresh(&handle).await;
     Ok(())
 }
 
 #[tauri::command]
-pub async fn set_routes(
-    handle: AppHandle,
-    app: Shared<'_>,
-    routes: Vec<Route>,
-) -> Result<(), AppError> {
+pub async fn set_routes(app: Shared<'_>, routes: Vec<Route>) -> Result<(), AppError> {
     app.set_routes(routes).await?;
-    crate::tray::refresh(&handle).await;
     Ok(())
 }
 
@@ -215,20 +192,17 @@ pub async fn codex_preview(
 
 #[tauri::command]
 pub async fn codex_apply(
-    handle: AppHandle,
     app: Shared<'_>,
     make_default: bool,
     model: Option<String>,
 ) -> Result<PreviewView, AppError> {
     let p = app.codex_apply(make_default, model).await?;
-    crate::tray::refresh(&handle).await;
     Ok(p.into())
 }
 
 #[tauri::command]
-pub async fn codex_detach(handle: AppHandle, app: Shared<'_>) -> Result<(), AppError> {
+pub async fn codex_detach(app: Shared<'_>) -> Result<(), AppError> {
     app.codex_detach().await?;
-    crate::tray::refresh(&handle).await;
     Ok(())
 }
 
@@ -256,19 +230,16 @@ pub async fn export_providers(app: Shared<'_>) -> Result<String, AppError> {
 /// Adds the providers of a file the page read (the keys are asked for afterwards).
 #[tauri::command]
 pub async fn import_providers(
-    handle: AppHandle,
     app: Shared<'_>,
     text: String,
 ) -> Result<plugboard_app::share::ImportReport, AppError> {
     let report = app.import_providers(&text).await?;
-    crate::tray::refresh(&handle).await;
     Ok(report)
 }
 
 #[tauri::command]
-pub async fn set_local_only(handle: AppHandle, app: Shared<'_>, on: bool) -> Result<(), AppError> {
+pub async fn set_local_only(app: Shared<'_>, on: bool) -> Result<(), AppError> {
     app.set_local_only(on).await?;
-    crate::tray::refresh(&handle).await;
     Ok(())
 }
 
@@ -304,13 +275,11 @@ pub async fn request_log(
 
 #[tauri::command]
 pub async fn set_usage_settings(
-    handle: AppHandle,
     app: Shared<'_>,
     compare_model: String,
     retention_days: u32,
 ) -> Result<(), AppError> {
     app.set_usage_settings(compare_model, retention_days)
         .await?;
-    crate::tray::refresh(&handle).await;
     Ok(())
 }

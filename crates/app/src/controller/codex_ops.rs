@@ -60,15 +60,21 @@ impl App {
             (base_url(&inner), inner.settings.clone())
         };
         let opts = Self::attach_options(url, make_default, model);
-        self.with_codex_files(move |home| {
-            let codex = plugboard_codex::find_codex();
-            plugboard_codex::apply(&home, &opts, &settings, codex.as_deref())
-        })
-        .await
+        let applied = self
+            .with_codex_files(move |home| {
+                let codex = plugboard_codex::find_codex();
+                plugboard_codex::apply(&home, &opts, &settings, codex.as_deref())
+            })
+            .await?;
+        // "Attached" is read from Codex's file: the tray and the window show it next.
+        self.changed();
+        Ok(applied)
     }
 
     pub async fn codex_detach(&self) -> Result<(), AppError> {
         self.with_codex_files(|home| plugboard_codex::detach(&home))
-            .await
+            .await?;
+        self.changed();
+        Ok(())
     }
 }
