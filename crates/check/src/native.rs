@@ -1,6 +1,8 @@
 //! Whether a chat provider also speaks the Responses API: then Codex's requests can pass
 //! through untranslated, with the same key and model map.
 
+use crate::fix::Fix;
+use crate::report::{Status, StepId, StepReport};
 use plugboard_config::Provider;
 
 /// `POST {base}/responses` with a one-token request: true when a Responses object comes
@@ -29,4 +31,26 @@ pub async fn speaks_responses(
     let v: serde_json::Value = resp.json().await.unwrap_or_default();
     v.get("object").and_then(|o| o.as_str()) == Some("response")
         || v.get("output").is_some_and(|o| o.is_array())
+}
+
+/// The Responses API step: said, never failed.
+pub fn step(speaks: bool) -> StepReport {
+    let id = StepId::NativeResponses;
+    if speaks {
+        StepReport::new(
+            id,
+            Status::Info,
+            "the provider also speaks the Responses API: Plugboard can pass Codex's requests through untranslated, keeping the key and model map",
+        )
+        .with_fix(Some(Fix {
+            label: "Use pass-through (Responses)".into(),
+            change: crate::fix::FixChange::PassThrough,
+        }))
+    } else {
+        StepReport::new(
+            id,
+            Status::Info,
+            "the provider speaks Chat Completions only: Plugboard translates",
+        )
+    }
 }

@@ -181,7 +181,7 @@ pub async fn check_provider(
             Some(s) => Some(s),
             None => probe_window(&local, &url, &model).await,
         };
-        out.push(steps::context_window(&ctx, p, &model, served));
+        out.push(crate::window::context_window(&ctx, p, &model, served));
     }
     out.push(match (&direct, chat) {
         (_, false) => StepReport::new(
@@ -195,7 +195,7 @@ pub async fn check_provider(
             format!("not asked: {why}"),
         ),
         (Ok(client), true) => {
-            steps::native(crate::native::speaks_responses(client, p, key, &model).await)
+            crate::native::step(crate::native::speaks_responses(client, p, key, &model).await)
         }
     });
 

@@ -6,8 +6,6 @@ use crate::fix::Fix;
 use crate::patch::{check_patch, Hunk};
 use crate::report::{Status, StepId, StepReport};
 use crate::turn::Turn;
-use plugboard_config::model_cards::WindowSource;
-use plugboard_config::Provider;
 use plugboard_translate::Dialect;
 use serde_json::Value;
 
@@ -291,94 +289,6 @@ pub fn usage(ctx: &Ctx, turns: &[Turn]) -> StepReport {
     }
 }
 
-/// `served`: the window the provider says it serves, and where it said so.
-pub fn context_window(
-    ctx: &Ctx,
-    p: &Provider,
-    model: &str,
-    served: Option<(u64, &str)>,
-) -> StepReport {
-    let id = StepId::ContextWindow;
-    let (told, source) = p.planned_window(model);
-    let how = match source {
-        WindowSource::Configured => "set on the provider",
-        WindowSource::Documented => "the model's documented window",
-        WindowSource::Assumed => "assumed",
-    };
-    match served {
-        Some((w, from)) if w < told => StepReport::new(
-            id,
-            Status::Failed,
-            format!(
-                "{} serves {model} with {} tokens ({from}), but Codex is told {} ({how}): a long session would overflow before Codex compacts it",
-                ctx.provider,
-                group(w),
-                group(told)
-            ),
-        )
-        .with_fix(Some(Fix {
-            label: format!("Set the context window to {}", group(w)),
-            change: crate::fix::FixChange::ContextWindow { tokens: w },
-        })),
-        Some((w, from)) => {
-            let more = if w > told && source != WindowSource::Configured {
-                format!(": set the provider's context window to {} to use it all", group(w))
-            } else {
-                String::new()
-            };
-            StepReport::new(
-                id,
-                Status::Passed,
-                format!("{} tokens ({from}); Codex is told {} ({how}){more}", group(w), group(told)),
-            )
-        }
-        None if source == WindowSource::Assumed => StepReport::new(
-            id,
-            Status::Warning,
-            format!("the provider does not say its window; Codex is told {} (assumed): set the provider's context window if you know it", group(told)),
-        ),
-        None => StepReport::new(
-            id,
-            Status::Passed,
-            format!("Codex is told {} ({how}); the provider does not say its own", group(told)),
-        ),
-    }
-}
-
-pub fn native(speaks: bool) -> StepReport {
-    let id = StepId::NativeResponses;
-    if speaks {
-        StepReport::new(
-            id,
-            Status::Info,
-            "the provider also speaks the Responses API: Plugboard can pass Codex's requests through untranslated, keeping the key and model map",
-        )
-        .with_fix(Some(Fix {
-            label: "Use pass-through (Responses)".into(),
-            change: crate::fix::FixChange::PassThrough,
-        }))
-    } else {
-        StepReport::new(
-            id,
-            Status::Info,
-            "the provider speaks Chat Completions only: Plugboard translates",
-        )
-    }
-}
-
-/// 131072 → "131,072".
-fn group(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -437,34 +347,5 @@ mod tests {
             ..ctx(&d)
         };
         assert!(shell_call(&pass, &t).0.fix.is_none());
-    }
-
-    #[test]
-    fn windows_compare_with_what_codex_is_told() {
-        let d = Dialect::default();
-        let mut p = Provider::from_preset("box", "ollama").unwrap();
-        let r = context_window(
-            &ctx(&d),
-            &p,
-            "qwen3-coder:30b",
-            Some((4096, "its model list")),
-        );
-        assert_eq!(r.status, Status::Failed);
-        assert!(
-            r.detail
-                .contains("4,096 tokens (its model list), but Codex is told 32,768"),
-            "{}",
-            r.detail
-        );
-        r.fix.unwrap().apply(&mut p).unwrap();
-        let r = context_window(
-            &ctx(&d),
-            &p,
-            "qwen3-coder:30b",
-            Some((4096, "its model list")),
-        );
-        assert_eq!(r.status, Status::Passed, "{}", r.detail);
-        assert_eq!(group(131072), "131,072");
-        assert_eq!(group(999), "999");
     }
 }

@@ -3,6 +3,11 @@
 //! output limit larger than any window (vLLM, OpenAI, llama.cpp and LM Studio name the window
 //! in it). Limits on *output* tokens are not windows and are never read as one.
 
+use crate::fix::{Fix, FixChange};
+use crate::report::{Status, StepId, StepReport};
+use crate::steps::Ctx;
+use plugboard_config::model_cards::WindowSource;
+use plugboard_config::Provider;
 use serde_json::Value;
 
 /// Fields of a model list entry that hold the window, best first: a runtime's loaded size
@@ -93,10 +98,86 @@ pub fn window_from_ollama_ps(ps: &Value, model: &str) -> Option<u64> {
         .as_u64()
 }
 
+/// `served`: the window the provider says it serves, and where it said so.
+pub fn context_window(
+    ctx: &Ctx,
+    p: &Provider,
+    model: &str,
+    served: Option<(u64, &str)>,
+) -> StepReport {
+    let id = StepId::ContextWindow;
+    let (told, source) = p.planned_window(model);
+    let how = match source {
+        WindowSource::Configured => "set on the provider",
+        WindowSource::Documented => "the model's documented window",
+        WindowSource::Assumed => "assumed",
+    };
+    match served {
+        Some((w, from)) if w < told => StepReport::new(
+            id,
+            Status::Failed,
+            format!(
+                "{} serves {model} with {} tokens ({from}), but Codex is told {} ({how}): a long session would overflow before Codex compacts it",
+                ctx.provider,
+                group(w),
+                group(told)
+            ),
+        )
+        .with_fix(Some(Fix {
+            label: format!("Set the context window to {}", group(w)),
+            change: FixChange::ContextWindow { tokens: w },
+        })),
+        Some((w, from)) => {
+            let more = if w > told && source != WindowSource::Configured {
+                format!(": set the provider's context window to {} to use it all", group(w))
+            } else {
+                String::new()
+            };
+            StepReport::new(
+                id,
+                Status::Passed,
+                format!("{} tokens ({from}); Codex is told {} ({how}){more}", group(w), group(told)),
+            )
+        }
+        None if source == WindowSource::Assumed => StepReport::new(
+            id,
+            Status::Warning,
+            format!("the provider does not say its window; Codex is told {} (assumed): set the provider's context window if you know it", group(told)),
+        ),
+        None => StepReport::new(
+            id,
+            Status::Passed,
+            format!("Codex is told {} ({how}); the provider does not say its own", group(told)),
+        ),
+    }
+}
+
+/// 131072 → "131,072".
+fn group(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use plugboard_translate::Dialect;
     use serde_json::json;
+
+    fn ctx(d: &Dialect) -> Ctx<'_> {
+        Ctx {
+            dialect: d,
+            chat: true,
+            provider: "Box",
+        }
+    }
 
     #[test]
     fn model_lists_as_runtimes_and_routers_send_them() {
@@ -134,5 +215,34 @@ mod tests {
             json!({"models": [{"name": "qwen3:8b", "model": "qwen3:8b", "context_length": 4096}]});
         assert_eq!(window_from_ollama_ps(&ps, "qwen3:8b"), Some(4096));
         assert_eq!(window_from_ollama_ps(&ps, "llama3"), None);
+    }
+
+    #[test]
+    fn windows_compare_with_what_codex_is_told() {
+        let d = Dialect::default();
+        let mut p = Provider::from_preset("box", "ollama").unwrap();
+        let r = context_window(
+            &ctx(&d),
+            &p,
+            "qwen3-coder:30b",
+            Some((4096, "its model list")),
+        );
+        assert_eq!(r.status, Status::Failed);
+        assert!(
+            r.detail
+                .contains("4,096 tokens (its model list), but Codex is told 32,768"),
+            "{}",
+            r.detail
+        );
+        r.fix.unwrap().apply(&mut p).unwrap();
+        let r = context_window(
+            &ctx(&d),
+            &p,
+            "qwen3-coder:30b",
+            Some((4096, "its model list")),
+        );
+        assert_eq!(r.status, Status::Passed, "{}", r.detail);
+        assert_eq!(group(131072), "131,072");
+        assert_eq!(group(999), "999");
     }
 }

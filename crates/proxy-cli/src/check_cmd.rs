@@ -8,12 +8,28 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+#[derive(clap::Args)]
 pub struct CheckArgs {
+    /// Settings file (default: the app's).
+    #[arg(long, env = "PLUGBOARD_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The provider's id (default: the active provider).
+    #[arg(long)]
     pub provider: Option<String>,
+    /// The upstream model (default: the provider's default model).
+    #[arg(long)]
     pub model: Option<String>,
+    /// Turn on the fixes the check offers, check again, and save them to the settings file.
+    #[arg(long)]
     pub fix: bool,
+    /// Refuse a provider off this machine and the local network.
+    #[arg(long, env = "PLUGBOARD_LOCAL_ONLY")]
     pub local_only: bool,
+    /// Print the reports as JSON.
+    #[arg(long)]
     pub json: bool,
+    /// Never read keys from the OS keyring (only from each provider's `api_key_env`).
+    #[arg(long, env = "PLUGBOARD_NO_KEYRING")]
     pub no_keyring: bool,
 }
 

@@ -50,29 +50,7 @@ enum Command {
     /// Check a provider with Codex's own tools before a Codex session: streamed text, a
     /// shell call, a tool result sent back, apply_patch, usage, the context window. Exits 1
     /// when a step fails. Spends a few thousand of the provider's tokens.
-    Check {
-        /// Settings file (default: the app's).
-        #[arg(long, env = "PLUGBOARD_CONFIG")]
-        config: Option<PathBuf>,
-        /// The provider's id (default: the active provider).
-        #[arg(long)]
-        provider: Option<String>,
-        /// The upstream model (default: the provider's default model).
-        #[arg(long)]
-        model: Option<String>,
-        /// Turn on the fixes the check offers, check again, and save them to the settings file.
-        #[arg(long)]
-        fix: bool,
-        /// Refuse a provider off this machine and the local network.
-        #[arg(long, env = "PLUGBOARD_LOCAL_ONLY")]
-        local_only: bool,
-        /// Print the reports as JSON.
-        #[arg(long)]
-        json: bool,
-        /// Never read keys from the OS keyring (only from each provider's `api_key_env`).
-        #[arg(long, env = "PLUGBOARD_NO_KEYRING")]
-        no_keyring: bool,
-    },
+    Check(check_cmd::CheckArgs),
     /// List the provider presets.
     Presets,
     /// Usage and cost history: totals, per day and provider, latency.
@@ -214,34 +192,16 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Serve(args) => serve(*args),
-        Command::Check {
-            config,
-            provider,
-            model,
-            fix,
-            local_only,
-            json,
-            no_keyring,
-        } => {
-            let path = config
+        Command::Check(args) => {
+            let path = args
+                .config
                 .clone()
                 .or_else(plugboard_config::default_settings_path);
-            let settings = match settings_file(config) {
+            let settings = match settings_file(args.config.clone()) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
-            check_cmd::run(
-                check_cmd::CheckArgs {
-                    provider,
-                    model,
-                    fix,
-                    local_only,
-                    json,
-                    no_keyring,
-                },
-                settings,
-                path,
-            )
+            check_cmd::run(args, settings, path)
         }
         Command::Codex { action } => codex(action),
         Command::Usage {

@@ -297,10 +297,27 @@ impl FinishReason {
     }
 }
 
+// Read from the borrowed text: no allocation for the names every provider uses.
+impl<'de> Deserialize<'de> for FinishReason {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<FinishReason, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = FinishReason;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a finish reason")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<FinishReason, E> {
+                Ok(FinishReason::parse(s))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
 /// A `finish_reason`: null, absent and the empty string some providers send all mean none.
 fn finish_reason<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<FinishReason>, D::Error> {
-    let s = Option::<std::borrow::Cow<'de, str>>::deserialize(d)?;
-    Ok(s.filter(|s| !s.is_empty()).map(|s| FinishReason::parse(&s)))
+    Ok(Option::<FinishReason>::deserialize(d)?
+        .filter(|f| !matches!(f, FinishReason::Other(s) if s.is_empty())))
 }
 
 fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
@@ -360,5 +377,30 @@ mod tests {
             serde_json::to_value(&m).unwrap(),
             serde_json::json!({"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]})
         );
+    }
+
+    #[test]
+    fn finish_reasons_as_providers_send_them() {
+        let read = |v: &str| -> Option<FinishReason> {
+            serde_json::from_str::<ChunkChoice>(&format!("{{\"index\":0,\"delta\":{{}}{v}}}"))
+                .unwrap()
+                .finish_reason
+        };
+        assert_eq!(read(""), None);
+        assert_eq!(read(",\"finish_reason\":null"), None);
+        assert_eq!(read(",\"finish_reason\":\"\""), None);
+        assert_eq!(
+            read(",\"finish_reason\":\"length\""),
+            Some(FinishReason::Length)
+        );
+        assert_eq!(
+            read(",\"finish_reason\":\"eos\""),
+            Some(FinishReason::Other("eos".into()))
+        );
+        assert_eq!(
+            FinishReason::Length.incomplete_reason(),
+            Some("max_output_tokens")
+        );
+        assert_eq!(FinishReason::ToolCalls.incomplete_reason(), None);
     }
 }

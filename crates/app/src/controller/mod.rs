@@ -3,6 +3,7 @@
 
 mod codex_ops;
 mod provider_ops;
+mod proxy_control;
 mod usage_pages;
 
 pub use usage_pages::UsageOverview;
@@ -212,30 +213,6 @@ impl App {
         }
     }
 
-    async fn launch(
-        &self,
-        settings: &Settings,
-        listen: Option<SocketAddr>,
-    ) -> Result<ProxyHandle, AppError> {
-        let keys = Arc::new(CachedKeys(self.keys.clone()));
-        let usage: Option<Arc<dyn UsageSink>> = Some(Arc::new(StatusSink {
-            usage: self.usage.clone().map(|u| u as Arc<dyn UsageSink>),
-            last: self.last_record.clone(),
-            changes: self.changes.clone(),
-        }));
-        plugboard_server::start(
-            settings.clone(),
-            keys,
-            ServeOptions {
-                listen,
-                usage,
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(|e| AppError::Proxy(e.to_string()))
-    }
-
     /// Reads every provider's key from the keyring, once, waiting at most a few seconds;
     /// keys the keyring holds back (locked) are read again in the background until they come.
     async fn ensure_keys(&self) {
@@ -293,63 +270,6 @@ impl App {
         Ok(())
     }
 
-    /// Starts the proxy if it is not running; the outcome is in the status.
-    pub async fn start(&self) -> ProxyStatus {
-        self.ensure_keys().await;
-        let mut inner = self.inner.lock().await;
-        if inner.proxy.is_none() {
-            match self.launch(&inner.settings, None).await {
-                Ok(h) => {
-                    inner.status = ProxyStatus::Running {
-                        addr: h.addr().to_string(),
-                    };
-                    inner.proxy = Some(h);
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "proxy start failed");
-                    inner.status = ProxyStatus::Error {
-                        message: e.to_string(),
-                    };
-                }
-            }
-        }
-        let status = inner.status.clone();
-        drop(inner);
-        self.changed();
-        status
-    }
-
-    /// Stops the proxy: the port is free at once, streams get the configured grace period
-    /// (`server.shutdown_grace_secs`), then end with `response.failed`. The app lock is not
-    /// held while streams finish, so the window and the tray stay responsive.
-    pub async fn stop(&self) -> ProxyStatus {
-        let stopping = {
-            let mut inner = self.inner.lock().await;
-            inner.status = ProxyStatus::Stopped;
-            match inner.proxy.take() {
-                // Quick: the port is free before the lock is let go, so a Start right after
-                // cannot find it taken.
-                Some(h) => Some(h.begin_stop().await),
-                None => None,
-            }
-        };
-        self.changed();
-        if let Some(s) = stopping {
-            let report = s.finish().await;
-            tracing::info!(cut = report.cut, "proxy stopped");
-        }
-        self.inner.lock().await.status.clone()
-    }
-
-    pub async fn toggle(&self) -> ProxyStatus {
-        let running = self.inner.lock().await.proxy.is_some();
-        if running {
-            self.stop().await
-        } else {
-            self.start().await
-        }
-    }
-
     /// Saves new settings and applies them to the running proxy at once (the next request
     /// uses them; Codex needs no restart).
     async fn commit(&self, inner: &mut Inner, next: Settings) -> Result<(), AppError> {
@@ -369,64 +289,6 @@ impl App {
         Ok(())
     }
 
-    /// Moves the proxy to another port. The new port is bound first: a port in use is
-    /// reported and the proxy stays where it was.
-    /// Moves the proxy to another port; where Codex's config pointed at the old address it
-    /// follows (only Plugboard's `base_url` changes).
-    pub async fn set_port(&self, port: u16) -> Result<(), AppError> {
-        let (old_url, new_url) = {
-            let mut inner = self.inner.lock().await;
-            let old_url = base_url(&inner);
-            self.move_port(&mut inner, port).await?;
-            (old_url, base_url(&inner))
-        };
-        self.changed();
-        if old_url != new_url {
-            let moved = self
-                .with_codex_files(move |home| plugboard_codex::retarget(&home, &old_url, &new_url))
-                .await?;
-            if moved {
-                tracing::info!(port, "Codex's config follows the new port");
-                self.changed();
-            }
-        }
-        Ok(())
-    }
-
-    async fn move_port(&self, inner: &mut Inner, port: u16) -> Result<(), AppError> {
-        let mut next = inner.settings.clone();
-        let ip = next
-            .listen
-            .parse::<SocketAddr>()
-            .map(|a| a.ip())
-            .unwrap_or([127, 0, 0, 1].into());
-        let addr = SocketAddr::new(ip, port);
-        next.listen = addr.to_string();
-        if next.listen == inner.settings.listen {
-            return Ok(());
-        }
-        if inner.proxy.is_some() {
-            let fresh = self
-                .launch(&next, None)
-                .await
-                .map_err(|e| AppError::Invalid(format!("port {port} cannot be used: {e}")))?;
-            plugboard_config::save(&self.paths.settings_file, &next)?;
-            if let Some(old) = inner.proxy.replace(fresh) {
-                // The new port serves already; streams on the old one finish in the
-                // background instead of holding the app.
-                let stopping = old.begin_stop().await;
-                tokio::spawn(stopping.finish());
-            }
-            inner.status = ProxyStatus::Running {
-                addr: addr.to_string(),
-            };
-            inner.settings = next;
-            Ok(())
-        } else {
-            self.commit(inner, next).await
-        }
-    }
-
     pub async fn dismiss_warnings(&self) {
         self.inner.lock().await.warnings.clear();
         self.changed();
@@ -443,26 +305,6 @@ fn tray_state(inner: &Inner, last: Option<&LastRequest>, keys_waiting: bool) -> 
         }
         ProxyStatus::Running { .. } if inner.settings.local_only => TrayState::LocalOnly,
         ProxyStatus::Running { .. } => TrayState::Running,
-    }
-}
-
-/// Passes each request record to the usage history and keeps the last one for the status
-/// line, telling the window and the tray.
-struct StatusSink {
-    usage: Option<Arc<dyn UsageSink>>,
-    last: Arc<std::sync::Mutex<Option<RequestRecord>>>,
-    changes: Arc<tokio::sync::watch::Sender<u64>>,
-}
-
-impl UsageSink for StatusSink {
-    fn record(&self, r: RequestRecord) {
-        if crate::status::tells_about_provider(&r) {
-            *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(r.clone());
-            self.changes.send_modify(|n| *n = n.wrapping_add(1));
-        }
-        if let Some(u) = &self.usage {
-            u.record(r);
-        }
     }
 }
 

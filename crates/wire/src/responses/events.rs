@@ -2,6 +2,7 @@
 
 use super::output::{OutputItem, OutputText, ResponseObject, SummaryText};
 use serde::Serialize;
+use std::sync::OnceLock;
 
 /// A server-sent event of a streamed response, without its `sequence_number`
 /// (added when the event is written).
@@ -113,14 +114,48 @@ pub enum StreamEvent {
     },
 }
 
+/// The variants, counted: each variant's name is learnt from its serde rename the first time
+/// it is written, and kept.
+const VARIANTS: usize = 19;
+static NAMES: [OnceLock<&'static str>; VARIANTS] = [const { OnceLock::new() }; VARIANTS];
+
 impl StreamEvent {
-    /// The event's name: its JSON `type`, as the serde rename above says (the only place the
-    /// names are written). For tests and logs; [`Self::write_sse`] reads it from the bytes.
-    pub fn event_type(&self) -> String {
-        serde_json::to_value(self)
-            .ok()
-            .and_then(|v| v.get("type")?.as_str().map(str::to_string))
-            .unwrap_or_default()
+    fn variant(&self) -> usize {
+        use StreamEvent::*;
+        match self {
+            Created { .. } => 0,
+            InProgress { .. } => 1,
+            Completed { .. } => 2,
+            Incomplete { .. } => 3,
+            Failed { .. } => 4,
+            OutputItemAdded { .. } => 5,
+            OutputItemDone { .. } => 6,
+            ContentPartAdded { .. } => 7,
+            ContentPartDone { .. } => 8,
+            OutputTextDelta { .. } => 9,
+            OutputTextDone { .. } => 10,
+            ReasoningSummaryPartAdded { .. } => 11,
+            ReasoningSummaryPartDone { .. } => 12,
+            ReasoningSummaryTextDelta { .. } => 13,
+            ReasoningSummaryTextDone { .. } => 14,
+            FunctionCallArgumentsDelta { .. } => 15,
+            FunctionCallArgumentsDone { .. } => 16,
+            CustomToolCallInputDelta { .. } => 17,
+            CustomToolCallInputDone { .. } => 18,
+        }
+    }
+
+    /// The SSE `event:` name, equal to the JSON `type`: read from the serde rename above (the
+    /// only place the names are written) once per variant, then kept.
+    pub fn event_type(&self) -> &'static str {
+        NAMES[self.variant()].get_or_init(|| {
+            let name = serde_json::to_value(self)
+                .ok()
+                .and_then(|v| v.get("type")?.as_str().map(str::to_string))
+                .expect("every event serializes with its type");
+            // One small string per variant, for the life of the process.
+            Box::leak(name.into_boxed_str())
+        })
     }
 
     /// Writes `event: <type>\ndata: <json>\n\n`, the JSON carrying `sequence_number`.
@@ -131,9 +166,9 @@ impl StreamEvent {
             event: &'a StreamEvent,
             sequence_number: u64,
         }
-        let start = out.len();
-        out.extend_from_slice(b"data: ");
-        let json = out.len();
+        out.extend_from_slice(b"event: ");
+        out.extend_from_slice(self.event_type().as_bytes());
+        out.extend_from_slice(b"\ndata: ");
         serde_json::to_writer(
             &mut *out,
             &Numbered {
@@ -143,21 +178,6 @@ impl StreamEvent {
         )
         .expect("serializing an event into memory cannot fail");
         out.extend_from_slice(b"\n\n");
-        // Serde writes an internally tagged enum's tag first: `{"type":"<name>",...`.
-        const TAG: &[u8] = b"{\"type\":\"";
-        let written = &out[json..];
-        debug_assert!(written.starts_with(TAG));
-        let name_len = written[TAG.len()..]
-            .iter()
-            .position(|&b| b == b'"')
-            .unwrap_or(0);
-        let mut line = [0u8; 96];
-        let name = &written[TAG.len()..TAG.len() + name_len.min(line.len() - 8)];
-        let n = name.len();
-        line[..7].copy_from_slice(b"event: ");
-        line[7..7 + n].copy_from_slice(name);
-        line[7 + n] = b'\n';
-        out.splice(start..start, line[..8 + n].iter().copied());
     }
 }
 
@@ -178,5 +198,37 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "event: response.function_call_arguments.delta\ndata: {\"type\":\"response.function_call_arguments.delta\",\"item_id\":\"fc_1\",\"output_index\":0,\"delta\":\"{\",\"sequence_number\":7}\n\n"
         );
+    }
+
+    #[test]
+    fn every_sse_name_is_the_json_type() {
+        let events = [
+            StreamEvent::OutputTextDelta {
+                item_id: "m".into(),
+                output_index: 0,
+                content_index: 0,
+                delta: "d".into(),
+                logprobs: [],
+            },
+            StreamEvent::FunctionCallArgumentsDelta {
+                item_id: "f".into(),
+                output_index: 0,
+                delta: "{".into(),
+            },
+            StreamEvent::CustomToolCallInputDone {
+                item_id: "c".into(),
+                output_index: 0,
+                input: "i".into(),
+            },
+        ];
+        for ev in events {
+            let mut out = Vec::new();
+            ev.write_sse(1, &mut out);
+            let text = String::from_utf8(out).unwrap();
+            let (line, data) = text.split_once('\n').unwrap();
+            let json: serde_json::Value =
+                serde_json::from_str(data.trim().strip_prefix("data: ").unwrap()).unwrap();
+            assert_eq!(line, format!("event: {}", json["type"].as_str().unwrap()));
+        }
     }
 }

@@ -1,27 +1,20 @@
-//! Requests for Chat Completions providers: translate, send, and translate every chunk back
-//! as it arrives.
+//! Relaying a chat provider's stream: its SSE read into events (bounded lines, idle and
+//! whole-stream deadlines, a stop cutting it short), each chunk translated and written as
+//! Responses events, the log and the stored turn finished however the stream ends.
 
-use crate::error::ProxyError;
+use super::{finish_log, Keep};
 use crate::lifecycle;
-use crate::references;
 use crate::request_log::RequestLog;
-use crate::response_store::Entry;
 use crate::routing::Target;
-use crate::state::{AppState, Incoming};
-use crate::upstream;
+use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use futures_util::{FutureExt, Stream, StreamExt};
-use plugboard_core::ApiKey;
-use plugboard_core::Outcome;
-use plugboard_translate::{
-    completion_to_response, translate_request, SseReader, SseWriter, StreamEnd, StreamTranslator,
-    TranslateOptions,
-};
+use plugboard_translate::Translation;
+use plugboard_translate::{SseReader, SseWriter, StreamEnd, StreamTranslator};
 use plugboard_wire::chat::{ChatChunk, ChatCompletion};
-use plugboard_wire::responses::{ResponseError, ResponseObject, ResponseStatus};
-use serde_json::Value;
+use plugboard_wire::responses::ResponseError;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -29,66 +22,16 @@ use std::task::Poll;
 use std::time::Duration;
 use tokio_util::sync::WaitForCancellationFutureOwned;
 
-pub async fn bridge(
+/// `stream: true`: the provider's events relayed as Responses events as they arrive. A
+/// provider that ignores `stream` and answers one JSON body has it translated whole.
+pub(super) async fn stream(
     state: &Arc<AppState>,
-    inc: &Incoming,
     target: &Target<'_>,
-    key: Option<ApiKey>,
-    log_slot: &mut Option<RequestLog>,
-) -> Result<Response, ProxyError> {
-    // Earlier items named by reference, put back in place (a copy only when there are any).
-    let resolved = references::resolve(&inc.req.input, &state.store)?.map(|input| {
-        plugboard_wire::responses::ResponsesRequest {
-            input,
-            ..inc.req.clone()
-        }
-    });
-    let req = resolved.as_ref().unwrap_or(&inc.req);
-    let parent = previous(state, req.previous_response_id.as_deref())?;
-    let history = parent.as_ref().map(|p| p.history()).unwrap_or_default();
-    let translation = translate_request(
-        req,
-        &history,
-        &TranslateOptions {
-            upstream_model: &target.upstream_model,
-            dialect: target.dialect,
-            response_id: plugboard_translate::new_id("resp"),
-            created_at: plugboard_translate::unix_now(),
-        },
-    )
-    .map_err(|e| translate_error(e, target))?;
-    if translation.chat.messages.is_empty() {
-        return Err(ProxyError::invalid_request(
-            Some("input"),
-            "missing_input",
-            "the request has no message a chat model can answer",
-        ));
-    }
-    let resp = post_chat(target, key.as_ref(), &translation.chat).await?;
-
-    // What `previous_response_id` needs later: this turn's input and output items.
-    let keep = req.store.unwrap_or(true).then(|| {
-        let input = req.input.to_item_values();
-        Keep {
-            state: state.clone(),
-            parent,
-            input,
-        }
-    });
-
-    if !req.stream {
-        let completion = read_completion(resp, target).await?;
-        let response = completion_to_response(translation.context, completion);
-        if let Some(log) = log_slot.as_mut() {
-            log.mark_first_event();
-            finish_log(log, &response);
-        }
-        if let Some(k) = keep {
-            k.save(&response);
-        }
-        return Ok((StatusCode::OK, axum::Json(response)).into_response());
-    }
-
+    resp: reqwest::Response,
+    translation: Translation,
+    log: Option<RequestLog>,
+    keep: Option<Keep>,
+) -> Response {
     let timeouts = target.provider.timeouts;
     let is_sse = resp
         .headers()
@@ -118,7 +61,7 @@ pub async fn bridge(
         preloaded,
         started: false,
         stopping: Box::pin(state.life.abort.clone().cancelled_owned()),
-        log: log_slot.take(),
+        log,
         keep,
     };
     let body = futures_util::stream::unfold(bridge, |mut b| async move {
@@ -126,115 +69,12 @@ pub async fn bridge(
             .await
             .map(|bytes| (Ok::<_, std::convert::Infallible>(bytes), b))
     });
-    Ok(Response::builder()
+    Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, "text/event-stream")
         .header(header::CACHE_CONTROL, "no-cache")
         .body(Body::from_stream(body))
-        .expect("static headers are valid"))
-}
-
-/// The stored response `previous_response_id` names, if any.
-pub(crate) fn previous(
-    state: &AppState,
-    id: Option<&str>,
-) -> Result<Option<Arc<Entry>>, ProxyError> {
-    let Some(id) = id else { return Ok(None) };
-    state.store.get(id).map(Some).ok_or_else(|| {
-        ProxyError::invalid_request(
-            Some("previous_response_id"),
-            "previous_response_not_found",
-            format!("Previous response with id '{id}' not found (Plugboard keeps the last responses in memory until it restarts)."),
-        )
-    })
-}
-
-/// Sends a chat request to the target's provider; the answer streams when the request asks
-/// for a stream.
-pub(crate) async fn post_chat(
-    target: &Target<'_>,
-    key: Option<&ApiKey>,
-    chat: &plugboard_wire::chat::ChatRequest,
-) -> Result<reqwest::Response, ProxyError> {
-    let body = serde_json::to_vec(chat).expect("a chat request always serializes");
-    let accept = if chat.stream {
-        "text/event-stream"
-    } else {
-        "application/json"
-    };
-    upstream::post(
-        target.client,
-        target.provider,
-        "chat/completions",
-        key,
-        body,
-        accept,
-        &[],
-    )
-    .await
-}
-
-/// A request the translator refused, as a 400 naming the field and the provider.
-pub(crate) fn translate_error(e: plugboard_wire::ParseError, target: &Target<'_>) -> ProxyError {
-    ProxyError::invalid_request(
-        Some(&e.path),
-        "invalid_request",
-        format!("{e} (for provider `{}`)", target.provider.id),
-    )
-}
-
-/// A whole (non-streamed) chat completion.
-pub(crate) async fn read_completion(
-    resp: reqwest::Response,
-    target: &Target<'_>,
-) -> Result<ChatCompletion, ProxyError> {
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|e| bad_upstream(target, &format!("reading the answer failed: {e}")))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| bad_upstream(target, &format!("the answer is not a chat completion: {e}")))
-}
-
-pub(crate) fn bad_upstream(target: &Target<'_>, what: &str) -> ProxyError {
-    ProxyError::BadUpstream {
-        message: format!("provider `{}`: {what}", target.provider.id),
-    }
-}
-
-fn finish_log(log: &mut RequestLog, response: &ResponseObject) {
-    if let Some(u) = &response.usage {
-        log.set_usage(u);
-    }
-    let status = match response.status {
-        ResponseStatus::Completed => Outcome::Completed,
-        ResponseStatus::Incomplete => Outcome::Incomplete,
-        ResponseStatus::Failed => Outcome::Failed,
-        // A response still in progress when its log ends was cut short.
-        ResponseStatus::InProgress => Outcome::StreamInterrupted,
-    };
-    log.finish(status, response.error.as_ref().map(|e| e.code.as_str()));
-}
-
-struct Keep {
-    state: Arc<AppState>,
-    parent: Option<Arc<Entry>>,
-    input: Vec<Value>,
-}
-
-impl Keep {
-    fn save(self, response: &ResponseObject) {
-        let mut items = self.input;
-        items.extend(
-            response
-                .output
-                .iter()
-                .filter_map(|i| serde_json::to_value(i).ok()),
-        );
-        self.state
-            .store
-            .put(response.id.clone(), self.parent, items);
-    }
+        .expect("static headers are valid")
 }
 
 /// The `data` of one upstream event, or why reading stopped.

@@ -1,0 +1,222 @@
+//! Requests for Chat Completions providers: translate, send, and translate every chunk back
+//! as it arrives.
+
+mod relay;
+
+use crate::error::ProxyError;
+use crate::references;
+use crate::request_log::RequestLog;
+use crate::response_store::Entry;
+use crate::routing::Target;
+use crate::state::{AppState, Incoming};
+use crate::upstream;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use plugboard_core::ApiKey;
+use plugboard_core::Outcome;
+use plugboard_translate::Translation;
+use plugboard_translate::{completion_to_response, translate_request, TranslateOptions};
+use plugboard_wire::chat::ChatCompletion;
+use plugboard_wire::responses::ResponsesRequest;
+use plugboard_wire::responses::{ResponseObject, ResponseStatus};
+use serde_json::Value;
+use std::borrow::Cow;
+use std::sync::Arc;
+
+/// A request at a chat provider: prepared (references resolved, history joined, translated),
+/// sent, then answered whole or relayed as a stream.
+pub async fn bridge(
+    state: &Arc<AppState>,
+    inc: &Incoming,
+    target: &Target<'_>,
+    key: Option<ApiKey>,
+    log_slot: &mut Option<RequestLog>,
+) -> Result<Response, ProxyError> {
+    let Prepared {
+        req,
+        parent,
+        translation,
+    } = prepare(state, inc, target)?;
+    let resp = post_chat(target, key.as_ref(), &translation.chat).await?;
+    // What `previous_response_id` needs later: this turn's input and output items.
+    let keep = req.store.unwrap_or(true).then(|| Keep {
+        state: state.clone(),
+        parent,
+        input: req.input.to_item_values(),
+    });
+    if !req.stream {
+        return answer_whole(resp, target, translation, log_slot, keep).await;
+    }
+    Ok(relay::stream(state, target, resp, translation, log_slot.take(), keep).await)
+}
+
+/// A request ready to send: the input with references put back, the stored turn it follows,
+/// and its translation.
+struct Prepared<'r> {
+    req: Cow<'r, ResponsesRequest>,
+    parent: Option<Arc<Entry>>,
+    translation: Translation,
+}
+
+fn prepare<'r>(
+    state: &AppState,
+    inc: &'r Incoming,
+    target: &Target<'_>,
+) -> Result<Prepared<'r>, ProxyError> {
+    // Earlier items named by reference, put back in place (a copy only when there are any).
+    let req = match references::resolve(&inc.req.input, &state.store)? {
+        Some(input) => Cow::Owned(ResponsesRequest {
+            input,
+            ..inc.req.clone()
+        }),
+        None => Cow::Borrowed(&inc.req),
+    };
+    let parent = previous(state, req.previous_response_id.as_deref())?;
+    let history = parent.as_ref().map(|p| p.history()).unwrap_or_default();
+    let translation = translate_request(
+        &req,
+        &history,
+        &TranslateOptions {
+            upstream_model: &target.upstream_model,
+            dialect: target.dialect,
+            response_id: plugboard_translate::new_id("resp"),
+            created_at: plugboard_translate::unix_now(),
+        },
+    )
+    .map_err(|e| translate_error(e, target))?;
+    if translation.chat.messages.is_empty() {
+        return Err(ProxyError::invalid_request(
+            Some("input"),
+            "missing_input",
+            "the request has no message a chat model can answer",
+        ));
+    }
+    Ok(Prepared {
+        req,
+        parent,
+        translation,
+    })
+}
+
+/// `stream: false`: the completion read whole and answered as one response object.
+async fn answer_whole(
+    resp: reqwest::Response,
+    target: &Target<'_>,
+    translation: Translation,
+    log_slot: &mut Option<RequestLog>,
+    keep: Option<Keep>,
+) -> Result<Response, ProxyError> {
+    let completion = read_completion(resp, target).await?;
+    let response = completion_to_response(translation.context, completion);
+    if let Some(log) = log_slot.as_mut() {
+        log.mark_first_event();
+        finish_log(log, &response);
+    }
+    if let Some(k) = keep {
+        k.save(&response);
+    }
+    Ok((StatusCode::OK, axum::Json(response)).into_response())
+}
+
+/// The stored response `previous_response_id` names, if any.
+pub(crate) fn previous(
+    state: &AppState,
+    id: Option<&str>,
+) -> Result<Option<Arc<Entry>>, ProxyError> {
+    let Some(id) = id else { return Ok(None) };
+    state.store.get(id).map(Some).ok_or_else(|| {
+        ProxyError::invalid_request(
+            Some("previous_response_id"),
+            "previous_response_not_found",
+            format!("Previous response with id '{id}' not found (Plugboard keeps the last responses in memory until it restarts)."),
+        )
+    })
+}
+
+/// Sends a chat request to the target's provider; the answer streams when the request asks
+/// for a stream.
+pub(crate) async fn post_chat(
+    target: &Target<'_>,
+    key: Option<&ApiKey>,
+    chat: &plugboard_wire::chat::ChatRequest,
+) -> Result<reqwest::Response, ProxyError> {
+    let body = serde_json::to_vec(chat).expect("a chat request always serializes");
+    let accept = if chat.stream {
+        "text/event-stream"
+    } else {
+        "application/json"
+    };
+    upstream::post(
+        target.client,
+        target.provider,
+        "chat/completions",
+        key,
+        body,
+        accept,
+        &[],
+    )
+    .await
+}
+
+/// A request the translator refused, as a 400 naming the field and the provider.
+pub(crate) fn translate_error(e: plugboard_wire::ParseError, target: &Target<'_>) -> ProxyError {
+    ProxyError::invalid_request(
+        Some(&e.path),
+        "invalid_request",
+        format!("{e} (for provider `{}`)", target.provider.id),
+    )
+}
+
+/// A whole (non-streamed) chat completion.
+pub(crate) async fn read_completion(
+    resp: reqwest::Response,
+    target: &Target<'_>,
+) -> Result<ChatCompletion, ProxyError> {
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| bad_upstream(target, &format!("reading the answer failed: {e}")))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| bad_upstream(target, &format!("the answer is not a chat completion: {e}")))
+}
+
+pub(crate) fn bad_upstream(target: &Target<'_>, what: &str) -> ProxyError {
+    ProxyError::BadUpstream {
+        message: format!("provider `{}`: {what}", target.provider.id),
+    }
+}
+
+pub(super) fn finish_log(log: &mut RequestLog, response: &ResponseObject) {
+    if let Some(u) = &response.usage {
+        log.set_usage(u);
+    }
+    let status = match response.status {
+        ResponseStatus::Completed => Outcome::Completed,
+        ResponseStatus::Incomplete => Outcome::Incomplete,
+        ResponseStatus::Failed => Outcome::Failed,
+        // A response still in progress when its log ends was cut short.
+        ResponseStatus::InProgress => Outcome::StreamInterrupted,
+    };
+    log.finish(status, response.error.as_ref().map(|e| e.code.as_str()));
+}
+
+pub(super) struct Keep {
+    state: Arc<AppState>,
+    parent: Option<Arc<Entry>>,
+    input: Vec<Value>,
+}
+
+impl Keep {
+    pub(super) fn save(self, response: &ResponseObject) {
+        let mut items = self.input;
+        items.extend(
+            response
+                .output
+                .iter()
+                .filter_map(|i| serde_json::to_value(i).ok()),
+        );
+        self.state
+            .store
+            .put(response.id.clone(), self.parent, items);
+    }
+}
