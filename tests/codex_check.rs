@@ -1,6 +1,9 @@
 //! The Codex check against scripted providers that each fail one step the way real ones do:
 //! the right step fails with the right sentence, the offered fix makes the check pass, and a
 //! provider Codex works with passes as it is.
+//!
+//! (Over 400 lines: one scenario per provider quirk, each checking the failing step, its
+//! sentence, its fix and the re-run.)
 
 use plugboard_check::{
     check_and_fix, check_provider, CheckOptions, CheckReport, FixChange, Status, StepId,

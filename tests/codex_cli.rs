@@ -4,6 +4,9 @@
 //!
 //! `CODEX_BIN` names the binary (the project's test script installs it); without it the test
 //! fails, unless `PLUGBOARD_SKIP_EXTERNAL=1` says external clients are knowingly skipped.
+//!
+//! (Over 400 lines: each test is a whole Codex session (config, scripted turns, what Codex did
+//! on disk).)
 
 use plugboard_e2e::codex::*;
 use plugboard_e2e::*;

@@ -5,6 +5,9 @@
 //!
 //! Needs `PLUGBOARD_APP` (the built `plugboard` binary), `TAURI_DRIVER`, a `DISPLAY` and a
 //! D-Bus session with an unlocked keyring: `scripts/test.sh` provides all of them.
+//!
+//! (Over 400 lines: four user paths through the real window share one launcher and one app at
+//! a time; splitting them would build and link four test binaries.)
 
 use plugboard_e2e::webdriver::WebDriver;
 use plugboard_e2e::*;

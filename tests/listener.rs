@@ -1,6 +1,9 @@
 //! The listener under hostile peers, and a stop while streams are under way: header
 //! trickles and silent connections closed by the header timeout, an idle flood past the
 //! connection cap, redirects to other hosts refused, streams cut with `response.failed`.
+//!
+//! (Over 400 lines: each listener limit is tested by driving real sockets at it, one scenario
+//! per test.)
 
 use axum::http::StatusCode;
 use plugboard_e2e::*;

@@ -4,6 +4,9 @@
 //!
 //! `PLUGBOARD_PYTHON` names a Python with `openresponses-types` installed (the project's test
 //! script makes one); without it the test fails, unless `PLUGBOARD_SKIP_EXTERNAL=1`.
+//!
+//! (Over 400 lines: the Open Responses checks need the whole event sequence of each reply
+//! spelled out.)
 
 use plugboard_e2e::*;
 use serde_json::{json, Value};

@@ -1,4 +1,6 @@
 //! The proxy in process between a reqwest client and a scripted mock upstream on loopback.
+//!
+//! (Over 400 lines: the translation end to end, one client-visible behaviour per test.)
 
 use plugboard_config::{Provider, WireApi};
 use plugboard_e2e::*;

@@ -1,5 +1,8 @@
 //! The app's logic end to end without a display: providers saved with keys, the proxy
 //! started, switched and moved, Codex attached — against a scripted upstream on loopback.
+//!
+//! (Over 400 lines: each test walks one of the app's flows end to end (providers and keys,
+//! port moves, Codex, stopping), and they share the helpers above.)
 
 mod common;
 use axum::routing::post;

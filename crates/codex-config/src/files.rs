@@ -1,4 +1,7 @@
 //! The files under `$CODEX_HOME`: backup before the first change, atomic writes, undo.
+//!
+//! (Over 400 lines with its unit tests: attach, detach, profiles and the catalog file share
+//! the backup and write rules.)
 
 use crate::catalog::with_cards;
 use crate::codex_cli::{bundled_catalog, codex_version, CODEX_BIN_ENV};

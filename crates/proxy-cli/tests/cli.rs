@@ -1,6 +1,9 @@
 //! The headless binary as a user runs it: `serve --upstream ...` in front of a scripted chat
 //! upstream, the Codex snippet it prints, one log line per request without the key, then
 //! `usage` reading the history it recorded.
+//!
+//! (Over 400 lines: each test runs the binary as a user would and reads what it printed and
+//! wrote.)
 
 mod common;
 use common::{free_port, read_until};

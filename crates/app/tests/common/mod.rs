@@ -1,4 +1,5 @@
-//! What the app's tests share: a scripted chat upstream and a free port.
+//! What the app's tests share: a scripted chat upstream that keeps the keys it was sent, and
+//! (from the workspace's test kit) a free port.
 
 use std::sync::{Arc, Mutex};
 
@@ -22,11 +23,4 @@ pub async fn upstream(reply: &'static str) -> (String, Arc<Mutex<Vec<String>>>) 
     (format!("http://{addr}/v1"), seen)
 }
 
-/// A port nothing listens on right now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+pub use plugboard_e2e::free_port;

@@ -1,15 +1,8 @@
-//! What the binary's tests share: a free port, and reading the proxy's output up to a line.
+//! What the binary's tests share beyond the workspace's test kit: reading the proxy's output
+//! up to a line.
 
+pub use plugboard_e2e::free_port;
 use std::io::BufRead;
-
-/// A port nothing listens on right now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Reads the proxy's stdout until what it printed contains `needle`; everything read. The
 /// proxy ending its output first fails the test with what it did print.

@@ -1,4 +1,6 @@
 //! Input items, typed where Plugboard translates them; anything else is kept by its type.
+//!
+//! (Over 400 lines with its unit tests, which read the private item-type scanner.)
 
 use serde::Deserialize;
 use serde_json::{value::RawValue, Value};

@@ -1,61 +1,12 @@
-//! The database: schema and migrations, inserts, and the queries behind the usage page.
+//! The reads behind the usage and requests pages: the request log with its filters, tokens
+//! and cost per day and provider, latency percentiles, totals and what they would have cost.
 
+use super::UsageDb;
 use crate::prices::PriceTable;
-use plugboard_core::{Outcome, RequestRecord};
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::UsageError;
+use plugboard_core::Outcome;
+use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
-use std::path::Path;
-use std::time::Duration;
-
-pub const SCHEMA_VERSION: i64 = 3;
-
-#[derive(Debug, thiserror::Error)]
-pub enum UsageError {
-    #[error("usage database {path}: {source}")]
-    Sql {
-        path: String,
-        source: rusqlite::Error,
-    },
-    #[error("usage database {path} has schema {found}, newer than this Plugboard ({supported})")]
-    TooNew {
-        path: String,
-        found: i64,
-        supported: i64,
-    },
-}
-
-pub struct UsageDb {
-    conn: Connection,
-    path: String,
-}
-
-/// Version 1 had no cache, reasoning, cost or attempt columns.
-const V1: &str = "CREATE TABLE requests (
-    id INTEGER PRIMARY KEY,
-    ts INTEGER NOT NULL,
-    request_id TEXT NOT NULL,
-    route TEXT,
-    model TEXT NOT NULL,
-    provider TEXT NOT NULL,
-    upstream_model TEXT NOT NULL,
-    status TEXT NOT NULL,
-    error_class TEXT,
-    input_tokens INTEGER NOT NULL DEFAULT 0,
-    output_tokens INTEGER NOT NULL DEFAULT 0,
-    first_event_ms REAL,
-    total_ms REAL NOT NULL,
-    stream INTEGER NOT NULL DEFAULT 1
-);
-CREATE INDEX requests_ts ON requests(ts);";
-
-const V1_TO_V2: &str = "ALTER TABLE requests ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
-ALTER TABLE requests ADD COLUMN cached_tokens INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE requests ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE requests ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0;
-CREATE INDEX requests_provider ON requests(provider, ts);";
-
-/// Version 3 marks the requests that stayed on this machine or the local network.
-const V2_TO_V3: &str = "ALTER TABLE requests ADD COLUMN local INTEGER NOT NULL DEFAULT 0;";
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RequestRow {
@@ -132,122 +83,6 @@ pub struct LogFilter {
 }
 
 impl UsageDb {
-    /// Opens (creating or migrating) the database; WAL so that a crash loses at most the
-    /// last transaction and readers never block the writer.
-    pub fn open(path: &Path) -> Result<UsageDb, UsageError> {
-        let p = path.display().to_string();
-        let sql = |source| UsageError::Sql {
-            path: p.clone(),
-            source,
-        };
-        if let Some(dir) = path.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        let conn = Connection::open(path).map_err(sql)?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(sql)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(sql)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(sql)?;
-        let db = UsageDb {
-            conn,
-            path: p.clone(),
-        };
-        db.migrate()?;
-        Ok(db)
-    }
-
-    fn sql(&self) -> impl Fn(rusqlite::Error) -> UsageError + '_ {
-        move |source| UsageError::Sql {
-            path: self.path.clone(),
-            source,
-        }
-    }
-
-    fn migrate(&self) -> Result<(), UsageError> {
-        let version: i64 = self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(self.sql())?;
-        if version > SCHEMA_VERSION {
-            return Err(UsageError::TooNew {
-                path: self.path.clone(),
-                found: version,
-                supported: SCHEMA_VERSION,
-            });
-        }
-        // Each step in one transaction: a crash mid-migration leaves the old schema.
-        let steps: [(i64, &str); 3] = [(1, V1), (2, V1_TO_V2), (3, V2_TO_V3)];
-        for (to, script) in steps.into_iter().filter(|(to, _)| *to > version) {
-            let tx = self.conn.unchecked_transaction().map_err(self.sql())?;
-            tx.execute_batch(script).map_err(self.sql())?;
-            tx.pragma_update(None, "user_version", to)
-                .map_err(self.sql())?;
-            tx.commit().map_err(self.sql())?;
-            tracing::info!(path = %self.path, version = to, "usage database migrated");
-        }
-        Ok(())
-    }
-
-    /// Creates a database at the previous schema (for the migration test).
-    pub fn create_v1(path: &Path) -> rusqlite::Result<Connection> {
-        let conn = Connection::open(path)?;
-        conn.execute_batch(V1)?;
-        conn.pragma_update(None, "user_version", 1)?;
-        Ok(conn)
-    }
-
-    pub fn insert(&self, records: &[RequestRecord], prices: &PriceTable) -> Result<(), UsageError> {
-        let tx = self.conn.unchecked_transaction().map_err(self.sql())?;
-        {
-            let mut st = tx
-                .prepare_cached(
-                    "INSERT INTO requests (ts, request_id, attempt, route, model, provider, upstream_model, status, error_class,
-                     input_tokens, cached_tokens, output_tokens, reasoning_tokens, first_event_ms, total_ms, cost_usd, stream, local)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-                )
-                .map_err(self.sql())?;
-            for r in records {
-                let cost = prices.cost(
-                    &r.upstream_model,
-                    r.input_tokens,
-                    r.cached_tokens,
-                    r.output_tokens,
-                );
-                st.execute(params![
-                    r.ts_ms as i64,
-                    r.request_id,
-                    r.attempt as i64,
-                    r.route,
-                    r.model,
-                    r.provider,
-                    r.upstream_model,
-                    r.status.as_str(),
-                    r.error_class,
-                    r.input_tokens as i64,
-                    r.cached_tokens as i64,
-                    r.output_tokens as i64,
-                    r.reasoning_tokens as i64,
-                    r.first_event_ms,
-                    r.total_ms,
-                    cost,
-                    r.stream,
-                    r.local,
-                ])
-                .map_err(self.sql())?;
-            }
-        }
-        tx.commit().map_err(self.sql())
-    }
-
-    /// Deletes rows older than `keep_days`.
-    pub fn prune(&self, keep_days: u32, now_ms: i64) -> Result<usize, UsageError> {
-        let cutoff = now_ms - keep_days as i64 * 86_400_000;
-        self.conn
-            .execute("DELETE FROM requests WHERE ts < ?1", [cutoff])
-            .map_err(self.sql())
-    }
-
     pub fn recent(&self, limit: usize, f: &LogFilter) -> Result<Vec<RequestRow>, UsageError> {
         let mut st = self
             .conn
