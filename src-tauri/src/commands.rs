@@ -217,13 +217,19 @@ pub async fn export_providers(app: Shared<'_>) -> Result<String, AppError> {
                 .map(|p| p.to_path_buf())
                 .or_else(|| Some(d.home_dir().to_path_buf()))
         })
-        .ok_or_else(|| AppError::Invalid("no home folder to write the file to".into()))?;
+        .ok_or_else(|| AppError::Write {
+            path: "plugboard-providers.toml".into(),
+            reason: "there is no home folder to write it to".into(),
+        })?;
     let path = dir.join("plugboard-providers.toml");
     let p = path.clone();
     tokio::task::spawn_blocking(move || std::fs::write(&p, text))
         .await
-        .map_err(|e| AppError::Invalid(e.to_string()))?
-        .map_err(|e| AppError::Invalid(format!("cannot write {}: {e}", path.display())))?;
+        .map_err(|_| AppError::Task("export"))?
+        .map_err(|e| AppError::Write {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
     Ok(path.display().to_string())
 }
 

@@ -2,8 +2,41 @@
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
+    /// Settings that do not validate, each problem a sentence naming its field.
+    #[error("{}", .0.join("\n"))]
+    InvalidSettings(Vec<String>),
+    #[error("unknown preset `{0}`")]
+    UnknownPreset(String),
+    #[error("a provider with the id `{0}` already exists: choose another id")]
+    IdTaken(String),
+    #[error("the base URL `{0}` must start with http:// or https://")]
+    BaseUrl(String),
+    #[error("the key of {provider} cannot be read: {reason}")]
+    KeyUnreadable { provider: String, reason: String },
+    /// What the provider answered (or why it did not), in words.
     #[error("{0}")]
-    Invalid(String),
+    Connection(String),
+    #[error("this Plugboard link cannot be used: {0}")]
+    Link(String),
+    #[error("this is not a Plugboard providers file: {0}")]
+    NotAProvidersFile(String),
+    #[error(
+        "this providers file is of a newer Plugboard (format {0}); update Plugboard to import it"
+    )]
+    NewerProvidersFile(u32),
+    #[error("port {port} cannot be used: {reason}")]
+    Port { port: u16, reason: String },
+    #[error("usage history is off")]
+    UsageOff,
+    #[error(transparent)]
+    Usage(#[from] plugboard_usage::UsageError),
+    #[error("the check's fix could not be applied: {0}")]
+    Fix(String),
+    #[error("cannot write {path}: {reason}")]
+    Write { path: String, reason: String },
+    /// A background task ended without an answer (it panicked or was cancelled).
+    #[error("the {0} task failed")]
+    Task(&'static str),
     #[error(transparent)]
     Keys(#[from] plugboard_keys::KeyStoreError),
     #[error(transparent)]

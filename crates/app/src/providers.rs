@@ -160,10 +160,10 @@ pub fn draft(settings: &Settings, input: &ProviderInput) -> Result<Provider, App
         Some(o) => settings
             .provider(o)
             .cloned()
-            .ok_or_else(|| AppError::Invalid(format!("provider `{o}` no longer exists")))?,
+            .ok_or_else(|| AppError::NoSuchProvider(o.clone()))?,
         None => match input.preset.as_deref() {
             Some(pid) => Provider::from_preset(&id, pid)
-                .ok_or_else(|| AppError::Invalid(format!("unknown preset `{pid}`")))?,
+                .ok_or_else(|| AppError::UnknownPreset(pid.to_string()))?,
             None => Provider::from_preset(&id, "custom").expect("custom preset"),
         },
     };
@@ -198,9 +198,7 @@ pub fn save(settings: &mut Settings, input: ProviderInput) -> Result<(String, Ke
     let original = input.original_id.clone().filter(|o| !o.is_empty());
     let mut next = settings.clone();
     if original.as_deref() != Some(id.as_str()) && next.provider(&id).is_some() {
-        return Err(AppError::Invalid(format!(
-            "a provider with the id `{id}` already exists: choose another id"
-        )));
+        return Err(AppError::IdTaken(id));
     }
     match &original {
         Some(o) => {
@@ -226,7 +224,7 @@ pub fn save(settings: &mut Settings, input: ProviderInput) -> Result<(String, Ke
     }
     let problems = next.validate();
     if !problems.is_empty() {
-        return Err(AppError::Invalid(problems.join("\n")));
+        return Err(AppError::InvalidSettings(problems));
     }
     // Keys: a new one replaces, a rename moves, a clear deletes.
     let mut plan = KeyPlan::default();

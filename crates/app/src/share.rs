@@ -55,7 +55,7 @@ pub struct LinkedProvider {
 
 /// Reads `plugboard://add-provider?preset=deepseek&name=…&base_url=…&default_model=…&wire_api=chat`.
 pub fn parse_link(link: &str) -> Result<LinkedProvider, AppError> {
-    let bad = |why: String| AppError::Invalid(format!("this Plugboard link cannot be used: {why}"));
+    let bad = AppError::Link;
     let url = url::Url::parse(link).map_err(|e| bad(e.to_string()))?;
     if url.scheme() != "plugboard" || url.host_str() != Some("add-provider") {
         return Err(bad(format!("it is not a {LINK_PREFIX} link")));
@@ -119,17 +119,10 @@ pub struct ImportReport {
 /// `settings` with the file's providers and routes added; an id already taken gets a free
 /// one (`deepseek-2`) and the file's routes follow the rename. Nothing is replaced.
 pub fn import(settings: &Settings, text: &str) -> Result<(Settings, ImportReport), AppError> {
-    let bundle: Bundle = toml::from_str(text).map_err(|e| {
-        AppError::Invalid(format!(
-            "this is not a Plugboard providers file: {}",
-            e.message()
-        ))
-    })?;
+    let bundle: Bundle =
+        toml::from_str(text).map_err(|e| AppError::NotAProvidersFile(e.message().to_string()))?;
     if bundle.plugboard_providers > FORMAT {
-        return Err(AppError::Invalid(format!(
-            "this providers file is of a newer Plugboard (format {}); update Plugboard to import it",
-            bundle.plugboard_providers
-        )));
+        return Err(AppError::NewerProvidersFile(bundle.plugboard_providers));
     }
     let mut next = settings.clone();
     let mut report = ImportReport {
@@ -175,7 +168,7 @@ pub fn import(settings: &Settings, text: &str) -> Result<(Settings, ImportReport
     }
     let problems = next.validate();
     if !problems.is_empty() {
-        return Err(AppError::Invalid(problems.join("\n")));
+        return Err(AppError::InvalidSettings(problems));
     }
     report.renamed = renames;
     Ok((next, report))

@@ -30,7 +30,7 @@ impl App {
         let home = self.paths.codex_home.clone();
         tokio::task::spawn_blocking(move || work(home))
             .await
-            .map_err(|e| AppError::Invalid(format!("the Codex config task failed: {e}")))?
+            .map_err(|_| AppError::Task("Codex config"))?
             .map_err(AppError::from)
     }
 

@@ -275,11 +275,11 @@ impl App {
     async fn commit(&self, inner: &mut Inner, next: Settings) -> Result<(), AppError> {
         let problems = next.validate();
         if !problems.is_empty() {
-            return Err(AppError::Invalid(problems.join("\n")));
+            return Err(AppError::InvalidSettings(problems));
         }
         plugboard_config::save(&self.paths.settings_file, &next)?;
         if let Some(h) = &inner.proxy {
-            h.update_settings(next.clone()).map_err(AppError::Invalid)?;
+            h.update_settings(next.clone()).map_err(AppError::Proxy)?;
         }
         if let Some(u) = &self.usage {
             u.set_prices(plugboard_usage::PriceTable::with_overrides(&next.prices));

@@ -140,10 +140,7 @@ impl App {
         self.ensure_keys().await;
         let p = providers::draft(&self.inner.lock().await.settings, input)?;
         if !(p.base_url.starts_with("http://") || p.base_url.starts_with("https://")) {
-            return Err(AppError::Invalid(format!(
-                "the base URL `{}` must start with http:// or https://",
-                p.base_url
-            )));
+            return Err(AppError::BaseUrl(p.base_url));
         }
         if let Some(k) = input
             .api_key
@@ -157,10 +154,10 @@ impl App {
         let key = match stored.and_then(|o| self.keys.get(o)) {
             Some(CachedKey::Stored(k)) => Some(k.expose().to_string()),
             Some(CachedKey::Unreadable(reason)) => {
-                return Err(AppError::Invalid(format!(
-                    "the key of {} cannot be read: {reason}",
-                    p.display_name()
-                )))
+                return Err(AppError::KeyUnreadable {
+                    provider: p.display_name().to_string(),
+                    reason,
+                })
             }
             Some(CachedKey::Missing) | None => None,
         };
@@ -172,7 +169,7 @@ impl App {
         let (p, key) = self.draft_and_key(input).await?;
         connection::list_models(&p, key.as_deref())
             .await
-            .map_err(AppError::Invalid)
+            .map_err(AppError::Connection)
     }
 
     /// Test connection, for the form (before or after saving).
@@ -233,7 +230,7 @@ impl App {
             .iter_mut()
             .find(|p| p.id == id)
             .ok_or_else(|| AppError::NoSuchProvider(id.to_string()))?;
-        fix.apply(p).map_err(AppError::Invalid)?;
+        fix.apply(p).map_err(AppError::Fix)?;
         self.commit(&mut inner, next).await?;
         tracing::info!(provider = id, fix = %fix.label, "check fix applied");
         Ok(())

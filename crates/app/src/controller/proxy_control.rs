@@ -123,10 +123,10 @@ impl App {
             return Ok(());
         }
         if inner.proxy.is_some() {
-            let fresh = self
-                .launch(&next, None)
-                .await
-                .map_err(|e| AppError::Invalid(format!("port {port} cannot be used: {e}")))?;
+            let fresh = self.launch(&next, None).await.map_err(|e| AppError::Port {
+                port,
+                reason: e.to_string(),
+            })?;
             plugboard_config::save(&self.paths.settings_file, &next)?;
             if let Some(old) = inner.proxy.replace(fresh) {
                 // The new port serves already; streams on the old one finish in the

@@ -22,7 +22,7 @@ impl App {
             + 'static,
     ) -> Result<T, AppError> {
         let Some(u) = self.usage.clone() else {
-            return Err(AppError::Invalid("usage history is off".into()));
+            return Err(AppError::UsageOff);
         };
         tokio::task::spawn_blocking(move || {
             u.flush();
@@ -30,8 +30,8 @@ impl App {
             query(&db)
         })
         .await
-        .map_err(|e| AppError::Invalid(format!("the usage query failed: {e}")))?
-        .map_err(|e| AppError::Invalid(e.to_string()))
+        .map_err(|_| AppError::Task("usage query"))?
+        .map_err(AppError::Usage)
     }
 
     /// Totals, tokens and cost per day and provider, latency per provider, over `days`.
