@@ -46,16 +46,13 @@ impl Settings {
     /// route listed that matches, else the active provider. (The proxy does the same with
     /// compiled matchers; this one is for planning, off the request path.)
     pub fn target_of(&self, model: &str) -> Option<(&Provider, String, Option<&Route>)> {
-        if let Some(route) = self.routes.iter().find(|r| matches(&r.model, model)) {
-            let p = self.provider(&route.provider)?;
-            let upstream = route
-                .upstream_model
-                .clone()
-                .unwrap_or_else(|| p.upstream_model(model));
-            return Some((p, upstream, Some(route)));
-        }
-        let p = self.active()?;
-        Some((p, p.upstream_model(model), None))
+        let (i, route) = self.pick(|_, r| matches(&r.model, model))?;
+        let p = &self.providers[i];
+        Some((
+            p,
+            Settings::upstream_for(route, || p.upstream_model(model)),
+            route,
+        ))
     }
 
     /// Every exact name a client can ask for by name, in the order the user listed them:

@@ -78,6 +78,27 @@ impl Settings {
         }
     }
 
+    /// Which provider serves a model: the first route listed that `matches` it (by index and
+    /// route), else the active provider (no route); the provider's index comes back. The one rule both
+    /// the proxy (with compiled matchers) and planning (Apply, the catalog) follow.
+    pub fn pick(&self, matches: impl Fn(usize, &Route) -> bool) -> Option<(usize, Option<&Route>)> {
+        if let Some((i, route)) = self.routes.iter().enumerate().find(|(i, r)| matches(*i, r)) {
+            let p = self.providers.iter().position(|p| p.id == route.provider)?;
+            return Some((p, Some(&self.routes[i])));
+        }
+        let active = self.active()?;
+        let p = self.providers.iter().position(|p| p.id == active.id)?;
+        Some((p, None))
+    }
+
+    /// The model a route or provider sends upstream for `model`: the route's own, else the
+    /// provider's mapping (`map`).
+    pub fn upstream_for(route: Option<&Route>, map: impl FnOnce() -> String) -> String {
+        route
+            .and_then(|r| r.upstream_model.clone())
+            .unwrap_or_else(map)
+    }
+
     /// Problems a user must fix, as sentences naming the field.
     pub fn validate(&self) -> Vec<String> {
         let mut problems = self.server.validate();

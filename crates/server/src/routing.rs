@@ -117,23 +117,14 @@ impl RouteTable {
 
     pub fn resolve(&self, model: &str) -> Option<Target<'_>> {
         let s = &self.settings;
-        for (route, matcher) in s.routes.iter().zip(&self.routes) {
-            if matcher.is_match(model) {
-                let (i, provider) = s
-                    .providers
-                    .iter()
-                    .enumerate()
-                    .find(|(_, p)| p.id == route.provider)?;
-                let upstream_model = route
-                    .upstream_model
-                    .clone()
-                    .unwrap_or_else(|| self.mappers[i].map(model));
-                return Some(self.target(i, provider, upstream_model, Some(&route.model)));
-            }
-        }
-        let provider = s.active()?;
-        let i = s.providers.iter().position(|p| p.id == provider.id)?;
-        Some(self.target(i, provider, self.mappers[i].map(model), None))
+        let (i, route) = s.pick(|r, _| self.routes[r].is_match(model))?;
+        let upstream_model = Settings::upstream_for(route, || self.mappers[i].map(model));
+        Some(self.target(
+            i,
+            &s.providers[i],
+            upstream_model,
+            route.map(|r| r.model.as_str()),
+        ))
     }
 
     /// The target, then the route's fallbacks (with their own model mapping).
