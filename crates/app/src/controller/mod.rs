@@ -277,7 +277,9 @@ impl App {
         if !problems.is_empty() {
             return Err(AppError::InvalidSettings(problems));
         }
-        plugboard_config::save(&self.paths.settings_file, &next)?;
+        // Under the lock on purpose: the file and the settings in memory change together or
+        // not at all. The worker hands its other tasks over while it writes.
+        blocking_io(|| plugboard_config::save(&self.paths.settings_file, &next))?;
         if let Some(h) = &inner.proxy {
             h.update_settings(next.clone()).map_err(AppError::Proxy)?;
         }
@@ -321,4 +323,15 @@ fn base_url(inner: &Inner) -> String {
         _ => inner.settings.listen.clone(),
     };
     format!("http://{addr}/v1")
+}
+
+/// Runs short file I/O that must happen where it is (under the app's lock): on the
+/// multi-threaded runtime the worker first hands its other tasks to the rest
+/// (`block_in_place`), so nothing else waits on the disk; a single-threaded runtime (some
+/// tests) just runs it.
+fn blocking_io<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
 }
