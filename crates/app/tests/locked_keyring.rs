@@ -6,10 +6,9 @@
 //! One test in this file on purpose: it points the process at its own D-Bus session.
 
 mod common;
-use common::free_port;
 use plugboard_app::key_vault::OsKeyring;
 use plugboard_app::providers::ProviderInput;
-use plugboard_app::{App, AppPaths, ProxyStatus};
+use plugboard_app::{App, ProxyStatus};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -122,9 +121,8 @@ fn text(body: &serde_json::Value) -> &str {
 
 #[test]
 fn a_locked_keyring_never_stops_the_app() {
-    let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("locked-keyring-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
+    let home = plugboard_e2e::TempHome::new("locked-keyring");
+    let root = home.root.clone();
     std::fs::create_dir_all(root.join("keyring")).unwrap();
     let keyring = PrivateKeyring::start(&root.join("keyring"))
         .expect("dbus-daemon and gnome-keyring-daemon start (scripts/test.sh installs them)");
@@ -135,18 +133,7 @@ fn a_locked_keyring_never_stops_the_app() {
     rt.block_on(async {
         let cloud = common::upstream("from the cloud").await.0;
         let local = common::upstream("from the box").await.0;
-        let paths = AppPaths {
-            settings_file: root.join("config/settings.toml"),
-            log_dir: root.join("logs"),
-            codex_home: root.join("codex"),
-            usage_db: root.join("usage.sqlite"),
-        };
-        std::fs::create_dir_all(root.join("config")).unwrap();
-        std::fs::write(
-            &paths.settings_file,
-            format!("listen = \"127.0.0.1:{}\"\n", free_port()),
-        )
-        .unwrap();
+        let paths = home.paths.clone();
         let app = App::load(paths.clone(), Arc::new(OsKeyring)).unwrap();
         app.save_provider(provider(
             "ds",
@@ -256,5 +243,4 @@ fn a_locked_keyring_never_stops_the_app() {
     // Reads still waiting on the prompt end with the bus; do not wait for them.
     drop(keyring);
     rt.shutdown_background();
-    let _ = std::fs::remove_dir_all(&root);
 }

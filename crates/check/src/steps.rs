@@ -289,19 +289,22 @@ pub fn usage(ctx: &Ctx, turns: &[Turn]) -> StepReport {
     }
 }
 
+/// A chat provider named "Box" with dialect `d`, for the steps' tests.
+#[cfg(test)]
+pub(crate) fn test_ctx(d: &Dialect) -> Ctx<'_> {
+    Ctx {
+        dialect: d,
+        chat: true,
+        provider: "Box",
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_ctx as ctx;
     use super::*;
     use crate::turn::TurnError;
     use serde_json::json;
-
-    fn ctx(d: &Dialect) -> Ctx<'_> {
-        Ctx {
-            dialect: d,
-            chat: true,
-            provider: "Box",
-        }
-    }
 
     #[test]
     fn a_shell_call_needs_json_with_cmd() {

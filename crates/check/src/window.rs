@@ -168,16 +168,9 @@ fn group(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::steps::test_ctx as ctx;
     use plugboard_translate::Dialect;
     use serde_json::json;
-
-    fn ctx(d: &Dialect) -> Ctx<'_> {
-        Ctx {
-            dialect: d,
-            chat: true,
-            provider: "Box",
-        }
-    }
 
     #[test]
     fn model_lists_as_runtimes_and_routers_send_them() {

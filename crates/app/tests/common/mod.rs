@@ -23,4 +23,6 @@ pub async fn upstream(reply: &'static str) -> (String, Arc<Mutex<Vec<String>>>) 
     (format!("http://{addr}/v1"), seen)
 }
 
+// Not every test binary that includes this module uses it.
+#[allow(unused_imports)]
 pub use plugboard_e2e::free_port;
