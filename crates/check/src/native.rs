@@ -5,6 +5,19 @@ use crate::fix::Fix;
 use crate::report::{Status, StepId, StepReport};
 use plugboard_config::Provider;
 
+/// A request straight to the provider, as the proxy would send it: its key and its headers.
+pub(crate) fn to_provider(
+    req: reqwest::RequestBuilder,
+    p: &Provider,
+    key: Option<&str>,
+) -> reqwest::RequestBuilder {
+    let req = match key {
+        Some(k) => req.bearer_auth(k),
+        None => req,
+    };
+    p.headers.iter().fold(req, |req, (k, v)| req.header(k, v))
+}
+
 /// `POST {base}/responses` with a one-token request: true when a Responses object comes
 /// back. Any failure (404, refusal, another shape) means no.
 pub async fn speaks_responses(
@@ -15,14 +28,10 @@ pub async fn speaks_responses(
 ) -> bool {
     let url = format!("{}/responses", p.base_url.trim_end_matches('/'));
     let body = serde_json::json!({"model": model, "input": "ping", "max_output_tokens": 16, "store": false});
-    let mut req = client.post(&url).json(&body);
-    if let Some(k) = key {
-        req = req.bearer_auth(k);
-    }
-    for (k, v) in &p.headers {
-        req = req.header(k, v);
-    }
-    let Ok(resp) = req.send().await else {
+    let Ok(resp) = to_provider(client.post(&url).json(&body), p, key)
+        .send()
+        .await
+    else {
         return false;
     };
     if !resp.status().is_success() {

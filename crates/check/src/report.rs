@@ -18,16 +18,6 @@ pub enum StepId {
 }
 
 impl StepId {
-    pub const ALL: [StepId; 7] = [
-        StepId::StreamedText,
-        StepId::ShellCall,
-        StepId::ToolResult,
-        StepId::ApplyPatch,
-        StepId::Usage,
-        StepId::ContextWindow,
-        StepId::NativeResponses,
-    ];
-
     pub fn title(self) -> &'static str {
         match self {
             StepId::StreamedText => "Streamed text",

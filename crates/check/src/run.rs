@@ -233,14 +233,10 @@ async fn get_json(
     p: &Provider,
     key: Option<&str>,
 ) -> Option<serde_json::Value> {
-    let mut req = client.get(url);
-    if let Some(k) = key {
-        req = req.bearer_auth(k);
-    }
-    for (k, v) in &p.headers {
-        req = req.header(k, v);
-    }
-    let resp = req.send().await.ok()?;
+    let resp = crate::native::to_provider(client.get(url), p, key)
+        .send()
+        .await
+        .ok()?;
     if !resp.status().is_success() {
         return None;
     }
@@ -282,7 +278,7 @@ async fn probe_window(
     let mut body = codex::request(model, codex::text_turn(), false);
     body["max_output_tokens"] = 10_000_000.into();
     let t = turn::send(local, url, &body).await;
-    let message = t.error?.message;
+    let message = t.error?;
     crate::window::window_from_error(&message).map(|w| (w, "its refusal of an oversized request"))
 }
 

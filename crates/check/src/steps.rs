@@ -27,9 +27,9 @@ impl Ctx<'_> {
         StepReport::new(
             id,
             Status::Failed,
-            format!("{what}: \"{}\"", e.message.trim().trim_end_matches('.')),
+            format!("{what}: \"{}\"", e.trim().trim_end_matches('.')),
         )
-        .with_fix(self.fix(diagnose::refusal_fix(&e.message, self.dialect)))
+        .with_fix(self.fix(diagnose::refusal_fix(e, self.dialect)))
     }
 }
 
@@ -303,7 +303,6 @@ pub(crate) fn test_ctx(d: &Dialect) -> Ctx<'_> {
 mod tests {
     use super::test_ctx as ctx;
     use super::*;
-    use crate::turn::TurnError;
     use serde_json::json;
 
     #[test]
@@ -328,10 +327,7 @@ mod tests {
     fn a_refusal_keeps_the_providers_words_and_offers_the_switch() {
         let d = Dialect::default();
         let t = Turn {
-            error: Some(TurnError {
-                code: "invalid_request_error".into(),
-                message: "Unknown name \"additionalProperties\" at 'tools[0].function_declarations[0].parameters'.".into(),
-            }),
+            error: Some("Unknown name \"additionalProperties\" at 'tools[0].function_declarations[0].parameters'.".into()),
             ..Turn::default()
         };
         let (r, _) = shell_call(&ctx(&d), &t);

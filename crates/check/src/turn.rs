@@ -15,25 +15,17 @@ pub struct Turn {
     pub output: Vec<Value>,
     /// `response.usage` of the finished response.
     pub usage: Option<Value>,
-    /// The error: an HTTP error body's message, or `response.failed`'s.
-    pub error: Option<TurnError>,
+    /// The error, in the provider's words: an HTTP error body's message, or
+    /// `response.failed`'s.
+    pub error: Option<String>,
     /// `response.incomplete`'s reason.
     pub incomplete: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct TurnError {
-    pub code: String,
-    pub message: String,
-}
-
 impl Turn {
-    fn failed(code: &str, message: impl Into<String>) -> Turn {
+    fn failed(message: impl Into<String>) -> Turn {
         Turn {
-            error: Some(TurnError {
-                code: code.to_string(),
-                message: message.into(),
-            }),
+            error: Some(message.into()),
             ..Turn::default()
         }
     }
@@ -54,13 +46,10 @@ const STEP_TIMEOUT: Duration = Duration::from_secs(240);
 pub async fn send(client: &reqwest::Client, url: &str, body: &Value) -> Turn {
     match tokio::time::timeout(STEP_TIMEOUT, send_inner(client, url, body)).await {
         Ok(turn) => turn,
-        Err(_) => Turn::failed(
-            "timeout",
-            format!(
-                "no complete answer in {} s: the model is very slow or the stream stalled",
-                STEP_TIMEOUT.as_secs()
-            ),
-        ),
+        Err(_) => Turn::failed(format!(
+            "no complete answer in {} s: the model is very slow or the stream stalled",
+            STEP_TIMEOUT.as_secs()
+        )),
     }
 }
 
@@ -68,22 +57,12 @@ async fn send_inner(client: &reqwest::Client, url: &str, body: &Value) -> Turn {
     let resp = match client.post(url).json(body).send().await {
         Ok(r) => r,
         // The proxy is ours, on loopback: this is not the provider's fault.
-        Err(e) => {
-            return Turn::failed(
-                "proxy_unreachable",
-                format!("Plugboard's check proxy did not answer: {e}"),
-            )
-        }
+        Err(e) => return Turn::failed(format!("Plugboard's check proxy did not answer: {e}")),
     };
     if !resp.status().is_success() {
         let text = resp.text().await.unwrap_or_default();
         let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        let code = v["error"]["code"]
-            .as_str()
-            .or(v["error"]["type"].as_str())
-            .unwrap_or("http_error");
-        let message = v["error"]["message"].as_str().unwrap_or(text.trim());
-        return Turn::failed(code, message);
+        return Turn::failed(v["error"]["message"].as_str().unwrap_or(text.trim()));
     }
     let mut turn = Turn::default();
     let mut events = eventsource_stream::EventStream::new(resp.bytes_stream());
@@ -92,10 +71,7 @@ async fn send_inner(client: &reqwest::Client, url: &str, body: &Value) -> Turn {
         let ev = match ev {
             Ok(ev) => ev,
             Err(e) => {
-                turn.error = Some(TurnError {
-                    code: "stream_error".into(),
-                    message: format!("the stream broke off: {e}"),
-                });
+                turn.error = Some(format!("the stream broke off: {e}"));
                 return turn;
             }
         };
@@ -115,31 +91,20 @@ async fn send_inner(client: &reqwest::Client, url: &str, body: &Value) -> Turn {
                     turn.incomplete = Some(reason.to_string());
                 }
                 if v["type"] == "response.failed" {
-                    turn.error = Some(TurnError {
-                        code: r["error"]["code"].as_str().unwrap_or("failed").to_string(),
-                        message: r["error"]["message"]
-                            .as_str()
-                            .unwrap_or("the response failed")
-                            .to_string(),
-                    });
+                    let message = r["error"]["message"].as_str();
+                    turn.error = Some(message.unwrap_or("the response failed").to_string());
                 }
                 finished = true;
             }
             "error" => {
-                turn.error = Some(TurnError {
-                    code: v["code"].as_str().unwrap_or("error").to_string(),
-                    message: v["message"].as_str().unwrap_or("error").to_string(),
-                });
+                turn.error = Some(v["message"].as_str().unwrap_or("error").to_string());
                 finished = true;
             }
             _ => {}
         }
     }
     if !finished {
-        turn.error = Some(TurnError {
-            code: "stream_error".into(),
-            message: "the stream ended without `response.completed`".into(),
-        });
+        turn.error = Some("the stream ended without `response.completed`".into());
     }
     turn
 }
