@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use plugboard_config::WireApi;
 use plugboard_core::{ApiKey, Outcome};
 use plugboard_translate::compaction::{self, CompactRequest};
+use plugboard_translate::provenance::keys_of_answer;
 use plugboard_translate::{completion_to_response, TranslateOptions};
 use plugboard_wire::responses::OutputItem;
 use serde_json::{json, Value};
@@ -73,6 +74,7 @@ async fn handle(
         started,
     };
     let work = CompactAttempt {
+        state: &state,
         body: &body,
         req: &req,
         history: &history,
@@ -81,6 +83,7 @@ async fn handle(
 }
 
 struct CompactAttempt<'r> {
+    state: &'r AppState,
     body: &'r Bytes,
     req: &'r CompactRequest,
     history: &'r [Value],
@@ -108,7 +111,13 @@ impl CompactAttempt<'_> {
         key: Option<ApiKey>,
         log: &mut Option<RequestLog>,
     ) -> Result<Response, ProxyError> {
-        let body = body_for(target, &self.req.model, self.body)?;
+        let body = body_for(
+            self.state,
+            target,
+            &self.req.model,
+            &self.req.input,
+            self.body,
+        )?;
         let resp = upstream::post(
             target.client,
             target.provider,
@@ -124,6 +133,9 @@ impl CompactAttempt<'_> {
             .bytes()
             .await
             .map_err(|e| bad_upstream(target, &format!("reading the answer failed: {e}")))?;
+        self.state
+            .issuers
+            .note(&target.provider.id, keys_of_answer(&bytes));
         if let Some(l) = log.as_mut() {
             l.mark_first_event();
             l.finish(Outcome::PassedThrough, None);

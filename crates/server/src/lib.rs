@@ -11,6 +11,7 @@ pub mod error;
 mod failover;
 mod guard;
 mod handlers;
+mod issuers;
 pub mod lifecycle;
 pub mod listener;
 pub mod local_only;

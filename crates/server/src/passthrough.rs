@@ -16,7 +16,8 @@ use futures_util::{Stream, StreamExt};
 use plugboard_core::{ApiKey, Outcome};
 use plugboard_translate::relay_watch::RelayWatch;
 use plugboard_wire::responses::{
-    RequestEcho, ResponseError, ResponseObject, ResponseStatus, ResponsesRequest, StreamEvent,
+    Input, RequestEcho, ResponseError, ResponseObject, ResponseStatus, ResponsesRequest,
+    StreamEvent,
 };
 use serde_json::Value;
 use std::pin::Pin;
@@ -41,7 +42,7 @@ pub async fn forward(
     key: Option<ApiKey>,
     log_slot: &mut Option<RequestLog>,
 ) -> Result<Response, ProxyError> {
-    let body = body_for(target, &inc.req.model, &inc.body)?;
+    let body = body_for(state, target, &inc.req.model, &inc.req.input, &inc.body)?;
     let forwarded: Vec<(&'static str, String)> = FORWARDED
         .iter()
         .filter_map(|name| {
@@ -86,6 +87,8 @@ pub async fn forward(
         },
         request: inc.body.clone(),
         done: false,
+        state: state.clone(),
+        provider: target.provider.id.clone(),
     };
     let body = futures_util::stream::unfold(relay, |mut r| async move {
         r.next()
@@ -104,18 +107,29 @@ pub async fn forward(
 /// The most of a whole (non-streamed) answer kept to read its usage.
 const WHOLE_ANSWER_CAP: usize = 16 * 1024 * 1024;
 
-/// The client's body for the provider: as it came, or with the model renamed when mapped.
+/// The client's body for the provider: as it came, or with the model renamed when mapped
+/// and the input cleared of what only other providers can read (a session that changed
+/// provider).
 pub(crate) fn body_for(
+    state: &AppState,
     target: &Target<'_>,
     requested: &str,
+    input: &Input,
     body: &[u8],
 ) -> Result<Vec<u8>, ProxyError> {
-    if target.upstream_model == requested {
+    let cleaned = match input {
+        Input::Items(items) => state.issuers.clean(items, &target.provider.id).items,
+        Input::Text(_) => None,
+    };
+    if target.upstream_model == requested && cleaned.is_none() {
         return Ok(body.to_vec());
     }
     let mut v: Value = serde_json::from_slice(body)
         .map_err(|e| ProxyError::invalid_request(None, "invalid_request", e.to_string()))?;
     v["model"] = Value::String(target.upstream_model.clone());
+    if let Some(items) = cleaned {
+        v["input"] = serde_json::to_value(items).expect("parsed JSON reads again");
+    }
     Ok(serde_json::to_vec(&v).expect("a JSON value always serializes"))
 }
 
@@ -133,6 +147,9 @@ struct Relay {
     /// The client's request, read again only to write a cut stream's last event.
     request: Bytes,
     done: bool,
+    /// Where the answer's items are remembered as this provider's.
+    state: Arc<AppState>,
+    provider: String,
 }
 
 impl Relay {
@@ -165,9 +182,15 @@ impl Relay {
         };
         self.done = true;
         let stopped = class == Some(lifecycle::STOPPING_CODE);
+        // The answer's own end, when it came whole; else how the relay ended.
+        let end = self.watch.outcome();
+        if let Some(end) = &end {
+            self.state
+                .issuers
+                .note(&self.provider, end.issued.iter().copied());
+        }
         if let Some(l) = self.log.as_mut() {
-            // The answer's own end, when it came whole; else how the relay ended.
-            match self.watch.outcome() {
+            match end {
                 Some(end) if outcome == Outcome::PassedThrough => {
                     if let Some(u) = &end.usage {
                         l.set_usage(u);

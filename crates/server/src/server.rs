@@ -4,6 +4,7 @@ use crate::compact;
 use crate::connections::{self, Registry};
 use crate::guard::{guard, GuardConfig};
 use crate::handlers;
+use crate::issuers::Issuers;
 use crate::lifecycle::Lifecycle;
 use crate::listener;
 use crate::response_store::ResponseStore;
@@ -80,6 +81,9 @@ pub struct ProxyHandle {
 
 /// How long streams cut at the end of the grace period get to send their last event.
 const FLUSH: Duration = Duration::from_millis(500);
+/// Item keys remembered with their issuing provider: a Codex turn leaves a handful, so this
+/// covers thousands of turns in about 2 MiB.
+const ISSUED_KEYS: usize = 32 * 1024;
 
 pub async fn start(
     settings: Settings,
@@ -109,6 +113,7 @@ pub async fn start(
         routes: RwLock::new(Arc::new(table)),
         keys,
         store: ResponseStore::new(opts.stored_responses),
+        issuers: Issuers::new(ISSUED_KEYS),
         max_event_bytes: opts.max_event_bytes,
         usage: opts.usage.clone(),
         cooldowns: crate::cooldown::Cooldowns::new(opts.cooldown),

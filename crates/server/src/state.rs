@@ -2,6 +2,7 @@
 //! in. Kept apart from the handlers so that the bridge, the pass-through and failover depend
 //! on it, not on each other.
 
+use crate::issuers::Issuers;
 use crate::lifecycle::Lifecycle;
 use crate::response_store::ResponseStore;
 use crate::routing::RouteTable;
@@ -16,6 +17,8 @@ pub struct AppState {
     pub routes: RwLock<Arc<RouteTable>>,
     pub keys: Arc<dyn KeySource>,
     pub store: ResponseStore,
+    /// Who issued the items of recent answers, for sessions that change provider.
+    pub issuers: Issuers,
     pub usage: Option<Arc<dyn UsageSink>>,
     /// Providers that failed recently, skipped while a route has others.
     pub cooldowns: crate::cooldown::Cooldowns,

@@ -8,6 +8,7 @@ pub mod context;
 pub mod dialect;
 pub mod errors;
 pub mod files;
+pub mod provenance;
 pub mod reasoning_blob;
 pub mod relay_watch;
 pub mod request;

@@ -3,6 +3,7 @@
 //! usage and error, so that pass-through requests are counted and priced like translated
 //! ones. Only a terminal event is parsed; every other event is just counted.
 
+use crate::provenance::OwnedTrace;
 use crate::sse::SseReader;
 use plugboard_wire::responses::Usage;
 use serde::Deserialize;
@@ -14,6 +15,8 @@ pub struct Outcome {
     pub status: String,
     pub usage: Option<Usage>,
     pub error_code: Option<String>,
+    /// The keys of the answer's output items (`provenance`), to remember who issued them.
+    pub issued: Vec<u64>,
 }
 
 #[derive(Deserialize)]
@@ -30,6 +33,8 @@ struct Body {
     usage: Option<Usage>,
     #[serde(default)]
     error: Option<ErrorCode>,
+    #[serde(default)]
+    output: Vec<OwnedTrace>,
 }
 
 #[derive(Deserialize)]
@@ -44,6 +49,7 @@ impl From<Body> for Outcome {
             status: b.status.unwrap_or_default(),
             usage: b.usage,
             error_code: b.error.and_then(|e| e.code),
+            issued: b.output.iter().flat_map(OwnedTrace::keys).collect(),
         }
     }
 }

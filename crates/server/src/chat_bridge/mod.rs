@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use plugboard_core::ApiKey;
 use plugboard_core::Outcome;
+use plugboard_translate::provenance::keys_of_output;
 use plugboard_translate::Translation;
 use plugboard_translate::{completion_to_response, translate_request, TranslateOptions};
 use plugboard_wire::chat::ChatCompletion;
@@ -38,12 +39,15 @@ pub async fn bridge(
         translation,
     } = prepare(state, inc, target)?;
     let resp = post_chat(target, key.as_ref(), &translation.chat).await?;
-    // What `previous_response_id` needs later: this turn's input and output items.
-    let keep = req.store.unwrap_or(true).then(|| Keep {
+    let keep = Keep {
         state: state.clone(),
-        parent,
-        input: req.input.to_item_values(),
-    });
+        provider: target.provider.id.clone(),
+        // What `previous_response_id` needs later: this turn's input and output items.
+        turn: req
+            .store
+            .unwrap_or(true)
+            .then(|| (parent, req.input.to_item_values())),
+    };
     if !req.stream {
         return answer_whole(resp, target, translation, log_slot, keep).await;
     }
@@ -104,7 +108,7 @@ async fn answer_whole(
     target: &Target<'_>,
     translation: Translation,
     log_slot: &mut Option<RequestLog>,
-    keep: Option<Keep>,
+    keep: Keep,
 ) -> Result<Response, ProxyError> {
     let completion = read_completion(resp, target).await?;
     let response = completion_to_response(translation.context, completion);
@@ -112,9 +116,7 @@ async fn answer_whole(
         log.mark_first_event();
         finish_log(log, &response);
     }
-    if let Some(k) = keep {
-        k.save(&response);
-    }
+    keep.save(&response);
     Ok((StatusCode::OK, axum::Json(response)).into_response())
 }
 
@@ -200,23 +202,28 @@ pub(super) fn finish_log(log: &mut RequestLog, response: &ResponseObject) {
     log.finish(status, response.error.as_ref().map(|e| e.code.as_str()));
 }
 
+/// What is kept of an answer: whose its items are, always; the turn itself when the client
+/// asked for it to be stored.
 pub(super) struct Keep {
     state: Arc<AppState>,
-    parent: Option<Arc<Entry>>,
-    input: Vec<Value>,
+    provider: String,
+    turn: Option<(Option<Arc<Entry>>, Vec<Value>)>,
 }
 
 impl Keep {
     pub(super) fn save(self, response: &ResponseObject) {
-        let mut items = self.input;
+        self.state
+            .issuers
+            .note(&self.provider, keys_of_output(&response.output));
+        let Some((parent, mut items)) = self.turn else {
+            return;
+        };
         items.extend(
             response
                 .output
                 .iter()
                 .filter_map(|i| serde_json::to_value(i).ok()),
         );
-        self.state
-            .store
-            .put(response.id.clone(), self.parent, items);
+        self.state.store.put(response.id.clone(), parent, items);
     }
 }

@@ -30,7 +30,7 @@ pub(super) async fn stream(
     resp: reqwest::Response,
     translation: Translation,
     log: Option<RequestLog>,
-    keep: Option<Keep>,
+    keep: Keep,
 ) -> Response {
     let timeouts = target.provider.timeouts;
     let is_sse = resp
@@ -62,7 +62,7 @@ pub(super) async fn stream(
         started: false,
         stopping: Box::pin(state.life.abort.clone().cancelled_owned()),
         log,
-        keep,
+        keep: Some(keep),
     };
     let body = futures_util::stream::unfold(bridge, |mut b| async move {
         b.next_bytes()

@@ -9,7 +9,7 @@ use crate::think_tags;
 use crate::tool_names::ToolNameMap;
 use crate::tool_search;
 use messages::{push_items, repair_tool_pairs, system_role, text_message};
-use plugboard_wire::chat::{ChatRequest, Role, StreamOptions};
+use plugboard_wire::chat::{ChatMessage, ChatRequest, Role, StreamOptions};
 use plugboard_wire::responses::{Input, RequestEcho, ResponsesRequest};
 use plugboard_wire::ParseError;
 use serde_json::{json, Map, Value};
@@ -73,7 +73,10 @@ pub fn translate_request(
             }
         }
     }
-    let messages = repair_tool_pairs(messages);
+    let mut messages = repair_tool_pairs(messages);
+    if dialect.reasoning_echo && !dialect.think_tags {
+        note_missing_reasoning(&mut messages);
+    }
 
     let has_tools = !tools.is_empty();
     let mut extra = Map::new();
@@ -171,5 +174,31 @@ fn add_reasoning_switch(extra: &mut Map<String, Value>, switch: ReasoningSwitch,
         ReasoningSwitch::ReasoningObject => {
             extra.insert("reasoning".into(), json!({"effort": effort}));
         }
+    }
+}
+
+/// A provider that wants reasoning back (DeepSeek in thinking mode) refuses any assistant
+/// tool-call message without it, its own or not ("Missing `reasoning_content` field in the
+/// assistant message at message index N"), and refuses an empty one. A step another model
+/// took (a session that changed model) or one whose reasoning was not kept gets a short
+/// true note, different per step (one repeated placeholder makes models echo it).
+fn note_missing_reasoning(messages: &mut [ChatMessage]) {
+    for m in messages.iter_mut() {
+        let has_reasoning = m
+            .reasoning_content
+            .as_deref()
+            .is_some_and(|r| !r.trim().is_empty());
+        if m.tool_calls.is_empty() || has_reasoning {
+            continue;
+        }
+        let names: Vec<&str> = m
+            .tool_calls
+            .iter()
+            .map(|c| c.function.name.as_str())
+            .collect();
+        m.reasoning_content = Some(format!(
+            "(No reasoning was kept for this step; it called {}.)",
+            names.join(", ")
+        ));
     }
 }
