@@ -8,6 +8,7 @@ pub mod codex;
 pub mod home;
 pub mod proxy;
 pub mod scripted_model;
+pub mod scripted_responses;
 pub mod upstream;
 pub mod webdriver;
 
