@@ -1,7 +1,7 @@
 //! "Test connection" and the model list, as the settings window shows them: the provider's
 //! own error text on failure, the latency on success.
 
-use plugboard_config::{Provider, WireApi};
+use plugboard_config::{ListedModels, Provider, Settings, WireApi};
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
@@ -230,4 +230,50 @@ pub async fn test_connection(
         }
     }
     report
+}
+
+/// How long Apply waits for a provider's model list before writing the catalog without it.
+const LIST_WAIT: Duration = Duration::from_secs(5);
+
+/// The model lists of the providers glob routes send to, for Codex's catalog (each asked
+/// once, all at the same time, for at most a few seconds; one that fails or is slow is left
+/// out, and its route gets the names Plugboard knows). With local-only on, only providers on
+/// this machine are asked.
+pub async fn listed_for_glob_routes(
+    settings: &Settings,
+    keys: &dyn plugboard_server::KeySource,
+) -> ListedModels {
+    let mut asks = tokio::task::JoinSet::new();
+    for p in &settings.providers {
+        let globbed = settings
+            .routes
+            .iter()
+            .any(|r| r.provider == p.id && plugboard_config::is_glob(&r.model));
+        if !globbed || (settings.local_only && !p.address_is_local()) {
+            continue;
+        }
+        let key = keys.key(p).ok().flatten();
+        let p = p.clone();
+        asks.spawn(async move {
+            let key = key.as_ref().map(|k| k.expose());
+            let listed = tokio::time::timeout(LIST_WAIT, list_models(&p, key)).await;
+            (p.id, listed)
+        });
+    }
+    let mut out = ListedModels::new();
+    while let Some(done) = asks.join_next().await {
+        match done {
+            Ok((id, Ok(Ok(names)))) => {
+                out.insert(id, names);
+            }
+            Ok((id, Ok(Err(e)))) => {
+                tracing::info!(provider = %id, error = %e, "no model list for Codex's catalog")
+            }
+            Ok((id, Err(_))) => {
+                tracing::info!(provider = %id, "the model list took too long; the catalog is written without it")
+            }
+            Err(e) => tracing::warn!(error = %e, "a model list task failed"),
+        }
+    }
+    out
 }

@@ -7,7 +7,7 @@ use crate::catalog::with_cards;
 use crate::codex_cli::{bundled_catalog, codex_version, CODEX_BIN_ENV};
 use crate::edit::{attach_text, detach_text, profile_text, AttachOptions, CATALOG_KEY};
 use crate::{CodexConfigError, PROVIDER_ID};
-use plugboard_config::Settings;
+use plugboard_config::{ListedModels, Settings};
 use std::path::{Path, PathBuf};
 
 const BACKUP_SUFFIX: &str = ".plugboard-backup";
@@ -339,6 +339,7 @@ fn write_catalog(
     home: &Path,
     opts: &AttachOptions,
     settings: &Settings,
+    listed: &ListedModels,
     codex_bin: Option<&Path>,
     version: &Option<String>,
 ) -> Result<CatalogOutcome, CodexConfigError> {
@@ -364,7 +365,7 @@ fn write_catalog(
         Ok(k) => k,
         Err(e) => return skipped(e.to_string()),
     };
-    let cards = settings.model_cards(|name| known.iter().any(|k| k == name));
+    let cards = settings.model_cards_with(|name| known.iter().any(|k| k == name), listed);
     let catalog = match with_cards(&base, &cards, opts.model.as_deref(), version.as_deref()) {
         Ok(c) => c,
         Err(e) => return skipped(e.to_string()),
@@ -381,17 +382,19 @@ fn write_catalog(
 
 /// "Apply to Codex" as the app and `plugboard-proxy codex apply` both do it: Plugboard's
 /// provider in the config (the user's file backed up first), a model catalog with every
-/// name Plugboard serves (built from the Codex binary's own, so Codex's models stay), and
-/// one `codex -p` profile per exact route name. Runs a process and writes files: keep it
-/// off async workers.
+/// name Plugboard serves (built from the Codex binary's own, so Codex's models stay; glob
+/// routes name what `listed`, their providers' model lists, offers), and one `codex -p`
+/// profile per exact route name. Runs a process and writes files: keep it off async
+/// workers.
 pub fn apply(
     home: &Path,
     opts: &AttachOptions,
     settings: &Settings,
+    listed: &ListedModels,
     codex_bin: Option<&Path>,
 ) -> Result<Applied, CodexConfigError> {
     let version = codex_bin.and_then(|b| codex_version(b).ok());
-    let catalog = write_catalog(home, opts, settings, codex_bin, &version)?;
+    let catalog = write_catalog(home, opts, settings, listed, codex_bin, &version)?;
     let mut opts = opts.clone();
     if matches!(catalog, CatalogOutcome::Written { .. }) {
         opts.model_catalog = Some(catalog_path(home).display().to_string());

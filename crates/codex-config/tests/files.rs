@@ -4,7 +4,7 @@ use plugboard_codex::{
     apply, attach, detach, is_attached, preview_apply, preview_attach, remove_profile,
     write_profile, AttachOptions, CatalogOutcome,
 };
-use plugboard_config::{Provider, Settings};
+use plugboard_config::{ListedModels, Provider, Settings};
 use std::path::{Path, PathBuf};
 
 fn home(name: &str) -> PathBuf {
@@ -196,7 +196,14 @@ fn apply_writes_a_catalog_from_codex_and_detach_takes_it_away() {
         preview.diff
     );
 
-    let applied = apply(&h, &opts(), &deepseek_settings(), Some(&codex)).unwrap();
+    let applied = apply(
+        &h,
+        &opts(),
+        &deepseek_settings(),
+        &ListedModels::new(),
+        Some(&codex),
+    )
+    .unwrap();
     let CatalogOutcome::Written {
         path,
         models,
@@ -233,7 +240,14 @@ fn apply_writes_a_catalog_from_codex_and_detach_takes_it_away() {
 #[test]
 fn without_codex_the_catalog_is_skipped_and_says_why() {
     let h = home("no-codex");
-    let applied = apply(&h, &opts(), &deepseek_settings(), None).unwrap();
+    let applied = apply(
+        &h,
+        &opts(),
+        &deepseek_settings(),
+        &ListedModels::new(),
+        None,
+    )
+    .unwrap();
     match applied.catalog {
         CatalogOutcome::Skipped { reason } => {
             assert!(reason.contains("Codex was not found"), "{reason}")
@@ -247,9 +261,15 @@ fn without_codex_the_catalog_is_skipped_and_says_why() {
     std::fs::write(&broken, "#!/bin/sh\necho 'no such command' >&2\nexit 2\n").unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&broken, std::fs::Permissions::from_mode(0o755)).unwrap();
-    match apply(&h, &opts(), &deepseek_settings(), Some(&broken))
-        .unwrap()
-        .catalog
+    match apply(
+        &h,
+        &opts(),
+        &deepseek_settings(),
+        &ListedModels::new(),
+        Some(&broken),
+    )
+    .unwrap()
+    .catalog
     {
         CatalogOutcome::Skipped { reason } => {
             assert!(reason.contains("no such command"), "{reason}")
@@ -269,7 +289,14 @@ fn the_users_own_catalog_is_the_base_and_comes_back_on_detach() {
     .unwrap();
     let user = format!("model_catalog_json = \"{}\"\n", mine.display());
     std::fs::write(h.join("config.toml"), &user).unwrap();
-    let applied = apply(&h, &opts(), &deepseek_settings(), None).unwrap();
+    let applied = apply(
+        &h,
+        &opts(),
+        &deepseek_settings(),
+        &ListedModels::new(),
+        None,
+    )
+    .unwrap();
     let CatalogOutcome::Written { path, .. } = applied.catalog else {
         panic!("{:?}", applied.catalog)
     };

@@ -15,7 +15,7 @@ mod wire_api;
 
 pub use address::{is_glob, is_local_ip};
 pub use limits::ServerLimits;
-pub use model_cards::{ModelCard, WindowSource};
+pub use model_cards::{ListedModels, ModelCard, WindowSource};
 pub use presets::{preset, Preset, PRESETS};
 pub use settings::{
     ModelMap, ModelMapper, Price, Provider, Route, Settings, Timeouts, WireApi, DEFAULT_LISTEN,

@@ -3,8 +3,17 @@
 //! it thinks. Apply to Codex turns these into entries of Codex's model catalog.
 
 use crate::address::is_glob;
-use crate::model_facts::{facts, HOSTED_WINDOW, LOCAL_WINDOW};
+use crate::model_facts::{facts, known_names, HOSTED_WINDOW, LOCAL_WINDOW};
 use crate::settings::{Provider, Route, Settings};
+use std::collections::HashMap;
+
+/// The names each provider's own model list gave (`GET /models`, read when the catalog is
+/// written), by provider id: what a glob route can serve.
+pub type ListedModels = HashMap<String, Vec<String>>;
+
+/// The most names one glob route adds: a router listing hundreds of models would otherwise
+/// flood the client's model picker.
+pub const GLOB_ROUTE_NAMES: usize = 24;
 
 /// Where a card's context window comes from, so that a client can say how sure it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +68,17 @@ impl Settings {
     /// route names, then the active provider's mapped names, the models they map to, and
     /// its default model. Names in `skip` (a client's own models) are left out.
     pub fn model_cards(&self, skip: impl Fn(&str) -> bool) -> Vec<ModelCard> {
+        self.model_cards_with(skip, &ListedModels::new())
+    }
+
+    /// [`Self::model_cards`], and for each glob route the names it serves: those its
+    /// provider's model list (`listed`), the model facts and the provider's default model
+    /// offer that match the glob, and the route's upstream model when it routes there too.
+    pub fn model_cards_with(
+        &self,
+        skip: impl Fn(&str) -> bool,
+        listed: &ListedModels,
+    ) -> Vec<ModelCard> {
         let mut names: Vec<&str> = self.routes.iter().map(|r| r.model.as_str()).collect();
         if let Some(p) = self.active() {
             for (k, v) in &p.model_map {
@@ -68,16 +88,47 @@ impl Settings {
             names.extend(p.default_model.as_deref());
         }
         let mut cards: Vec<ModelCard> = Vec::new();
+        let fresh = |cards: &[ModelCard], name: &str| {
+            !name.is_empty()
+                && !is_glob(name)
+                && !skip(name)
+                && !cards.iter().any(|c| c.name == name)
+        };
         for name in names {
-            if name.is_empty()
-                || is_glob(name)
-                || skip(name)
-                || cards.iter().any(|c| c.name == name)
-            {
+            if !fresh(&cards, name) {
                 continue;
             }
             if let Some(card) = self.card(name) {
                 cards.push(card);
+            }
+        }
+        for route in self.routes.iter().filter(|r| is_glob(&r.model)) {
+            let Some(p) = self.providers.iter().find(|p| p.id == route.provider) else {
+                continue;
+            };
+            let candidates: Vec<String> = listed
+                .get(&p.id)
+                .into_iter()
+                .flatten()
+                .cloned()
+                .chain(known_names().map(str::to_string))
+                .chain(p.default_model.clone())
+                .filter(|n| matches(&route.model, n))
+                .chain(route.upstream_model.clone())
+                .collect();
+            let mut added = 0;
+            for name in &candidates {
+                if added == GLOB_ROUTE_NAMES {
+                    break;
+                }
+                if !fresh(&cards, name) {
+                    continue;
+                }
+                // Only a name that reaches this route's provider (an earlier route may take it).
+                if let Some(card) = self.card(name).filter(|c| c.provider_id == p.id) {
+                    cards.push(card);
+                    added += 1;
+                }
             }
         }
         cards
@@ -206,6 +257,62 @@ mod tests {
         assert_eq!(
             (big.context_window, big.window_source),
             (65_536, WindowSource::Configured)
+        );
+    }
+
+    #[test]
+    fn a_glob_route_gets_the_names_it_serves() {
+        let mut s = Settings::default();
+        s.providers
+            .push(Provider::from_preset("oa", "openai").unwrap());
+        s.providers
+            .push(Provider::from_preset("ds", "deepseek").unwrap());
+        s.active_provider = Some("oa".into());
+        for (model, provider) in [("gpt-*", "oa"), ("deepseek-*", "ds")] {
+            s.routes.push(Route {
+                model: model.into(),
+                provider: provider.into(),
+                upstream_model: None,
+                fallbacks: Vec::new(),
+                context_window: None,
+            });
+        }
+        // Without a model list: the names the facts and the preset know.
+        let names =
+            |cards: Vec<ModelCard>| -> Vec<String> { cards.into_iter().map(|c| c.name).collect() };
+        assert_eq!(
+            names(s.model_cards(|n| n.starts_with("gpt-"))),
+            ["deepseek-chat", "deepseek-reasoner"]
+        );
+        // With the provider's own list: what matches the glob, in its order, Codex's own
+        // names and other providers' names left out.
+        let mut listed = ListedModels::new();
+        listed.insert(
+            "ds".into(),
+            vec![
+                "deepseek-v4-pro".into(),
+                "deepseek-v4-flash".into(),
+                "other".into(),
+            ],
+        );
+        listed.insert("oa".into(), vec!["deepseek-fake".into()]);
+        let cards = s.model_cards_with(|n| n.starts_with("gpt-"), &listed);
+        assert!(cards.iter().all(|c| c.provider_id == "ds"));
+        assert_eq!(
+            names(cards),
+            [
+                "deepseek-v4-pro",
+                "deepseek-v4-flash",
+                "deepseek-chat",
+                "deepseek-reasoner"
+            ]
+        );
+        // A router listing hundreds is cut at the bound.
+        let many: Vec<String> = (0..500).map(|i| format!("deepseek-{i}")).collect();
+        listed.insert("ds".into(), many);
+        assert_eq!(
+            s.model_cards_with(|_| false, &listed).len(),
+            GLOB_ROUTE_NAMES
         );
     }
 }

@@ -55,6 +55,15 @@ const TABLE: &[(&str, ModelFacts)] = &[
     ("*gemini-2.5*", f(1_048_576, true, true)),
 ];
 
+/// The exact model names the table knows (its entries without wildcards): names a glob
+/// route may serve, offered to clients that plan by name.
+pub fn known_names() -> impl Iterator<Item = &'static str> {
+    TABLE
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|n| !n.contains(['*', '?', '[']))
+}
+
 /// What is known of `model`, or nothing.
 pub fn facts(model: &str) -> ModelFacts {
     let lower = model.to_ascii_lowercase();

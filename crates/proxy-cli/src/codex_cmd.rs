@@ -20,6 +20,7 @@ pub(crate) fn codex(action: CodexAction) -> ExitCode {
             model,
             not_default,
             codex,
+            no_keyring,
         } => {
             let settings = match settings_file(config) {
                 Ok(s) => s,
@@ -39,7 +40,8 @@ pub(crate) fn codex(action: CodexAction) -> ExitCode {
                 model_catalog: None,
             };
             let codex = codex.or_else(plugboard_codex::find_codex);
-            plugboard_codex::apply(&home, &opts, &settings, codex.as_deref()).map(|a| {
+            let listed = listed_models(&settings, !no_keyring);
+            plugboard_codex::apply(&home, &opts, &settings, &listed, codex.as_deref()).map(|a| {
                 let p = &a.preview;
                 let config = if p.diff.is_empty() {
                     format!("{} already points at Plugboard.", p.path.display())
@@ -88,4 +90,33 @@ pub(crate) fn catalog_line(c: &plugboard_codex::CatalogOutcome) -> String {
         ),
         plugboard_codex::CatalogOutcome::Skipped { reason } => format!("Note: {reason}"),
     }
+}
+
+/// The model lists of the providers glob routes send to (keys from the environment or the
+/// OS keyring, as `serve` reads them), for the catalog's names.
+fn listed_models(
+    settings: &plugboard_config::Settings,
+    use_keyring: bool,
+) -> plugboard_config::ListedModels {
+    if !settings
+        .routes
+        .iter()
+        .any(|r| plugboard_config::is_glob(&r.model))
+    {
+        return Default::default();
+    }
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::warn!(error = %e, "no runtime to read model lists");
+            return Default::default();
+        }
+    };
+    rt.block_on(async {
+        let keys = crate::keys::load(settings, use_keyring).await;
+        plugboard_app::connection::listed_for_glob_routes(settings, &keys).await
+    })
 }

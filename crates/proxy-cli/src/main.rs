@@ -71,8 +71,9 @@ enum Command {
 enum CodexAction {
     /// Add Plugboard's provider to Codex's config.toml (the file backed up first, every
     /// other line and comment kept), make it Codex's default, write a model catalog naming
-    /// every model Plugboard serves (so `codex -m NAME` gets Codex's full tool set), and
-    /// one `codex -p` profile per exact route.
+    /// every model Plugboard serves (so `codex -m NAME` gets Codex's full tool set; a glob
+    /// route names what its provider's model list offers), and one `codex -p` profile per
+    /// exact route.
     Apply {
         /// Settings file (default: the desktop app's).
         #[arg(long, env = "PLUGBOARD_CONFIG")]
@@ -91,6 +92,9 @@ enum CodexAction {
         /// PATH).
         #[arg(long, env = plugboard_codex::CODEX_BIN_ENV)]
         codex: Option<PathBuf>,
+        /// Never ask the OS keyring for the keys used to read glob routes' model lists.
+        #[arg(long, env = "PLUGBOARD_NO_KEYRING")]
+        no_keyring: bool,
     },
     /// Remove Plugboard's provider and give back Codex's own provider and model.
     Detach,

@@ -3,6 +3,7 @@
 
 use super::{base_url, App};
 use crate::AppError;
+use crate::{connection, key_cache};
 use plugboard_codex::{Applied, AttachOptions, Preview};
 use std::path::PathBuf;
 
@@ -55,15 +56,19 @@ impl App {
         make_default: bool,
         model: Option<String>,
     ) -> Result<Applied, AppError> {
+        self.ensure_keys().await;
         let (url, settings) = {
             let inner = self.inner.lock().await;
             (base_url(&inner), inner.settings.clone())
         };
         let opts = Self::attach_options(url, make_default, model);
+        // What glob routes can serve, from their providers' own lists (no lock held).
+        let keys = key_cache::CachedKeys(self.keys.clone());
+        let listed = connection::listed_for_glob_routes(&settings, &keys).await;
         let applied = self
             .with_codex_files(move |home| {
                 let codex = plugboard_codex::find_codex();
-                plugboard_codex::apply(&home, &opts, &settings, codex.as_deref())
+                plugboard_codex::apply(&home, &opts, &settings, &listed, codex.as_deref())
             })
             .await?;
         // "Attached" is read from Codex's file: the tray and the window show it next.

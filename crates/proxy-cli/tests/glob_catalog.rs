@@ -1,0 +1,167 @@
+//! A glob route in Codex's catalog, as a user meets it: settings with `deepseek-*` routed to a
+//! provider whose model list names `deepseek-v4-pro`; `plugboard-proxy codex apply` reads
+//! that list (with the provider's key) and names the models in Codex's catalog, so the real
+//! Codex CLI's `-m deepseek-v4-pro` gets Codex's full tool set (`apply_patch` included)
+//! instead of its fallback metadata. `CODEX_BIN` comes from the project's test script;
+//! without it the test fails, unless `PLUGBOARD_SKIP_EXTERNAL=1`.
+
+mod common;
+use common::{free_port, read_until};
+use serde_json::{json, Value};
+use std::io::BufReader;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const KEY: &str = "sk-glob-canary-0123456789";
+
+#[derive(Default)]
+struct Seen {
+    list_auth: Vec<String>,
+    chats: Vec<Value>,
+}
+
+/// A chat provider with a model list: answers "hi", keeps what it was sent.
+async fn provider() -> (String, Arc<Mutex<Seen>>) {
+    let seen: Arc<Mutex<Seen>> = Arc::default();
+    let (a, b) = (seen.clone(), seen.clone());
+    let app = axum::Router::new()
+        .route(
+            "/v1/models",
+            axum::routing::get(move |h: axum::http::HeaderMap| async move {
+                let auth = h
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                a.lock().unwrap().list_auth.push(auth.to_string());
+                axum::Json(json!({"object": "list", "data": [
+                    {"id": "deepseek-v4-pro", "object": "model"},
+                    {"id": "deepseek-v4-flash", "object": "model"},
+                    {"id": "text-embedder", "object": "model"}
+                ]}))
+            }),
+        )
+        .route(
+            "/v1/chat/completions",
+            axum::routing::post(move |body: axum::Json<Value>| async move {
+                b.lock().unwrap().chats.push(body.0);
+                let sse = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":3,\"total_tokens\":10}}\n\ndata: [DONE]\n\n";
+                ([("content-type", "text/event-stream")], sse)
+            }),
+        );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    (format!("http://{addr}/v1"), seen)
+}
+
+#[tokio::test]
+async fn codex_apply_names_what_a_glob_route_serves_and_codex_gets_its_tools() {
+    let bin_codex = match std::env::var_os("CODEX_BIN") {
+        Some(p) => std::path::PathBuf::from(p),
+        None if std::env::var("PLUGBOARD_SKIP_EXTERNAL").as_deref() == Ok("1") => return,
+        None => panic!("CODEX_BIN is not set: run the tests through scripts/test.sh, or set PLUGBOARD_SKIP_EXTERNAL=1"),
+    };
+    let (upstream, seen) = provider().await;
+    // Not under /tmp: Codex refuses to set up its helper binaries there.
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("cli-glob-catalog-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("work")).unwrap();
+    let home = dir.join("codex-home");
+    let port = free_port();
+    let settings = dir.join("settings.toml");
+    std::fs::write(
+        &settings,
+        format!("listen = \"127.0.0.1:{port}\"\nactive_provider = \"oa\"\n\n[[provider]]\nid = \"oa\"\npreset = \"openai\"\nbase_url = \"http://127.0.0.1:1/v1\"\n\n[[provider]]\nid = \"ds\"\npreset = \"deepseek\"\nbase_url = \"{upstream}\"\napi_key_env = \"GLOB_KEY\"\n\n[[route]]\nmodel = \"deepseek-*\"\nprovider = \"ds\"\n"),
+    )
+    .unwrap();
+    let proxy = env!("CARGO_BIN_EXE_plugboard-proxy");
+    let applied = tokio::process::Command::new(proxy)
+        .args(["codex", "apply", "--no-keyring", "--config"])
+        .arg(&settings)
+        .arg("--codex")
+        .arg(&bin_codex)
+        .env("CODEX_HOME", &home)
+        .env("GLOB_KEY", KEY)
+        .output()
+        .await
+        .unwrap();
+    let printed = String::from_utf8_lossy(&applied.stdout);
+    assert!(
+        applied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
+    assert!(
+        printed.contains(
+            "Codex now knows deepseek-v4-flash, deepseek-v4-pro, deepseek-chat, deepseek-reasoner"
+        ),
+        "the glob route's names, the provider's list first: {printed}"
+    );
+    assert!(!printed.contains(KEY));
+    assert_eq!(
+        seen.lock().unwrap().list_auth,
+        [format!("Bearer {KEY}")],
+        "the model list was read once, with the provider's key"
+    );
+
+    let mut serve = Command::new(proxy)
+        .args(["serve", "--no-usage", "--no-keyring", "--config"])
+        .arg(&settings)
+        .env("GLOB_KEY", KEY)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(serve.stdout.take().unwrap());
+    read_until(&mut stdout, "listening on");
+    let out = tokio::time::timeout(
+        Duration::from_secs(180),
+        tokio::process::Command::new(&bin_codex)
+            .args([
+                "exec",
+                "--skip-git-repo-check",
+                "--color",
+                "never",
+                "-m",
+                "deepseek-v4-pro",
+                "say hi",
+            ])
+            .current_dir(dir.join("work"))
+            .env("CODEX_HOME", &home)
+            .env("HOME", &dir)
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .env_remove("OPENAI_API_KEY")
+            .stdin(Stdio::null())
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("codex exec finished")
+    .unwrap();
+    let _ = serve.kill();
+    let _ = serve.wait();
+    let (so, se) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        out.status.success() && so.trim() == "hi",
+        "codex -m deepseek-v4-pro\nstdout:\n{so}\nstderr:\n{se}"
+    );
+    assert!(
+        !se.contains("Defaulting to fallback metadata"),
+        "Codex found the model in the catalog: {se}"
+    );
+    let first = seen.lock().unwrap().chats[0].clone();
+    assert_eq!(first["model"], "deepseek-v4-pro");
+    let tools: Vec<&str> = first["tools"]
+        .as_array()
+        .expect("tools declared")
+        .iter()
+        .filter_map(|t| t["function"]["name"].as_str())
+        .collect();
+    assert!(tools.contains(&"apply_patch"), "{tools:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
