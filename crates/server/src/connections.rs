@@ -7,9 +7,12 @@
 //! - at most `max` connections are open; at the cap the oldest idle one is closed to make
 //!   room, and with every one busy the newcomer gets a 503 at once;
 //! - a stop drains (no new requests, connections close after their response), then ends
-//!   streams, then drops what is left (see [`crate::lifecycle`]).
+//!   streams, then drops what is left (see [`crate::lifecycle`]);
+//! - a WebSocket handshake answered by a handler hands the connection over to its session
+//!   once the `101` is written (see [`crate::websocket`]).
 
 use crate::lifecycle::Lifecycle;
+use crate::websocket::UpgradeSlot;
 use axum::body::Body;
 use axum::http::{Request, Response};
 use axum::Router;
@@ -200,9 +203,11 @@ async fn serve(
     header_timeout: Duration,
     life: Lifecycle,
 ) {
+    let upgrade = UpgradeSlot::default();
     let service = ConnService {
         router,
         slot: slot.clone(),
+        upgrade: upgrade.clone(),
     };
     let mut conn = http1::Builder::new()
         .timer(TokioTimer::new())
@@ -228,6 +233,16 @@ async fn serve(
     let Some(result) = outcome else { return };
     let parts = conn.into_parts();
     let mut stream = parts.io.into_inner();
+    // A handler answered a WebSocket handshake: the connection is its session's now.
+    // It ends as any connection does when the proxy is killed or it is closed for room.
+    if let (Ok(()), Some(handoff)) = (&result, upgrade.take()) {
+        tokio::select! {
+            _ = handoff(stream, parts.read_buf, Activity(slot.clone())) => {}
+            _ = kill.as_mut() => {}
+            _ = evicted.as_mut() => {}
+        }
+        return;
+    }
     if let Err(e) = result {
         if e.is_timeout() && !parts.read_buf.is_empty() {
             // Part of a request head came, the rest did not: say so before closing.
@@ -290,6 +305,7 @@ fn canned(status: u16, reason: &str, code: &str, message: &str) -> Vec<u8> {
 struct ConnService {
     router: Router,
     slot: Arc<Slot>,
+    upgrade: UpgradeSlot,
 }
 
 type ServiceFuture = Pin<Box<dyn Future<Output = Result<Response<BusyBody>, Infallible>> + Send>>;
@@ -299,7 +315,8 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
     type Error = Infallible;
     type Future = ServiceFuture;
 
-    fn call(&self, req: Request<Incoming>) -> Self::Future {
+    fn call(&self, mut req: Request<Incoming>) -> Self::Future {
+        req.extensions_mut().insert(self.upgrade.clone());
         self.slot.busy.fetch_add(1, Ordering::AcqRel);
         let busy = Busy(self.slot.clone());
         let mut router = self.router.clone();
@@ -314,6 +331,17 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
 }
 
 struct Busy(Arc<Slot>);
+
+/// A connection handed over to a WebSocket session: busy while a turn is under way, so that
+/// only an idle one is closed to make room.
+pub(crate) struct Activity(Arc<Slot>);
+
+impl Activity {
+    pub(crate) fn busy(&self) -> impl Drop {
+        self.0.busy.fetch_add(1, Ordering::AcqRel);
+        Busy(self.0.clone())
+    }
+}
 
 impl Drop for Busy {
     fn drop(&mut self) {

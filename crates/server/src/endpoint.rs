@@ -57,6 +57,13 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for JsonBody
                 ProxyError::invalid_request(None, "invalid_body", message)
             }
         })?;
+        JsonBody::parse(body)
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> JsonBody<T> {
+    /// A body read whole (an HTTP body, a WebSocket message's request), parsed.
+    pub(crate) fn parse(body: Bytes) -> Result<Self, ProxyError> {
         let value = plugboard_wire::parse_json(&body).map_err(|e| {
             let param = (!e.path.is_empty()).then(|| e.path.clone());
             ProxyError::invalid_request(param.as_deref(), "invalid_request", e.to_string())

@@ -30,6 +30,8 @@ pub enum ProxyError {
     LocalOnlyRefused { message: String },
     /// Plugboard is stopping (503, retry after a second).
     Stopping,
+    /// A WebSocket cannot be opened here (426): the client goes on over HTTP.
+    UpgradeRequired { message: String },
     /// The provider's key is not available (401).
     MissingKey { message: String },
     /// The provider's settings cannot be used (500).
@@ -73,6 +75,7 @@ impl ProxyError {
             AccessToken | MissingKey { .. } => StatusCode::UNAUTHORIZED,
             NotFound => StatusCode::NOT_FOUND,
             NoProvider | Stopping => StatusCode::SERVICE_UNAVAILABLE,
+            UpgradeRequired { .. } => StatusCode::UPGRADE_REQUIRED,
             BadProviderConfig { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             Unreachable { timeout: true, .. } => StatusCode::GATEWAY_TIMEOUT,
             Unreachable { .. } | RedirectRefused { .. } | BadUpstream { .. } => {
@@ -95,6 +98,7 @@ impl ProxyError {
             NoProvider => "no_provider",
             LocalOnlyRefused { .. } => crate::local_only::REFUSED_CODE,
             Stopping => crate::lifecycle::STOPPING_CODE,
+            UpgradeRequired { .. } => "websocket_unavailable",
             MissingKey { .. } => "missing_api_key",
             BadProviderConfig { .. } => "bad_provider_config",
             Unreachable { timeout: true, .. } => "upstream_timeout",
@@ -114,6 +118,7 @@ impl ProxyError {
             | ForbiddenOrigin { .. }
             | ForbiddenHost { .. }
             | NotFound
+            | UpgradeRequired { .. }
             | LocalOnlyRefused { .. } => "invalid_request_error",
             AccessToken | MissingKey { .. } => "authentication_error",
             NoProvider | Stopping | BadProviderConfig { .. } => "server_error",
@@ -129,6 +134,7 @@ impl ProxyError {
             | TooLarge { message }
             | LocalOnlyRefused { message }
             | MissingKey { message }
+            | UpgradeRequired { message }
             | BadProviderConfig { message }
             | Unreachable { message, .. }
             | RedirectRefused { message }
@@ -140,7 +146,7 @@ impl ProxyError {
                 "Plugboard only answers requests addressed to localhost or 127.0.0.1, not `{host}`"
             ),
             AccessToken => "this Plugboard requires its access token (Authorization: Bearer <token>, or the x-plugboard-token header)".into(),
-            NotFound => "Plugboard serves POST /v1/responses, POST /v1/responses/compact, GET /v1/models and GET /health".into(),
+            NotFound => "Plugboard serves POST /v1/responses (and a WebSocket on GET /v1/responses), POST /v1/responses/compact, GET /v1/models and GET /health".into(),
             NoProvider => "Plugboard has no provider for this model: add a provider or choose an active one".into(),
             Stopping => crate::lifecycle::stopping_message(),
             Provider { error, .. } => error.message.clone(),

@@ -23,6 +23,7 @@ pub mod routing;
 mod server;
 mod state;
 mod upstream;
+mod websocket;
 
 pub use lifecycle::STOPPING_CODE;
 pub use local_only::{HostResolver, StaticHosts, SystemResolver};

@@ -10,6 +10,7 @@ use crate::listener;
 use crate::response_store::ResponseStore;
 use crate::routing::RouteTable;
 use crate::state::AppState;
+use crate::websocket;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
@@ -115,6 +116,7 @@ pub async fn start(
         store: ResponseStore::new(opts.stored_responses),
         issuers: Issuers::new(ISSUED_KEYS),
         max_event_bytes: opts.max_event_bytes,
+        body_limit: opts.body_limit,
         usage: opts.usage.clone(),
         cooldowns: crate::cooldown::Cooldowns::new(opts.cooldown),
         last_served: Default::default(),
@@ -132,8 +134,14 @@ pub async fn start(
         access_token: opts.access_token.clone(),
     });
     let app = Router::new()
-        .route("/v1/responses", post(handlers::create_response))
-        .route("/responses", post(handlers::create_response))
+        .route(
+            "/v1/responses",
+            post(handlers::create_response).get(websocket::upgrade),
+        )
+        .route(
+            "/responses",
+            post(handlers::create_response).get(websocket::upgrade),
+        )
         .route("/v1/responses/compact", post(compact::compact_response))
         .route("/responses/compact", post(compact::compact_response))
         .route("/v1/models", get(handlers::list_models))

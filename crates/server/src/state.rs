@@ -26,6 +26,8 @@ pub struct AppState {
     pub last_served: Mutex<Option<String>>,
     /// Longest line accepted in an upstream stream.
     pub max_event_bytes: usize,
+    /// Largest request body (and WebSocket message) accepted.
+    pub body_limit: usize,
     /// Stop phases: requests are refused while draining, streams end on abort.
     pub life: Lifecycle,
     /// Name resolution for local-only checks.
