@@ -106,12 +106,13 @@ fn entry(template: &Value, card: &ModelCard, priority: i64) -> Value {
     set("upgrade", Value::Null);
     set("availability_nux", Value::Null);
     set("model_specialty", Value::Null);
-    // OpenAI-only features: fast tiers, websockets, the lite protocol, code mode, and
-    // verbosity (a Responses parameter chat providers have no place for).
+    // Plugboard answers Codex's WebSocket transport for every provider it serves.
+    set("prefer_websockets", json!(true));
+    // OpenAI-only features: fast tiers, the lite protocol, code mode, and verbosity (a
+    // Responses parameter chat providers have no place for).
     set("service_tiers", json!([]));
     set("additional_speed_tiers", json!([]));
     set("default_service_tier", Value::Null);
-    set("prefer_websockets", json!(false));
     set("use_responses_lite", json!(false));
     set("tool_mode", Value::Null);
     set("support_verbosity", json!(false));
@@ -246,7 +247,10 @@ mod tests {
         assert_eq!(chat["auto_compact_token_limit"], 108_800);
         assert_eq!(chat["priority"], 14);
         assert_eq!(chat["service_tiers"], json!([]));
-        assert_eq!(chat["prefer_websockets"], false);
+        assert_eq!(
+            chat["prefer_websockets"], true,
+            "Plugboard answers the WebSocket"
+        );
         assert_eq!(chat["supports_search_tool"], false);
         assert_eq!(chat["supported_reasoning_levels"], json!([]));
         assert_eq!(chat["description"], "DeepSeek through Plugboard");

@@ -27,7 +27,7 @@ fn parse(path: &str, text: &str) -> Result<DocumentMut, CodexConfigError> {
 }
 
 /// Replaces a value, keeping the comments and spacing around it.
-fn set_keeping_decor(table: &mut Table, key: &str, new: &str) {
+fn set_keeping_decor(table: &mut Table, key: &str, new: impl Into<toml_edit::Value> + Clone) {
     match table.get_mut(key).and_then(Item::as_value_mut) {
         Some(v) => {
             let decor = v.decor().clone();
@@ -71,6 +71,9 @@ pub fn attach_text(
     set_keeping_decor(ours, "name", "Plugboard");
     set_keeping_decor(ours, "base_url", &opts.base_url);
     set_keeping_decor(ours, "wire_api", "responses");
+    // Plugboard answers Codex's WebSocket transport (one connection per session, each turn
+    // sending only its new items).
+    set_keeping_decor(ours, "supports_websockets", true);
     if let Some(path) = &opts.model_catalog {
         set_keeping_decor(doc.as_table_mut(), CATALOG_KEY, path);
     }
@@ -173,7 +176,7 @@ args = ["--port", "9000"]   # fixed port
     fn attach_adds_only_our_table_and_keeps_everything_else() {
         let out = attach_text("config.toml", USER, &opts(false)).unwrap();
         // Next to the user's other providers; everything else is untouched.
-        let ours = "[model_providers.plugboard]\nname = \"Plugboard\"\nbase_url = \"http://127.0.0.1:15731/v1\"\nwire_api = \"responses\"\n";
+        let ours = "[model_providers.plugboard]\nname = \"Plugboard\"\nbase_url = \"http://127.0.0.1:15731/v1\"\nwire_api = \"responses\"\nsupports_websockets = true\n";
         assert!(out.contains(ours), "{out}");
         assert_eq!(out.replacen(&format!("\n{ours}"), "", 1), USER);
     }
