@@ -219,6 +219,7 @@ async fn codex_exec_with_a_plugboard_profile_reaches_the_routed_provider() {
             make_default: false,
             model: None,
             model_catalog: None,
+            chatgpt_relay: false,
         },
     )
     .unwrap();

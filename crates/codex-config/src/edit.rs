@@ -16,6 +16,27 @@ pub struct AttachOptions {
     pub model: Option<String>,
     /// Plugboard's model catalog file, set as Codex's `model_catalog_json`.
     pub model_catalog: Option<String>,
+    /// Codex is logged in with ChatGPT and Plugboard relays that login: Codex's own `openai`
+    /// provider is pointed at Plugboard (`openai_base_url`) instead of adding a provider, so
+    /// the user keeps their login and their plan.
+    pub chatgpt_relay: bool,
+}
+
+/// Codex's key for its built-in provider's address.
+pub const OPENAI_BASE_URL_KEY: &str = "openai_base_url";
+
+/// Where Plugboard serves Codex's built-in provider, from Plugboard's `/v1` address.
+pub fn relay_url(base_url: &str) -> String {
+    let root = base_url.trim_end_matches('/');
+    format!("{}/codex", root.strip_suffix("/v1").unwrap_or(root))
+}
+
+/// Whether an `openai_base_url` is Plugboard's relay: a loopback address ending in `/codex`.
+pub fn is_relay_url(url: &str) -> bool {
+    let local = ["http://127.", "http://localhost:", "http://[::1]:"]
+        .iter()
+        .any(|p| url.starts_with(p));
+    local && url.trim_end_matches('/').ends_with("/codex")
 }
 
 fn parse(path: &str, text: &str) -> Result<DocumentMut, CodexConfigError> {
@@ -48,6 +69,15 @@ pub fn attach_text(
     opts: &AttachOptions,
 ) -> Result<String, CodexConfigError> {
     let mut doc = parse(path, current)?;
+    if opts.chatgpt_relay {
+        // Codex's own provider, login and model stay; only its address is Plugboard's.
+        set_keeping_decor(
+            doc.as_table_mut(),
+            OPENAI_BASE_URL_KEY,
+            relay_url(&opts.base_url),
+        );
+        return Ok(doc.to_string());
+    }
     let providers = doc
         .entry("model_providers")
         .or_insert_with(|| {
@@ -113,6 +143,13 @@ pub fn detach_text(
     if doc.get(CATALOG_KEY).and_then(Item::as_str) == Some(our_catalog) {
         ours.push(CATALOG_KEY);
     }
+    if doc
+        .get(OPENAI_BASE_URL_KEY)
+        .and_then(Item::as_str)
+        .is_some_and(is_relay_url)
+    {
+        ours.push(OPENAI_BASE_URL_KEY);
+    }
     for key in ours {
         match before.get(key) {
             Some(item) => {
@@ -169,6 +206,7 @@ args = ["--port", "9000"]   # fixed port
             make_default,
             model: Some("gpt-5.5".into()),
             model_catalog: None,
+            chatgpt_relay: false,
         }
     }
 
@@ -250,6 +288,7 @@ args = ["--port", "9000"]   # fixed port
     fn the_catalog_is_set_and_the_users_own_comes_back_on_detach() {
         let with_catalog = AttachOptions {
             model_catalog: Some(CAT.into()),
+            chatgpt_relay: false,
             ..opts(true)
         };
         let out = attach_text("c", "", &with_catalog).unwrap();

@@ -5,7 +5,10 @@
 
 use crate::catalog::with_cards;
 use crate::codex_cli::{bundled_catalog, codex_version, CODEX_BIN_ENV};
-use crate::edit::{attach_text, detach_text, profile_text, AttachOptions, CATALOG_KEY};
+use crate::edit::{
+    attach_text, detach_text, is_relay_url, profile_text, AttachOptions, CATALOG_KEY,
+    OPENAI_BASE_URL_KEY,
+};
 use crate::{CodexConfigError, PROVIDER_ID};
 use plugboard_config::{ListedModels, Settings};
 use std::path::{Path, PathBuf};
@@ -104,17 +107,49 @@ pub fn attach(home: &Path, opts: &AttachOptions) -> Result<Preview, CodexConfigE
     Ok(preview)
 }
 
-/// The `base_url` of Plugboard's provider in Codex's config, if it is there.
-pub fn attached_url(home: &Path) -> Option<String> {
-    read_or_empty(&config_path(home))
-        .ok()?
-        .parse::<toml_edit::DocumentMut>()
-        .ok()?
-        .get("model_providers")?
-        .get(PROVIDER_ID)?
-        .get("base_url")?
+fn config_doc(home: &Path) -> Option<toml_edit::DocumentMut> {
+    read_or_empty(&config_path(home)).ok()?.parse().ok()
+}
+
+/// Plugboard's relay address when Codex's own provider points at it (ChatGPT plan relay).
+fn relay_attached(doc: &toml_edit::DocumentMut) -> Option<String> {
+    doc.get(OPENAI_BASE_URL_KEY)?
         .as_str()
+        .filter(|u| is_relay_url(u))
         .map(str::to_string)
+}
+
+/// Plugboard's `/v1` address in Codex's config, if Codex points at it: its provider's
+/// `base_url`, or the relay its own `openai` provider uses.
+pub fn attached_url(home: &Path) -> Option<String> {
+    let doc = config_doc(home)?;
+    let table = doc
+        .get("model_providers")
+        .and_then(|p| p.get(PROVIDER_ID))
+        .and_then(|t| t.get("base_url"))
+        .and_then(|u| u.as_str())
+        .map(str::to_string);
+    table.or_else(|| {
+        relay_attached(&doc).map(|u| {
+            let root = u.trim_end_matches('/');
+            format!("{}/v1", root.strip_suffix("/codex").unwrap_or(root))
+        })
+    })
+}
+
+/// Whether Codex is logged in with ChatGPT: `auth.json` holds tokens. Only their presence
+/// is read; nothing of them is kept.
+pub fn logged_in_with_chatgpt(home: &Path) -> bool {
+    std::fs::read(home.join("auth.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| {
+            v.get("tokens")?
+                .get("access_token")?
+                .as_str()
+                .map(|t| !t.is_empty())
+        })
+        .unwrap_or(false)
 }
 
 /// Points Plugboard's provider at `new_url` where it pointed at `old_url` (the proxy moved
@@ -123,24 +158,29 @@ pub fn retarget(home: &Path, old_url: &str, new_url: &str) -> Result<bool, Codex
     if attached_url(home).as_deref() != Some(old_url) {
         return Ok(false);
     }
+    let relay =
+        config_doc(home).and_then(|d| relay_attached(&d)).is_some() && !is_table_attached(home);
     let opts = AttachOptions {
         base_url: new_url.to_string(),
         make_default: false,
         model: None,
         model_catalog: None,
+        chatgpt_relay: relay,
     };
     Ok(!attach(home, &opts)?.diff.is_empty())
 }
 
+fn is_table_attached(home: &Path) -> bool {
+    config_doc(home).is_some_and(|d| {
+        d.get("model_providers")
+            .and_then(|p| p.get(PROVIDER_ID))
+            .is_some()
+    })
+}
+
+/// Codex points at Plugboard: its provider table, or the ChatGPT plan relay.
 pub fn is_attached(home: &Path) -> bool {
-    read_or_empty(&config_path(home))
-        .ok()
-        .and_then(|t| t.parse::<toml_edit::DocumentMut>().ok())
-        .is_some_and(|d| {
-            d.get("model_providers")
-                .and_then(|p| p.get(PROVIDER_ID))
-                .is_some()
-        })
+    is_table_attached(home) || config_doc(home).and_then(|d| relay_attached(&d)).is_some()
 }
 
 /// Undoes [`attach`]: Plugboard's table goes, the user's provider and model come back, and
@@ -394,6 +434,9 @@ pub fn apply(
     codex_bin: Option<&Path>,
 ) -> Result<Applied, CodexConfigError> {
     let version = codex_bin.and_then(|b| codex_version(b).ok());
+    if logged_in_with_chatgpt(home) && settings.providers.iter().any(|p| p.relays_codex_login()) {
+        return apply_relay(home, opts, version);
+    }
     let catalog = write_catalog(home, opts, settings, listed, codex_bin, &version)?;
     let mut opts = opts.clone();
     if matches!(catalog, CatalogOutcome::Written { .. }) {
@@ -412,6 +455,32 @@ pub fn apply(
     Ok(Applied {
         preview,
         catalog,
+        version_note,
+        codex_version: version,
+    })
+}
+
+/// Apply for a user logged in to Codex with ChatGPT: Codex's own `openai` provider keeps
+/// the login and points at Plugboard's relay; Plugboard's `/codex/models` gives the picker
+/// the routed names, so neither a catalog file nor profiles are written.
+fn apply_relay(
+    home: &Path,
+    opts: &AttachOptions,
+    version: Option<String>,
+) -> Result<Applied, CodexConfigError> {
+    let opts = AttachOptions {
+        chatgpt_relay: true,
+        make_default: false,
+        model_catalog: None,
+        ..opts.clone()
+    };
+    let preview = attach(home, &opts)?;
+    let version_note = version.as_deref().and_then(version_note);
+    Ok(Applied {
+        preview,
+        catalog: CatalogOutcome::Skipped {
+            reason: "Codex is logged in with ChatGPT: it keeps its login and plan, and Plugboard's routed names reach its model picker from the relay's model list".into(),
+        },
         version_note,
         codex_version: version,
     })

@@ -12,11 +12,14 @@ mod files;
 mod proxy_env;
 
 pub use codex_cli::{bundled_catalog, codex_version, find_codex, CodexCliError, CODEX_BIN_ENV};
-pub use edit::{attach_text, detach_text, profile_text, AttachOptions, CATALOG_KEY};
+pub use edit::{
+    attach_text, detach_text, is_relay_url, profile_text, relay_url, AttachOptions, CATALOG_KEY,
+    OPENAI_BASE_URL_KEY,
+};
 pub use files::{
-    apply, attach, attached_url, catalog_path, codex_home, detach, is_attached, preview_apply,
-    preview_attach, profile_name, remove_profile, retarget, write_profile, Applied, CatalogOutcome,
-    Preview,
+    apply, attach, attached_url, catalog_path, codex_home, detach, is_attached,
+    logged_in_with_chatgpt, preview_apply, preview_attach, profile_name, remove_profile, retarget,
+    write_profile, Applied, CatalogOutcome, Preview,
 };
 pub use proxy_env::proxy_env_warning;
 

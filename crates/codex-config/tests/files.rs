@@ -23,6 +23,7 @@ fn opts() -> AttachOptions {
         make_default: true,
         model: Some("gpt-5.5".into()),
         model_catalog: None,
+        chatgpt_relay: false,
     }
 }
 
@@ -307,4 +308,87 @@ fn the_users_own_catalog_is_the_base_and_comes_back_on_detach() {
         std::fs::read_to_string(h.join("config.toml")).unwrap(),
         user
     );
+}
+
+/// A user logged in to Codex with ChatGPT, with a ChatGPT plan provider in Plugboard: Apply
+/// points Codex's own provider at the relay (login, provider and model untouched, no token
+/// read beyond its presence) and Detach gives the file back byte for byte.
+#[test]
+fn a_chatgpt_login_gets_the_relay_and_detach_restores_the_file() {
+    let h = home("relay");
+    std::fs::write(h.join("config.toml"), USER).unwrap();
+    let auth = r#"{"OPENAI_API_KEY": null, "tokens": {"id_token": "x.y.z", "access_token": "tok-secret-123", "refresh_token": "r", "account_id": "acct"}}"#;
+    let mut settings = deepseek_settings();
+    // Without a ChatGPT plan provider, a ChatGPT login changes nothing: the usual provider.
+    std::fs::write(h.join("auth.json"), auth).unwrap();
+    assert!(plugboard_codex::logged_in_with_chatgpt(&h));
+    settings
+        .providers
+        .push(Provider::from_preset("plan", "chatgpt").unwrap());
+    let applied = apply(&h, &opts(), &settings, &ListedModels::new(), None).unwrap();
+    let text = std::fs::read_to_string(h.join("config.toml")).unwrap();
+    assert!(
+        text.contains("openai_base_url = \"http://127.0.0.1:15731/codex\""),
+        "{text}"
+    );
+    assert!(!text.contains("[model_providers.plugboard]"), "{text}");
+    assert!(
+        text.contains("model = \"gpt-5.2-codex\""),
+        "the user's model stays"
+    );
+    assert!(!text.contains("tok-secret-123"));
+    assert!(matches!(applied.catalog, CatalogOutcome::Skipped { .. }));
+    assert!(is_attached(&h));
+    assert_eq!(
+        plugboard_codex::attached_url(&h).as_deref(),
+        Some("http://127.0.0.1:15731/v1")
+    );
+    // The proxy moved port: the relay follows.
+    assert!(plugboard_codex::retarget(
+        &h,
+        "http://127.0.0.1:15731/v1",
+        "http://127.0.0.1:16000/v1"
+    )
+    .unwrap());
+    let moved = std::fs::read_to_string(h.join("config.toml")).unwrap();
+    assert!(
+        moved.contains("openai_base_url = \"http://127.0.0.1:16000/codex\""),
+        "{moved}"
+    );
+    assert!(!moved.contains("[model_providers.plugboard]"), "{moved}");
+    detach(&h).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(h.join("config.toml")).unwrap(),
+        USER
+    );
+    // Nothing of the login was copied anywhere.
+    for entry in std::fs::read_dir(&h).unwrap() {
+        let p = entry.unwrap().path();
+        if p.file_name().unwrap() != "auth.json" {
+            let text = std::fs::read_to_string(&p).unwrap_or_default();
+            assert!(!text.contains("tok-secret-123"), "{}", p.display());
+        }
+    }
+    let _ = std::fs::remove_dir_all(&h);
+}
+
+#[test]
+fn an_api_key_login_keeps_the_usual_provider() {
+    let h = home("apikey-login");
+    std::fs::write(h.join("config.toml"), USER).unwrap();
+    std::fs::write(
+        h.join("auth.json"),
+        r#"{"OPENAI_API_KEY": "sk-x", "tokens": null}"#,
+    )
+    .unwrap();
+    assert!(!plugboard_codex::logged_in_with_chatgpt(&h));
+    let mut settings = deepseek_settings();
+    settings
+        .providers
+        .push(Provider::from_preset("plan", "chatgpt").unwrap());
+    apply(&h, &opts(), &settings, &ListedModels::new(), None).unwrap();
+    let text = std::fs::read_to_string(h.join("config.toml")).unwrap();
+    assert!(text.contains("[model_providers.plugboard]"), "{text}");
+    assert!(!text.contains("openai_base_url"), "{text}");
+    let _ = std::fs::remove_dir_all(&h);
 }

@@ -41,6 +41,12 @@ impl Provider {
         }
     }
 
+    /// Whether this provider is the ChatGPT backend reached with the caller's own Codex login
+    /// (its `authorization` and `chatgpt-account-id`, relayed per request, never kept).
+    pub fn relays_codex_login(&self) -> bool {
+        self.preset.as_deref() == Some(crate::presets::CHATGPT_PRESET)
+    }
+
     /// Whether requests need a key: as the preset says, and yes when there is no preset.
     pub fn needs_key(&self) -> bool {
         self.preset

@@ -16,7 +16,7 @@ mod wire_api;
 pub use address::{is_glob, is_local_ip};
 pub use limits::ServerLimits;
 pub use model_cards::{ListedModels, ModelCard, WindowSource};
-pub use presets::{preset, Preset, PRESETS};
+pub use presets::{preset, Preset, CHATGPT_PRESET, PRESETS};
 pub use settings::{
     ModelMap, ModelMapper, Price, Provider, Route, Settings, Timeouts, WireApi, DEFAULT_LISTEN,
 };

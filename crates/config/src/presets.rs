@@ -113,6 +113,9 @@ fn custom() -> Dialect {
     }
 }
 
+/// The preset of a provider that relays Codex's own ChatGPT login to the ChatGPT backend.
+pub const CHATGPT_PRESET: &str = "chatgpt";
+
 pub static PRESETS: &[Preset] = &[
     Preset {
         id: "openai",
@@ -121,6 +124,17 @@ pub static PRESETS: &[Preset] = &[
         wire_api: WireApi::Responses,
         needs_key: true,
         key_env: Some("OPENAI_API_KEY"),
+        default_model: None,
+        dialect: openai,
+    },
+    Preset {
+        id: CHATGPT_PRESET,
+        name: "ChatGPT plan (your Codex login)",
+        base_url: "https://chatgpt.com/backend-api/codex",
+        wire_api: WireApi::Responses,
+        // The login is Codex's own, relayed per request: Plugboard keeps none.
+        needs_key: false,
+        key_env: None,
         default_model: None,
         dialect: openai,
     },
@@ -248,6 +262,7 @@ mod tests {
     fn every_preset_the_product_promises_exists() {
         for id in [
             "openai",
+            "chatgpt",
             "deepseek",
             "qwen",
             "kimi",

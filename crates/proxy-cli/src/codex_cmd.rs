@@ -38,6 +38,7 @@ pub(crate) fn codex(action: CodexAction) -> ExitCode {
                 make_default: !not_default,
                 model: Some(model.unwrap_or_else(|| model_hint(&settings))),
                 model_catalog: None,
+                chatgpt_relay: false,
             };
             let codex = codex.or_else(plugboard_codex::find_codex);
             let listed = listed_models(&settings, !no_keyring);

@@ -7,7 +7,7 @@ use crate::chat_bridge::{bad_upstream, post_chat, previous, read_completion, tra
 use crate::endpoint::{entry, require_input, JsonBody};
 use crate::error::ProxyError;
 use crate::failover::{self, Attempt, RequestFacts};
-use crate::passthrough::body_for;
+use crate::passthrough::{body_for, credentials};
 use crate::references;
 use crate::request_log::RequestLog;
 use crate::routing::Target;
@@ -15,7 +15,7 @@ use crate::state::AppState;
 use crate::upstream;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use plugboard_config::WireApi;
 use plugboard_core::{ApiKey, Outcome};
@@ -29,17 +29,19 @@ use std::time::Instant;
 
 pub async fn compact_response(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     body: Result<JsonBody<CompactRequest>, ProxyError>,
 ) -> Response {
     let work = state.clone();
     entry(&state, move |request_id, started| {
-        handle(work, body, request_id, started)
+        handle(work, headers, body, request_id, started)
     })
     .await
 }
 
 async fn handle(
     state: Arc<AppState>,
+    headers: HeaderMap,
     body: Result<JsonBody<CompactRequest>, ProxyError>,
     request_id: String,
     started: Instant,
@@ -75,6 +77,7 @@ async fn handle(
     };
     let work = CompactAttempt {
         state: &state,
+        headers: &headers,
         body: &body,
         req: &req,
         history: &history,
@@ -84,6 +87,7 @@ async fn handle(
 
 struct CompactAttempt<'r> {
     state: &'r AppState,
+    headers: &'r HeaderMap,
     body: &'r Bytes,
     req: &'r CompactRequest,
     history: &'r [Value],
@@ -118,6 +122,7 @@ impl CompactAttempt<'_> {
             &self.req.input,
             self.body,
         )?;
+        let (key, forwarded) = credentials(target.provider, key, self.headers)?;
         let resp = upstream::post(
             target.client,
             target.provider,
@@ -125,7 +130,7 @@ impl CompactAttempt<'_> {
             key.as_ref(),
             body,
             "application/json",
-            &[],
+            &forwarded,
         )
         .await?;
         let content_type = resp.headers().get(header::CONTENT_TYPE).cloned();

@@ -49,6 +49,15 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for JsonBody
     type Rejection = ProxyError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ProxyError> {
+        let encoding = req
+            .headers()
+            .get(axum::http::header::CONTENT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().to_ascii_lowercase());
+        let limit = req
+            .extensions()
+            .get::<BodyLimit>()
+            .map_or(usize::MAX, |l| l.0);
         let body = Bytes::from_request(req, state).await.map_err(|e| {
             let message = format!("the request body could not be read: {}", e.body_text());
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -57,8 +66,49 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for JsonBody
                 ProxyError::invalid_request(None, "invalid_body", message)
             }
         })?;
+        let body = match encoding.as_deref() {
+            None | Some("identity") => body,
+            // Codex compresses its requests to OpenAI's backends.
+            Some("zstd") => unzstd(&body, limit)?,
+            Some(other) => {
+                return Err(ProxyError::invalid_request(
+                    None,
+                    "unsupported_encoding",
+                    format!("Content-Encoding `{other}` is not supported: send the body plain or zstd-compressed"),
+                ))
+            }
+        };
         JsonBody::parse(body)
     }
+}
+
+/// The body limit, for what a compressed body may grow to.
+#[derive(Clone, Copy)]
+pub(crate) struct BodyLimit(pub usize);
+
+/// A zstd body decompressed, refused past `limit` bytes (a small body must not expand
+/// without bound).
+fn unzstd(body: &[u8], limit: usize) -> Result<Bytes, ProxyError> {
+    use std::io::Read;
+    let bad = |e: String| {
+        ProxyError::invalid_request(
+            None,
+            "invalid_body",
+            format!("the zstd body could not be read: {e}"),
+        )
+    };
+    let decoder = ruzstd::decoding::StreamingDecoder::new(body).map_err(|e| bad(e.to_string()))?;
+    let mut out = Vec::with_capacity(body.len() * 4);
+    decoder
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| bad(e.to_string()))?;
+    if out.len() > limit {
+        return Err(ProxyError::TooLarge {
+            message: format!("the request body is over {limit} bytes once decompressed"),
+        });
+    }
+    Ok(Bytes::from(out))
 }
 
 impl<T: serde::de::DeserializeOwned> JsonBody<T> {

@@ -3,6 +3,7 @@
 //! them through, streaming every event as soon as the upstream sends it.
 
 mod chat_bridge;
+mod codex_login;
 mod compact;
 mod connections;
 mod cooldown;

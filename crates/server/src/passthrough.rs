@@ -2,6 +2,7 @@
 //! body goes through untouched (the model renamed if mapped), the key is injected, and the
 //! answer is copied back byte for byte.
 
+use crate::codex_login;
 use crate::error::ProxyError;
 use crate::lifecycle;
 use crate::request_log::RequestLog;
@@ -43,15 +44,7 @@ pub async fn forward(
     log_slot: &mut Option<RequestLog>,
 ) -> Result<Response, ProxyError> {
     let body = body_for(state, target, &inc.req.model, &inc.req.input, &inc.body)?;
-    let forwarded: Vec<(&'static str, String)> = FORWARDED
-        .iter()
-        .filter_map(|name| {
-            inc.headers
-                .get(*name)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| (*name, v.to_string()))
-        })
-        .collect();
+    let (key, forwarded) = credentials(target.provider, key, &inc.headers)?;
     let accept = if inc.req.stream {
         "text/event-stream"
     } else {
@@ -102,6 +95,32 @@ pub async fn forward(
     Ok(builder
         .body(Body::from_stream(body))
         .expect("headers copied from a valid response"))
+}
+
+/// The key and client headers a Responses provider gets: for the ChatGPT backend the
+/// caller's own login and Codex's headers (see `codex_login`), for any other provider its
+/// own key and the few client headers worth keeping.
+pub(crate) fn credentials(
+    provider: &plugboard_config::Provider,
+    key: Option<ApiKey>,
+    headers: &axum::http::HeaderMap,
+) -> Result<(Option<ApiKey>, Vec<(String, String)>), ProxyError> {
+    if provider.relays_codex_login() {
+        return Ok((
+            Some(codex_login::caller_login(headers)?),
+            codex_login::relayed_headers(headers),
+        ));
+    }
+    let forwarded = FORWARDED
+        .iter()
+        .filter_map(|name| {
+            headers
+                .get(*name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| (name.to_string(), v.to_string()))
+        })
+        .collect();
+    Ok((key, forwarded))
 }
 
 /// The most of a whole (non-streamed) answer kept to read its usage.

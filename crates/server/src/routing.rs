@@ -97,6 +97,12 @@ impl RouteTable {
         &self.settings
     }
 
+    /// The HTTP client compiled for provider `id` (local-only resolution included).
+    pub fn client_for(&self, id: &str) -> Option<reqwest::Client> {
+        let i = self.settings.providers.iter().position(|p| p.id == id)?;
+        Some(self.clients[i].clone())
+    }
+
     /// The `i`-th provider as a target, with what was compiled for it.
     fn target<'a>(
         &'a self,

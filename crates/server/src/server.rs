@@ -1,5 +1,6 @@
 //! Starting and stopping the proxy, and swapping its settings while it runs.
 
+use crate::codex_login;
 use crate::compact;
 use crate::connections::{self, Registry};
 use crate::guard::{guard, GuardConfig};
@@ -142,6 +143,13 @@ pub async fn start(
             "/responses",
             post(handlers::create_response).get(websocket::upgrade),
         )
+        // Codex's built-in `openai` provider (`openai_base_url`), for the ChatGPT plan relay.
+        .route(
+            "/codex/responses",
+            post(handlers::create_response).get(websocket::upgrade),
+        )
+        .route("/codex/responses/compact", post(compact::compact_response))
+        .route("/codex/models", get(codex_login::models))
         .route("/v1/responses/compact", post(compact::compact_response))
         .route("/responses/compact", post(compact::compact_response))
         .route("/v1/models", get(handlers::list_models))
@@ -149,6 +157,7 @@ pub async fn start(
         .route("/health", get(handlers::health))
         .fallback(handlers::not_found)
         .layer(DefaultBodyLimit::max(opts.body_limit))
+        .layer(axum::Extension(crate::endpoint::BodyLimit(opts.body_limit)))
         .layer(axum::middleware::from_fn_with_state(guard_cfg, guard))
         .with_state(state.clone());
     let fd = listener::raise_fd_limit();

@@ -60,7 +60,7 @@ pub async fn post(
     key: Option<&ApiKey>,
     body: Vec<u8>,
     accept: &str,
-    forwarded: &[(&'static str, String)],
+    forwarded: &[(String, String)],
 ) -> Result<reqwest::Response, ProxyError> {
     let mut req = client
         .post(url(p, path))
@@ -74,7 +74,7 @@ pub async fn post(
         req = req.header(name.as_str(), value.as_str());
     }
     for (name, value) in forwarded {
-        req = req.header(*name, value.as_str());
+        req = req.header(name.as_str(), value.as_str());
     }
     let first_byte = Duration::from_secs(p.timeouts.first_byte_secs.max(1));
     let resp = match tokio::time::timeout(first_byte, req.send()).await {

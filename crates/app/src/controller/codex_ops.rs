@@ -18,6 +18,7 @@ impl App {
             make_default,
             model: model.filter(|m| !m.trim().is_empty()),
             model_catalog: None,
+            chatgpt_relay: false,
         }
     }
 
