@@ -6,6 +6,7 @@
 pub mod client;
 pub mod codex;
 pub mod home;
+pub mod leak;
 pub mod proxy;
 pub mod scripted_model;
 pub mod scripted_responses;
@@ -14,5 +15,6 @@ pub mod webdriver;
 
 pub use client::*;
 pub use home::*;
+pub use leak::*;
 pub use proxy::*;
 pub use upstream::*;

@@ -43,20 +43,24 @@ pub const MODEL: &str = "scripted-coder";
 struct Shared {
     quirks: Quirks,
     seen: Arc<Mutex<Vec<Value>>>,
+    headers: Arc<Mutex<Vec<String>>>,
 }
 
 pub struct ScriptedModel {
     pub addr: SocketAddr,
     seen: Arc<Mutex<Vec<Value>>>,
+    headers: Arc<Mutex<Vec<String>>>,
     _server: crate::LoopbackServer,
 }
 
 impl ScriptedModel {
     pub async fn start(quirks: Quirks) -> Self {
         let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
+        let headers: Arc<Mutex<Vec<String>>> = Arc::default();
         let shared = Shared {
             quirks,
             seen: seen.clone(),
+            headers: headers.clone(),
         };
         let app = Router::new()
             .route("/v1/chat/completions", post(chat))
@@ -67,6 +71,7 @@ impl ScriptedModel {
         Self {
             addr: server.addr,
             seen,
+            headers,
             _server: server,
         }
     }
@@ -78,6 +83,11 @@ impl ScriptedModel {
     /// The chat requests received, in order.
     pub fn requests(&self) -> Vec<Value> {
         self.seen.lock().unwrap().clone()
+    }
+
+    /// Each chat request's headers, as `name: value` lines.
+    pub fn request_headers(&self) -> Vec<String> {
+        self.headers.lock().unwrap().clone()
     }
 }
 
@@ -132,9 +142,14 @@ fn declared(body: &Value, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-async fn chat(State(s): State<Shared>, body: Bytes) -> Response {
+async fn chat(State(s): State<Shared>, headers: axum::http::HeaderMap, body: Bytes) -> Response {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     s.seen.lock().unwrap().push(body.clone());
+    let lines: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {}\n", v.to_str().unwrap_or_default()))
+        .collect();
+    s.headers.lock().unwrap().push(lines);
     let q = &s.quirks;
     let max = body["max_tokens"]
         .as_u64()
@@ -225,7 +240,45 @@ async fn chat(State(s): State<Shared>, body: Bytes) -> Response {
     if body["stream_options"]["include_usage"] == true && !q.never_usage {
         chunks.push(json!({"choices": [], "usage": {"prompt_tokens": 812, "completion_tokens": 23, "total_tokens": 835}}));
     }
+    if body["stream"] != true {
+        return Json(whole(&chunks, finish)).into_response();
+    }
     let mut sse: String = chunks.iter().map(|c| format!("data: {c}\n\n")).collect();
     sse.push_str("data: [DONE]\n\n");
     ([("content-type", "text/event-stream")], sse).into_response()
+}
+
+/// The one chat completion a stream's chunks add up to (a request with `stream: false`).
+fn whole(chunks: &[Value], finish: &str) -> Value {
+    let mut content = String::new();
+    let mut reasoning = String::new();
+    let mut calls: Vec<Value> = Vec::new();
+    for c in chunks {
+        let d = &c["choices"][0]["delta"];
+        content.push_str(d["content"].as_str().unwrap_or_default());
+        reasoning.push_str(d["reasoning_content"].as_str().unwrap_or_default());
+        for t in d["tool_calls"].as_array().into_iter().flatten() {
+            match calls.last_mut() {
+                Some(last) if t["id"].is_null() => {
+                    let more = t["function"]["arguments"].as_str().unwrap_or_default();
+                    let args = format!(
+                        "{}{more}",
+                        last["function"]["arguments"].as_str().unwrap_or_default()
+                    );
+                    last["function"]["arguments"] = args.into();
+                }
+                _ => calls.push(t.clone()),
+            }
+        }
+    }
+    let mut message = json!({"role": "assistant", "content": content});
+    if !reasoning.is_empty() {
+        message["reasoning_content"] = reasoning.into();
+    }
+    if !calls.is_empty() {
+        message["tool_calls"] = calls.into();
+    }
+    json!({"id": "chatcmpl-scripted", "object": "chat.completion", "created": 1, "model": MODEL,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "usage": {"prompt_tokens": 812, "completion_tokens": 23, "total_tokens": 835}})
 }

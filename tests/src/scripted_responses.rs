@@ -7,7 +7,7 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -20,6 +20,8 @@ use std::sync::{Arc, Mutex};
 struct Memory {
     /// Every request body, in order.
     seen: Vec<Value>,
+    /// Every request's headers, in order (model lists included).
+    headers: Vec<Vec<(String, String)>>,
     /// Every refusal sent, in order.
     refused: Vec<String>,
     /// The encrypted content this provider issued.
@@ -31,6 +33,8 @@ struct Memory {
 struct Shared {
     name: &'static str,
     memory: Arc<Mutex<Memory>>,
+    /// What `GET {prefix}/models` answers.
+    models: Value,
 }
 
 pub struct ScriptedResponses {
@@ -42,12 +46,20 @@ pub struct ScriptedResponses {
 impl ScriptedResponses {
     /// `name` marks what it issues (its encrypted blobs), so that a test can tell whose is whose.
     pub async fn start(name: &'static str) -> Self {
+        Self::start_at(name, "/v1", Value::Null).await
+    }
+
+    /// The same under another path (the ChatGPT backend's `/backend-api/codex`), with
+    /// `models` as its model list.
+    pub async fn start_at(name: &'static str, prefix: &str, models: Value) -> Self {
         let memory: Arc<Mutex<Memory>> = Arc::default();
         let app = Router::new()
-            .route("/v1/responses", post(responses))
+            .route(&format!("{prefix}/responses"), post(responses))
+            .route(&format!("{prefix}/models"), axum::routing::get(list))
             .with_state(Shared {
                 name,
                 memory: memory.clone(),
+                models,
             });
         let server = crate::LoopbackServer::start(app).await;
         Self {
@@ -68,6 +80,26 @@ impl ScriptedResponses {
     pub fn refusals(&self) -> Vec<String> {
         self.memory.lock().unwrap().refused.clone()
     }
+
+    /// The headers of every request, in order.
+    pub fn headers(&self) -> Vec<Vec<(String, String)>> {
+        self.memory.lock().unwrap().headers.clone()
+    }
+}
+
+fn header_pairs(h: &HeaderMap) -> Vec<(String, String)> {
+    h.iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
+        .collect()
+}
+
+async fn list(State(s): State<Shared>, headers: HeaderMap) -> Json<Value> {
+    s.memory
+        .lock()
+        .unwrap()
+        .headers
+        .push(header_pairs(&headers));
+    Json(s.models.clone())
 }
 
 /// What OpenAI would refuse in this input, in its words.
@@ -126,11 +158,12 @@ fn event(kind: &str, mut data: Value, seq: &mut u64) -> String {
     format!("event: {kind}\ndata: {data}\n\n")
 }
 
-async fn responses(State(s): State<Shared>, body: Bytes) -> Response {
+async fn responses(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let input = body["input"].as_array().cloned().unwrap_or_default();
     let mut m = s.memory.lock().unwrap();
     m.seen.push(body.clone());
+    m.headers.push(header_pairs(&headers));
     if let Some(message) = refusal(&input, &m.issued) {
         m.refused.push(message.clone());
         return (
