@@ -271,6 +271,46 @@ async fn a_chatgpt_plan_session_plans_on_gpt_executes_on_deepseek_and_keeps_the_
         "the backend was not asked"
     );
 
+    // Remote compaction v2: Codex's `compaction_trigger` at the end of an ordinary request
+    // whose model is routed to the chat provider gets exactly one `compaction` item back,
+    // and that item, sent to the ChatGPT backend on a later turn, arrives as plain context.
+    let triggered = http_client()
+        .post(format!("http://{}/codex/responses", proxy.addr()))
+        .bearer_auth(&access)
+        .json(&json!({"model": "deepseek-chat", "stream": true, "store": false, "input": [
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "We renamed parse_args to parse_cli."}]},
+            {"type": "compaction_trigger"}]}))
+        .send()
+        .await
+        .unwrap();
+    let events = read_sse(triggered).await;
+    let done: Vec<&Value> = events
+        .iter()
+        .filter(|(kind, _)| kind == "response.output_item.done")
+        .map(|(_, v)| &v["item"])
+        .collect();
+    assert_eq!(done.len(), 1, "{events:?}");
+    assert_eq!(done[0]["type"], "compaction");
+    assert_eq!(terminal(&events)["status"], "completed");
+    let item = done[0].clone();
+    let next = http_client()
+        .post(format!("http://{}/codex/responses", proxy.addr()))
+        .bearer_auth(&access)
+        .header("chatgpt-account-id", ACCOUNT)
+        .json(&json!({"model": "gpt-5.5", "stream": true, "store": false, "input": [item,
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Use exec_command to go on."}]}]}))
+        .send()
+        .await
+        .unwrap();
+    read_sse(next).await;
+    let sent = backend.requests().last().unwrap().to_string();
+    assert!(sent.contains("Summary of the conversation"), "{sent}");
+    assert!(
+        !sent.contains("plugboard.compaction"),
+        "no blob only Plugboard reads: {sent}"
+    );
+    assert_eq!(backend.refusals(), Vec::<String>::new());
+
     proxy.stop().await;
     recorder.flush();
     // The login appears nowhere Plugboard writes or logs: the usage database, the log at

@@ -242,6 +242,7 @@ fn seed_usage(db: &Path) {
                     total_ms: ttfe * 6.0,
                     stream: true,
                     local: provider == "ollama",
+                    session: None,
                 });
             }
         };
@@ -289,6 +290,48 @@ fn seed_usage(db: &Path) {
             0.0,
             "error_429",
         );
+    }
+    // Two hybrid Codex sessions: GPT on the ChatGPT plan plans, DeepSeek executes.
+    for (n, (session, plans, steps)) in [
+        ("019a3c2e-7d41-7b55-a1f0-5c9e2b7d4a10", 3u64, 14u64),
+        ("019a3b91-2c07-7f3e-9d22-8e41f6a0c355", 2, 6),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let base = now - 2_400_000 - n as u64 * 7_200_000;
+        for i in 0..plans + steps {
+            let (provider, upstream, input, output) = if i < plans {
+                ("plan", "gpt-5.5", 42_000 + i * 3_100, 2_600)
+            } else {
+                ("deepseek", "deepseek-chat", 48_000 + i * 2_300, 900)
+            };
+            rows.push(plugboard_server::RequestRecord {
+                ts_ms: base + i * 41_000,
+                request_id: format!("seed-session-{n}-{i}"),
+                attempt: 1,
+                route: None,
+                model: if i < plans {
+                    "gpt-5.5"
+                } else {
+                    "deepseek-chat"
+                }
+                .into(),
+                provider: provider.into(),
+                upstream_model: upstream.into(),
+                status: "completed".into(),
+                error_class: None,
+                input_tokens: input,
+                cached_tokens: input / 2,
+                output_tokens: output,
+                reasoning_tokens: 0,
+                first_event_ms: Some(700.0),
+                total_ms: 4_000.0,
+                stream: true,
+                local: false,
+                session: Some(session.into()),
+            });
+        }
     }
     usage
         .insert(
@@ -343,6 +386,12 @@ base_url = "http://127.0.0.1:11434/v1"
 default_model = "qwen3-coder:30b"
 model_map = {{ "gpt-*" = "qwen3-coder:30b" }}
 
+[[provider]]
+id = "plan"
+name = "ChatGPT plan"
+preset = "chatgpt"
+base_url = "https://chatgpt.com/backend-api/codex"
+
 [[route]]
 model = "planner"
 provider = "deepseek"
@@ -374,6 +423,30 @@ upstream_model = "qwen3-coder:30b"
     wd.wait_text("#usage-summary", "saved versus").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     taken.push(("usage-page.png", wd.screenshot().await));
+    // Each session's mix against all on its planner.
+    let sessions = wd.wait_text("#usage-sessions tbody", "ChatGPT plan").await;
+    assert!(
+        sessions.contains("gpt-5.5") && sessions.contains("deepseek-chat"),
+        "{sessions}"
+    );
+    let saved = wd
+        .script(
+            "return [...document.querySelectorAll('#usage-sessions td.saved')].length",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        saved,
+        json!(2),
+        "both hybrid sessions saved money: {sessions}"
+    );
+    wd.script(
+        "document.querySelector('#usage-sessions').scrollIntoView()",
+        json!([]),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    taken.push(("usage-sessions.png", wd.screenshot().await));
     wd.click(".tab[data-tab=requests]").await;
     wd.wait_text("#request-log tbody", "Ollama on this machine")
         .await;

@@ -554,6 +554,27 @@ async function renderUsage() {
     },
     options: { responsive: true, animation: false, scales: { y: { beginAtZero: true } } },
   });
+  renderSessions(u.sessions);
+}
+
+function renderSessions(sessions) {
+  const body = $("#usage-sessions tbody");
+  if (!sessions.length) {
+    body.replaceChildren(el("tr", {}, el("td", { colSpan: 6, className: "hint", textContent: "No sessions yet: Codex names its session on every request." })));
+    return;
+  }
+  body.replaceChildren(...sessions.map((s) => {
+    const split = s.parts.map((p) => `${providerName(p.provider)} · ${p.upstream_model}: ${p.requests} req, ${money(p.cost_usd)}`);
+    const planner = s.planner_model ? `${money(s.cost_if_planner_usd)} (${s.planner_model})` : "–";
+    return el("tr", {},
+      el("td", { className: "mono", textContent: s.session.length > 14 ? `${s.session.slice(0, 13)}…` : s.session, title: s.session }),
+      el("td", { textContent: new Date(s.last_ts_ms).toLocaleString() }),
+      el("td", {}, ...split.map((t) => el("div", { textContent: t }))),
+      el("td", { textContent: money(s.cost_usd) }),
+      el("td", { textContent: planner }),
+      el("td", { className: s.saved_usd > 0 ? "saved" : "", textContent: money(s.saved_usd) }),
+    );
+  }));
 }
 
 async function renderRequestLog() {

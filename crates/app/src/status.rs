@@ -115,6 +115,7 @@ mod tests {
             total_ms: 1.0,
             stream: true,
             local: false,
+            session: None,
         }
     }
 

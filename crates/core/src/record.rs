@@ -29,6 +29,9 @@ pub struct RequestRecord {
     /// The provider was on this machine or the local network (checked in local-only mode,
     /// read off the address otherwise).
     pub local: bool,
+    /// The client's session (Codex's thread id; a subagent's requests count for the session
+    /// that started it), so that a session's mix of providers can be priced.
+    pub session: Option<String>,
 }
 
 pub trait UsageSink: Send + Sync + 'static {

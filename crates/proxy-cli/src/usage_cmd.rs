@@ -1,7 +1,10 @@
-//! `plugboard-proxy usage`: totals, per day and provider, latency and savings, from the
-//! usage database.
+//! `plugboard-proxy usage`: totals, per day and provider, latency and savings, and each
+//! session's split by provider against all on its planner, from the usage database.
 
 use super::*;
+
+/// The most recent sessions the report lists.
+const SESSIONS_SHOWN: usize = 20;
 
 pub(crate) fn usage_report(
     since_days: u32,
@@ -63,6 +66,35 @@ pub(crate) fn usage_report(
             out.push_str(&format!(
                 "{:<16} {:>8} {:>12.1}ms {:>12.1}ms {:>12.1}ms\n",
                 l.provider, l.requests, l.first_event_p50_ms, l.first_event_p99_ms, l.total_p50_ms
+            ));
+        }
+        let sessions = db.sessions(since, SESSIONS_SHOWN, &prices)?;
+        if !sessions.is_empty() {
+            out.push_str(&format!(
+                "\n{:<38} {:>8} {:>10} {:>22} {:>10}  split by provider\n",
+                "session", "requests", "cost $", "all on planner $", "saved $"
+            ));
+        }
+        for s in &sessions {
+            let planner = s.planner_model.as_deref().unwrap_or("-");
+            let split: Vec<String> = s
+                .parts
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{} {} ({} req, ${:.4})",
+                        p.provider, p.upstream_model, p.requests, p.cost_usd
+                    )
+                })
+                .collect();
+            out.push_str(&format!(
+                "{:<38} {:>8} {:>10.4} {:>22} {:>10.4}  {}\n",
+                s.session,
+                s.requests,
+                s.cost_usd,
+                format!("{:.4} ({planner})", s.cost_if_planner_usd),
+                s.saved_usd,
+                split.join("; ")
             ));
         }
         Ok(out)

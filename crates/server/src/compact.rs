@@ -4,7 +4,7 @@
 //! summary) comes back in the specification's `response.compaction` shape.
 
 use crate::chat_bridge::{bad_upstream, post_chat, previous, read_completion, translate_error};
-use crate::endpoint::{entry, require_input, JsonBody};
+use crate::endpoint::{entry, require_input, session_of, JsonBody};
 use crate::error::ProxyError;
 use crate::failover::{self, Attempt, RequestFacts};
 use crate::passthrough::{body_for, credentials};
@@ -12,6 +12,7 @@ use crate::references;
 use crate::request_log::RequestLog;
 use crate::routing::Target;
 use crate::state::AppState;
+use crate::state::Incoming;
 use crate::upstream;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -22,7 +23,9 @@ use plugboard_core::{ApiKey, Outcome};
 use plugboard_translate::compaction::{self, CompactRequest};
 use plugboard_translate::provenance::keys_of_answer;
 use plugboard_translate::{completion_to_response, TranslateOptions};
-use plugboard_wire::responses::OutputItem;
+use plugboard_wire::responses::{
+    Input, OutputItem, RequestEcho, ResponseObject, ResponseStatus, StreamEvent, Usage,
+};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Instant;
@@ -69,11 +72,13 @@ async fn handle(
         }
     };
     let routes = state.routes();
+    let session = session_of(&headers);
     let facts = RequestFacts {
         model: &req.model,
         stream: false,
         request_id: &request_id,
         started,
+        session: session.as_deref(),
     };
     let work = CompactAttempt {
         state: &state,
@@ -161,60 +166,156 @@ impl CompactAttempt<'_> {
         key: Option<ApiKey>,
         log: &mut Option<RequestLog>,
     ) -> Result<Response, ProxyError> {
-        let response_id = plugboard_translate::new_id("resp");
-        let created_at = plugboard_translate::unix_now();
-        let translation = compaction::summary_request(
-            self.req,
-            self.history,
-            &TranslateOptions {
-                upstream_model: &target.upstream_model,
-                dialect: target.dialect,
-                response_id: response_id.clone(),
-                created_at,
-            },
-        )
-        .map_err(|e| translate_error(e, target))?;
-        let resp = post_chat(target, key.as_ref(), &translation.chat).await?;
-        let completion = read_completion(resp, target).await?;
-        let answer = completion_to_response(translation.context, completion);
-        let summary: String = answer
-            .output
-            .iter()
-            .filter_map(|item| match item {
-                OutputItem::Message { content, .. } => {
-                    Some(content.iter().map(|c| c.text.as_str()).collect::<String>())
-                }
-                _ => None,
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
-        if summary.trim().is_empty() {
-            return Err(bad_upstream(
-                target,
-                "the model wrote no summary of the conversation",
-            ));
-        }
+        let s = summary_of(target, key, self.req, self.history, log).await?;
         let mut items = self.history.to_vec();
         items.extend(self.req.input.to_item_values());
-        let output = compaction::compacted_output(&items, summary.trim(), &response_id);
-        let usage = answer.usage.unwrap_or_default();
-        if let Some(l) = log.as_mut() {
-            l.mark_first_event();
-            l.set_usage(&usage);
-            l.finish(Outcome::Completed, None);
-        }
+        let output = compaction::compacted_output(&items, &s.text, &s.response_id);
         tracing::info!(
             kept_items = output.len(),
-            summary_chars = summary.len(),
+            summary_chars = s.text.len(),
             "history compacted"
         );
         Ok(axum::Json(json!({
-            "id": response_id,
+            "id": s.response_id,
             "object": "response.compaction",
             "output": output,
-            "created_at": created_at,
-            "usage": usage,
+            "created_at": s.created_at,
+            "usage": s.usage,
         }))
         .into_response())
     }
+}
+
+/// A chat model's summary of a history, the request's log finished with its usage.
+struct Summary {
+    text: String,
+    usage: Usage,
+    response_id: String,
+    created_at: u64,
+}
+
+async fn summary_of(
+    target: &Target<'_>,
+    key: Option<ApiKey>,
+    req: &CompactRequest,
+    history: &[Value],
+    log: &mut Option<RequestLog>,
+) -> Result<Summary, ProxyError> {
+    let response_id = plugboard_translate::new_id("resp");
+    let created_at = plugboard_translate::unix_now();
+    let translation = compaction::summary_request(
+        req,
+        history,
+        &TranslateOptions {
+            upstream_model: &target.upstream_model,
+            dialect: target.dialect,
+            response_id: response_id.clone(),
+            created_at,
+        },
+    )
+    .map_err(|e| translate_error(e, target))?;
+    let resp = post_chat(target, key.as_ref(), &translation.chat).await?;
+    let completion = read_completion(resp, target).await?;
+    let answer = completion_to_response(translation.context, completion);
+    let text: String = answer
+        .output
+        .iter()
+        .filter_map(|item| match item {
+            OutputItem::Message { content, .. } => {
+                Some(content.iter().map(|c| c.text.as_str()).collect::<String>())
+            }
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    if text.trim().is_empty() {
+        return Err(bad_upstream(
+            target,
+            "the model wrote no summary of the conversation",
+        ));
+    }
+    let usage = answer.usage.unwrap_or_default();
+    if let Some(l) = log.as_mut() {
+        l.mark_first_event();
+        l.set_usage(&usage);
+        l.finish(Outcome::Completed, None);
+    }
+    Ok(Summary {
+        text: text.trim().to_string(),
+        usage,
+        response_id,
+        created_at,
+    })
+}
+
+/// A `POST /responses` whose input ends with Codex's `compaction_trigger` (remote compaction
+/// v2), at a chat provider: the history summarised by the routed model, answered as a
+/// response with exactly one `compaction` item, streamed when asked.
+pub(crate) async fn answer_trigger(
+    state: &AppState,
+    inc: &Incoming,
+    target: &Target<'_>,
+    key: Option<ApiKey>,
+    log: &mut Option<RequestLog>,
+) -> Result<Response, ProxyError> {
+    let input = match &inc.req.input {
+        Input::Items(items) => Input::Items(
+            items
+                .iter()
+                .filter(|raw| !compaction::is_trigger(raw))
+                .cloned()
+                .collect(),
+        ),
+        text => text.clone(),
+    };
+    let req = CompactRequest {
+        model: inc.req.model.clone(),
+        input,
+        previous_response_id: inc.req.previous_response_id.clone(),
+        instructions: inc.req.instructions.clone(),
+    };
+    let history = previous(state, req.previous_response_id.as_deref())?
+        .map(|p| p.history())
+        .unwrap_or_default();
+    let s = summary_of(target, key, &req, &history, log).await?;
+    tracing::info!(
+        summary_chars = s.text.len(),
+        "history compacted (compaction trigger)"
+    );
+    let item = compaction::compaction_item(&s.text, &s.response_id);
+    let mut response = ResponseObject {
+        id: s.response_id,
+        object: "response",
+        created_at: s.created_at,
+        completed_at: None,
+        status: ResponseStatus::InProgress,
+        model: inc.req.model.clone(),
+        output: Vec::new(),
+        usage: None,
+        error: None,
+        incomplete_details: None,
+        echo: Arc::new(RequestEcho::of(&inc.req)),
+    };
+    let created = response.clone();
+    response.status = ResponseStatus::Completed;
+    response.completed_at = Some(plugboard_translate::unix_now());
+    response.output = vec![item.clone()];
+    response.usage = Some(s.usage);
+    if !inc.req.stream {
+        return Ok(axum::Json(response).into_response());
+    }
+    let events = [
+        StreamEvent::Created { response: created },
+        StreamEvent::OutputItemAdded {
+            output_index: 0,
+            item: item.clone(),
+        },
+        StreamEvent::OutputItemDone {
+            output_index: 0,
+            item,
+        },
+        StreamEvent::Completed { response },
+    ];
+    let body = plugboard_translate::SseWriter::default().to_bytes(&events);
+    Ok(([(header::CONTENT_TYPE, "text/event-stream")], body).into_response())
 }

@@ -122,6 +122,24 @@ impl<T: serde::de::DeserializeOwned> JsonBody<T> {
     }
 }
 
+/// The client's session: Codex's `session-id` (its root thread's id, which subagents
+/// inherit and `codex exec resume` keeps; `session_id` in older versions), else the parent
+/// of a subagent's thread, else the thread. Ids that are not short printable text are
+/// ignored.
+pub(crate) fn session_of(headers: &axum::http::HeaderMap) -> Option<String> {
+    [
+        "session-id",
+        "session_id",
+        "x-codex-parent-thread-id",
+        "thread-id",
+    ]
+    .iter()
+    .filter_map(|name| headers.get(*name)?.to_str().ok())
+    .map(str::trim)
+    .find(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+    .map(str::to_string)
+}
+
 /// An empty input is only allowed when a previous response supplies the history.
 pub(crate) fn require_input(input: &Input, has_previous: bool) -> Result<(), ProxyError> {
     if matches!(input, Input::Items(items) if items.is_empty()) && !has_previous {

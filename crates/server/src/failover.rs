@@ -19,6 +19,8 @@ pub struct RequestFacts<'a> {
     pub stream: bool,
     pub request_id: &'a str,
     pub started: Instant,
+    /// The client's session, when it names one.
+    pub session: Option<&'a str>,
 }
 
 /// One endpoint's work at one provider.
@@ -66,6 +68,7 @@ pub async fn serve(
                 upstream_model: &target.upstream_model,
                 stream: facts.stream,
                 started: facts.started,
+                session: facts.session,
             },
             state.usage.clone(),
         ));

@@ -1,6 +1,6 @@
 //! HTTP endpoints: `POST /v1/responses`, `GET /v1/models`, `GET /health`.
 
-use crate::endpoint::{entry, require_input, JsonBody};
+use crate::endpoint::{entry, require_input, session_of, JsonBody};
 use crate::error::ProxyError;
 use crate::failover::{self, Attempt, RequestFacts};
 use crate::request_log::RequestLog;
@@ -46,11 +46,13 @@ async fn handle(
             return e.into_response();
         }
     };
+    let session = session_of(&incoming.headers);
     let facts = RequestFacts {
         model: &incoming.req.model,
         stream: incoming.req.stream,
         request_id: &request_id,
         started,
+        session: session.as_deref(),
     };
     let work = CreateAttempt {
         state: &state,

@@ -97,6 +97,9 @@ pub async fn forward(
         .expect("headers copied from a valid response"))
 }
 
+/// Client headers sent on to a provider, as (name, value).
+pub(crate) type Forwarded = Vec<(String, String)>;
+
 /// The key and client headers a Responses provider gets: for the ChatGPT backend the
 /// caller's own login and Codex's headers (see `codex_login`), for any other provider its
 /// own key and the few client headers worth keeping.
@@ -104,7 +107,7 @@ pub(crate) fn credentials(
     provider: &plugboard_config::Provider,
     key: Option<ApiKey>,
     headers: &axum::http::HeaderMap,
-) -> Result<(Option<ApiKey>, Vec<(String, String)>), ProxyError> {
+) -> Result<(Option<ApiKey>, Forwarded), ProxyError> {
     if provider.relays_codex_login() {
         return Ok((
             Some(codex_login::caller_login(headers)?),

@@ -26,6 +26,7 @@ pub struct LogStart<'a> {
     pub upstream_model: &'a str,
     pub stream: bool,
     pub started: Instant,
+    pub session: Option<&'a str>,
 }
 
 impl RequestLog {
@@ -54,6 +55,7 @@ impl RequestLog {
                 total_ms: 0.0,
                 stream: s.stream,
                 local: false,
+                session: s.session.map(str::to_string),
             },
             started: s.started,
             sink,

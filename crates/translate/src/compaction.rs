@@ -6,9 +6,12 @@
 
 use crate::compaction_item::encode_summary;
 use crate::request::{translate_request, TranslateOptions, Translation};
-use plugboard_wire::responses::{Input, InputItem, MessageContent, ResponsesRequest, ToInputItem};
+use plugboard_wire::responses::{
+    Input, InputItem, MessageContent, OutputItem, ResponsesRequest, ToInputItem,
+};
 use plugboard_wire::ParseError;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 /// How much of the user's own words the compacted window keeps verbatim, newest first
@@ -55,6 +58,25 @@ pub fn summary_request(
     Ok(t)
 }
 
+/// The `compaction` item holding Plugboard's summary.
+pub fn compaction_item(summary: &str, response_id: &str) -> OutputItem {
+    let tail = response_id.strip_prefix("resp_").unwrap_or(response_id);
+    OutputItem::Compaction {
+        id: format!("cmp_{tail}"),
+        encrypted_content: encode_summary(summary),
+    }
+}
+
+/// Whether an input item is Codex's `{"type": "compaction_trigger"}` (remote compaction v2:
+/// the answer must be one `compaction` item).
+pub fn is_trigger(raw: &RawValue) -> bool {
+    let json = raw.get();
+    json.len() < 512
+        && json.contains("compaction_trigger")
+        && serde_json::from_str::<Value>(json)
+            .is_ok_and(|v| v.get("type").and_then(Value::as_str) == Some("compaction_trigger"))
+}
+
 /// The compacted window: the user's most recent messages (as many as fit the budget, in
 /// their order) and the compaction item. `items` is the whole history, oldest first.
 pub fn compacted_output(items: &[Value], summary: &str, response_id: &str) -> Vec<Value> {
@@ -97,11 +119,7 @@ pub fn compacted_output(items: &[Value], summary: &str, response_id: &str) -> Ve
             json!({"type": "message", "id": format!("msg_{tail}_{i}"), "status": "completed", "role": "user", "content": content})
         })
         .collect();
-    out.push(json!({
-        "type": "compaction",
-        "id": format!("cmp_{tail}"),
-        "encrypted_content": encode_summary(summary),
-    }));
+    out.push(serde_json::to_value(compaction_item(summary, response_id)).expect("serializes"));
     out
 }
 

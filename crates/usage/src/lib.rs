@@ -6,7 +6,9 @@ pub mod db;
 pub mod prices;
 pub mod recorder;
 
-pub use db::{DayRow, LatencyRow, RequestRow, Summary, UsageDb, UsageError};
+pub use db::{
+    DayRow, LatencyRow, RequestRow, SessionPart, SessionRow, Summary, UsageDb, UsageError,
+};
 pub use prices::{Price, PriceTable};
 pub use recorder::UsageRecorder;
 

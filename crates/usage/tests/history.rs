@@ -38,6 +38,7 @@ fn record(
         total_ms: 250.0,
         stream,
         local: provider == "local",
+        session: None,
     }
 }
 
@@ -225,4 +226,84 @@ fn retention_prunes_old_rows_and_newer_schemas_are_refused() {
 
 fn rusqlite_free_open(p: &std::path::Path) -> rusqlite::Connection {
     rusqlite::Connection::open(p).unwrap()
+}
+
+/// A hybrid session (GPT plans, DeepSeek executes) and a GPT-only one, plus rows without a
+/// session: each session's split by provider and what it would have cost all on its planner.
+#[test]
+fn a_sessions_mix_is_priced_against_its_planner() {
+    let p = path("sessions");
+    let prices = PriceTable::with_overrides(&Default::default());
+    let db = UsageDb::open(&p).unwrap();
+    let row =
+        |session: Option<&str>, provider: &str, model: &str, input: u64, output: u64, at: u64| {
+            RequestRecord {
+                ts_ms: 1_795_500_000_000 + at,
+                session: session.map(str::to_string),
+                cached_tokens: 0,
+                ..record(provider, model, "completed", input, output, true)
+            }
+        };
+    db.insert(
+        &[
+            row(
+                Some("thread-hybrid"),
+                "openai",
+                "gpt-5.5",
+                100_000,
+                10_000,
+                1,
+            ),
+            row(
+                Some("thread-hybrid"),
+                "deepseek",
+                "deepseek-chat",
+                400_000,
+                40_000,
+                2,
+            ),
+            row(
+                Some("thread-hybrid"),
+                "deepseek",
+                "deepseek-chat",
+                500_000,
+                50_000,
+                3,
+            ),
+            row(Some("thread-gpt"), "openai", "gpt-5.5", 200_000, 20_000, 4),
+            row(None, "openai", "gpt-5.5", 1_000_000, 1_000_000, 5),
+        ],
+        &prices,
+    )
+    .unwrap();
+    let sessions = db.sessions(0, 10, &prices).unwrap();
+    assert_eq!(sessions.len(), 2, "rows without a session are no session");
+    // Newest first.
+    let gpt = &sessions[0];
+    assert_eq!(gpt.session, "thread-gpt");
+    assert!(
+        (gpt.saved_usd).abs() < 1e-9,
+        "all on the planner saves nothing"
+    );
+    let h = &sessions[1];
+    assert_eq!(h.session, "thread-hybrid");
+    assert_eq!(h.requests, 3);
+    assert_eq!(h.planner_model.as_deref(), Some("gpt-5.5"));
+    assert_eq!(h.parts[0].provider, "openai", "the dearest first");
+    assert_eq!(h.parts[1].requests, 2);
+    // gpt-5.5 at 1.25/10 per million, deepseek-chat at 0.28/0.42.
+    let actual = (100_000.0 * 1.25 + 10_000.0 * 10.0 + 900_000.0 * 0.28 + 90_000.0 * 0.42) / 1e6;
+    let all_gpt = (1_000_000.0 * 1.25 + 100_000.0 * 10.0) / 1e6;
+    assert!(
+        (h.cost_usd - actual).abs() < 1e-9,
+        "{} vs {actual}",
+        h.cost_usd
+    );
+    assert!((h.cost_if_planner_usd - all_gpt).abs() < 1e-9);
+    assert!((h.saved_usd - (all_gpt - actual)).abs() < 1e-9);
+    assert!(
+        h.saved_usd > 1.5,
+        "the mix saved most of the bill: {}",
+        h.saved_usd
+    );
 }

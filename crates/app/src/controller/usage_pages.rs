@@ -10,7 +10,12 @@ pub struct UsageOverview {
     pub summary: plugboard_usage::Summary,
     pub daily: Vec<plugboard_usage::DayRow>,
     pub latency: Vec<plugboard_usage::LatencyRow>,
+    /// The latest sessions, each split by provider against all on its planner.
+    pub sessions: Vec<plugboard_usage::SessionRow>,
 }
+
+/// The most recent sessions the usage page lists.
+const SESSIONS_SHOWN: usize = 12;
 
 impl App {
     /// Runs `query` on the usage database on a blocking thread (SQLite never runs on the
@@ -49,6 +54,7 @@ impl App {
                 summary: db.summary(since, &prices, &compare)?,
                 daily: db.daily(since)?,
                 latency: db.latency(since)?,
+                sessions: db.sessions(since, SESSIONS_SHOWN, &prices)?,
             })
         })
         .await

@@ -14,11 +14,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use plugboard_core::ApiKey;
 use plugboard_core::Outcome;
+use plugboard_translate::compaction;
 use plugboard_translate::provenance::keys_of_output;
 use plugboard_translate::Translation;
 use plugboard_translate::{completion_to_response, translate_request, TranslateOptions};
 use plugboard_wire::chat::ChatCompletion;
-use plugboard_wire::responses::ResponsesRequest;
+use plugboard_wire::responses::{Input, ResponsesRequest};
 use plugboard_wire::responses::{ResponseObject, ResponseStatus};
 use serde_json::Value;
 use std::borrow::Cow;
@@ -33,6 +34,11 @@ pub async fn bridge(
     key: Option<ApiKey>,
     log_slot: &mut Option<RequestLog>,
 ) -> Result<Response, ProxyError> {
+    if let Input::Items(items) = &inc.req.input {
+        if items.last().is_some_and(|raw| compaction::is_trigger(raw)) {
+            return crate::compact::answer_trigger(state, inc, target, key, log_slot).await;
+        }
+    }
     let Prepared {
         req,
         parent,
@@ -130,7 +136,7 @@ pub(crate) fn previous(
         ProxyError::invalid_request(
             Some("previous_response_id"),
             "previous_response_not_found",
-            format!("Previous response with id '{id}' not found (Plugboard keeps the last responses in memory until it restarts)."),
+            format!("Previous response with id '{id}' not found: Plugboard keeps stored responses in memory until it restarts, and a `store: false` one only on the WebSocket that made it."),
         )
     })
 }

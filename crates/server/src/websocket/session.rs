@@ -230,7 +230,7 @@ impl Turn<'_> {
                     "previous_response_not_found",
                     format!("Previous response with id '{id}' not found: a continuation from it failed on this connection."),
                 );
-                return send(self.sink, error_message(&e)).await;
+                return self.refuse(e).await;
             }
             Continue::OrphanOutput { call_id, .. } => {
                 let e = ProxyError::invalid_request(
@@ -238,7 +238,7 @@ impl Turn<'_> {
                     "invalid_request",
                     format!("No tool call found for function call output with call_id {call_id}."),
                 );
-                return send(self.sink, error_message(&e)).await;
+                return self.refuse(e).await;
             }
             Continue::Expanded { from } => Some(from),
             Continue::AsIs => body
@@ -271,6 +271,12 @@ impl Turn<'_> {
             }
         }
         Ok(())
+    }
+
+    /// A turn refused before it reached the handler: logged as the handler logs refusals.
+    async fn refuse(self, e: ProxyError) -> Result<(), ()> {
+        tracing::info!(status = e.status().as_u16(), code = e.code(), message = %e.message(), "request refused");
+        send(self.sink, error_message(&e)).await
     }
 
     /// `generate: false` (Codex's prewarm): no model is asked; the request is remembered

@@ -1,8 +1,10 @@
 //! The database: schema and migrations, inserts, and the queries behind the usage page.
 
 mod queries;
+mod sessions;
 
 pub use queries::{DayRow, LatencyRow, LogFilter, RequestRow, Summary};
+pub use sessions::{SessionPart, SessionRow};
 
 use crate::prices::PriceTable;
 use plugboard_core::RequestRecord;
@@ -10,7 +12,7 @@ use rusqlite::{params, Connection};
 use std::path::Path;
 use std::time::Duration;
 
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UsageError {
@@ -60,6 +62,10 @@ CREATE INDEX requests_provider ON requests(provider, ts);";
 /// Version 3 marks the requests that stayed on this machine or the local network.
 const V2_TO_V3: &str = "ALTER TABLE requests ADD COLUMN local INTEGER NOT NULL DEFAULT 0;";
 
+/// Version 4 keeps the client's session, to price a session's mix of providers.
+const V3_TO_V4: &str = "ALTER TABLE requests ADD COLUMN session TEXT;
+CREATE INDEX requests_session ON requests(session, ts);";
+
 impl UsageDb {
     /// Opens (creating or migrating) the database; WAL so that a crash loses at most the
     /// last transaction and readers never block the writer.
@@ -106,7 +112,7 @@ impl UsageDb {
             });
         }
         // Each step in one transaction: a crash mid-migration leaves the old schema.
-        let steps: [(i64, &str); 3] = [(1, V1), (2, V1_TO_V2), (3, V2_TO_V3)];
+        let steps: [(i64, &str); 4] = [(1, V1), (2, V1_TO_V2), (3, V2_TO_V3), (4, V3_TO_V4)];
         for (to, script) in steps.into_iter().filter(|(to, _)| *to > version) {
             let tx = self.conn.unchecked_transaction().map_err(self.sql())?;
             tx.execute_batch(script).map_err(self.sql())?;
@@ -132,8 +138,8 @@ impl UsageDb {
             let mut st = tx
                 .prepare_cached(
                     "INSERT INTO requests (ts, request_id, attempt, route, model, provider, upstream_model, status, error_class,
-                     input_tokens, cached_tokens, output_tokens, reasoning_tokens, first_event_ms, total_ms, cost_usd, stream, local)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                     input_tokens, cached_tokens, output_tokens, reasoning_tokens, first_event_ms, total_ms, cost_usd, stream, local, session)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
                 )
                 .map_err(self.sql())?;
             for r in records {
@@ -162,6 +168,7 @@ impl UsageDb {
                     cost,
                     r.stream,
                     r.local,
+                    r.session,
                 ])
                 .map_err(self.sql())?;
             }

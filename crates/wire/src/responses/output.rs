@@ -110,6 +110,12 @@ pub enum OutputItem {
         call_id: String,
         action: Value,
     },
+    /// The history compacted into one opaque item (remote compaction: `/responses/compact`,
+    /// or a `compaction_trigger` input item).
+    Compaction {
+        id: String,
+        encrypted_content: String,
+    },
     /// A search for deferred tools, run by the client (`execution: "client"`).
     ToolSearchCall {
         id: String,
@@ -128,6 +134,7 @@ impl OutputItem {
             | OutputItem::FunctionCall { id, .. }
             | OutputItem::CustomToolCall { id, .. }
             | OutputItem::LocalShellCall { id, .. }
+            | OutputItem::Compaction { id, .. }
             | OutputItem::ToolSearchCall { id, .. } => id,
         }
     }

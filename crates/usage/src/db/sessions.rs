@@ -1,0 +1,141 @@
+//! What each session cost: a Codex session (one thread, its subagents included) split by
+//! provider and model, against the same tokens all on the session's planner, the dearest
+//! model it used. This is the figure a hybrid set-up (GPT plans, an open model executes) is
+//! for.
+
+use super::UsageDb;
+use crate::prices::PriceTable;
+use crate::UsageError;
+use serde::Serialize;
+
+/// One provider and model's share of a session.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionPart {
+    pub provider: String,
+    pub upstream_model: String,
+    pub requests: i64,
+    pub input_tokens: i64,
+    pub cached_tokens: i64,
+    pub output_tokens: i64,
+    pub cost_usd: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionRow {
+    pub session: String,
+    pub first_ts_ms: i64,
+    pub last_ts_ms: i64,
+    pub requests: i64,
+    /// Dearest first.
+    pub parts: Vec<SessionPart>,
+    pub cost_usd: f64,
+    /// The dearest priced model the session used; `None` when none was priced.
+    pub planner_model: Option<String>,
+    /// What the session's tokens would have cost all on the planner model.
+    pub cost_if_planner_usd: f64,
+    pub saved_usd: f64,
+}
+
+/// How dear a model is, for choosing the planner: a million tokens in and a million out.
+fn dearness(prices: &PriceTable, model: &str) -> Option<f64> {
+    prices.price(model).map(|p| p.input + p.output)
+}
+
+impl UsageDb {
+    /// The `limit` most recent sessions active since `since_ms`, newest first.
+    pub fn sessions(
+        &self,
+        since_ms: i64,
+        limit: usize,
+        prices: &PriceTable,
+    ) -> Result<Vec<SessionRow>, UsageError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT session, provider, upstream_model, COUNT(*), SUM(input_tokens), SUM(cached_tokens),
+                 SUM(output_tokens), SUM(cost_usd), MIN(ts), MAX(ts) FROM requests
+                 WHERE session IN (SELECT session FROM requests WHERE session IS NOT NULL AND ts >= ?1
+                                   GROUP BY session ORDER BY MAX(ts) DESC LIMIT ?2)
+                 GROUP BY session, provider, upstream_model",
+            )
+            .map_err(self.sql())?;
+        let rows = st
+            .query_map(rusqlite::params![since_ms, limit as i64], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    SessionPart {
+                        provider: r.get(1)?,
+                        upstream_model: r.get(2)?,
+                        requests: r.get(3)?,
+                        input_tokens: r.get(4)?,
+                        cached_tokens: r.get(5)?,
+                        output_tokens: r.get(6)?,
+                        cost_usd: r.get(7)?,
+                    },
+                    r.get::<_, i64>(8)?,
+                    r.get::<_, i64>(9)?,
+                ))
+            })
+            .map_err(self.sql())?;
+        let mut sessions: Vec<SessionRow> = Vec::new();
+        for row in rows {
+            let (session, part, first, last) = row.map_err(self.sql())?;
+            let s = match sessions.iter_mut().find(|s| s.session == session) {
+                Some(s) => s,
+                None => {
+                    sessions.push(SessionRow {
+                        session,
+                        first_ts_ms: first,
+                        last_ts_ms: last,
+                        requests: 0,
+                        parts: Vec::new(),
+                        cost_usd: 0.0,
+                        planner_model: None,
+                        cost_if_planner_usd: 0.0,
+                        saved_usd: 0.0,
+                    });
+                    sessions.last_mut().expect("just pushed")
+                }
+            };
+            s.first_ts_ms = s.first_ts_ms.min(first);
+            s.last_ts_ms = s.last_ts_ms.max(last);
+            s.requests += part.requests;
+            s.cost_usd += part.cost_usd;
+            s.parts.push(part);
+        }
+        for s in &mut sessions {
+            price_against_planner(s, prices);
+        }
+        sessions.sort_by_key(|s| std::cmp::Reverse(s.last_ts_ms));
+        Ok(sessions)
+    }
+}
+
+/// The planner (the dearest priced model used) and what the session would have cost on it.
+pub(crate) fn price_against_planner(s: &mut SessionRow, prices: &PriceTable) {
+    s.parts.sort_by(|a, b| {
+        let d = |p: &SessionPart| dearness(prices, &p.upstream_model).unwrap_or(0.0);
+        d(b).total_cmp(&d(a))
+    });
+    s.planner_model = s
+        .parts
+        .iter()
+        .find(|p| dearness(prices, &p.upstream_model).is_some())
+        .map(|p| p.upstream_model.clone());
+    s.cost_if_planner_usd = match &s.planner_model {
+        Some(planner) => s
+            .parts
+            .iter()
+            .map(|p| {
+                prices.cost(
+                    planner,
+                    p.input_tokens as u64,
+                    p.cached_tokens as u64,
+                    p.output_tokens as u64,
+                )
+            })
+            .sum(),
+        None => s.cost_usd,
+    };
+    s.saved_usd = s.cost_if_planner_usd - s.cost_usd;
+}
