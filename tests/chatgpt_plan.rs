@@ -55,6 +55,7 @@ fn settings(backend: &str, deepseek: &str) -> Settings {
             upstream_model: None,
             fallbacks: Vec::new(),
             context_window: None,
+            subagent: false,
         }],
         ..Settings::default()
     }
@@ -125,6 +126,7 @@ async fn a_chatgpt_plan_session_plans_on_gpt_executes_on_deepseek_and_keeps_the_
         model: Some("gpt-5.5".into()),
         model_catalog: None,
         chatgpt_relay: false,
+        subagent_model: None,
     };
     plugboard_codex::apply(
         &codex_home,

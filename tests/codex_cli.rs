@@ -204,6 +204,7 @@ async fn codex_exec_with_a_plugboard_profile_reaches_the_routed_provider() {
         upstream_model: Some("qwen3-coder:30b".into()),
         fallbacks: Vec::new(),
         context_window: None,
+        subagent: false,
     });
     let proxy = start_proxy(settings, "k").await;
 
@@ -220,6 +221,7 @@ async fn codex_exec_with_a_plugboard_profile_reaches_the_routed_provider() {
             model: None,
             model_catalog: None,
             chatgpt_relay: false,
+            subagent_model: None,
         },
     )
     .unwrap();

@@ -24,6 +24,7 @@ fn with_backup(primary: &str, backup: &str) -> plugboard_config::Settings {
         upstream_model: None,
         fallbacks: vec!["backup".into()],
         context_window: None,
+        subagent: false,
     });
     settings
 }

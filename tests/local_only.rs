@@ -92,6 +92,7 @@ async fn only_local_providers_are_reached() {
             upstream_model: None,
             fallbacks,
             context_window: None,
+            subagent: false,
         });
     }
     let records = Arc::new(Records::default());

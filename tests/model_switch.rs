@@ -23,6 +23,7 @@ fn route(model: &str, provider: &str) -> Route {
         upstream_model: None,
         fallbacks: Vec::new(),
         context_window: None,
+        subagent: false,
     }
 }
 
@@ -139,4 +140,70 @@ async fn one_codex_session_goes_from_gpt_to_deepseek_and_back() {
     let first: &Value = &chats[0];
     assert!(first.to_string().contains("openai plans step 1."));
     proxy.stop().await;
+}
+
+/// Hybrid routing by what Codex says of a request: with `codex apply --hybrid gpt-5.5
+/// deepseek-chat`'s route, a request marked as a subagent's (`x-openai-subagent`, as Codex
+/// sends for spawned agents) goes to the executor whatever model it names; the same model
+/// without the mark goes to the planner's provider. Usage rows carry the session Codex
+/// names (`session-id`), the subagent's under its parent session.
+#[tokio::test]
+async fn subagent_requests_go_to_the_executor() {
+    let planner = MockUpstream::start(|_, _| Reply::Sse(text_chunks(&["planned"]))).await;
+    let executor = MockUpstream::start(|_, _| Reply::Sse(text_chunks(&["executed"]))).await;
+    let mut s = settings(&planner.base_url(), &executor.base_url());
+    s.providers[0].wire_api = plugboard_config::WireApi::Chat;
+    s.set_hybrid("gpt-5.5", "deepseek-chat").unwrap();
+    let records = std::sync::Arc::new(RecordedRows::default());
+    let proxy = start_proxy_with(
+        s,
+        "k",
+        plugboard_server::ServeOptions {
+            usage: Some(records.clone()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let ask = |subagent: bool| {
+        let mut req = http_client()
+            .post(format!("{}/responses", proxy.base_url()))
+            .header("session-id", "thread-root-1")
+            .json(&serde_json::json!({"model": "gpt-5.5", "stream": true, "input": "go"}));
+        if subagent {
+            req = req
+                .header("x-openai-subagent", "collab_spawn")
+                .header("x-codex-parent-thread-id", "thread-root-1");
+        }
+        req.send()
+    };
+    let main = read_sse(ask(false).await.unwrap()).await;
+    assert_eq!(
+        terminal(&main)["output"][0]["content"][0]["text"],
+        "planned"
+    );
+    let sub = read_sse(ask(true).await.unwrap()).await;
+    assert_eq!(
+        terminal(&sub)["output"][0]["content"][0]["text"],
+        "executed"
+    );
+    assert_eq!(planner.requests().len(), 1);
+    assert_eq!(executor.requests().len(), 1);
+    assert_eq!(executor.requests()[0].body["model"], "deepseek-chat");
+    proxy.stop().await;
+    let rows = records.0.lock().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows
+        .iter()
+        .all(|r| r.session.as_deref() == Some("thread-root-1")));
+    assert_eq!(rows[1].provider, "deepseek");
+}
+
+/// Usage rows as the proxy hands them over.
+#[derive(Default)]
+struct RecordedRows(std::sync::Mutex<Vec<plugboard_server::RequestRecord>>);
+
+impl plugboard_server::UsageSink for RecordedRows {
+    fn record(&self, r: plugboard_server::RequestRecord) {
+        self.0.lock().unwrap().push(r);
+    }
 }

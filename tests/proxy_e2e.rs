@@ -469,6 +469,7 @@ async fn models_health_and_live_settings_switch() {
         upstream_model: Some("qwen3".into()),
         fallbacks: Vec::new(),
         context_window: None,
+        subagent: false,
     });
     let proxy = start_proxy(settings.clone(), "k").await;
 

@@ -193,6 +193,7 @@ mod tests {
             upstream_model: Some("deepseek-reasoner".into()),
             fallbacks: vec!["box".into()],
             context_window: None,
+            subagent: false,
         });
         s
     }

@@ -330,6 +330,7 @@ mod tests {
             upstream_model: Some("deepseek-reasoner".into()),
             fallbacks: Vec::new(),
             context_window: None,
+            subagent: false,
         });
         let sub = menu(&s).into_iter().find_map(|i| match i {
             MenuItem::Submenu { items, .. } => Some(items),

@@ -196,6 +196,7 @@ async fn providers_keys_switching_ports_and_codex() {
         upstream_model: None,
         fallbacks: Vec::new(),
         context_window: None,
+        subagent: false,
     }])
     .await
     .unwrap();
@@ -380,6 +381,7 @@ async fn export_delete_import_round_trip_asks_for_keys_again() {
         upstream_model: Some("deepseek-reasoner".into()),
         fallbacks: Vec::new(),
         context_window: None,
+        subagent: false,
     }])
     .await
     .unwrap();

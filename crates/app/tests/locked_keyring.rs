@@ -153,6 +153,7 @@ fn a_locked_keyring_never_stops_the_app() {
             upstream_model: None,
             fallbacks: Vec::new(),
             context_window: None,
+            subagent: false,
         }])
         .await
         .unwrap();

@@ -20,6 +20,21 @@ pub struct AttachOptions {
     /// provider is pointed at Plugboard (`openai_base_url`) instead of adding a provider, so
     /// the user keeps their login and their plan.
     pub chatgpt_relay: bool,
+    /// The model Codex's subagents use unless a spawn names one (`[agents]
+    /// default_subagent_model`): the executor of a "plan with one, execute with another" set-up.
+    pub subagent_model: Option<String>,
+}
+
+const AGENTS: &str = "agents";
+const SUBAGENT_MODEL: &str = "default_subagent_model";
+
+fn set_subagent_model(doc: &mut DocumentMut, model: &str) {
+    let agents = doc
+        .entry(AGENTS)
+        .or_insert_with(|| Item::Table(Table::new()));
+    if let Some(t) = agents.as_table_mut() {
+        set_keeping_decor(t, SUBAGENT_MODEL, model);
+    }
 }
 
 /// Codex's key for its built-in provider's address.
@@ -69,6 +84,9 @@ pub fn attach_text(
     opts: &AttachOptions,
 ) -> Result<String, CodexConfigError> {
     let mut doc = parse(path, current)?;
+    if let Some(m) = &opts.subagent_model {
+        set_subagent_model(&mut doc, m);
+    }
     if opts.chatgpt_relay {
         // Codex's own provider, login and model stay; only its address is Plugboard's.
         set_keeping_decor(
@@ -150,6 +168,27 @@ pub fn detach_text(
     {
         ours.push(OPENAI_BASE_URL_KEY);
     }
+    // The subagent model goes back to what the user's file had.
+    let before_sub = before
+        .get(AGENTS)
+        .and_then(|a| a.get(SUBAGENT_MODEL))
+        .cloned();
+    let now_sub = doc.get(AGENTS).and_then(|a| a.get(SUBAGENT_MODEL)).cloned();
+    if now_sub.as_ref().map(|i| i.to_string()) != before_sub.as_ref().map(|i| i.to_string()) {
+        if let Some(agents) = doc.get_mut(AGENTS).and_then(Item::as_table_mut) {
+            match before_sub {
+                Some(item) => {
+                    agents.insert(SUBAGENT_MODEL, item);
+                }
+                None => {
+                    agents.remove(SUBAGENT_MODEL);
+                }
+            }
+            if agents.is_empty() && before.get(AGENTS).is_none() {
+                doc.remove(AGENTS);
+            }
+        }
+    }
     for key in ours {
         match before.get(key) {
             Some(item) => {
@@ -207,6 +246,7 @@ args = ["--port", "9000"]   # fixed port
             model: Some("gpt-5.5".into()),
             model_catalog: None,
             chatgpt_relay: false,
+            subagent_model: None,
         }
     }
 
@@ -229,6 +269,33 @@ args = ["--port", "9000"]   # fixed port
         assert!(attached.contains("model_provider = \"plugboard\""));
         let detached = detach_text("config.toml", &attached, USER, CAT).unwrap();
         assert_eq!(detached, USER);
+    }
+
+    #[test]
+    fn a_subagent_model_is_written_and_taken_back() {
+        let opts = AttachOptions {
+            subagent_model: Some("deepseek-chat".into()),
+            ..opts(true)
+        };
+        let attached = attach_text("config.toml", USER, &opts).unwrap();
+        assert!(
+            attached.contains("[agents]\ndefault_subagent_model = \"deepseek-chat\""),
+            "{attached}"
+        );
+        assert_eq!(
+            attach_text("config.toml", &attached, &opts).unwrap(),
+            attached
+        );
+        let detached = detach_text("config.toml", &attached, USER, CAT).unwrap();
+        assert_eq!(detached, USER);
+        // A user's own [agents] table keeps its other keys and gets its own model back.
+        let own = format!("{USER}\n[agents]\nmax_threads = 4\ndefault_subagent_model = \"o3\"\n");
+        let attached = attach_text("config.toml", &own, &opts).unwrap();
+        assert!(attached.contains("default_subagent_model = \"deepseek-chat\""));
+        assert_eq!(
+            detach_text("config.toml", &attached, &own, CAT).unwrap(),
+            own
+        );
     }
 
     #[test]
@@ -289,6 +356,7 @@ args = ["--port", "9000"]   # fixed port
         let with_catalog = AttachOptions {
             model_catalog: Some(CAT.into()),
             chatgpt_relay: false,
+            subagent_model: None,
             ..opts(true)
         };
         let out = attach_text("c", "", &with_catalog).unwrap();

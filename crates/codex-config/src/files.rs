@@ -166,6 +166,7 @@ pub fn retarget(home: &Path, old_url: &str, new_url: &str) -> Result<bool, Codex
         model: None,
         model_catalog: None,
         chatgpt_relay: relay,
+        subagent_model: None,
     };
     Ok(!attach(home, &opts)?.diff.is_empty())
 }
@@ -470,6 +471,7 @@ fn apply_relay(
 ) -> Result<Applied, CodexConfigError> {
     let opts = AttachOptions {
         chatgpt_relay: true,
+        subagent_model: None,
         make_default: false,
         model_catalog: None,
         ..opts.clone()

@@ -24,6 +24,7 @@ fn opts() -> AttachOptions {
         model: Some("gpt-5.5".into()),
         model_catalog: None,
         chatgpt_relay: false,
+        subagent_model: None,
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod address;
 pub mod atomic_file;
+pub mod hybrid;
 pub mod limits;
 pub mod migrate;
 pub mod model_cards;

@@ -55,7 +55,8 @@ impl Settings {
     /// route listed that matches, else the active provider. (The proxy does the same with
     /// compiled matchers; this one is for planning, off the request path.)
     pub fn target_of(&self, model: &str) -> Option<(&Provider, String, Option<&Route>)> {
-        let (i, route) = self.pick(|_, r| matches(&r.model, model))?;
+        // Routes for subagents only are conditional: planning by name leaves them out.
+        let (i, route) = self.pick(|_, r| !r.subagent && matches(&r.model, model))?;
         let p = &self.providers[i];
         Some((
             p,
@@ -198,6 +199,7 @@ mod tests {
             upstream_model: Some("qwen3-coder:30b".into()),
             fallbacks: Vec::new(),
             context_window: None,
+            subagent: false,
         });
         s.routes.push(Route {
             model: "local-big".into(),
@@ -205,6 +207,7 @@ mod tests {
             upstream_model: None,
             fallbacks: Vec::new(),
             context_window: Some(65_536),
+            subagent: false,
         });
         s.routes.push(Route {
             model: "planner".into(),
@@ -212,6 +215,7 @@ mod tests {
             upstream_model: Some("some/unknown".into()),
             fallbacks: Vec::new(),
             context_window: None,
+            subagent: false,
         });
         s
     }
@@ -275,6 +279,7 @@ mod tests {
                 upstream_model: None,
                 fallbacks: Vec::new(),
                 context_window: None,
+                subagent: false,
             });
         }
         // Without a model list: the names the facts and the preset know.

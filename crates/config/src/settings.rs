@@ -324,6 +324,10 @@ pub struct Route {
     /// it into Codex's model catalog).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context_window: Option<u64>,
+    /// Only for requests Codex marks as a subagent's (`x-openai-subagent`): the executor of a
+    /// "plan with one model, execute with another" set-up.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub subagent: bool,
 }
 
 #[cfg(test)]
@@ -405,6 +409,7 @@ mod tests {
             upstream_model: None,
             fallbacks: Vec::new(),
             context_window: None,
+            subagent: false,
         });
         let p = s.validate().join("\n");
         assert!(p.contains("defined twice"), "{p}");

@@ -21,11 +21,37 @@ pub(crate) fn codex(action: CodexAction) -> ExitCode {
             not_default,
             codex,
             no_keyring,
+            hybrid,
         } => {
-            let settings = match settings_file(config) {
+            let path = config
+                .clone()
+                .or_else(plugboard_config::default_settings_path);
+            let mut settings = match settings_file(config) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
+            let mut model = model;
+            let mut subagent_model = None;
+            if let Some([planner, executor]) = hybrid.as_deref() {
+                if let Err(e) = settings.set_hybrid(planner, executor) {
+                    eprintln!("plugboard-proxy: {e}");
+                    return ExitCode::from(2);
+                }
+                let Some(path) = path else {
+                    eprintln!("plugboard-proxy: no settings file to keep the route in: pass --config FILE");
+                    return ExitCode::from(2);
+                };
+                if let Err(e) = plugboard_config::save(&path, &settings) {
+                    eprintln!("plugboard-proxy: {e}");
+                    return ExitCode::FAILURE;
+                }
+                println!(
+                    "Hybrid: {planner} plans; subagents run on {executor} (route saved in {}).",
+                    path.display()
+                );
+                model = Some(planner.clone());
+                subagent_model = Some(executor.clone());
+            }
             let Some(addr) = listen.or_else(|| settings.listen.parse().ok()) else {
                 eprintln!(
                     "plugboard-proxy: listen `{}` is not an address",
@@ -39,6 +65,7 @@ pub(crate) fn codex(action: CodexAction) -> ExitCode {
                 model: Some(model.unwrap_or_else(|| model_hint(&settings))),
                 model_catalog: None,
                 chatgpt_relay: false,
+                subagent_model,
             };
             let codex = codex.or_else(plugboard_codex::find_codex);
             let listed = listed_models(&settings, !no_keyring);

@@ -95,6 +95,11 @@ enum CodexAction {
         /// Never ask the OS keyring for the keys used to read glob routes' model lists.
         #[arg(long, env = "PLUGBOARD_NO_KEYRING")]
         no_keyring: bool,
+        /// Plan with one model, execute with another: PLANNER becomes Codex's model, its
+        /// subagents default to EXECUTOR, and every request Codex marks as a subagent's is
+        /// routed to what serves EXECUTOR (a route saved in the settings file).
+        #[arg(long, num_args = 2, value_names = ["PLANNER", "EXECUTOR"])]
+        hybrid: Option<Vec<String>>,
     },
     /// Remove Plugboard's provider and give back Codex's own provider and model.
     Detach,

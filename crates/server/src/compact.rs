@@ -79,6 +79,7 @@ async fn handle(
         request_id: &request_id,
         started,
         session: session.as_deref(),
+        signals: crate::routing::Signals::of(&headers),
     };
     let work = CompactAttempt {
         state: &state,

@@ -21,6 +21,7 @@ pub struct RequestFacts<'a> {
     pub started: Instant,
     /// The client's session, when it names one.
     pub session: Option<&'a str>,
+    pub signals: crate::routing::Signals,
 }
 
 /// One endpoint's work at one provider.
@@ -43,7 +44,7 @@ pub async fn serve(
     facts: RequestFacts<'_>,
     work: &impl Attempt,
 ) -> Response {
-    let chain = routes.resolve_chain(facts.model);
+    let chain = routes.resolve_chain(facts.model, facts.signals);
     if chain.is_empty() {
         let e = ProxyError::NoProvider;
         tracing::info!(model = %facts.model, code = e.code(), "request refused");

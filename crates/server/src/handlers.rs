@@ -53,6 +53,7 @@ async fn handle(
         request_id: &request_id,
         started,
         session: session.as_deref(),
+        signals: crate::routing::Signals::of(&incoming.headers),
     };
     let work = CreateAttempt {
         state: &state,

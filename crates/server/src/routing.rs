@@ -1,8 +1,23 @@
 //! Which provider serves a model: routes (exact or glob, first match) else the active one.
 
-use plugboard_config::{Provider, Settings};
+use plugboard_config::{Provider, Route, Settings};
 use plugboard_translate::Dialect;
 use std::sync::Arc;
+
+/// What a request says of itself beyond its model name, for routes that match on it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Signals {
+    /// Codex marked it as a subagent's (`x-openai-subagent`).
+    pub subagent: bool,
+}
+
+impl Signals {
+    pub fn of(headers: &axum::http::HeaderMap) -> Signals {
+        Signals {
+            subagent: headers.contains_key("x-openai-subagent"),
+        }
+    }
+}
 
 /// Settings compiled for routing: glob matchers and one HTTP client per provider.
 pub struct RouteTable {
@@ -121,26 +136,32 @@ impl RouteTable {
         }
     }
 
-    pub fn resolve(&self, model: &str) -> Option<Target<'_>> {
-        let s = &self.settings;
-        let (i, route) = s.pick(|r, _| self.routes[r].is_match(model))?;
+    /// The provider and route for a request: routes for subagents only when it is one.
+    fn pick(&self, model: &str, signals: Signals) -> Option<(usize, Option<&Route>)> {
+        self.settings.pick(|r, route| {
+            (!route.subagent || signals.subagent) && self.routes[r].is_match(model)
+        })
+    }
+
+    pub fn resolve(&self, model: &str, signals: Signals) -> Option<Target<'_>> {
+        let (i, route) = self.pick(model, signals)?;
         let upstream_model = Settings::upstream_for(route, || self.mappers[i].map(model));
         Some(self.target(
             i,
-            &s.providers[i],
+            &self.settings.providers[i],
             upstream_model,
             route.map(|r| r.model.as_str()),
         ))
     }
 
     /// The target, then the route's fallbacks (with their own model mapping).
-    pub fn resolve_chain(&self, model: &str) -> Vec<Target<'_>> {
-        let Some(first) = self.resolve(model) else {
+    pub fn resolve_chain(&self, model: &str, signals: Signals) -> Vec<Target<'_>> {
+        let Some(first) = self.resolve(model, signals) else {
             return Vec::new();
         };
-        let fallbacks: Vec<&str> = first
-            .route
-            .and_then(|pattern| self.settings.routes.iter().find(|r| r.model == pattern))
+        let fallbacks: Vec<&str> = self
+            .pick(model, signals)
+            .and_then(|(_, route)| route)
             .map(|r| r.fallbacks.iter().map(String::as_str).collect())
             .unwrap_or_default();
         let mut chain = vec![first];
@@ -187,7 +208,6 @@ impl RouteTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use plugboard_config::Route;
 
     fn settings() -> Settings {
         let mut s = Settings::default();
@@ -205,6 +225,7 @@ mod tests {
             upstream_model: None,
             fallbacks: Vec::new(),
             context_window: None,
+            subagent: false,
         });
         s.routes.push(Route {
             model: "local-*".into(),
@@ -212,6 +233,7 @@ mod tests {
             upstream_model: Some("qwen3-coder:30b".into()),
             fallbacks: Vec::new(),
             context_window: None,
+            subagent: false,
         });
         s
     }
@@ -219,17 +241,17 @@ mod tests {
     #[test]
     fn routes_in_order_then_active_provider() {
         let t = RouteTable::new(settings()).unwrap();
-        let a = t.resolve("gpt-5.2-codex").unwrap();
+        let a = t.resolve("gpt-5.2-codex", Signals::default()).unwrap();
         assert_eq!(
             (a.provider.id.as_str(), a.upstream_model.as_str(), a.route),
             ("openai", "gpt-5.2-codex", Some("gpt-5.2-codex"))
         );
-        let b = t.resolve("local-fast").unwrap();
+        let b = t.resolve("local-fast", Signals::default()).unwrap();
         assert_eq!(
             (b.provider.id.as_str(), b.upstream_model.as_str()),
             ("local", "qwen3-coder:30b")
         );
-        let c = t.resolve("gpt-5.5").unwrap();
+        let c = t.resolve("gpt-5.5", Signals::default()).unwrap();
         assert_eq!(
             (c.provider.id.as_str(), c.upstream_model.as_str(), c.route),
             ("deepseek", "deepseek-chat", None)
@@ -248,6 +270,6 @@ mod tests {
     #[test]
     fn no_provider_means_no_target() {
         let t = RouteTable::new(Settings::default()).unwrap();
-        assert!(t.resolve("x").is_none());
+        assert!(t.resolve("x", Signals::default()).is_none());
     }
 }

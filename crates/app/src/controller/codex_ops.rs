@@ -19,6 +19,7 @@ impl App {
             model: model.filter(|m| !m.trim().is_empty()),
             model_catalog: None,
             chatgpt_relay: false,
+            subagent_model: None,
         }
     }
 

@@ -1,0 +1,103 @@
+//! "Plan with one model, execute with another" in one step: the planner stays the model the
+//! client asks for, and every request Codex marks as a subagent's goes to the executor's
+//! provider and model, whatever name the spawn asked for.
+
+use crate::settings::{Route, Settings};
+
+/// The pattern of the subagent route a hybrid set-up writes.
+pub const ANY_MODEL: &str = "*";
+
+impl Settings {
+    /// Routes subagent requests to what serves `executor`; `planner` must be served too,
+    /// by something else. Replaces an earlier hybrid set-up, and goes first so that no name
+    /// route catches a subagent's request before it.
+    pub fn set_hybrid(&mut self, planner: &str, executor: &str) -> Result<(), String> {
+        let planned = match self.target_of(planner) {
+            Some((p, upstream, _)) => (p.id.clone(), upstream),
+            None => {
+                return Err(format!(
+                    "no provider serves the planner `{planner}`: add a route or choose an active provider first"
+                ))
+            }
+        };
+        let (provider, upstream) = match self.target_of(executor) {
+            Some((p, upstream, _)) => (p.id.clone(), upstream),
+            None => {
+                return Err(format!(
+                    "no provider serves the executor `{executor}`: add a route or a provider for it first"
+                ))
+            }
+        };
+        if (&provider, &upstream) == (&planned.0, &planned.1) {
+            return Err(format!(
+                "`{executor}` reaches the same provider and model as `{planner}` ({provider}, {upstream}): route the executor's name to another provider first"
+            ));
+        }
+        self.routes
+            .retain(|r| !(r.subagent && r.model == ANY_MODEL));
+        self.routes.insert(
+            0,
+            Route {
+                model: ANY_MODEL.into(),
+                provider,
+                upstream_model: Some(upstream),
+                fallbacks: Vec::new(),
+                context_window: None,
+                subagent: true,
+            },
+        );
+        Ok(())
+    }
+
+    /// The executor of a hybrid set-up: the upstream model subagent requests go to.
+    pub fn hybrid_executor(&self) -> Option<&Route> {
+        self.routes
+            .iter()
+            .find(|r| r.subagent && r.model == ANY_MODEL)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::settings::{Provider, Route, Settings};
+
+    #[test]
+    fn subagents_go_to_the_executor_and_names_still_route_as_before() {
+        let mut s = Settings::default();
+        s.providers
+            .push(Provider::from_preset("plan", "chatgpt").unwrap());
+        s.providers
+            .push(Provider::from_preset("ds", "deepseek").unwrap());
+        s.active_provider = Some("plan".into());
+        s.routes.push(Route {
+            model: "deepseek-*".into(),
+            provider: "ds".into(),
+            upstream_model: None,
+            fallbacks: Vec::new(),
+            context_window: None,
+            subagent: false,
+        });
+        assert!(
+            s.set_hybrid("gpt-5.5", "nobody-serves-this")
+                .is_ok_and(|_| false)
+                == false
+        );
+        s.set_hybrid("gpt-5.5", "deepseek-chat").unwrap();
+        // Twice is the same set-up.
+        s.set_hybrid("gpt-5.5", "deepseek-chat").unwrap();
+        assert_eq!(s.routes.len(), 2);
+        let r = s.hybrid_executor().unwrap();
+        assert_eq!(
+            (r.provider.as_str(), r.upstream_model.as_deref()),
+            ("ds", Some("deepseek-chat"))
+        );
+        assert!(std::ptr::eq(r, &s.routes[0]), "first");
+        // Planning by name is unchanged: the planner's name goes to the plan.
+        assert_eq!(s.target_of("gpt-5.5").unwrap().0.id, "plan");
+        // The settings file keeps the flag.
+        let text = toml::to_string(&s).unwrap();
+        assert!(text.contains("subagent = true"), "{text}");
+        let back: Settings = toml::from_str(&text).unwrap();
+        assert!(back.routes[0].subagent && !back.routes[1].subagent);
+    }
+}
