@@ -77,11 +77,8 @@ mod tests {
             context_window: None,
             subagent: false,
         });
-        assert!(
-            s.set_hybrid("gpt-5.5", "nobody-serves-this")
-                .is_ok_and(|_| false)
-                == false
-        );
+        let same = s.set_hybrid("gpt-5.5", "gpt-5.5").unwrap_err();
+        assert!(same.contains("same provider and model"), "{same}");
         s.set_hybrid("gpt-5.5", "deepseek-chat").unwrap();
         // Twice is the same set-up.
         s.set_hybrid("gpt-5.5", "deepseek-chat").unwrap();
