@@ -32,6 +32,10 @@ if [ "${SOAK_SECS:-600}" -gt 0 ]; then
     --requests 400 --soak-secs "${SOAK_SECS:-600}" --write BENCHMARKS.md --section soak
 fi
 
+log "a 20-turn Codex-like session: HTTP against WebSocket, and a hybrid session's cost"
+"$rel/plugboard-session-bench" --turns 20 --write BENCHMARKS.md
+"$rel/plugboard-session-bench" --turns 20 --first-delay-ms 200 | sed -n '1,9p'
+
 log "translator micro-benchmarks"
 cargo bench -j2 --locked -p plugboard-translate --bench translate -- --noplot
 python3 scripts/criterion-report.py "$CARGO_TARGET_DIR/criterion" BENCHMARKS.md "$(git describe --always --dirty)"

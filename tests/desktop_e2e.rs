@@ -447,6 +447,39 @@ upstream_model = "qwen3-coder:30b"
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     taken.push(("usage-sessions.png", wd.screenshot().await));
+    // Plan with GPT, execute locally: one click writes the subagent route and Codex's files.
+    wd.click(".tab[data-tab=codex]").await;
+    wd.type_into("#hybrid-executor", "deepseek-chat").await;
+    wd.click("#codex-hybrid").await;
+    wd.wait_text("#toast", "same provider and model").await;
+    wd.type_into("#hybrid-executor", "local-coder").await;
+    wd.click("#codex-hybrid").await;
+    wd.wait_text(
+        "#hybrid-state",
+        "Subagents run on Ollama on this machine (qwen3-coder:30b)",
+    )
+    .await;
+    let codex_config = std::fs::read_to_string(home.join(".codex/config.toml")).unwrap();
+    assert!(
+        codex_config.contains("default_subagent_model = \"local-coder\"")
+            && codex_config.contains("model = \"gpt-5.5\""),
+        "{codex_config}"
+    );
+    let saved = std::fs::read_to_string(home.join(".config/plugboard/settings.toml")).unwrap();
+    assert!(saved.contains("subagent = true"), "{saved}");
+    // The Routes tab shows it and saving the table keeps it a subagent route.
+    wd.click(".tab[data-tab=routes]").await;
+    wd.wait_text("#routes tbody", "subagents only").await;
+    wd.click("#save-routes").await;
+    wd.wait_text("#toast", "Routes saved").await;
+    let saved = std::fs::read_to_string(home.join(".config/plugboard/settings.toml")).unwrap();
+    assert!(
+        saved.contains("subagent = true"),
+        "saving the routes kept the flag: {saved}"
+    );
+    wd.click(".tab[data-tab=codex]").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    taken.push(("codex-hybrid.png", wd.screenshot().await));
     wd.click(".tab[data-tab=requests]").await;
     wd.wait_text("#request-log tbody", "Ollama on this machine")
         .await;

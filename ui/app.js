@@ -448,13 +448,18 @@ async function firstRunApply() {
 function routeRow(r = { model: "", provider: state.providers[0]?.id ?? "", upstream_model: "", fallbacks: [] }) {
   const providers = el("select", { className: "r-provider" }, ...state.providers.map((p) => el("option", { value: p.id, textContent: p.name })));
   providers.value = r.provider;
-  return el("tr", {},
-    el("td", {}, el("input", { className: "r-model", value: r.model, placeholder: "plan or gpt-5.2-*" })),
+  // Fields this table does not edit ride along, so that saving keeps them.
+  const row = el("tr", {},
+    el("td", {},
+      el("input", { className: "r-model", value: r.model, placeholder: "plan or gpt-5.2-*" }),
+      ...(r.subagent ? [el("span", { className: "hint", textContent: " subagents only" })] : [])),
     el("td", {}, providers),
     el("td", {}, el("input", { className: "r-upstream", value: r.upstream_model ?? "", placeholder: "(provider's mapping)" })),
     el("td", {}, el("input", { className: "r-fallbacks", value: (r.fallbacks ?? []).join(", "), placeholder: "e.g. openrouter, local" })),
     el("td", {}, el("button", { className: "link", textContent: "Remove", onclick: (e) => e.target.closest("tr").remove() })),
   );
+  row.dataset.kept = JSON.stringify({ subagent: !!r.subagent, context_window: r.context_window ?? null });
+  return row;
 }
 
 function renderRoutes() {
@@ -463,6 +468,7 @@ function renderRoutes() {
 
 async function saveRoutes() {
   const routes = [...document.querySelectorAll("#routes tbody tr")].map((tr) => ({
+    ...JSON.parse(tr.dataset.kept || "{}"),
     model: tr.querySelector(".r-model").value.trim(),
     provider: tr.querySelector(".r-provider").value,
     upstream_model: tr.querySelector(".r-upstream").value.trim() || null,
@@ -484,6 +490,23 @@ function planExecute() {
 function renderCodex() {
   $("#codex-home").textContent = state.codex_home;
   $("#codex-state").textContent = state.snapshot.codex_attached ? "Plugboard is attached" : "not attached";
+  const exec = state.snapshot.settings.route.find((r) => r.subagent && r.model === "*");
+  $("#hybrid-state").textContent = exec
+    ? `Subagents run on ${providerName(exec.provider)} (${exec.upstream_model ?? "its mapping"}).`
+    : "Not set up: every request goes where its model name routes it.";
+}
+
+async function codexHybrid() {
+  const planner = $("#hybrid-planner").value.trim(), executor = $("#hybrid-executor").value.trim();
+  if (!planner || !executor) { toast("Name the planner and the executor", true); return; }
+  const out = $("#codex-diff");
+  try {
+    const p = await call("codex_hybrid", { planner, executor });
+    out.hidden = false;
+    out.textContent = (p.diff || `${p.path} already has this configuration.`) + (p.catalog ? `\n\n${p.catalog}` : "");
+    toast(`${planner} plans; subagents run on ${executor}`);
+    await refresh();
+  } catch (e) { toast(e.message, true); }
 }
 
 async function codex(cmd) {
@@ -654,6 +677,7 @@ function wire() {
   $("#codex-preview").onclick = () => codex("codex_preview");
   $("#codex-apply").onclick = () => codex("codex_apply");
   $("#codex-detach").onclick = () => codex("codex_detach");
+  $("#codex-hybrid").onclick = codexHybrid;
   $("#save-port").onclick = savePort;
   $("#usage-days").onchange = renderUsage;
   $("#save-usage-settings").onclick = saveUsageSettings;

@@ -201,6 +201,15 @@ pub async fn codex_apply(
 }
 
 #[tauri::command]
+pub async fn codex_hybrid(
+    app: Shared<'_>,
+    planner: String,
+    executor: String,
+) -> Result<PreviewView, AppError> {
+    Ok(app.codex_hybrid(planner, executor).await?.into())
+}
+
+#[tauri::command]
 pub async fn codex_detach(app: Shared<'_>) -> Result<(), AppError> {
     app.codex_detach().await?;
     Ok(())

@@ -117,6 +117,7 @@ fn main() {
             commands::set_routes,
             commands::codex_preview,
             commands::codex_apply,
+            commands::codex_hybrid,
             commands::codex_detach,
             commands::dismiss_warnings,
             commands::hide_window,

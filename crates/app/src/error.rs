@@ -32,6 +32,8 @@ pub enum AppError {
     Usage(#[from] plugboard_usage::UsageError),
     #[error("the check's fix could not be applied: {0}")]
     Fix(String),
+    #[error("this plan-and-execute set-up cannot be made: {0}")]
+    Hybrid(String),
     #[error("cannot write {path}: {reason}")]
     Write { path: String, reason: String },
     /// A background task ended without an answer (it panicked or was cancelled).

@@ -366,13 +366,32 @@ fn planned(
     Ok(opts)
 }
 
-/// What [`apply`] would change in `config.toml`.
+/// What [`apply`] would change in `config.toml` with these settings.
 pub fn preview_apply(
     home: &Path,
     opts: &AttachOptions,
+    settings: &Settings,
     codex_bin: Option<&Path>,
 ) -> Result<Preview, CodexConfigError> {
+    if relay_wanted(home, settings) {
+        return preview_attach(home, &relay_options(opts));
+    }
     preview_attach(home, &planned(home, opts, codex_bin)?)
+}
+
+/// Apply points Codex's own provider at the relay: Codex is logged in with ChatGPT and
+/// Plugboard has a provider that relays that login.
+fn relay_wanted(home: &Path, settings: &Settings) -> bool {
+    logged_in_with_chatgpt(home) && settings.providers.iter().any(|p| p.relays_codex_login())
+}
+
+fn relay_options(opts: &AttachOptions) -> AttachOptions {
+    AttachOptions {
+        chatgpt_relay: true,
+        make_default: false,
+        model_catalog: None,
+        ..opts.clone()
+    }
 }
 
 /// Builds and writes the catalog; a base that cannot be read skips it with the reason.
@@ -435,7 +454,7 @@ pub fn apply(
     codex_bin: Option<&Path>,
 ) -> Result<Applied, CodexConfigError> {
     let version = codex_bin.and_then(|b| codex_version(b).ok());
-    if logged_in_with_chatgpt(home) && settings.providers.iter().any(|p| p.relays_codex_login()) {
+    if relay_wanted(home, settings) {
         return apply_relay(home, opts, version);
     }
     let catalog = write_catalog(home, opts, settings, listed, codex_bin, &version)?;

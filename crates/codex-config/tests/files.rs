@@ -191,7 +191,7 @@ fn apply_writes_a_catalog_from_codex_and_detach_takes_it_away() {
     let h = home("catalog");
     std::fs::write(h.join("config.toml"), USER).unwrap();
     let codex = fake_codex(&h);
-    let preview = preview_apply(&h, &opts(), Some(&codex)).unwrap();
+    let preview = preview_apply(&h, &opts(), &deepseek_settings(), Some(&codex)).unwrap();
     assert!(
         preview.diff.contains("+model_catalog_json"),
         "{}",
@@ -326,6 +326,12 @@ fn a_chatgpt_login_gets_the_relay_and_detach_restores_the_file() {
     settings
         .providers
         .push(Provider::from_preset("plan", "chatgpt").unwrap());
+    let preview = preview_apply(&h, &opts(), &settings, None).unwrap();
+    assert!(
+        preview.diff.contains("+openai_base_url") && !preview.diff.contains("model_providers"),
+        "the preview shows what Apply will do: {}",
+        preview.diff
+    );
     let applied = apply(&h, &opts(), &settings, &ListedModels::new(), None).unwrap();
     let text = std::fs::read_to_string(h.join("config.toml")).unwrap();
     assert!(

@@ -162,5 +162,34 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// The pass-through's check of a 300 KB Codex history before it leaves for a Responses
+/// provider: nothing to change (the common case: the items are its own or unknown), and a
+/// session that changed provider (every reasoning item another's, dropped).
+fn bench_provenance(c: &mut Criterion) {
+    use plugboard_translate::provenance::{clean, content_key};
+    let body = large_request();
+    let req: ResponsesRequest = plugboard_wire::parse_json(&body).unwrap();
+    let plugboard_wire::responses::Input::Items(items) = &req.input else {
+        unreachable!()
+    };
+    let mut g = c.benchmark_group("provenance");
+    g.throughput(Throughput::Bytes(body.len() as u64));
+    g.bench_function("clean, 300 KB Codex history, nothing to change", |b| {
+        b.iter(|| clean(items, "openai", &|_| None).items.is_none())
+    });
+    let foreign = content_key("opaque-blob-1");
+    g.bench_function(
+        "clean, 300 KB Codex history, another provider's reasoning",
+        |b| {
+            b.iter(|| {
+                clean(items, "openai", &|k| (k == foreign).then_some("deepseek"))
+                    .items
+                    .is_some()
+            })
+        },
+    );
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_provenance);
 criterion_main!(benches);

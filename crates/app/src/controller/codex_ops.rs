@@ -43,10 +43,14 @@ impl App {
         make_default: bool,
         model: Option<String>,
     ) -> Result<Preview, AppError> {
-        let url = base_url(&*self.inner.lock().await);
+        let (url, settings) = {
+            let inner = self.inner.lock().await;
+            (base_url(&inner), inner.settings.clone())
+        };
         let opts = Self::attach_options(url, make_default, model);
         self.with_codex_files(move |home| {
-            plugboard_codex::preview_apply(&home, &opts, plugboard_codex::find_codex().as_deref())
+            let codex = plugboard_codex::find_codex();
+            plugboard_codex::preview_apply(&home, &opts, &settings, codex.as_deref())
         })
         .await
     }
@@ -58,12 +62,24 @@ impl App {
         make_default: bool,
         model: Option<String>,
     ) -> Result<Applied, AppError> {
+        self.apply_with(make_default, model, None).await
+    }
+
+    async fn apply_with(
+        &self,
+        make_default: bool,
+        model: Option<String>,
+        subagent_model: Option<String>,
+    ) -> Result<Applied, AppError> {
         self.ensure_keys().await;
         let (url, settings) = {
             let inner = self.inner.lock().await;
             (base_url(&inner), inner.settings.clone())
         };
-        let opts = Self::attach_options(url, make_default, model);
+        let opts = AttachOptions {
+            subagent_model,
+            ..Self::attach_options(url, make_default, model)
+        };
         // What glob routes can serve, from their providers' own lists (no lock held).
         let keys = key_cache::CachedKeys(self.keys.clone());
         let listed = connection::listed_for_glob_routes(&settings, &keys).await;
@@ -76,6 +92,26 @@ impl App {
         // "Attached" is read from Codex's file: the tray and the window show it next.
         self.changed();
         Ok(applied)
+    }
+
+    /// "Plan with one model, execute with another" in one step: the subagent route saved
+    /// and applied to the proxy at once, then Apply with the planner as Codex's model and
+    /// the executor as its subagents' model.
+    pub async fn codex_hybrid(
+        &self,
+        planner: String,
+        executor: String,
+    ) -> Result<Applied, AppError> {
+        let (planner, executor) = (planner.trim().to_string(), executor.trim().to_string());
+        {
+            let mut inner = self.inner.lock().await;
+            let mut next = inner.settings.clone();
+            next.set_hybrid(&planner, &executor)
+                .map_err(AppError::Hybrid)?;
+            self.commit(&mut inner, next).await?;
+        }
+        tracing::info!(%planner, %executor, "plan-and-execute set up");
+        self.apply_with(true, Some(planner), Some(executor)).await
     }
 
     pub async fn codex_detach(&self) -> Result<(), AppError> {
