@@ -49,14 +49,7 @@ fn settings(backend: &str, deepseek: &str) -> Settings {
         listen: "127.0.0.1:0".into(),
         active_provider: Some("plan".into()),
         providers: vec![plan, ds],
-        routes: vec![Route {
-            model: "deepseek-*".into(),
-            provider: "deepseek".into(),
-            upstream_model: None,
-            fallbacks: Vec::new(),
-            context_window: None,
-            subagent: false,
-        }],
+        routes: vec![Route::new("deepseek-*", "deepseek")],
         ..Settings::default()
     }
 }
@@ -64,13 +57,7 @@ fn settings(backend: &str, deepseek: &str) -> Settings {
 #[tokio::test]
 async fn a_chatgpt_plan_session_plans_on_gpt_executes_on_deepseek_and_keeps_the_login_private() {
     let Some(bin) = codex_bin() else { return };
-    let logs = Captured::default();
-    let sink = logs.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || sink.clone())
-        .init();
+    let logs = Captured::install();
 
     // The backend lists gpt-5.5 as Codex's own catalog has it.
     let bundled = plugboard_codex::bundled_catalog(&bin).unwrap();
@@ -304,6 +291,13 @@ async fn a_chatgpt_plan_session_plans_on_gpt_executes_on_deepseek_and_keeps_the_
         .send()
         .await
         .unwrap();
+    assert!(
+        next.headers()
+            .get("x-codex-turn-state")
+            .is_some_and(|v| v.to_str().unwrap().starts_with("turn-state-chatgpt-")),
+        "the backend's turn state reaches Codex: {:?}",
+        next.headers()
+    );
     read_sse(next).await;
     let sent = backend.requests().last().unwrap().to_string();
     assert!(sent.contains("Summary of the conversation"), "{sent}");

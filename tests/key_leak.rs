@@ -13,13 +13,7 @@ const KEY: &str = "sk-leak-canary-7c1d9e0b44aa";
 
 #[tokio::test]
 async fn the_key_appears_in_no_log_file_or_response() {
-    let logs = Captured::default();
-    let sink = logs.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || sink.clone())
-        .init();
+    let logs = Captured::install();
 
     // An upstream that answers, one that echoes the key in a 401, and none at all.
     let ok = MockUpstream::start(|_, _| Reply::Sse(text_chunks(&["fine"]))).await;

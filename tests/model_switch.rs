@@ -16,17 +16,6 @@ use plugboard_e2e::*;
 use serde_json::Value;
 use std::path::Path;
 
-fn route(model: &str, provider: &str) -> Route {
-    Route {
-        model: model.into(),
-        provider: provider.into(),
-        upstream_model: None,
-        fallbacks: Vec::new(),
-        context_window: None,
-        subagent: false,
-    }
-}
-
 fn settings(openai: &str, deepseek: &str) -> Settings {
     let mut o = Provider::from_preset("openai", "openai").unwrap();
     o.base_url = openai.into();
@@ -36,7 +25,10 @@ fn settings(openai: &str, deepseek: &str) -> Settings {
         listen: "127.0.0.1:0".into(),
         active_provider: Some("openai".into()),
         providers: vec![o, d],
-        routes: vec![route("gpt-*", "openai"), route("deepseek-*", "deepseek")],
+        routes: vec![
+            Route::new("gpt-*", "openai"),
+            Route::new("deepseek-*", "deepseek"),
+        ],
         ..Settings::default()
     }
 }

@@ -10,6 +10,19 @@ use std::sync::{Arc, Mutex};
 pub struct Captured(pub Arc<Mutex<Vec<u8>>>);
 
 impl Captured {
+    /// Every log line of this test process, at trace level, from now on (installs the global
+    /// subscriber: once per test binary).
+    pub fn install() -> Captured {
+        let logs = Captured::default();
+        let sink = logs.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || sink.clone())
+            .init();
+        logs
+    }
+
     pub fn contains(&self, needle: &str) -> bool {
         let bytes = self.0.lock().unwrap();
         bytes.windows(needle.len()).any(|w| w == needle.as_bytes())

@@ -220,5 +220,14 @@ async fn responses(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> 
                 "output_tokens_details": {"reasoning_tokens": 12}, "total_tokens": 940}}}),
         &mut seq,
     );
-    ([("content-type", "text/event-stream")], sse).into_response()
+    // The ChatGPT backend's sticky routing for the rest of the turn.
+    let turn_state = format!("turn-state-{name}-{n}");
+    (
+        [
+            ("content-type", "text/event-stream".to_string()),
+            ("x-codex-turn-state", turn_state),
+        ],
+        sse,
+    )
+        .into_response()
 }

@@ -70,17 +70,6 @@ fn provider(id: &str, base: String) -> Provider {
     p
 }
 
-fn route(model: &str, provider: &str) -> Route {
-    Route {
-        model: model.into(),
-        provider: provider.into(),
-        upstream_model: None,
-        fallbacks: Vec::new(),
-        context_window: None,
-        subagent: false,
-    }
-}
-
 /// The model of turn `i`: GPT plans the first turn and the middle one, DeepSeek the rest.
 fn model_of(i: usize, turns: usize) -> &'static str {
     if i == 0 || i == turns / 2 {
@@ -216,7 +205,10 @@ async fn main() {
         listen: "127.0.0.1:0".into(),
         active_provider: Some("plan".into()),
         providers: vec![provider("plan", plan), provider("exec", exec)],
-        routes: vec![route("gpt-*", "plan"), route("deepseek-*", "exec")],
+        routes: vec![
+            Route::new("gpt-*", "plan"),
+            Route::new("deepseek-*", "exec"),
+        ],
         ..Settings::default()
     };
     let db = std::env::temp_dir().join(format!(

@@ -38,12 +38,9 @@ impl Settings {
         self.routes.insert(
             0,
             Route {
-                model: ANY_MODEL.into(),
-                provider,
                 upstream_model: Some(upstream),
-                fallbacks: Vec::new(),
-                context_window: None,
                 subagent: true,
+                ..Route::new(ANY_MODEL, &provider)
             },
         );
         Ok(())
@@ -69,14 +66,7 @@ mod tests {
         s.providers
             .push(Provider::from_preset("ds", "deepseek").unwrap());
         s.active_provider = Some("plan".into());
-        s.routes.push(Route {
-            model: "deepseek-*".into(),
-            provider: "ds".into(),
-            upstream_model: None,
-            fallbacks: Vec::new(),
-            context_window: None,
-            subagent: false,
-        });
+        s.routes.push(Route::new("deepseek-*", "ds"));
         let same = s.set_hybrid("gpt-5.5", "gpt-5.5").unwrap_err();
         assert!(same.contains("same provider and model"), "{same}");
         s.set_hybrid("gpt-5.5", "deepseek-chat").unwrap();

@@ -272,16 +272,8 @@ mod tests {
         s.providers
             .push(Provider::from_preset("ds", "deepseek").unwrap());
         s.active_provider = Some("oa".into());
-        for (model, provider) in [("gpt-*", "oa"), ("deepseek-*", "ds")] {
-            s.routes.push(Route {
-                model: model.into(),
-                provider: provider.into(),
-                upstream_model: None,
-                fallbacks: Vec::new(),
-                context_window: None,
-                subagent: false,
-            });
-        }
+        s.routes.push(Route::new("gpt-*", "oa"));
+        s.routes.push(Route::new("deepseek-*", "ds"));
         // Without a model list: the names the facts and the preset know.
         let names =
             |cards: Vec<ModelCard>| -> Vec<String> { cards.into_iter().map(|c| c.name).collect() };

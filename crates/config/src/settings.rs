@@ -330,6 +330,20 @@ pub struct Route {
     pub subagent: bool,
 }
 
+impl Route {
+    /// A route for `model` (exact or glob) to `provider`, with nothing else set.
+    pub fn new(model: &str, provider: &str) -> Route {
+        Route {
+            model: model.into(),
+            provider: provider.into(),
+            upstream_model: None,
+            fallbacks: Vec::new(),
+            context_window: None,
+            subagent: false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@
 //! wrote.)
 
 mod common;
-use common::{free_port, read_until};
+use common::{codex_through_serve, free_port, read_until};
 use std::io::BufReader;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -271,48 +271,18 @@ async fn the_real_codex_cli_runs_through_the_proxy_after_codex_apply() {
         "{}",
         String::from_utf8_lossy(&applied.stderr)
     );
-    let mut serve = Command::new(proxy)
-        .args(["serve", "--no-usage", "--config"])
-        .arg(&settings)
-        .env("CLI_APPLY_KEY", KEY)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(serve.stdout.take().unwrap());
-    read_until(&mut stdout, "listening on");
-    let out = tokio::time::timeout(
-        Duration::from_secs(180),
-        tokio::process::Command::new(&bin_codex)
-            .args([
-                "exec",
-                "--skip-git-repo-check",
-                "--color",
-                "never",
-                "-m",
-                "deepseek-chat",
-                "say hi",
-            ])
-            .current_dir(dir.join("work"))
-            .env("CODEX_HOME", &home)
-            .env("HOME", &dir)
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .env_remove("OPENAI_API_KEY")
-            .stdin(Stdio::null())
-            .kill_on_drop(true)
-            .output(),
+    let (ok, so, se) = codex_through_serve(
+        &settings,
+        &[("CLI_APPLY_KEY", KEY)],
+        &bin_codex,
+        &dir,
+        &home,
+        "deepseek-chat",
+        "say hi",
     )
-    .await
-    .expect("codex exec finished")
-    .unwrap();
-    let _ = serve.kill();
-    let _ = serve.wait();
-    let (so, se) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
+    .await;
     assert!(
-        out.status.success() && so.trim() == "hi",
+        ok && so.trim() == "hi",
         "codex through the applied config\nstdout:\n{so}\nstderr:\n{se}"
     );
     assert!(se.contains("provider: plugboard"), "{se}");

@@ -6,12 +6,9 @@
 //! without it the test fails, unless `PLUGBOARD_SKIP_EXTERNAL=1`.
 
 mod common;
-use common::{free_port, read_until};
+use common::{codex_through_serve, free_port};
 use serde_json::{json, Value};
-use std::io::BufReader;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 const KEY: &str = "sk-glob-canary-0123456789";
 
@@ -106,48 +103,18 @@ async fn codex_apply_names_what_a_glob_route_serves_and_codex_gets_its_tools() {
         "the model list was read once, with the provider's key"
     );
 
-    let mut serve = Command::new(proxy)
-        .args(["serve", "--no-usage", "--no-keyring", "--config"])
-        .arg(&settings)
-        .env("GLOB_KEY", KEY)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(serve.stdout.take().unwrap());
-    read_until(&mut stdout, "listening on");
-    let out = tokio::time::timeout(
-        Duration::from_secs(180),
-        tokio::process::Command::new(&bin_codex)
-            .args([
-                "exec",
-                "--skip-git-repo-check",
-                "--color",
-                "never",
-                "-m",
-                "deepseek-v4-pro",
-                "say hi",
-            ])
-            .current_dir(dir.join("work"))
-            .env("CODEX_HOME", &home)
-            .env("HOME", &dir)
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .env_remove("OPENAI_API_KEY")
-            .stdin(Stdio::null())
-            .kill_on_drop(true)
-            .output(),
+    let (ok, so, se) = codex_through_serve(
+        &settings,
+        &[("GLOB_KEY", KEY), ("PLUGBOARD_NO_KEYRING", "true")],
+        &bin_codex,
+        &dir,
+        &home,
+        "deepseek-v4-pro",
+        "say hi",
     )
-    .await
-    .expect("codex exec finished")
-    .unwrap();
-    let _ = serve.kill();
-    let _ = serve.wait();
-    let (so, se) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
+    .await;
     assert!(
-        out.status.success() && so.trim() == "hi",
+        ok && so.trim() == "hi",
         "codex -m deepseek-v4-pro\nstdout:\n{so}\nstderr:\n{se}"
     );
     assert!(

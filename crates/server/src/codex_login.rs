@@ -64,6 +64,27 @@ pub(crate) fn relayed_headers(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Headers of the backend's answer Codex reads (`x-codex-turn-state`, which it echoes for the
+/// rest of the turn; `x-models-etag`; `openai-model`; `x-reasoning-included`).
+pub(crate) fn answer_hints(
+    headers: &reqwest::header::HeaderMap,
+) -> Vec<(axum::http::HeaderName, axum::http::HeaderValue)> {
+    headers
+        .iter()
+        .filter(|(name, _)| {
+            let n = name.as_str();
+            n.starts_with("x-codex-")
+                || ["x-models-etag", "openai-model", "x-reasoning-included"].contains(&n)
+        })
+        .filter_map(|(name, value)| {
+            Some((
+                axum::http::HeaderName::from_bytes(name.as_str().as_bytes()).ok()?,
+                axum::http::HeaderValue::from_bytes(value.as_bytes()).ok()?,
+            ))
+        })
+        .collect()
+}
+
 /// The provider Codex's own model list comes from: the active one when it relays the
 /// login, else the first that does.
 fn login_provider(state: &AppState) -> Option<Provider> {

@@ -62,6 +62,13 @@ pub async fn forward(
     .await?;
     let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::OK);
     let content_type = resp.headers().get(header::CONTENT_TYPE).cloned();
+    // The backend's routing and model hints, for Codex (its turn state is echoed within a
+    // turn); from any other provider they are not passed on.
+    let hints: Vec<_> = if target.provider.relays_codex_login() {
+        codex_login::answer_hints(resp.headers())
+    } else {
+        Vec::new()
+    };
     let is_sse = content_type
         .as_ref()
         .and_then(|v| v.to_str().ok())
@@ -91,6 +98,9 @@ pub async fn forward(
     let mut builder = Response::builder().status(status);
     if let Some(ct) = content_type {
         builder = builder.header(header::CONTENT_TYPE, ct);
+    }
+    for (name, value) in hints {
+        builder = builder.header(name, value);
     }
     Ok(builder
         .body(Body::from_stream(body))

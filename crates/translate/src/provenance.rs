@@ -65,7 +65,7 @@ pub fn keys_of_answer(body: &[u8]) -> Vec<u64> {
 
 /// The few fields of an item that say whose it is; everything else is skipped unread.
 #[derive(Deserialize, Default)]
-pub struct ItemTrace<'a> {
+struct ItemTrace<'a> {
     #[serde(rename = "type", default, borrow)]
     kind: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
@@ -74,19 +74,6 @@ pub struct ItemTrace<'a> {
     call_id: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     encrypted_content: Option<Cow<'a, str>>,
-}
-
-impl ItemTrace<'_> {
-    /// The keys this item leaves when a provider issues it.
-    pub fn keys(&self) -> impl Iterator<Item = u64> + '_ {
-        let id = self.id.as_deref().map(id_key);
-        let content = self
-            .encrypted_content
-            .as_deref()
-            .filter(|e| !e.is_empty())
-            .map(content_key);
-        id.into_iter().chain(content)
-    }
 }
 
 /// An owned trace, for answers read after the bytes are gone (a relayed terminal event).
@@ -99,6 +86,7 @@ pub struct OwnedTrace {
 }
 
 impl OwnedTrace {
+    /// The keys this item leaves when a provider issues it.
     pub fn keys(&self) -> impl Iterator<Item = u64> + '_ {
         let id = self.id.as_deref().map(id_key);
         let content = self
