@@ -454,6 +454,9 @@ upstream_model = "qwen3-coder:30b"
     wd.wait_text("#toast", "same provider and model").await;
     wd.type_into("#hybrid-executor", "local-coder").await;
     wd.click("#codex-hybrid").await;
+    // The toast comes once Apply has written Codex's files (the state line can change first).
+    wd.wait_text("#toast", "gpt-5.5 plans; subagents run on local-coder")
+        .await;
     wd.wait_text(
         "#hybrid-state",
         "Subagents run on Ollama on this machine (qwen3-coder:30b)",
