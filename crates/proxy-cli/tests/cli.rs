@@ -238,17 +238,15 @@ fn codex_apply_then_detach_gives_the_users_config_back_exactly() {
 /// test script; without it the test fails, unless `PLUGBOARD_SKIP_EXTERNAL=1`.
 #[tokio::test]
 async fn the_real_codex_cli_runs_through_the_proxy_after_codex_apply() {
-    let bin_codex = match std::env::var_os("CODEX_BIN") {
-        Some(p) => std::path::PathBuf::from(p),
-        None if std::env::var("PLUGBOARD_SKIP_EXTERNAL").as_deref() == Ok("1") => return,
-        None => panic!("CODEX_BIN is not set: run the tests through scripts/test.sh, or set PLUGBOARD_SKIP_EXTERNAL=1"),
+    let Some(bin_codex) = plugboard_e2e::codex::codex_bin() else {
+        return;
     };
     let (upstream, seen) = recording_upstream().await;
     // Not under /tmp: Codex refuses to set up its helper binaries there.
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("cli-codex-apply-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("work")).unwrap();
+    let dir = plugboard_e2e::codex::codex_dir(
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")),
+        "cli-codex-apply",
+    );
     let home = dir.join("codex-home");
     let port = free_port();
     let settings = dir.join("settings.toml");

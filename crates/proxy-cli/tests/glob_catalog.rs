@@ -54,17 +54,15 @@ async fn provider() -> (String, Arc<Mutex<Seen>>) {
 
 #[tokio::test]
 async fn codex_apply_names_what_a_glob_route_serves_and_codex_gets_its_tools() {
-    let bin_codex = match std::env::var_os("CODEX_BIN") {
-        Some(p) => std::path::PathBuf::from(p),
-        None if std::env::var("PLUGBOARD_SKIP_EXTERNAL").as_deref() == Ok("1") => return,
-        None => panic!("CODEX_BIN is not set: run the tests through scripts/test.sh, or set PLUGBOARD_SKIP_EXTERNAL=1"),
+    let Some(bin_codex) = plugboard_e2e::codex::codex_bin() else {
+        return;
     };
     let (upstream, seen) = provider().await;
     // Not under /tmp: Codex refuses to set up its helper binaries there.
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("cli-glob-catalog-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("work")).unwrap();
+    let dir = plugboard_e2e::codex::codex_dir(
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")),
+        "cli-glob-catalog",
+    );
     let home = dir.join("codex-home");
     let port = free_port();
     let settings = dir.join("settings.toml");
