@@ -76,12 +76,7 @@ pub(crate) fn answer_hints(
             n.starts_with("x-codex-")
                 || ["x-models-etag", "openai-model", "x-reasoning-included"].contains(&n)
         })
-        .filter_map(|(name, value)| {
-            Some((
-                axum::http::HeaderName::from_bytes(name.as_str().as_bytes()).ok()?,
-                axum::http::HeaderValue::from_bytes(value.as_bytes()).ok()?,
-            ))
-        })
+        .map(|(name, value)| (name.clone(), value.clone()))
         .collect()
 }
 

@@ -130,8 +130,10 @@ fn id_prefix(kind: &str) -> Option<&'static str> {
 }
 
 // Local shell calls are left out: theirs may pair by `id` instead of `call_id`.
-const CALL_TYPES: [&str; 2] = ["function_call", "custom_tool_call"];
-const OUTPUT_TYPES: [&str; 2] = ["function_call_output", "custom_tool_call_output"];
+/// Item types that call a tool, and those that answer a call by its `call_id` (providers
+/// refuse an answer whose call is not before it).
+pub const CALL_TYPES: [&str; 2] = ["function_call", "custom_tool_call"];
+pub const OUTPUT_TYPES: [&str; 2] = ["function_call_output", "custom_tool_call_output"];
 
 /// The input `items` as `provider`, a Responses provider, can take them. `issuer` answers,
 /// for a key, which provider issued it (`None`: not remembered, e.g. from before a restart;

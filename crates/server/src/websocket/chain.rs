@@ -4,6 +4,7 @@
 //! (what Codex does on its cached connection). A continuation that fails evicts the response
 //! it continued from; a later continuation from it is refused as not found.
 
+use plugboard_translate::provenance::{CALL_TYPES, OUTPUT_TYPES};
 use serde_json::{json, Map, Value};
 use std::collections::{HashSet, VecDeque};
 
@@ -96,16 +97,13 @@ fn orphan_output(items: &[Value]) -> Option<String> {
     let mut calls = HashSet::new();
     for item in items {
         let call_id = item.get("call_id").and_then(Value::as_str);
-        match item.get("type").and_then(Value::as_str) {
-            Some("function_call" | "custom_tool_call") => {
-                calls.extend(call_id);
+        let kind = item.get("type").and_then(Value::as_str).unwrap_or("");
+        if CALL_TYPES.contains(&kind) {
+            calls.extend(call_id);
+        } else if OUTPUT_TYPES.contains(&kind) {
+            if let Some(c) = call_id.filter(|c| !calls.contains(c)) {
+                return Some(c.to_string());
             }
-            Some("function_call_output" | "custom_tool_call_output") => {
-                if let Some(c) = call_id.filter(|c| !calls.contains(c)) {
-                    return Some(c.to_string());
-                }
-            }
-            _ => {}
         }
     }
     None
