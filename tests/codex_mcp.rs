@@ -73,17 +73,21 @@ fn external(var: &str) -> Option<PathBuf> {
     external_tool(var).map(PathBuf::from)
 }
 
-/// The MCP servers' tables for Codex's config.
+/// The MCP servers' tables for Codex's config. Node servers can take longer than Codex's
+/// default start-up wait on a busy machine, and a server that misses it leaves its tools out
+/// of the session (seen in CI runs): the wait is generous.
 fn mcp_servers(servers: &Path) -> String {
     let bin = servers.join("node_modules/.bin");
     format!(
         r#"
 [mcp_servers.thinking]
 command = "{thinking}"
+startup_timeout_sec = 60
 
 [mcp_servers.notion]
 command = "{notion}"
 env = {{ NOTION_TOKEN = "ntn_offline_test" }}
+startup_timeout_sec = 60
 "#,
         thinking = bin.join("mcp-server-sequential-thinking").display(),
         notion = bin.join("notion-mcp-server").display(),
