@@ -188,6 +188,16 @@ async fn a_chatgpt_plan_session_plans_on_gpt_executes_on_deepseek_and_keeps_the_
     assert_eq!(backend.refusals(), Vec::<String>::new());
     let responses: Vec<Value> = backend.requests();
     assert_eq!(responses.len(), 4, "two requests for each GPT turn");
+    // Over the backend's own WebSocket, a turn's second request carrying only what is new.
+    assert_eq!(backend.transports(), ["websocket"; 4]);
+    for second in [&responses[1], &responses[3]] {
+        assert!(second["previous_response_id"].is_string(), "{second}");
+        assert_eq!(
+            second["input"].as_array().map(Vec::len),
+            Some(1),
+            "{second}"
+        );
+    }
     let header = |h: &Vec<(String, String)>, name: &str| {
         h.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
     };

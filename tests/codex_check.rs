@@ -31,6 +31,7 @@ fn provider(base_url: &str) -> Provider {
         dialect: Default::default(),
         timeouts: Default::default(),
         context_window: None,
+        websocket: None,
     }
 }
 

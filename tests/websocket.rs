@@ -9,69 +9,15 @@
 //! whole conversation on the socket.)
 
 use futures_util::{SinkExt, StreamExt};
+use plugboard_e2e::socket_client::*;
 use plugboard_e2e::*;
 use plugboard_server::ServeOptions;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio_tungstenite::connect_async;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
-
-type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
-
-fn ws_url(proxy: &plugboard_server::ProxyHandle) -> String {
-    format!("ws://{}/v1/responses", proxy.addr())
-}
-
-async fn open(proxy: &plugboard_server::ProxyHandle) -> Ws {
-    connect_async(ws_url(proxy)).await.expect("handshake").0
-}
-
-/// Sends one `response.create` and reads until the turn ends (a terminal event or an error
-/// message): every message received.
-async fn turn(ws: &mut Ws, request: Value) -> Vec<Value> {
-    let mut msg = json!({"type": "response.create"});
-    for (k, v) in request.as_object().unwrap() {
-        msg[k] = v.clone();
-    }
-    ws.send(Message::text(msg.to_string())).await.unwrap();
-    read_turn(ws).await
-}
-
-async fn read_turn(ws: &mut Ws) -> Vec<Value> {
-    let mut got = Vec::new();
-    loop {
-        let m = tokio::time::timeout(Duration::from_secs(20), ws.next())
-            .await
-            .expect("a message in time")
-            .expect("the socket stays open")
-            .expect("a good frame");
-        let Message::Text(t) = m else { continue };
-        let v: Value = serde_json::from_str(t.as_str()).expect("JSON messages");
-        let kind = v["type"].as_str().unwrap_or_default().to_string();
-        got.push(v);
-        if kind == "error"
-            || kind == "response.completed"
-            || kind == "response.failed"
-            || kind == "response.incomplete"
-        {
-            return got;
-        }
-    }
-}
-
-fn last(events: &[Value]) -> &Value {
-    events.last().unwrap()
-}
-
-fn text_of(events: &[Value]) -> String {
-    events
-        .iter()
-        .filter(|e| e["type"] == "response.output_text.delta")
-        .filter_map(|e| e["delta"].as_str())
-        .collect()
-}
 
 /// A chat upstream answering "Answer N." to the n-th request.
 async fn numbered() -> MockUpstream {

@@ -10,6 +10,8 @@ pub mod leak;
 pub mod proxy;
 pub mod scripted_model;
 pub mod scripted_responses;
+mod scripted_socket;
+pub mod socket_client;
 pub mod upstream;
 pub mod webdriver;
 

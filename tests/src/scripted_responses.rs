@@ -3,7 +3,9 @@
 //! input[N] could not be verified."), item ids without its prefixes, a reasoning item it
 //! cannot find under `store: false`, and tool outputs whose call is not in the input are all
 //! refused with a 400 in OpenAI's words. It answers like a coding model: a user turn gets
-//! reasoning and a shell call, a tool result gets a closing message.
+//! reasoning and a shell call, a tool result gets a closing message. Like OpenAI it serves
+//! the same API over a WebSocket too (`GET .../responses` upgraded), keeping the last
+//! response of each connection for a `previous_response_id` that names it.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -14,6 +16,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 #[derive(Default)]
@@ -27,19 +30,29 @@ struct Memory {
     /// The encrypted content this provider issued.
     issued: HashSet<String>,
     answers: usize,
+    /// How each request came: "http" or "websocket".
+    transports: Vec<&'static str>,
+    /// WebSocket connections opened.
+    sockets: usize,
 }
 
 #[derive(Clone)]
-struct Shared {
+pub(crate) struct Shared {
     name: &'static str,
     memory: Arc<Mutex<Memory>>,
     /// What `GET {prefix}/models` answers.
     models: Value,
+    /// Refuse WebSocket handshakes (a server that speaks the API over HTTP only).
+    http_only: Arc<AtomicBool>,
+    /// Forget each connection's last response after answering (a lost connection cache).
+    forgetful: Arc<AtomicBool>,
 }
 
 pub struct ScriptedResponses {
     pub addr: SocketAddr,
     memory: Arc<Mutex<Memory>>,
+    http_only: Arc<AtomicBool>,
+    forgetful: Arc<AtomicBool>,
     _server: crate::LoopbackServer,
 }
 
@@ -53,20 +66,49 @@ impl ScriptedResponses {
     /// `models` as its model list.
     pub async fn start_at(name: &'static str, prefix: &str, models: Value) -> Self {
         let memory: Arc<Mutex<Memory>> = Arc::default();
+        let shared = Shared {
+            name,
+            memory: memory.clone(),
+            models,
+            http_only: Arc::default(),
+            forgetful: Arc::default(),
+        };
+        let (http_only, forgetful) = (shared.http_only.clone(), shared.forgetful.clone());
         let app = Router::new()
-            .route(&format!("{prefix}/responses"), post(responses))
+            .route(
+                &format!("{prefix}/responses"),
+                post(responses).get(crate::scripted_socket::upgrade),
+            )
             .route(&format!("{prefix}/models"), axum::routing::get(list))
-            .with_state(Shared {
-                name,
-                memory: memory.clone(),
-                models,
-            });
+            .with_state(shared);
         let server = crate::LoopbackServer::start(app).await;
         Self {
             addr: server.addr,
             memory,
+            http_only,
+            forgetful,
             _server: server,
         }
+    }
+
+    /// From now on, WebSocket handshakes are refused (HTTP 405).
+    pub fn refuse_websockets(&self) {
+        self.http_only.store(true, Ordering::SeqCst);
+    }
+
+    /// From now on, a connection forgets its last response once it has answered.
+    pub fn forget_responses(&self) {
+        self.forgetful.store(true, Ordering::SeqCst);
+    }
+
+    /// How each request came, in order: "http" or "websocket".
+    pub fn transports(&self) -> Vec<&'static str> {
+        self.memory.lock().unwrap().transports.clone()
+    }
+
+    /// WebSocket connections opened so far.
+    pub fn sockets_opened(&self) -> usize {
+        self.memory.lock().unwrap().sockets
     }
 
     pub fn base_url(&self) -> String {
@@ -87,7 +129,7 @@ impl ScriptedResponses {
     }
 }
 
-fn header_pairs(h: &HeaderMap) -> Vec<(String, String)> {
+pub(crate) fn header_pairs(h: &HeaderMap) -> Vec<(String, String)> {
     h.iter()
         .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
         .collect()
@@ -151,26 +193,74 @@ fn refusal(input: &[Value], issued: &HashSet<String>) -> Option<String> {
     None
 }
 
-fn event(kind: &str, mut data: Value, seq: &mut u64) -> String {
-    data["type"] = kind.into();
-    data["sequence_number"] = (*seq).into();
-    *seq += 1;
-    format!("event: {kind}\ndata: {data}\n\n")
-}
-
 async fn responses(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    s.record(&body, header_pairs(&headers), "http");
     let input = body["input"].as_array().cloned().unwrap_or_default();
+    match answer(&s, &body, &input) {
+        Err(refusal) => (StatusCode::BAD_REQUEST, Json(json!({"error": refusal}))).into_response(),
+        Ok(answer) => {
+            let sse: String = answer
+                .events
+                .iter()
+                .map(|e| format!("event: {}\ndata: {e}\n\n", e["type"].as_str().unwrap_or("")))
+                .collect();
+            (
+                [
+                    ("content-type", "text/event-stream".to_string()),
+                    ("x-codex-turn-state", answer.turn_state),
+                ],
+                sse,
+            )
+                .into_response()
+        }
+    }
+}
+
+/// One answered request: its events in order (each with `type` and `sequence_number`).
+pub(crate) struct Answer {
+    pub id: String,
+    pub output: Vec<Value>,
+    pub events: Vec<Value>,
+    /// The ChatGPT backend's sticky routing for the rest of the turn.
+    pub turn_state: String,
+}
+
+impl Shared {
+    pub(crate) fn forgets(&self) -> bool {
+        self.forgetful.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn serves_websockets(&self) -> bool {
+        !self.http_only.load(Ordering::SeqCst)
+    }
+
+    /// A request as it came, with its headers (a WebSocket's handshake) and transport.
+    pub(crate) fn record(
+        &self,
+        body: &Value,
+        headers: Vec<(String, String)>,
+        transport: &'static str,
+    ) {
+        let mut m = self.memory.lock().unwrap();
+        m.seen.push(body.clone());
+        m.headers.push(headers);
+        m.transports.push(transport);
+    }
+
+    pub(crate) fn socket_opened(&self) {
+        self.memory.lock().unwrap().sockets += 1;
+    }
+}
+
+/// The answer to `body` with its whole `input`, or OpenAI's error object for it.
+pub(crate) fn answer(s: &Shared, body: &Value, input: &[Value]) -> Result<Answer, Value> {
     let mut m = s.memory.lock().unwrap();
-    m.seen.push(body.clone());
-    m.headers.push(header_pairs(&headers));
-    if let Some(message) = refusal(&input, &m.issued) {
+    if let Some(message) = refusal(input, &m.issued) {
         m.refused.push(message.clone());
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(json!({"error": {"message": message, "type": "invalid_request_error", "param": "input", "code": "invalid_request_error"}})),
-        )
-            .into_response();
+        return Err(
+            json!({"message": message, "type": "invalid_request_error", "param": "input", "code": "invalid_request_error"}),
+        );
     }
     m.answers += 1;
     let n = m.answers;
@@ -195,39 +285,23 @@ async fn responses(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> 
     drop(m);
     let id = format!("resp_{name}{n}");
     let model = body["model"].clone();
-    let mut seq = 0;
-    let mut sse = event(
-        "response.created",
-        json!({"response": {"id": id, "object": "response", "status": "in_progress", "model": model, "output": []}}),
-        &mut seq,
-    );
+    let mut events = vec![
+        json!({"type": "response.created", "response": {"id": id, "object": "response", "status": "in_progress", "model": model, "output": []}}),
+    ];
     for (i, item) in output.iter().enumerate() {
-        sse += &event(
-            "response.output_item.added",
-            json!({"output_index": i, "item": item}),
-            &mut seq,
-        );
-        sse += &event(
-            "response.output_item.done",
-            json!({"output_index": i, "item": item}),
-            &mut seq,
-        );
+        events.push(json!({"type": "response.output_item.added", "output_index": i, "item": item}));
+        events.push(json!({"type": "response.output_item.done", "output_index": i, "item": item}));
     }
-    sse += &event(
-        "response.completed",
-        json!({"response": {"id": id, "object": "response", "status": "completed", "model": model, "output": output,
-            "usage": {"input_tokens": 900, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 40,
-                "output_tokens_details": {"reasoning_tokens": 12}, "total_tokens": 940}}}),
-        &mut seq,
-    );
-    // The ChatGPT backend's sticky routing for the rest of the turn.
-    let turn_state = format!("turn-state-{name}-{n}");
-    (
-        [
-            ("content-type", "text/event-stream".to_string()),
-            ("x-codex-turn-state", turn_state),
-        ],
-        sse,
-    )
-        .into_response()
+    events.push(json!({"type": "response.completed", "response": {"id": id, "object": "response", "status": "completed", "model": model, "output": output,
+        "usage": {"input_tokens": 900, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 40,
+            "output_tokens_details": {"reasoning_tokens": 12}, "total_tokens": 940}}}));
+    for (seq, e) in events.iter_mut().enumerate() {
+        e["sequence_number"] = seq.into();
+    }
+    Ok(Answer {
+        id,
+        output,
+        events,
+        turn_state: format!("turn-state-{name}-{n}"),
+    })
 }

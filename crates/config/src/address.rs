@@ -47,6 +47,18 @@ impl Provider {
         self.preset.as_deref() == Some(crate::presets::CHATGPT_PRESET)
     }
 
+    /// Whether WebSocket turns are relayed to this provider over its own WebSocket: a
+    /// Responses provider whose settings or preset say it serves one.
+    pub fn relays_websocket(&self) -> bool {
+        self.wire_api == crate::wire_api::WireApi::Responses
+            && self.websocket.unwrap_or_else(|| {
+                self.preset
+                    .as_deref()
+                    .and_then(preset)
+                    .is_some_and(|p| p.websocket)
+            })
+    }
+
     /// Whether requests need a key: as the preset says, and yes when there is no preset.
     pub fn needs_key(&self) -> bool {
         self.preset

@@ -15,6 +15,9 @@ pub struct Preset {
     pub key_env: Option<&'static str>,
     pub default_model: Option<&'static str>,
     pub dialect: fn() -> Dialect,
+    /// Serves the Responses API over a WebSocket too (`GET /responses` upgraded), which
+    /// keeps the previous response in the connection so a turn sends only its new items.
+    pub websocket: bool,
 }
 
 fn base() -> Dialect {
@@ -126,6 +129,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: Some("OPENAI_API_KEY"),
         default_model: None,
         dialect: openai,
+        websocket: true,
     },
     Preset {
         id: CHATGPT_PRESET,
@@ -137,6 +141,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: None,
         default_model: None,
         dialect: openai,
+        websocket: true,
     },
     Preset {
         id: "deepseek",
@@ -147,6 +152,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: Some("DEEPSEEK_API_KEY"),
         default_model: Some("deepseek-chat"),
         dialect: deepseek,
+        websocket: false,
     },
     Preset {
         id: "qwen",
@@ -157,6 +163,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: Some("DASHSCOPE_API_KEY"),
         default_model: Some("qwen3-coder-plus"),
         dialect: qwen,
+        websocket: false,
     },
     Preset {
         id: "kimi",
@@ -167,6 +174,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: Some("MOONSHOT_API_KEY"),
         default_model: Some("kimi-k2-0905-preview"),
         dialect: kimi,
+        websocket: false,
     },
     Preset {
         id: "glm",
@@ -177,6 +185,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: Some("ZHIPUAI_API_KEY"),
         default_model: Some("glm-4.6"),
         dialect: glm,
+        websocket: false,
     },
     Preset {
         id: "openrouter",
@@ -187,6 +196,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: Some("OPENROUTER_API_KEY"),
         default_model: Some("qwen/qwen3-coder"),
         dialect: openrouter,
+        websocket: false,
     },
     Preset {
         id: "siliconflow",
@@ -197,6 +207,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: Some("SILICONFLOW_API_KEY"),
         default_model: Some("Qwen/Qwen3-Coder-30B-A3B-Instruct"),
         dialect: qwen,
+        websocket: false,
     },
     Preset {
         id: "groq",
@@ -207,6 +218,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: Some("GROQ_API_KEY"),
         default_model: Some("openai/gpt-oss-120b"),
         dialect: groq,
+        websocket: false,
     },
     Preset {
         id: "ollama",
@@ -217,6 +229,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: None,
         default_model: Some("qwen3-coder:30b"),
         dialect: local,
+        websocket: false,
     },
     Preset {
         id: "lmstudio",
@@ -227,6 +240,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: None,
         default_model: None,
         dialect: local,
+        websocket: false,
     },
     Preset {
         id: "vllm",
@@ -237,6 +251,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: None,
         default_model: None,
         dialect: local,
+        websocket: false,
     },
     Preset {
         id: "custom",
@@ -247,6 +262,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: None,
         default_model: None,
         dialect: custom,
+        websocket: false,
     },
 ];
 

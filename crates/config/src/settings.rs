@@ -188,6 +188,10 @@ pub struct Provider {
     /// model's documented one (a local runtime loads models with less).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context_window: Option<u64>,
+    /// Whether WebSocket turns reach this provider over a WebSocket of its own (a Responses
+    /// provider that serves one); unset, as its preset says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub websocket: Option<bool>,
 }
 
 impl Provider {
@@ -213,6 +217,7 @@ impl Provider {
             dialect: toml::Table::new(),
             timeouts: Timeouts::default(),
             context_window: None,
+            websocket: None,
         })
     }
 

@@ -121,13 +121,12 @@ impl CompactAttempt<'_> {
         key: Option<ApiKey>,
         log: &mut Option<RequestLog>,
     ) -> Result<Response, ProxyError> {
-        let body = body_for(
-            self.state,
-            target,
-            &self.req.model,
+        let asked = (
+            self.req.model.as_str(),
             &self.req.input,
-            self.body,
-        )?;
+            self.req.previous_response_id.as_ref(),
+        );
+        let body = body_for(self.state, target, asked, self.body)?;
         let (key, forwarded) = credentials(target.provider, key, self.headers)?;
         let resp = upstream::post(
             target.client,

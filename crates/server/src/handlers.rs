@@ -6,6 +6,7 @@ use crate::failover::{self, Attempt, RequestFacts};
 use crate::request_log::RequestLog;
 use crate::routing::{RouteTable, Target};
 use crate::state::{AppState, Incoming};
+use crate::upstream_socket::SocketTurn;
 use crate::{chat_bridge, passthrough};
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -23,9 +24,19 @@ pub async fn create_response(
     headers: HeaderMap,
     body: Result<JsonBody<ResponsesRequest>, ProxyError>,
 ) -> Response {
+    create(state, headers, body, None).await
+}
+
+/// `POST /v1/responses`, or one `response.create` of a WebSocket (`socket`).
+pub(crate) async fn create(
+    state: Arc<AppState>,
+    headers: HeaderMap,
+    body: Result<JsonBody<ResponsesRequest>, ProxyError>,
+    socket: Option<SocketTurn>,
+) -> Response {
     let work = state.clone();
     entry(&state, move |request_id, started| {
-        handle(work, headers, body, request_id, started)
+        handle(work, headers, body, socket, request_id, started)
     })
     .await
 }
@@ -36,10 +47,11 @@ async fn handle(
     state: Arc<AppState>,
     headers: HeaderMap,
     body: Result<JsonBody<ResponsesRequest>, ProxyError>,
+    socket: Option<SocketTurn>,
     request_id: String,
     started: Instant,
 ) -> Response {
-    let (incoming, routes) = match parse(&state, headers, body) {
+    let (incoming, routes) = match parse(&state, headers, body, socket) {
         Ok(parsed) => parsed,
         Err(e) => {
             tracing::info!(status = e.status().as_u16(), code = e.code(), message = %e.message(), "request refused");
@@ -88,6 +100,7 @@ fn parse(
     state: &AppState,
     headers: HeaderMap,
     body: Result<JsonBody<ResponsesRequest>, ProxyError>,
+    socket: Option<SocketTurn>,
 ) -> Result<(Incoming, Arc<RouteTable>), ProxyError> {
     let JsonBody { bytes, value: req } = body?;
     require_input(&req.input, req.previous_response_id.is_some())?;
@@ -95,6 +108,7 @@ fn parse(
         body: bytes,
         req,
         headers,
+        socket,
     };
     Ok((incoming, state.routes()))
 }

@@ -3,7 +3,7 @@
 //! provider is sent only what that provider can read (`translate::provenance`). In memory
 //! and bounded: the oldest keys go first; an item whose key is gone is left as it is.
 
-use plugboard_translate::provenance::{self, Cleaned};
+use plugboard_translate::provenance::{self, Cleaned, History};
 use serde_json::value::RawValue;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -46,10 +46,10 @@ impl Issuers {
 
     /// `items` as `provider`, a Responses provider, can take them (see
     /// `provenance::clean`); the lock is held only for this pure pass.
-    pub fn clean(&self, items: &[Box<RawValue>], provider: &str) -> Cleaned {
+    pub fn clean(&self, items: &[Box<RawValue>], history: History, provider: &str) -> Cleaned {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let lookup = |k: u64| inner.by_key.get(&k).map(|p| &**p);
-        let cleaned = provenance::clean(items, provider, &lookup);
+        let cleaned = provenance::clean_as(items, history, provider, &lookup);
         drop(inner);
         if cleaned.items.is_some() {
             tracing::info!(

@@ -24,6 +24,7 @@ pub mod routing;
 mod server;
 mod state;
 mod upstream;
+mod upstream_socket;
 mod websocket;
 
 pub use lifecycle::STOPPING_CODE;

@@ -9,12 +9,14 @@ use crate::request_log::RequestLog;
 use crate::routing::Target;
 use crate::state::{AppState, Incoming};
 use crate::upstream;
+use crate::upstream_socket;
 use axum::body::Body;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use plugboard_core::{ApiKey, Outcome};
+use plugboard_translate::provenance::History;
 use plugboard_translate::relay_watch::RelayWatch;
 use plugboard_wire::responses::{
     Input, RequestEcho, ResponseError, ResponseObject, ResponseStatus, ResponsesRequest,
@@ -43,8 +45,25 @@ pub async fn forward(
     key: Option<ApiKey>,
     log_slot: &mut Option<RequestLog>,
 ) -> Result<Response, ProxyError> {
-    let body = body_for(state, target, &inc.req.model, &inc.req.input, &inc.body)?;
     let (key, forwarded) = credentials(target.provider, key, &inc.headers)?;
+    if let Some(events) =
+        upstream_socket::forward(state, inc, target, key.as_ref(), &forwarded).await?
+    {
+        let sse = HeaderValue::from_static("text/event-stream");
+        return Ok(relayed(
+            state,
+            inc,
+            target,
+            log_slot,
+            Upstream {
+                status: StatusCode::OK,
+                content_type: Some(sse),
+                hints: Vec::new(),
+                body: events,
+            },
+        ));
+    }
+    let body = body_for(state, target, inc.asked(), &inc.body)?;
     let accept = if inc.req.stream {
         "text/event-stream"
     } else {
@@ -64,18 +83,59 @@ pub async fn forward(
     let content_type = resp.headers().get(header::CONTENT_TYPE).cloned();
     // The backend's routing and model hints, for Codex (its turn state is echoed within a
     // turn); from any other provider they are not passed on.
-    let hints: Vec<_> = if target.provider.relays_codex_login() {
+    let hints = if target.provider.relays_codex_login() {
         codex_login::answer_hints(resp.headers())
     } else {
         Vec::new()
     };
-    let is_sse = content_type
+    let body: ByteStream = Box::pin(
+        resp.bytes_stream()
+            .map(|r| r.map_err(|e| Box::new(e) as StreamError)),
+    );
+    Ok(relayed(
+        state,
+        inc,
+        target,
+        log_slot,
+        Upstream {
+            status,
+            content_type,
+            hints,
+            body,
+        },
+    ))
+}
+
+/// An error that cut an upstream stream.
+pub(crate) type StreamError = Box<dyn std::error::Error + Send + Sync>;
+
+/// An upstream answer's bytes as they come: an HTTP body, or a WebSocket's messages as SSE.
+pub(crate) type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, StreamError>> + Send>>;
+
+/// A provider's answer, before it is relayed.
+struct Upstream {
+    status: StatusCode,
+    content_type: Option<HeaderValue>,
+    hints: Vec<(HeaderName, HeaderValue)>,
+    body: ByteStream,
+}
+
+/// The answer relayed to the client as it comes, read on the way for the log and usage.
+fn relayed(
+    state: &Arc<AppState>,
+    inc: &Incoming,
+    target: &Target<'_>,
+    log_slot: &mut Option<RequestLog>,
+    up: Upstream,
+) -> Response {
+    let is_sse = up
+        .content_type
         .as_ref()
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("text/event-stream"));
     let idle = Duration::from_secs(target.provider.timeouts.idle_secs.max(1));
     let relay = Relay {
-        upstream: Box::pin(resp.bytes_stream()),
+        upstream: up.body,
         log: log_slot.take(),
         stopping: Box::pin(state.life.abort.clone().cancelled_owned()),
         idle,
@@ -95,16 +155,16 @@ pub async fn forward(
             .await
             .map(|bytes| (Ok::<_, std::io::Error>(bytes), r))
     });
-    let mut builder = Response::builder().status(status);
-    if let Some(ct) = content_type {
+    let mut builder = Response::builder().status(up.status);
+    if let Some(ct) = up.content_type {
         builder = builder.header(header::CONTENT_TYPE, ct);
     }
-    for (name, value) in hints {
+    for (name, value) in up.hints {
         builder = builder.header(name, value);
     }
-    Ok(builder
+    builder
         .body(Body::from_stream(body))
-        .expect("headers copied from a valid response"))
+        .expect("headers copied from a valid response")
 }
 
 /// Client headers sent on to a provider, as (name, value).
@@ -141,16 +201,25 @@ const WHOLE_ANSWER_CAP: usize = 16 * 1024 * 1024;
 
 /// The client's body for the provider: as it came, or with the model renamed when mapped
 /// and the input cleared of what only other providers can read (a session that changed
-/// provider).
+/// provider). `asked` is the requested model, the input and the previous response's id.
 pub(crate) fn body_for(
     state: &AppState,
     target: &Target<'_>,
-    requested: &str,
-    input: &Input,
+    (requested, input, previous): (&str, &Input, Option<&String>),
     body: &[u8],
 ) -> Result<Vec<u8>, ProxyError> {
+    let history = if previous.is_some() {
+        History::Continued
+    } else {
+        History::Whole
+    };
     let cleaned = match input {
-        Input::Items(items) => state.issuers.clean(items, &target.provider.id).items,
+        Input::Items(items) => {
+            state
+                .issuers
+                .clean(items, history, &target.provider.id)
+                .items
+        }
         Input::Text(_) => None,
     };
     if target.upstream_model == requested && cleaned.is_none() {
@@ -168,7 +237,7 @@ pub(crate) fn body_for(
 /// The provider's body relayed as it comes, ended cleanly when it goes idle or the proxy
 /// stops.
 struct Relay {
-    upstream: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
+    upstream: ByteStream,
     log: Option<RequestLog>,
     stopping: Pin<Box<WaitForCancellationFutureOwned>>,
     idle: Duration,

@@ -24,6 +24,8 @@ pub struct RouteTable {
     settings: Arc<Settings>,
     routes: Vec<globset::GlobMatcher>,
     clients: Vec<reqwest::Client>,
+    /// An HTTP/1.1 client for the providers WebSocket turns reach over a WebSocket.
+    websocket_clients: Vec<Option<reqwest::Client>>,
     /// Each provider's model map, compiled once.
     mappers: Vec<plugboard_config::ModelMapper>,
     /// Whether each provider's address is local on its face, read once (the usage history's
@@ -37,6 +39,8 @@ pub struct RouteTable {
 pub struct Target<'a> {
     pub provider: &'a Provider,
     pub client: &'a reqwest::Client,
+    /// For a provider WebSocket turns reach over a WebSocket: the client that opens it.
+    pub websocket_client: Option<&'a reqwest::Client>,
     pub upstream_model: String,
     /// The route pattern that matched, if any.
     pub route: Option<&'a str>,
@@ -80,6 +84,16 @@ impl RouteTable {
                     .map_err(|e| format!("provider `{}`: {e}", p.id))
             })
             .collect::<Result<_, _>>()?;
+        let websocket_clients = settings
+            .providers
+            .iter()
+            .map(|p| {
+                p.relays_websocket()
+                    .then(|| crate::upstream::websocket_client(p, dns.clone()))
+                    .transpose()
+                    .map_err(|e| format!("provider `{}`: {e}", p.id))
+            })
+            .collect::<Result<_, _>>()?;
         let mappers = settings
             .providers
             .iter()
@@ -102,6 +116,7 @@ impl RouteTable {
             settings: Arc::new(settings),
             routes,
             clients,
+            websocket_clients,
             mappers,
             local,
             dialects,
@@ -129,6 +144,7 @@ impl RouteTable {
         Target {
             provider,
             client: &self.clients[i],
+            websocket_client: self.websocket_clients[i].as_ref(),
             upstream_model,
             route,
             local: self.local[i],

@@ -53,4 +53,18 @@ pub struct Incoming {
     pub body: Bytes,
     pub req: ResponsesRequest,
     pub headers: HeaderMap,
+    /// A turn that came over a WebSocket: the connection's upstream sockets.
+    pub socket: Option<crate::upstream_socket::SocketTurn>,
+}
+
+impl Incoming {
+    /// What the pass-through reads of the request: the model asked for, the input, and the
+    /// response it continues.
+    pub(crate) fn asked(&self) -> (&str, &plugboard_wire::responses::Input, Option<&String>) {
+        (
+            &self.req.model,
+            &self.req.input,
+            self.req.previous_response_id.as_ref(),
+        )
+    }
 }

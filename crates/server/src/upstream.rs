@@ -13,7 +13,28 @@ pub fn client(
     p: &Provider,
     dns: Option<std::sync::Arc<crate::local_only::LocalOnlyDns>>,
 ) -> reqwest::Result<reqwest::Client> {
-    let builder = reqwest::Client::builder()
+    client_with(p, dns, false)
+}
+
+/// The client for WebSocket handshakes: HTTP/1.1 only, since an `Upgrade` cannot ride an
+/// HTTP/2 connection that TLS would otherwise negotiate.
+pub fn websocket_client(
+    p: &Provider,
+    dns: Option<std::sync::Arc<crate::local_only::LocalOnlyDns>>,
+) -> reqwest::Result<reqwest::Client> {
+    client_with(p, dns, true)
+}
+
+fn client_with(
+    p: &Provider,
+    dns: Option<std::sync::Arc<crate::local_only::LocalOnlyDns>>,
+    http1_only: bool,
+) -> reqwest::Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder();
+    if http1_only {
+        builder = builder.http1_only();
+    }
+    let builder = builder
         .connect_timeout(Duration::from_secs(p.timeouts.connect_secs.max(1)))
         .tcp_nodelay(true)
         .pool_idle_timeout(Duration::from_secs(90))
@@ -62,11 +83,28 @@ pub async fn post(
     accept: &str,
     forwarded: &[(String, String)],
 ) -> Result<reqwest::Response, ProxyError> {
-    let mut req = client
+    let req = client
         .post(url(p, path))
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::ACCEPT, accept)
         .body(body);
+    let resp = send(p, with_credentials(req, p, key, forwarded)).await?;
+    if resp.status().is_success() {
+        Ok(resp)
+    } else if resp.status().is_redirection() {
+        Err(redirect_refused(p, &resp))
+    } else {
+        Err(error_response(p, key, resp).await)
+    }
+}
+
+/// The request with the key, the provider's own headers and the client's forwarded ones.
+pub(crate) fn with_credentials(
+    mut req: reqwest::RequestBuilder,
+    p: &Provider,
+    key: Option<&ApiKey>,
+    forwarded: &[(String, String)],
+) -> reqwest::RequestBuilder {
     if let Some(k) = key {
         req = req.bearer_auth(k.expose());
     }
@@ -76,27 +114,31 @@ pub async fn post(
     for (name, value) in forwarded {
         req = req.header(name.as_str(), value.as_str());
     }
+    req
+}
+
+/// Sends and waits for the answer's head, bounded by the provider's first-byte timeout.
+pub(crate) async fn send(
+    p: &Provider,
+    req: reqwest::RequestBuilder,
+) -> Result<reqwest::Response, ProxyError> {
     let first_byte = Duration::from_secs(p.timeouts.first_byte_secs.max(1));
-    let resp = match tokio::time::timeout(first_byte, req.send()).await {
-        Err(_) => {
-            return Err(ProxyError::Unreachable {
-                timeout: true,
-                message: format!(
-                    "provider `{}` sent no response within {}s",
-                    p.id,
-                    first_byte.as_secs()
-                ),
-            })
-        }
-        Ok(Err(e)) => return Err(send_error(p, &e)),
-        Ok(Ok(r)) => r,
-    };
-    if resp.status().is_success() {
-        Ok(resp)
-    } else if resp.status().is_redirection() {
-        Err(redirect_refused(p, &resp))
-    } else {
-        Err(error_response(p, key, resp).await)
+    match tokio::time::timeout(first_byte, req.send()).await {
+        Err(_) => Err(no_answer_within(p, first_byte)),
+        Ok(Err(e)) => Err(send_error(p, &e)),
+        Ok(Ok(r)) => Ok(r),
+    }
+}
+
+/// The provider said nothing within `wait`.
+pub(crate) fn no_answer_within(p: &Provider, wait: Duration) -> ProxyError {
+    ProxyError::Unreachable {
+        timeout: true,
+        message: format!(
+            "provider `{}` sent no response within {}s",
+            p.id,
+            wait.as_secs()
+        ),
     }
 }
 
@@ -134,7 +176,7 @@ fn origin_of(u: &reqwest::Url) -> String {
     u.origin().ascii_serialization()
 }
 
-fn send_error(p: &Provider, e: &reqwest::Error) -> ProxyError {
+pub(crate) fn send_error(p: &Provider, e: &reqwest::Error) -> ProxyError {
     let mut cause = String::new();
     let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
     while let Some(s) = src {
@@ -166,7 +208,11 @@ fn send_error(p: &Provider, e: &reqwest::Error) -> ProxyError {
 
 /// A provider's error answer as a client error: status kept (5xx become 502), its message
 /// and code kept, `retry-after` kept.
-async fn error_response(p: &Provider, key: Option<&ApiKey>, resp: reqwest::Response) -> ProxyError {
+pub(crate) async fn error_response(
+    p: &Provider,
+    key: Option<&ApiKey>,
+    resp: reqwest::Response,
+) -> ProxyError {
     let status = resp.status();
     let retry_after = resp.headers().get(header::RETRY_AFTER).cloned();
     let content_type = resp
@@ -176,7 +222,20 @@ async fn error_response(p: &Provider, key: Option<&ApiKey>, resp: reqwest::Respo
         .unwrap_or("")
         .to_string();
     let body = read_limited(resp, 64 * 1024).await;
-    let parsed = errors::parse_error_body(&body, &content_type);
+    provider_error(p, key, status, &body, &content_type, retry_after)
+}
+
+/// A provider's error, from its status and body (an HTTP answer's, or a WebSocket `error`
+/// message's), worded for the client with the key scrubbed.
+pub(crate) fn provider_error(
+    p: &Provider,
+    key: Option<&ApiKey>,
+    status: StatusCode,
+    body: &[u8],
+    content_type: &str,
+    retry_after: Option<axum::http::HeaderValue>,
+) -> ProxyError {
+    let parsed = errors::parse_error_body(body, content_type);
     let code = errors::classify(&parsed, Some(status.as_u16()));
     let retry_wait = retry_after.as_ref().and_then(|v| v.to_str().ok());
     let message = errors::with_wait(&code, &parsed.message, retry_wait);

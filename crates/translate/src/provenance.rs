@@ -135,11 +135,30 @@ fn id_prefix(kind: &str) -> Option<&'static str> {
 pub const CALL_TYPES: [&str; 2] = ["function_call", "custom_tool_call"];
 pub const OUTPUT_TYPES: [&str; 2] = ["function_call_output", "custom_tool_call_output"];
 
+/// Whether a request's input is its whole history, or continues a response the provider
+/// holds (`previous_response_id`), whose tool calls are not in the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum History {
+    Whole,
+    Continued,
+}
+
 /// The input `items` as `provider`, a Responses provider, can take them. `issuer` answers,
 /// for a key, which provider issued it (`None`: not remembered, e.g. from before a restart;
 /// such an item is left as it is).
 pub fn clean<'i>(
     items: &[Box<RawValue>],
+    provider: &str,
+    issuer: &dyn Fn(u64) -> Option<&'i str>,
+) -> Cleaned {
+    clean_as(items, History::Whole, provider, issuer)
+}
+
+/// [`clean`] for an input that is whole or continues a held response: a continuation's tool
+/// outputs answer calls the provider holds, so they are kept.
+pub fn clean_as<'i>(
+    items: &[Box<RawValue>],
+    history: History,
     provider: &str,
     issuer: &dyn Fn(u64) -> Option<&'i str>,
 ) -> Cleaned {
@@ -149,7 +168,9 @@ pub fn clean<'i>(
         .collect();
     let foreign = |k: u64| issuer(k).is_some_and(|p| p != provider);
     let mut verdicts: Vec<Verdict> = traces.iter().map(|t| verdict(t, &foreign)).collect();
-    unpair_orphans(&traces, &mut verdicts);
+    if history == History::Whole {
+        unpair_orphans(&traces, &mut verdicts);
+    }
     if verdicts.iter().all(|v| *v == Verdict::Keep) {
         return Cleaned::default();
     }

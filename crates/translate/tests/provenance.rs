@@ -1,7 +1,7 @@
 //! One conversation passed between providers in every direction: what each is sent of the
 //! others' items, judged by the refusals real providers give.
 
-use plugboard_translate::provenance::{clean, content_key, id_key};
+use plugboard_translate::provenance::{clean, clean_as, content_key, id_key, History};
 use plugboard_translate::{reasoning_blob, translate_request, Dialect, TranslateOptions};
 use plugboard_wire::responses::ResponsesRequest;
 use serde_json::value::RawValue;
@@ -314,4 +314,15 @@ fn orphan_tool_outputs_are_left_out_for_a_responses_provider() {
     let c = clean(&items, "openai", &|_| None);
     assert_eq!(c.dropped, 1);
     assert_eq!(c.items.unwrap().len(), 3);
+}
+
+#[test]
+fn a_continuation_keeps_outputs_whose_call_the_provider_holds() {
+    // `previous_response_id` + the tool's output only: the call is in the provider's copy.
+    let items = raw(&[json!({"type": "function_call_output", "call_id": "call_1", "output": "y"})]);
+    let c = clean_as(&items, History::Continued, "openai", &|_| None);
+    assert!(c.items.is_none(), "left as it is");
+    assert_eq!(c.dropped, 0);
+    let c = clean_as(&items, History::Whole, "openai", &|_| None);
+    assert_eq!(c.dropped, 1);
 }

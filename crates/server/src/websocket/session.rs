@@ -10,7 +10,7 @@ use crate::endpoint::JsonBody;
 use crate::error::ProxyError;
 use crate::handlers;
 use crate::state::AppState;
-use axum::extract::State;
+use crate::upstream_socket::{SocketTurn, Sockets};
 use axum::http::{header, HeaderMap};
 use axum::response::Response;
 use bytes::Bytes;
@@ -83,6 +83,7 @@ pub(super) async fn run(
         });
         tracing::info!("websocket opened");
         let mut chain = Chain::default();
+        let sockets = Sockets::default();
         loop {
             let inbound = tokio::select! {
                 biased;
@@ -118,6 +119,7 @@ pub(super) async fn run(
                 state: &state,
                 headers: &headers,
                 chain: &mut chain,
+                sockets: &sockets,
                 sink: &mut sink,
                 gone: &gone,
             };
@@ -126,6 +128,7 @@ pub(super) async fn run(
             }
         }
         reader.abort();
+        sockets.close_all().await;
         tracing::info!("websocket closed");
     }
     .instrument(span)
@@ -189,6 +192,8 @@ struct Turn<'a> {
     state: &'a Arc<AppState>,
     headers: &'a HeaderMap,
     chain: &'a mut Chain,
+    /// The connection's sockets to providers that serve WebSockets themselves.
+    sockets: &'a Sockets,
     sink: &'a mut Sink,
     gone: &'a CancellationToken,
 }
@@ -223,6 +228,8 @@ impl Turn<'_> {
             .remove("generate")
             .and_then(|v| v.as_bool())
             .unwrap_or(true);
+        let sent_input = body.get("input").cloned();
+        let mut expanded_from = None;
         let continued = match self.chain.expand(&mut body) {
             Continue::Evicted(id) => {
                 let e = ProxyError::invalid_request(
@@ -240,7 +247,10 @@ impl Turn<'_> {
                 );
                 return self.refuse(e).await;
             }
-            Continue::Expanded { from } => Some(from),
+            Continue::Expanded { from } => {
+                expanded_from = Some(from.clone());
+                Some(from)
+            }
             Continue::AsIs => body
                 .get("previous_response_id")
                 .and_then(Value::as_str)
@@ -254,9 +264,18 @@ impl Turn<'_> {
         body.insert("stream".into(), Value::Bool(true));
         let bytes = serde_json::to_vec(&Value::Object(body)).expect("a JSON map serializes");
         let parsed = JsonBody::parse(Bytes::from(bytes));
-        let resp =
-            handlers::create_response(State(self.state.clone()), self.headers.clone(), parsed)
-                .await;
+        let socket = SocketTurn {
+            sockets: self.sockets.clone(),
+            continues: expanded_from
+                .map(|from| (from, sent_input.unwrap_or_else(|| Value::Array(Vec::new())))),
+        };
+        let resp = handlers::create(
+            self.state.clone(),
+            self.headers.clone(),
+            parsed,
+            Some(socket),
+        )
+        .await;
         let end = self.relay(resp).await?;
         match end {
             Some(t) if t.kind == "response.completed" => {
