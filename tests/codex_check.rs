@@ -32,6 +32,7 @@ fn provider(base_url: &str) -> Provider {
         timeouts: Default::default(),
         context_window: None,
         websocket: None,
+        responses_dialect: Default::default(),
     }
 }
 

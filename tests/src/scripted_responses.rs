@@ -46,6 +46,9 @@ pub(crate) struct Shared {
     http_only: Arc<AtomicBool>,
     /// Forget each connection's last response after answering (a lost connection cache).
     forgetful: Arc<AtomicBool>,
+    /// Stream like vLLM's `/v1/responses`: no `output_item.done` events and an empty
+    /// `output` in `response.completed` (vllm #42407, #30223).
+    gappy: Arc<AtomicBool>,
 }
 
 pub struct ScriptedResponses {
@@ -53,6 +56,7 @@ pub struct ScriptedResponses {
     memory: Arc<Mutex<Memory>>,
     http_only: Arc<AtomicBool>,
     forgetful: Arc<AtomicBool>,
+    gappy: Arc<AtomicBool>,
     _server: crate::LoopbackServer,
 }
 
@@ -72,8 +76,13 @@ impl ScriptedResponses {
             models,
             http_only: Arc::default(),
             forgetful: Arc::default(),
+            gappy: Arc::default(),
         };
-        let (http_only, forgetful) = (shared.http_only.clone(), shared.forgetful.clone());
+        let (http_only, forgetful, gappy) = (
+            shared.http_only.clone(),
+            shared.forgetful.clone(),
+            shared.gappy.clone(),
+        );
         let app = Router::new()
             .route(
                 &format!("{prefix}/responses"),
@@ -87,6 +96,7 @@ impl ScriptedResponses {
             memory,
             http_only,
             forgetful,
+            gappy,
             _server: server,
         }
     }
@@ -99,6 +109,11 @@ impl ScriptedResponses {
     /// From now on, a connection forgets its last response once it has answered.
     pub fn forget_responses(&self) {
         self.forgetful.store(true, Ordering::SeqCst);
+    }
+
+    /// From now on, streams leave out their `*.done` events as vLLM's do.
+    pub fn leave_out_done_events(&self) {
+        self.gappy.store(true, Ordering::SeqCst);
     }
 
     /// How each request came, in order: "http" or "websocket".
@@ -295,6 +310,12 @@ pub(crate) fn answer(s: &Shared, body: &Value, input: &[Value]) -> Result<Answer
     events.push(json!({"type": "response.completed", "response": {"id": id, "object": "response", "status": "completed", "model": model, "output": output,
         "usage": {"input_tokens": 900, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 40,
             "output_tokens_details": {"reasoning_tokens": 12}, "total_tokens": 940}}}));
+    if s.gappy.load(Ordering::SeqCst) {
+        events.retain(|e| e["type"] != "response.output_item.done");
+        if let Some(end) = events.last_mut() {
+            end["response"]["output"] = json!([]);
+        }
+    }
     for (seq, e) in events.iter_mut().enumerate() {
         e["sequence_number"] = seq.into();
     }

@@ -1,6 +1,7 @@
 //! Known providers: where they live and what their Chat Completions dialect accepts.
 
 use crate::wire_api::WireApi;
+use plugboard_translate::responses_dialect::ResponsesDialect;
 use plugboard_translate::{Dialect, MaxTokensField, ReasoningSwitch};
 
 #[derive(Debug, Clone)]
@@ -18,6 +19,30 @@ pub struct Preset {
     /// Serves the Responses API over a WebSocket too (`GET /responses` upgraded), which
     /// keeps the previous response in the connection so a turn sends only its new items.
     pub websocket: bool,
+    /// What its Responses API lacks, when it is reached over it.
+    pub responses_dialect: fn() -> ResponsesDialect,
+}
+
+/// A complete Responses API (OpenAI's own).
+fn complete() -> ResponsesDialect {
+    ResponsesDialect::default()
+}
+
+/// A runtime or gateway serving the Responses API without OpenAI's hosted tools.
+fn without_hosted_tools() -> ResponsesDialect {
+    ResponsesDialect {
+        drop_hosted_tools: true,
+        ..ResponsesDialect::default()
+    }
+}
+
+/// vLLM's `/v1/responses`: its streams leave out `*.done` events and items that had no
+/// delta (vllm #42407, #48274), and it runs no hosted tools.
+fn vllm_responses() -> ResponsesDialect {
+    ResponsesDialect {
+        lifecycle_events: true,
+        drop_hosted_tools: true,
+    }
 }
 
 fn base() -> Dialect {
@@ -129,6 +154,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: Some("OPENAI_API_KEY"),
         default_model: None,
         dialect: openai,
+        responses_dialect: complete,
         websocket: true,
     },
     Preset {
@@ -141,6 +167,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: None,
         default_model: None,
         dialect: openai,
+        responses_dialect: complete,
         websocket: true,
     },
     Preset {
@@ -152,6 +179,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: Some("DEEPSEEK_API_KEY"),
         default_model: Some("deepseek-chat"),
         dialect: deepseek,
+        responses_dialect: without_hosted_tools,
         websocket: false,
     },
     Preset {
@@ -163,6 +191,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: Some("DASHSCOPE_API_KEY"),
         default_model: Some("qwen3-coder-plus"),
         dialect: qwen,
+        responses_dialect: without_hosted_tools,
         websocket: false,
     },
     Preset {
@@ -174,6 +203,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: Some("MOONSHOT_API_KEY"),
         default_model: Some("kimi-k2-0905-preview"),
         dialect: kimi,
+        responses_dialect: without_hosted_tools,
         websocket: false,
     },
     Preset {
@@ -185,6 +215,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: Some("ZHIPUAI_API_KEY"),
         default_model: Some("glm-4.6"),
         dialect: glm,
+        responses_dialect: without_hosted_tools,
         websocket: false,
     },
     Preset {
@@ -196,6 +227,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: Some("OPENROUTER_API_KEY"),
         default_model: Some("qwen/qwen3-coder"),
         dialect: openrouter,
+        responses_dialect: without_hosted_tools,
         websocket: false,
     },
     Preset {
@@ -207,6 +239,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: Some("SILICONFLOW_API_KEY"),
         default_model: Some("Qwen/Qwen3-Coder-30B-A3B-Instruct"),
         dialect: qwen,
+        responses_dialect: without_hosted_tools,
         websocket: false,
     },
     Preset {
@@ -218,6 +251,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: Some("GROQ_API_KEY"),
         default_model: Some("openai/gpt-oss-120b"),
         dialect: groq,
+        responses_dialect: without_hosted_tools,
         websocket: false,
     },
     Preset {
@@ -229,6 +263,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: None,
         default_model: Some("qwen3-coder:30b"),
         dialect: local,
+        responses_dialect: without_hosted_tools,
         websocket: false,
     },
     Preset {
@@ -240,6 +275,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: None,
         default_model: None,
         dialect: local,
+        responses_dialect: without_hosted_tools,
         websocket: false,
     },
     Preset {
@@ -251,6 +287,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: None,
         default_model: None,
         dialect: local,
+        responses_dialect: vllm_responses,
         websocket: false,
     },
     Preset {
@@ -262,6 +299,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: None,
         default_model: None,
         dialect: custom,
+        responses_dialect: without_hosted_tools,
         websocket: false,
     },
 ];

@@ -4,6 +4,7 @@
 use crate::limits::ServerLimits;
 use crate::presets::preset;
 pub use crate::wire_api::WireApi;
+use plugboard_translate::responses_dialect::ResponsesDialect;
 use plugboard_translate::Dialect;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -133,6 +134,9 @@ impl Settings {
             if let Err(e) = p.dialect() {
                 problems.push(format!("provider `{}`: dialect: {e}", p.id));
             }
+            if let Err(e) = p.responses_dialect() {
+                problems.push(format!("provider `{}`: responses_dialect: {e}", p.id));
+            }
         }
         if let Some(active) = &self.active_provider {
             if self.provider(active).is_none() {
@@ -192,6 +196,26 @@ pub struct Provider {
     /// provider that serves one); unset, as its preset says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub websocket: Option<bool>,
+    /// Overrides of the preset's Responses dialect (the pass-through's repairs), field by field.
+    #[serde(default, skip_serializing_if = "toml::Table::is_empty")]
+    pub responses_dialect: toml::Table,
+}
+
+/// `base` with the fields of `overrides` put over it.
+fn with_overrides<T: Serialize + serde::de::DeserializeOwned>(
+    base: T,
+    overrides: &toml::Table,
+) -> Result<T, String> {
+    if overrides.is_empty() {
+        return Ok(base);
+    }
+    let mut table = toml::Table::try_from(&base).map_err(|e| e.to_string())?;
+    for (k, v) in overrides {
+        table.insert(k.clone(), v.clone());
+    }
+    table
+        .try_into()
+        .map_err(|e: toml::de::Error| e.message().to_string())
 }
 
 impl Provider {
@@ -218,6 +242,7 @@ impl Provider {
             timeouts: Timeouts::default(),
             context_window: None,
             websocket: None,
+            responses_dialect: toml::Table::new(),
         })
     }
 
@@ -229,16 +254,20 @@ impl Provider {
             .and_then(preset)
             .map(|p| (p.dialect)())
             .unwrap_or_default();
-        if self.dialect.is_empty() {
-            return Ok(base);
-        }
-        let mut table = toml::Table::try_from(&base).map_err(|e| e.to_string())?;
-        for (k, v) in &self.dialect {
-            table.insert(k.clone(), v.clone());
-        }
-        table
-            .try_into()
-            .map_err(|e: toml::de::Error| e.message().to_string())
+        with_overrides(base, &self.dialect)
+    }
+
+    /// What this provider's Responses API lacks: the preset's (a provider with no preset is
+    /// taken as a runtime without hosted tools) with this provider's overrides on top.
+    pub fn responses_dialect(&self) -> Result<ResponsesDialect, String> {
+        let base = match self.preset.as_deref().and_then(preset) {
+            Some(p) => (p.responses_dialect)(),
+            None => ResponsesDialect {
+                drop_hosted_tools: true,
+                ..ResponsesDialect::default()
+            },
+        };
+        with_overrides(base, &self.responses_dialect)
     }
 
     /// The upstream model for a requested one: the model map (exact first, then globs in

@@ -121,11 +121,13 @@ impl CompactAttempt<'_> {
         key: Option<ApiKey>,
         log: &mut Option<RequestLog>,
     ) -> Result<Response, ProxyError> {
-        let asked = (
-            self.req.model.as_str(),
-            &self.req.input,
-            self.req.previous_response_id.as_ref(),
-        );
+        let asked = crate::passthrough::Asked {
+            model: &self.req.model,
+            input: &self.req.input,
+            previous: self.req.previous_response_id.as_ref(),
+            tools: &[],
+            tool_choice: None,
+        };
         let body = body_for(self.state, target, asked, self.body)?;
         let (key, forwarded) = credentials(target.provider, key, self.headers)?;
         let resp = upstream::post(

@@ -16,8 +16,10 @@ use axum::response::Response;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use plugboard_core::{ApiKey, Outcome};
+use plugboard_translate::lifecycle_repair::LifecycleRepair;
 use plugboard_translate::provenance::History;
 use plugboard_translate::relay_watch::RelayWatch;
+use plugboard_translate::responses_dialect::hosted_tools;
 use plugboard_wire::responses::{
     Input, RequestEcho, ResponseError, ResponseObject, ResponseStatus, ResponsesRequest,
     StreamEvent,
@@ -147,6 +149,8 @@ fn relayed(
         },
         request: inc.body.clone(),
         done: false,
+        repair: (is_sse && target.responses_dialect.lifecycle_events)
+            .then(|| LifecycleRepair::new(state.max_event_bytes)),
         state: state.clone(),
         provider: target.provider.id.clone(),
     };
@@ -199,21 +203,31 @@ pub(crate) fn credentials(
 /// The most of a whole (non-streamed) answer kept to read its usage.
 const WHOLE_ANSWER_CAP: usize = 16 * 1024 * 1024;
 
-/// The client's body for the provider: as it came, or with the model renamed when mapped
-/// and the input cleared of what only other providers can read (a session that changed
-/// provider). `asked` is the requested model, the input and the previous response's id.
+/// What the pass-through reads of a request.
+pub(crate) struct Asked<'a> {
+    pub model: &'a str,
+    pub input: &'a Input,
+    /// The response it continues, if any.
+    pub previous: Option<&'a String>,
+    pub tools: &'a [Value],
+    pub tool_choice: Option<&'a Value>,
+}
+
+/// The client's body for the provider: as it came, or with the model renamed when mapped,
+/// the input cleared of what only other providers can read (a session that changed
+/// provider), and hosted tools the provider cannot run left out.
 pub(crate) fn body_for(
     state: &AppState,
     target: &Target<'_>,
-    (requested, input, previous): (&str, &Input, Option<&String>),
+    asked: Asked<'_>,
     body: &[u8],
 ) -> Result<Vec<u8>, ProxyError> {
-    let history = if previous.is_some() {
+    let history = if asked.previous.is_some() {
         History::Continued
     } else {
         History::Whole
     };
-    let cleaned = match input {
+    let cleaned = match asked.input {
         Input::Items(items) => {
             state
                 .issuers
@@ -222,7 +236,21 @@ pub(crate) fn body_for(
         }
         Input::Text(_) => None,
     };
-    if target.upstream_model == requested && cleaned.is_none() {
+    let hosted = if target.responses_dialect.drop_hosted_tools {
+        hosted_tools(asked.tools, asked.tool_choice).map_err(|forced| {
+            ProxyError::invalid_request(
+                Some("tool_choice"),
+                "unsupported_tool",
+                format!(
+                    "provider `{}` cannot run the hosted tool `{forced}` that tool_choice requires; choose another tool or route this model to OpenAI",
+                    target.provider.id
+                ),
+            )
+        })?
+    } else {
+        Vec::new()
+    };
+    if target.upstream_model == asked.model && cleaned.is_none() && hosted.is_empty() {
         return Ok(body.to_vec());
     }
     let mut v: Value = serde_json::from_slice(body)
@@ -230,6 +258,16 @@ pub(crate) fn body_for(
     v["model"] = Value::String(target.upstream_model.clone());
     if let Some(items) = cleaned {
         v["input"] = serde_json::to_value(items).expect("parsed JSON reads again");
+    }
+    if !hosted.is_empty() {
+        tracing::debug!(provider = %target.provider.id, dropped = hosted.len(), "hosted tools left out: the provider cannot run them");
+        if let Some(Value::Array(tools)) = v.get_mut("tools") {
+            let mut i = 0;
+            tools.retain(|_| {
+                i += 1;
+                !hosted.contains(&(i - 1))
+            });
+        }
     }
     Ok(serde_json::to_vec(&v).expect("a JSON value always serializes"))
 }
@@ -248,6 +286,9 @@ struct Relay {
     /// The client's request, read again only to write a cut stream's last event.
     request: Bytes,
     done: bool,
+    /// The stream's missing lifecycle events written back (a provider whose dialect says its
+    /// streams have gaps).
+    repair: Option<LifecycleRepair>,
     /// Where the answer's items are remembered as this provider's.
     state: Arc<AppState>,
     provider: String,
@@ -259,30 +300,50 @@ impl Relay {
             return None;
         }
         // How the relay ended, and the error class when it did not end whole.
-        let (outcome, class) = tokio::select! {
-            biased;
-            item = tokio::time::timeout(self.idle, self.upstream.next()) => match item {
-                Ok(Some(Ok(bytes))) => {
-                    if let Some(l) = self.log.as_mut() {
-                        l.mark_first_event();
+        let (outcome, class) = loop {
+            let ended = tokio::select! {
+                biased;
+                item = tokio::time::timeout(self.idle, self.upstream.next()) => match item {
+                    Ok(Some(Ok(bytes))) => {
+                        if let Some(l) = self.log.as_mut() {
+                            l.mark_first_event();
+                        }
+                        let bytes = match self.repair.as_mut() {
+                            None => bytes,
+                            Some(r) => {
+                                let mut out = Vec::with_capacity(bytes.len() + 256);
+                                r.push(&bytes, &mut out);
+                                if out.is_empty() {
+                                    continue;
+                                }
+                                Bytes::from(out)
+                            }
+                        };
+                        self.watch.push(&bytes);
+                        return Some(bytes);
                     }
-                    self.watch.push(&bytes);
-                    return Some(bytes);
-                }
-                Ok(None) => (Outcome::PassedThrough, None),
-                Ok(Some(Err(e))) => {
-                    tracing::warn!(error = %e, "pass-through stream failed");
-                    (Outcome::StreamInterrupted, Some("stream_interrupted"))
-                }
-                Err(_) => {
-                    tracing::warn!("pass-through stream went idle");
-                    (Outcome::UpstreamTimeout, Some("upstream_timeout"))
-                }
-            },
-            _ = self.stopping.as_mut() => (Outcome::Http(503), Some(lifecycle::STOPPING_CODE)),
+                    Ok(None) => (Outcome::PassedThrough, None),
+                    Ok(Some(Err(e))) => {
+                        tracing::warn!(error = %e, "pass-through stream failed");
+                        (Outcome::StreamInterrupted, Some("stream_interrupted"))
+                    }
+                    Err(_) => {
+                        tracing::warn!("pass-through stream went idle");
+                        (Outcome::UpstreamTimeout, Some("upstream_timeout"))
+                    }
+                },
+                _ = self.stopping.as_mut() => (Outcome::Http(503), Some(lifecycle::STOPPING_CODE)),
+            };
+            break ended;
         };
         self.done = true;
         let stopped = class == Some(lifecycle::STOPPING_CODE);
+        // What the repair still holds, and the events the upstream never sent.
+        let mut tail = Vec::new();
+        if let (Some(r), false) = (self.repair.as_mut(), stopped) {
+            r.finish(outcome == Outcome::PassedThrough, &mut tail);
+            self.watch.push(&tail);
+        }
         // The answer's own end, when it came whole; else how the relay ended.
         let end = self.watch.outcome();
         if let Some(end) = &end {
@@ -307,7 +368,10 @@ impl Relay {
             }
         }
         // A cut stream still ends with a terminal event the client understands.
-        (stopped && self.is_sse).then(|| self.failed_event())
+        if stopped && self.is_sse {
+            return Some(self.failed_event());
+        }
+        (!tail.is_empty()).then(|| Bytes::from(tail))
     }
 
     /// `response.failed` with the whole response object the specification requires.

@@ -1,6 +1,7 @@
 //! Which provider serves a model: routes (exact or glob, first match) else the active one.
 
 use plugboard_config::{Provider, Route, Settings};
+use plugboard_translate::responses_dialect::ResponsesDialect;
 use plugboard_translate::Dialect;
 use std::sync::Arc;
 
@@ -33,6 +34,8 @@ pub struct RouteTable {
     local: Vec<bool>,
     /// Each provider's dialect, its preset's with the user's overrides merged once.
     dialects: Vec<Dialect>,
+    /// Each provider's Responses dialect (the pass-through's repairs), merged once.
+    responses_dialects: Vec<ResponsesDialect>,
 }
 
 /// Where a request goes.
@@ -47,6 +50,7 @@ pub struct Target<'a> {
     /// The provider's address is local on its face (no lookup).
     pub local: bool,
     pub dialect: &'a Dialect,
+    pub responses_dialect: &'a ResponsesDialect,
 }
 
 impl RouteTable {
@@ -112,6 +116,14 @@ impl RouteTable {
                     .map_err(|e| format!("provider `{}`: dialect: {e}", p.id))
             })
             .collect::<Result<_, _>>()?;
+        let responses_dialects = settings
+            .providers
+            .iter()
+            .map(|p| {
+                p.responses_dialect()
+                    .map_err(|e| format!("provider `{}`: responses_dialect: {e}", p.id))
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Self {
             settings: Arc::new(settings),
             routes,
@@ -120,6 +132,7 @@ impl RouteTable {
             mappers,
             local,
             dialects,
+            responses_dialects,
         })
     }
 
@@ -149,6 +162,7 @@ impl RouteTable {
             route,
             local: self.local[i],
             dialect: &self.dialects[i],
+            responses_dialect: &self.responses_dialects[i],
         }
     }
 

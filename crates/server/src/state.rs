@@ -58,13 +58,14 @@ pub struct Incoming {
 }
 
 impl Incoming {
-    /// What the pass-through reads of the request: the model asked for, the input, and the
-    /// response it continues.
-    pub(crate) fn asked(&self) -> (&str, &plugboard_wire::responses::Input, Option<&String>) {
-        (
-            &self.req.model,
-            &self.req.input,
-            self.req.previous_response_id.as_ref(),
-        )
+    /// What the pass-through reads of the request.
+    pub(crate) fn asked(&self) -> crate::passthrough::Asked<'_> {
+        crate::passthrough::Asked {
+            model: &self.req.model,
+            input: &self.req.input,
+            previous: self.req.previous_response_id.as_ref(),
+            tools: &self.req.tools,
+            tool_choice: self.req.tool_choice.as_ref(),
+        }
     }
 }

@@ -1,0 +1,83 @@
+//! What a provider that serves the Responses API itself lacks, as data: each repair of the
+//! pass-through is off unless the provider's preset or settings turn it on, so a complete
+//! upstream (OpenAI) costs nothing more than a relay.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ResponsesDialect {
+    /// The stream's missing lifecycle events (`output_text.done`, `content_part.done`,
+    /// `output_item.done`, a terminal event) are written back (see `lifecycle_repair`).
+    pub lifecycle_events: bool,
+    /// Hosted tools the provider cannot run (`web_search`, `image_generation`,
+    /// `file_search`, `code_interpreter`, ...) are left out of requests, unless `tool_choice`
+    /// asks for one, which is refused with a 400.
+    pub drop_hosted_tools: bool,
+}
+
+impl ResponsesDialect {
+    /// Whether the answer passes through untouched.
+    pub fn relays_as_is(&self) -> bool {
+        !self.lifecycle_events
+    }
+}
+
+/// Tool types OpenAI runs on its side, which a provider without them cannot take.
+pub const HOSTED_TOOLS: &[&str] = &[
+    "web_search",
+    "web_search_preview",
+    "web_search_2025_08_26",
+    "image_generation",
+    "file_search",
+    "code_interpreter",
+    "computer_use_preview",
+    "mcp",
+];
+
+/// The hosted tools among `tools` (their indices), or the type `tool_choice` forces when it
+/// is one of them (a request that cannot be served without it).
+pub fn hosted_tools(tools: &[Value], tool_choice: Option<&Value>) -> Result<Vec<usize>, String> {
+    let kind = |v: &Value| v.get("type").and_then(Value::as_str).map(str::to_string);
+    if let Some(forced) = tool_choice.and_then(kind) {
+        if HOSTED_TOOLS.contains(&forced.as_str()) {
+            return Err(forced);
+        }
+    }
+    Ok(tools
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| kind(t).is_some_and(|k| HOSTED_TOOLS.contains(&k.as_str())))
+        .map(|(i, _)| i)
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn hosted_tools_are_found_and_a_forced_one_is_named() {
+        let tools = vec![
+            json!({"type": "function", "name": "exec_command"}),
+            json!({"type": "web_search"}),
+            json!({"type": "custom", "name": "apply_patch"}),
+            json!({"type": "image_generation"}),
+        ];
+        assert_eq!(hosted_tools(&tools, None), Ok(vec![1, 3]));
+        assert_eq!(hosted_tools(&tools, Some(&json!("auto"))), Ok(vec![1, 3]));
+        assert_eq!(
+            hosted_tools(&tools, Some(&json!({"type": "web_search"}))),
+            Err("web_search".into())
+        );
+        assert_eq!(
+            hosted_tools(
+                &tools,
+                Some(&json!({"type": "function", "name": "exec_command"}))
+            ),
+            Ok(vec![1, 3])
+        );
+    }
+}
