@@ -191,5 +191,29 @@ fn bench_provenance(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench, bench_provenance);
+/// The pass-through's lifecycle repair (on for vLLM-style upstreams) over a recorded stream
+/// that lacks its `*.done` events, against relaying the same bytes as they are (the repair
+/// off costs nothing: the bytes are not read).
+fn bench_lifecycle_repair(c: &mut Criterion) {
+    use plugboard_translate::lifecycle_repair::LifecycleRepair;
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/streams/responses/vllm-no-done-events.sse"
+    );
+    let stream = std::fs::read(path).unwrap();
+    let mut g = c.benchmark_group("responses");
+    g.throughput(Throughput::Elements(10));
+    g.bench_function("lifecycle repair, vLLM stream of 10 events", |b| {
+        b.iter(|| {
+            let mut r = LifecycleRepair::new(1 << 20);
+            let mut out = Vec::with_capacity(stream.len() * 2);
+            r.push(&stream, &mut out);
+            r.finish(true, &mut out);
+            out.len()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_provenance, bench_lifecycle_repair);
 criterion_main!(benches);
