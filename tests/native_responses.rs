@@ -1,9 +1,11 @@
 //! Providers that serve the Responses API themselves, with gaps (../shared/DESIGN.md and the
-//! issue threads named in `translate/lifecycle_repair.rs`): the real Codex CLI through the
+//! issue threads named in `translate/responses_repair/`): the real Codex CLI through the
 //! proxy in front of a scripted vLLM-style upstream whose streams leave out their `*.done`
 //! events. With the vLLM preset's repair Codex runs its tool and answers; with the repair
 //! turned off the same session does nothing (Codex acts on `output_item.done`), which is what
-//! users of plain relays see. Hosted tools such a provider cannot run are left out of the
+//! users of plain relays see. In front of an Ollama-style upstream that refuses freeform tools,
+//! Codex's `apply_patch` goes as a function and its call comes back as Codex's own freeform
+//! call: the patch is applied. Hosted tools such a provider cannot run are left out of the
 //! request, and a request that forces one is refused in OpenAI's shape.
 //!
 //! `CODEX_BIN` names the binary (the project's test script installs it).
@@ -16,40 +18,46 @@ use serde_json::{json, Value};
 use std::path::Path;
 
 fn vllm(up: &ScriptedResponses, repair: bool) -> Settings {
-    let mut p = Provider::from_preset("vllm", "vllm").unwrap();
+    runtime("vllm", up, "lifecycle_events", repair)
+}
+
+/// The `preset` runtime reached over its Responses API at `up`, with `repair` on or off.
+fn runtime(preset: &str, up: &ScriptedResponses, repair: &str, on: bool) -> Settings {
+    let mut p = Provider::from_preset(preset, preset).unwrap();
     p.base_url = up.base_url();
     p.wire_api = WireApi::Responses;
     p.model_map.clear();
     p.timeouts.idle_secs = 5;
-    if !repair {
+    if !on {
         p.responses_dialect
-            .insert("lifecycle_events".into(), toml::Value::Boolean(false));
+            .insert(repair.into(), toml::Value::Boolean(false));
     }
     Settings {
         listen: "127.0.0.1:0".into(),
-        active_provider: Some("vllm".into()),
+        active_provider: Some(preset.into()),
         providers: vec![p],
         ..Settings::default()
     }
 }
 
-/// One `codex exec` asking for a tool, against the gappy upstream.
-async fn codex_session(repair: bool) -> (Run, ScriptedResponses) {
+/// One `codex exec` with `prompt` through the proxy on `settings`; its folder too.
+async fn codex_once(settings: Settings, name: &str, prompt: &str) -> (Run, std::path::PathBuf) {
     let bin = codex_bin().expect("checked by the caller");
-    let up = ScriptedResponses::start("vllm").await;
-    up.leave_out_done_events();
-    let proxy = start_proxy(vllm(&up, repair), "").await;
-    let name = if repair { "vllm-repaired" } else { "vllm-raw" };
+    let proxy = start_proxy(settings, "").await;
     let dir = codex_dir(Path::new(env!("CARGO_TARGET_TMPDIR")), name);
     write_config(&dir.join("codex-home"), &proxy.base_url(), "");
-    let run = codex_exec(
-        &bin,
-        &dir,
-        &dir.join("work"),
-        &["-m", "gpt-5.5", "Use exec_command to list the files."],
-    )
-    .await;
+    let run = codex_exec(&bin, &dir, &dir.join("work"), &["-m", "gpt-5.5", prompt]).await;
     proxy.stop().await;
+    (run, dir)
+}
+
+/// One `codex exec` asking for a tool, against the gappy upstream.
+async fn codex_session(repair: bool) -> (Run, ScriptedResponses) {
+    let up = ScriptedResponses::start("vllm").await;
+    up.leave_out_done_events();
+    let name = if repair { "vllm-repaired" } else { "vllm-raw" };
+    let prompt = "Use exec_command to list the files.";
+    let (run, _) = codex_once(vllm(&up, repair), name, prompt).await;
     (run, up)
 }
 
@@ -81,6 +89,49 @@ async fn codex_runs_its_tool_on_a_stream_without_done_events_once_repaired() {
         run.stdout,
         run.stderr
     );
+}
+
+#[tokio::test]
+async fn codex_applies_a_patch_through_a_runtime_without_freeform_tools() {
+    if codex_bin().is_none() {
+        return;
+    }
+    let up = ScriptedResponses::start("ollama").await;
+    up.patch_without_freeform_tools();
+    let settings = runtime("ollama", &up, "custom_tools_as_functions", true);
+    let prompt = "Create hello.txt with apply_patch.";
+    let (run, dir) = codex_once(settings, "ollama-patch", prompt).await;
+    assert!(run.ok, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    let written = std::fs::read_to_string(dir.join("work/hello.txt")).unwrap_or_default();
+    assert_eq!(written.trim(), "hello from the patch", "{}", run.stderr);
+    assert_eq!(up.refusals(), Vec::<String>::new());
+    let sent = up.requests();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    let declared = sent[0]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "apply_patch")
+        .expect("Codex's apply_patch declared")
+        .clone();
+    assert_eq!(declared["type"], "function", "{declared}");
+    // The call and its result went back as the function the provider knows.
+    let back = sent[1]["input"].to_string();
+    assert!(!back.contains("custom_tool_call"), "{back}");
+    assert!(back.contains("\"function_call_output\""), "{back}");
+    assert!(
+        run.stdout.contains("ollama finished step 2"),
+        "{}",
+        run.stdout
+    );
+
+    // Without the repair the runtime refuses Codex's request outright.
+    let up = ScriptedResponses::start("ollama").await;
+    up.patch_without_freeform_tools();
+    let settings = runtime("ollama", &up, "custom_tools_as_functions", false);
+    let (run, dir) = codex_once(settings, "ollama-raw", prompt).await;
+    assert!(!dir.join("work/hello.txt").exists());
+    assert_eq!(up.refusals().len(), up.requests().len(), "{}", run.stderr);
 }
 
 #[tokio::test]

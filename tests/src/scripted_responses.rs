@@ -49,6 +49,9 @@ pub(crate) struct Shared {
     /// Stream like vLLM's `/v1/responses`: no `output_item.done` events and an empty
     /// `output` in `response.completed` (vllm #42407, #30223).
     gappy: Arc<AtomicBool>,
+    /// Refuse freeform (`custom`) tools as a runtime without them does, and edit files with
+    /// an `apply_patch` function call.
+    patcher: Arc<AtomicBool>,
 }
 
 pub struct ScriptedResponses {
@@ -57,6 +60,7 @@ pub struct ScriptedResponses {
     http_only: Arc<AtomicBool>,
     forgetful: Arc<AtomicBool>,
     gappy: Arc<AtomicBool>,
+    patcher: Arc<AtomicBool>,
     _server: crate::LoopbackServer,
 }
 
@@ -77,11 +81,13 @@ impl ScriptedResponses {
             http_only: Arc::default(),
             forgetful: Arc::default(),
             gappy: Arc::default(),
+            patcher: Arc::default(),
         };
-        let (http_only, forgetful, gappy) = (
+        let (http_only, forgetful, gappy, patcher) = (
             shared.http_only.clone(),
             shared.forgetful.clone(),
             shared.gappy.clone(),
+            shared.patcher.clone(),
         );
         let app = Router::new()
             .route(
@@ -97,6 +103,7 @@ impl ScriptedResponses {
             http_only,
             forgetful,
             gappy,
+            patcher,
             _server: server,
         }
     }
@@ -114,6 +121,12 @@ impl ScriptedResponses {
     /// From now on, streams leave out their `*.done` events as vLLM's do.
     pub fn leave_out_done_events(&self) {
         self.gappy.store(true, Ordering::SeqCst);
+    }
+
+    /// From now on, freeform tools are refused ("unsupported tool type") and a user turn is
+    /// answered with an `apply_patch` function call that adds `hello.txt`.
+    pub fn patch_without_freeform_tools(&self) {
+        self.patcher.store(true, Ordering::SeqCst);
     }
 
     /// How each request came, in order: "http" or "websocket".
@@ -271,7 +284,16 @@ impl Shared {
 /// The answer to `body` with its whole `input`, or OpenAI's error object for it.
 pub(crate) fn answer(s: &Shared, body: &Value, input: &[Value]) -> Result<Answer, Value> {
     let mut m = s.memory.lock().unwrap();
-    if let Some(message) = refusal(input, &m.issued) {
+    let patcher = s.patcher.load(Ordering::SeqCst);
+    let freeform = body["tools"]
+        .as_array()
+        .is_some_and(|t| t.iter().any(|t| t["type"] == "custom"));
+    let refused = if patcher && freeform {
+        Some("Unsupported tool type: custom. Supported types: function.".to_string())
+    } else {
+        refusal(input, &m.issued)
+    };
+    if let Some(message) = refused {
         m.refused.push(message.clone());
         return Err(
             json!({"message": message, "type": "invalid_request_error", "param": "input", "code": "invalid_request_error"}),
@@ -280,9 +302,9 @@ pub(crate) fn answer(s: &Shared, body: &Value, input: &[Value]) -> Result<Answer
     m.answers += 1;
     let n = m.answers;
     let name = s.name;
-    let after_tool = input
-        .last()
-        .is_some_and(|i| i["type"] == "function_call_output");
+    let after_tool = input.last().is_some_and(|i| {
+        i["type"] == "function_call_output" || i["type"] == "custom_tool_call_output"
+    });
     let output: Vec<Value> = if after_tool {
         vec![
             json!({"type": "message", "id": format!("msg_{name}{n}"), "status": "completed", "role": "assistant",
@@ -294,7 +316,12 @@ pub(crate) fn answer(s: &Shared, body: &Value, input: &[Value]) -> Result<Answer
         vec![
             json!({"type": "reasoning", "id": format!("rs_{name}{n}"), "summary": [{"type": "summary_text", "text": format!("{name} plans step {n}.")}], "encrypted_content": blob}),
             json!({"type": "function_call", "id": format!("fc_{name}{n}"), "status": "completed", "call_id": format!("call_{name}{n}"),
-                "name": "exec_command", "arguments": json!({"cmd": format!("echo {name}-ran-{n}")}).to_string()}),
+                "name": if patcher { "apply_patch" } else { "exec_command" },
+                "arguments": if patcher {
+                    json!({"input": "*** Begin Patch\n*** Add File: hello.txt\n+hello from the patch\n*** End Patch\n"})
+                } else {
+                    json!({"cmd": format!("echo {name}-ran-{n}")})
+                }.to_string()}),
         ]
     };
     drop(m);

@@ -28,7 +28,7 @@ fn complete() -> ResponsesDialect {
     ResponsesDialect::default()
 }
 
-/// A runtime or gateway serving the Responses API without OpenAI's hosted tools.
+/// A provider serving the Responses API without OpenAI's hosted tools.
 fn without_hosted_tools() -> ResponsesDialect {
     ResponsesDialect {
         drop_hosted_tools: true,
@@ -36,12 +36,23 @@ fn without_hosted_tools() -> ResponsesDialect {
     }
 }
 
-/// vLLM's `/v1/responses`: its streams leave out `*.done` events and items that had no
-/// delta (vllm #42407, #48274), and it runs no hosted tools.
+/// A local runtime's Responses API: no hosted tools, and freeform tools declared as
+/// functions (Ollama does not replay their calls; most local models call functions far more
+/// reliably than they write grammar-bound text).
+fn local_runtime() -> ResponsesDialect {
+    ResponsesDialect {
+        drop_hosted_tools: true,
+        custom_tools_as_functions: true,
+        ..ResponsesDialect::default()
+    }
+}
+
+/// vLLM's `/v1/responses`: a local runtime whose streams also leave out `*.done` events and
+/// items that had no delta (vllm #42407, #48274).
 fn vllm_responses() -> ResponsesDialect {
     ResponsesDialect {
         lifecycle_events: true,
-        drop_hosted_tools: true,
+        ..local_runtime()
     }
 }
 
@@ -263,7 +274,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: None,
         default_model: Some("qwen3-coder:30b"),
         dialect: local,
-        responses_dialect: without_hosted_tools,
+        responses_dialect: local_runtime,
         websocket: false,
     },
     Preset {
@@ -275,7 +286,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: None,
         default_model: None,
         dialect: local,
-        responses_dialect: without_hosted_tools,
+        responses_dialect: local_runtime,
         websocket: false,
     },
     Preset {
@@ -299,7 +310,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: None,
         default_model: None,
         dialect: custom,
-        responses_dialect: without_hosted_tools,
+        responses_dialect: local_runtime,
         websocket: false,
     },
 ];

@@ -258,15 +258,15 @@ impl Provider {
     }
 
     /// What this provider's Responses API lacks: the preset's (a provider with no preset is
-    /// taken as a runtime without hosted tools) with this provider's overrides on top.
+    /// taken as the `custom` preset's unknown server) with this provider's overrides on top.
     pub fn responses_dialect(&self) -> Result<ResponsesDialect, String> {
-        let base = match self.preset.as_deref().and_then(preset) {
-            Some(p) => (p.responses_dialect)(),
-            None => ResponsesDialect {
-                drop_hosted_tools: true,
-                ..ResponsesDialect::default()
-            },
-        };
+        let base = self
+            .preset
+            .as_deref()
+            .and_then(preset)
+            .or_else(|| preset("custom"))
+            .map(|p| (p.responses_dialect)())
+            .unwrap_or_default();
         with_overrides(base, &self.responses_dialect)
     }
 

@@ -128,7 +128,7 @@ impl CompactAttempt<'_> {
             tools: &[],
             tool_choice: None,
         };
-        let body = body_for(self.state, target, asked, self.body)?;
+        let body = body_for(self.state, target, asked, self.body)?.body;
         let (key, forwarded) = credentials(target.provider, key, self.headers)?;
         let resp = upstream::post(
             target.client,

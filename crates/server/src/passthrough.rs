@@ -16,15 +16,17 @@ use axum::response::Response;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use plugboard_core::{ApiKey, Outcome};
-use plugboard_translate::lifecycle_repair::LifecycleRepair;
 use plugboard_translate::provenance::History;
 use plugboard_translate::relay_watch::RelayWatch;
 use plugboard_translate::responses_dialect::hosted_tools;
+use plugboard_translate::responses_repair::custom_tools::declare_as_functions;
+use plugboard_translate::responses_repair::ResponsesRepair;
 use plugboard_wire::responses::{
     Input, RequestEcho, ResponseError, ResponseObject, ResponseStatus, ResponsesRequest,
     StreamEvent,
 };
 use serde_json::Value;
+use std::collections::HashSet;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,7 +50,7 @@ pub async fn forward(
     log_slot: &mut Option<RequestLog>,
 ) -> Result<Response, ProxyError> {
     let (key, forwarded) = credentials(target.provider, key, &inc.headers)?;
-    if let Some(events) =
+    if let Some((events, custom_tools)) =
         upstream_socket::forward(state, inc, target, key.as_ref(), &forwarded).await?
     {
         let sse = HeaderValue::from_static("text/event-stream");
@@ -62,10 +64,11 @@ pub async fn forward(
                 content_type: Some(sse),
                 hints: Vec::new(),
                 body: events,
+                custom_tools,
             },
         ));
     }
-    let body = body_for(state, target, inc.asked(), &inc.body)?;
+    let Prepared { body, custom_tools } = body_for(state, target, inc.asked(), &inc.body)?;
     let accept = if inc.req.stream {
         "text/event-stream"
     } else {
@@ -104,6 +107,7 @@ pub async fn forward(
             content_type,
             hints,
             body,
+            custom_tools,
         },
     ))
 }
@@ -120,6 +124,8 @@ struct Upstream {
     content_type: Option<HeaderValue>,
     hints: Vec<(HeaderName, HeaderValue)>,
     body: ByteStream,
+    /// Freeform tools the request declared as functions, whose calls are turned back.
+    custom_tools: HashSet<String>,
 }
 
 /// The answer relayed to the client as it comes, read on the way for the log and usage.
@@ -149,8 +155,15 @@ fn relayed(
         },
         request: inc.body.clone(),
         done: false,
-        repair: (is_sse && target.responses_dialect.lifecycle_events)
-            .then(|| LifecycleRepair::new(state.max_event_bytes)),
+        repair: (is_sse
+            && (target.responses_dialect.lifecycle_events || !up.custom_tools.is_empty()))
+        .then(|| {
+            ResponsesRepair::new(
+                state.max_event_bytes,
+                target.responses_dialect.lifecycle_events,
+                up.custom_tools,
+            )
+        }),
         state: state.clone(),
         provider: target.provider.id.clone(),
     };
@@ -213,15 +226,23 @@ pub(crate) struct Asked<'a> {
     pub tool_choice: Option<&'a Value>,
 }
 
+/// A request as it leaves for the provider.
+pub(crate) struct Prepared {
+    pub body: Vec<u8>,
+    /// Freeform tools declared as functions (the provider cannot take them).
+    pub custom_tools: HashSet<String>,
+}
+
 /// The client's body for the provider: as it came, or with the model renamed when mapped,
 /// the input cleared of what only other providers can read (a session that changed
-/// provider), and hosted tools the provider cannot run left out.
+/// provider), hosted tools the provider cannot run left out, and freeform tools declared as
+/// functions where it cannot take them.
 pub(crate) fn body_for(
     state: &AppState,
     target: &Target<'_>,
     asked: Asked<'_>,
     body: &[u8],
-) -> Result<Vec<u8>, ProxyError> {
+) -> Result<Prepared, ProxyError> {
     let history = if asked.previous.is_some() {
         History::Continued
     } else {
@@ -250,8 +271,17 @@ pub(crate) fn body_for(
     } else {
         Vec::new()
     };
-    if target.upstream_model == asked.model && cleaned.is_none() && hosted.is_empty() {
-        return Ok(body.to_vec());
+    let freeform = target.responses_dialect.custom_tools_as_functions
+        && (asked
+            .tools
+            .iter()
+            .any(|t| t.get("type").and_then(Value::as_str) == Some("custom"))
+            || memchr::memmem::find(body, b"\"custom_tool_call").is_some());
+    if target.upstream_model == asked.model && cleaned.is_none() && hosted.is_empty() && !freeform {
+        return Ok(Prepared {
+            body: body.to_vec(),
+            custom_tools: HashSet::new(),
+        });
     }
     let mut v: Value = serde_json::from_slice(body)
         .map_err(|e| ProxyError::invalid_request(None, "invalid_request", e.to_string()))?;
@@ -269,7 +299,14 @@ pub(crate) fn body_for(
             });
         }
     }
-    Ok(serde_json::to_vec(&v).expect("a JSON value always serializes"))
+    let custom_tools = match (freeform, v.as_object_mut()) {
+        (true, Some(fields)) => declare_as_functions(fields),
+        _ => HashSet::new(),
+    };
+    Ok(Prepared {
+        body: serde_json::to_vec(&v).expect("a JSON value always serializes"),
+        custom_tools,
+    })
 }
 
 /// The provider's body relayed as it comes, ended cleanly when it goes idle or the proxy
@@ -288,7 +325,7 @@ struct Relay {
     done: bool,
     /// The stream's missing lifecycle events written back (a provider whose dialect says its
     /// streams have gaps).
-    repair: Option<LifecycleRepair>,
+    repair: Option<ResponsesRepair>,
     /// Where the answer's items are remembered as this provider's.
     state: Arc<AppState>,
     provider: String,

@@ -19,6 +19,7 @@ use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use plugboard_core::ApiKey;
 use plugboard_translate::provenance::History;
+use plugboard_translate::responses_repair::custom_tools::declare_as_functions;
 use plugboard_wire::responses::Input;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -121,7 +122,7 @@ pub(crate) async fn forward(
     target: &Target<'_>,
     key: Option<&ApiKey>,
     forwarded: &Forwarded,
-) -> Result<Option<ByteStream>, ProxyError> {
+) -> Result<Option<(ByteStream, HashSet<String>)>, ProxyError> {
     let (Some(turn), Some(client)) = (&inc.socket, target.websocket_client) else {
         return Ok(None);
     };
@@ -129,7 +130,7 @@ pub(crate) async fn forward(
     if turn.sockets.is_http_only(provider) {
         return Ok(None);
     }
-    let full = full_message(state, target, inc)?;
+    let (full, custom_tools) = full_message(state, target, inc)?;
     let credential = fingerprint(key, forwarded);
     let home = Home {
         sockets: turn.sockets.clone(),
@@ -149,7 +150,7 @@ pub(crate) async fn forward(
         tracing::debug!(provider = %provider, incremental = sent_incremental, "turn sent on the provider's open WebSocket");
         match exchange(idle.socket, msg, wait).await {
             Exchange::Answer { socket, first } => {
-                return Ok(Some(answer_stream(socket, first, home)));
+                return Ok(Some((answer_stream(socket, first, home), custom_tools)));
             }
             Exchange::Refused {
                 socket,
@@ -159,19 +160,22 @@ pub(crate) async fn forward(
                 // The provider let go of the response: the whole history instead.
                 tracing::debug!(provider = %provider, "previous response gone upstream; sending the whole history");
                 tracing::debug!(status, "the incremental turn was refused");
-                return finish(exchange(socket, full, wait).await, target, key, home).map(Some);
+                return finish(exchange(socket, full, wait).await, target, key, home)
+                    .map(|s| Some((s, custom_tools)));
             }
             Exchange::Gone => {
                 tracing::debug!(provider = %provider, "the provider's WebSocket closed while idle; opening another");
             }
-            other => return finish(other, target, key, home).map(Some),
+            other => {
+                return finish(other, target, key, home).map(|s| Some((s, custom_tools)));
+            }
         }
     }
     let Some(socket) = open(client, target, key, forwarded, &inc.headers, state).await? else {
         turn.sockets.lock().http_only.insert(provider.clone());
         return Ok(None);
     };
-    finish(exchange(socket, full, wait).await, target, key, home).map(Some)
+    finish(exchange(socket, full, wait).await, target, key, home).map(|s| Some((s, custom_tools)))
 }
 
 /// An exchange's result as the turn's answer or error.
@@ -221,22 +225,22 @@ fn refers_to_lost_response(error: &Value) -> bool {
     error.get("code").and_then(Value::as_str) == Some("previous_response_not_found")
 }
 
-/// The request as a `response.create` message with the whole input (model mapped, items
-/// only another provider can read cleared).
+/// The request as a `response.create` message with the whole input (prepared for the
+/// provider as over HTTP), and the freeform tools it declared as functions.
 fn full_message(
     state: &AppState,
     target: &Target<'_>,
     inc: &Incoming,
-) -> Result<String, ProxyError> {
-    let body = passthrough::body_for(state, target, inc.asked(), &inc.body)?;
-    let mut fields: Map<String, Value> = serde_json::from_slice(&body)
+) -> Result<(String, HashSet<String>), ProxyError> {
+    let prepared = passthrough::body_for(state, target, inc.asked(), &inc.body)?;
+    let mut fields: Map<String, Value> = serde_json::from_slice(&prepared.body)
         .map_err(|e| ProxyError::invalid_request(None, "invalid_request", e.to_string()))?;
     // HTTP-only fields a WebSocket message must not carry.
     for http_only in ["stream", "stream_options", "background"] {
         fields.remove(http_only);
     }
     fields.insert("type".into(), Value::String("response.create".into()));
-    Ok(Value::Object(fields).to_string())
+    Ok((Value::Object(fields).to_string(), prepared.custom_tools))
 }
 
 /// The same message carrying only the client's new items after `previous_response_id`.
@@ -259,6 +263,9 @@ fn incremental_message(
         _ => input.clone(),
     };
     fields.insert("input".into(), input);
+    if target.responses_dialect.custom_tools_as_functions {
+        declare_as_functions(&mut fields);
+    }
     fields.insert("previous_response_id".into(), Value::String(from.into()));
     Value::Object(fields).to_string()
 }

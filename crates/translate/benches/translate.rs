@@ -194,8 +194,8 @@ fn bench_provenance(c: &mut Criterion) {
 /// The pass-through's lifecycle repair (on for vLLM-style upstreams) over a recorded stream
 /// that lacks its `*.done` events, against relaying the same bytes as they are (the repair
 /// off costs nothing: the bytes are not read).
-fn bench_lifecycle_repair(c: &mut Criterion) {
-    use plugboard_translate::lifecycle_repair::LifecycleRepair;
+fn bench_responses_repair(c: &mut Criterion) {
+    use plugboard_translate::responses_repair::ResponsesRepair;
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/streams/responses/vllm-no-done-events.sse"
@@ -205,7 +205,7 @@ fn bench_lifecycle_repair(c: &mut Criterion) {
     g.throughput(Throughput::Elements(10));
     g.bench_function("lifecycle repair, vLLM stream of 10 events", |b| {
         b.iter(|| {
-            let mut r = LifecycleRepair::new(1 << 20);
+            let mut r = ResponsesRepair::new(1 << 20, true, Default::default());
             let mut out = Vec::with_capacity(stream.len() * 2);
             r.push(&stream, &mut out);
             r.finish(true, &mut out);
@@ -215,5 +215,5 @@ fn bench_lifecycle_repair(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench, bench_provenance, bench_lifecycle_repair);
+criterion_group!(benches, bench, bench_provenance, bench_responses_repair);
 criterion_main!(benches);

@@ -9,20 +9,19 @@ use serde_json::Value;
 #[serde(default)]
 pub struct ResponsesDialect {
     /// The stream's missing lifecycle events (`output_text.done`, `content_part.done`,
-    /// `output_item.done`, a terminal event) are written back (see `lifecycle_repair`).
+    /// `output_item.done`, a terminal event) are written back (see `responses_repair`).
     pub lifecycle_events: bool,
     /// Hosted tools the provider cannot run (`web_search`, `image_generation`,
     /// `file_search`, `code_interpreter`, ...) are left out of requests, unless `tool_choice`
     /// asks for one, which is refused with a 400.
     pub drop_hosted_tools: bool,
+    /// Freeform tools (`type: "custom"`, Codex's `apply_patch`) are declared as functions
+    /// with one string argument and their calls turned back into custom tool calls (see
+    /// `responses_repair::custom_tools`).
+    pub custom_tools_as_functions: bool,
 }
 
-impl ResponsesDialect {
-    /// Whether the answer passes through untouched.
-    pub fn relays_as_is(&self) -> bool {
-        !self.lifecycle_events
-    }
-}
+impl ResponsesDialect {}
 
 /// Tool types OpenAI runs on its side, which a provider without them cannot take.
 pub const HOSTED_TOOLS: &[&str] = &[

@@ -1,7 +1,7 @@
 //! Responses request → Chat Completions request.
 
 mod messages;
-mod tools;
+pub(crate) mod tools;
 
 use crate::context::ResponseContext;
 use crate::dialect::{Dialect, ReasoningSwitch};

@@ -128,7 +128,7 @@ fn function_tool(
     })
 }
 
-fn custom_tool_description(tool: &Value) -> String {
+pub(crate) fn custom_tool_description(tool: &Value) -> String {
     let mut d = tool
         .get("description")
         .and_then(Value::as_str)

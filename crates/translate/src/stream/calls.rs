@@ -201,7 +201,7 @@ pub(super) fn call_item(a: &Announced, payload: &str, status: ItemStatus) -> Out
 
 /// The freeform text of a custom tool call: `{"input": "..."}` as asked, but models also
 /// answer with a bare JSON string or the raw text itself.
-pub(super) fn custom_input(arguments: &str) -> String {
+pub(crate) fn custom_input(arguments: &str) -> String {
     match serde_json::from_str::<Value>(arguments) {
         Ok(Value::Object(o)) => match o.get("input") {
             Some(Value::String(s)) => s.clone(),

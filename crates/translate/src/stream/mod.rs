@@ -4,7 +4,7 @@
 //! each is closed with its `.done` events before the terminal event, because Codex builds
 //! its history only from `response.output_item.done`.
 
-mod calls;
+pub(crate) mod calls;
 mod text;
 
 use crate::context::ResponseContext;

@@ -1,10 +1,11 @@
-//! The lifecycle repair on recorded native-Responses streams: a vLLM-style stream without its
-//! `*.done` events comes out whole and in order, a complete stream comes out as it went in,
-//! an abrupt end gets a terminal event, and the result never depends on where the bytes were
-//! cut.
+//! The repairs of recorded native-Responses streams: a vLLM-style stream without its `*.done`
+//! events comes out whole and in order, a complete stream comes out as it went in, an abrupt
+//! end gets a terminal event; a call of a freeform tool's stand-in function comes out as the
+//! custom tool call it stands for; the result never depends on where the bytes were cut.
 
-use plugboard_translate::lifecycle_repair::LifecycleRepair;
+use plugboard_translate::responses_repair::ResponsesRepair;
 use serde_json::Value;
+use std::collections::HashSet;
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = format!(
@@ -15,7 +16,14 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 fn repair_in(chunks: &[&[u8]], clean: bool) -> Vec<u8> {
-    let mut r = LifecycleRepair::new(1 << 20);
+    run(
+        ResponsesRepair::new(1 << 20, true, HashSet::new()),
+        chunks,
+        clean,
+    )
+}
+
+fn run(mut r: ResponsesRepair, chunks: &[&[u8]], clean: bool) -> Vec<u8> {
     let mut out = Vec::new();
     for c in chunks {
         r.push(c, &mut out);
@@ -155,4 +163,49 @@ data: {"type":"response.completed","response":{"id":"r","status":"completed","ou
         ]
     );
     assert_eq!(out[2]["item"]["call_id"], "c1");
+}
+
+fn freeform(chunks: &[&[u8]]) -> Vec<u8> {
+    let names = HashSet::from(["apply_patch".to_string()]);
+    run(ResponsesRepair::new(1 << 20, false, names), chunks, true)
+}
+
+#[test]
+fn a_stand_in_function_call_comes_out_as_the_freeform_call() {
+    let input = fixture("ollama-apply-patch-as-function.sse");
+    let out = events(&freeform(&[&input]));
+    assert_eq!(
+        kinds(&out),
+        [
+            "response.created",
+            "response.output_item.added[0]",
+            "response.custom_tool_call_input.delta[0]",
+            "response.custom_tool_call_input.done[0]",
+            "response.output_item.done[0]",
+            "response.completed",
+        ]
+    );
+    let patch = "*** Begin Patch\n*** Add File: a.txt\n+a\n*** End Patch\n";
+    assert_eq!(out[1]["item"]["type"], "custom_tool_call");
+    assert_eq!(out[3]["input"], patch);
+    let done = &out[4]["item"];
+    assert_eq!(done["type"], "custom_tool_call");
+    assert_eq!(done["call_id"], "call_o1");
+    assert_eq!(done["input"], patch);
+    assert!(done.get("arguments").is_none());
+    let output = &out[5]["response"]["output"][0];
+    assert_eq!(output["type"], "custom_tool_call");
+    assert_eq!(output["input"], patch);
+    let whole = freeform(&[&input]);
+    for cut in 1..input.len() {
+        let (a, b) = input.split_at(cut);
+        assert_eq!(freeform(&[a, b]), whole, "cut at {cut}");
+    }
+    // Other functions' calls are left as they are.
+    let other = run(
+        ResponsesRepair::new(1 << 20, false, HashSet::from(["other".to_string()])),
+        &[&input],
+        true,
+    );
+    assert_eq!(events(&other), events(&input));
 }

@@ -9,9 +9,9 @@
 //! items never closed), the missing events are written from what the stream showed. A
 //! terminal response with an empty `output` gets the items the stream carried, and a stream
 //! that ends without a terminal event gets one. Every `sequence_number` is rewritten so that
-//! the repaired stream counts up from 0 with no gap. Pure: bytes of SSE in, bytes out.
+//! the repaired stream counts up from 0 with no gap (the driver in `mod.rs` numbers them).
 
-use crate::sse::SseReader;
+use super::Events;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -36,12 +36,11 @@ struct Part {
     done: bool,
 }
 
-pub struct LifecycleRepair {
-    reader: SseReader,
+#[derive(Default)]
+pub(super) struct Lifecycle {
     items: BTreeMap<u64, Item>,
     /// The response as `response.created` showed it (for a terminal event written here).
     response: Option<Value>,
-    seq: u64,
     ended: bool,
 }
 
@@ -51,32 +50,11 @@ const TERMINAL: [&str; 3] = [
     "response.failed",
 ];
 
-impl LifecycleRepair {
-    pub fn new(max_event_bytes: usize) -> Self {
-        Self {
-            reader: SseReader::new(max_event_bytes),
-            items: BTreeMap::new(),
-            response: None,
-            seq: 0,
-            ended: false,
-        }
-    }
-
-    /// The repaired events of `bytes` (whole events only; a partial one waits for the rest).
-    pub fn push(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
-        self.reader.push(bytes);
-        while let Ok(Some(data)) = self.reader.next_event() {
-            self.event(&data, out);
-        }
-    }
-
-    /// The end of the upstream's stream: the last partial event, then, when no terminal event
-    /// came, the missing `done` events and a terminal one (`response.completed` when the
-    /// stream ended cleanly, `response.failed` when it was cut).
-    pub fn finish(&mut self, clean: bool, out: &mut Vec<u8>) {
-        if let Some(data) = self.reader.finish() {
-            self.event(&data, out);
-        }
+impl Lifecycle {
+    /// The end of the upstream's stream: when no terminal event came, the missing `done`
+    /// events and a terminal one (`response.completed` when the stream ended cleanly,
+    /// `response.failed` when it was cut).
+    pub(super) fn finish(&mut self, clean: bool, out: &mut Events) {
         if self.ended {
             return;
         }
@@ -96,14 +74,8 @@ impl LifecycleRepair {
         self.ended = true;
     }
 
-    fn event(&mut self, data: &[u8], out: &mut Vec<u8>) {
-        let Ok(Value::Object(mut e)) = serde_json::from_slice::<Value>(data) else {
-            // `[DONE]` or something that is not an event: as it came.
-            out.extend_from_slice(b"data: ");
-            out.extend_from_slice(data);
-            out.extend_from_slice(b"\n\n");
-            return;
-        };
+    /// One upstream event, after the events missing before it.
+    pub(super) fn event(&mut self, mut e: Map<String, Value>, out: &mut Events) {
         let kind = e
             .get("type")
             .and_then(Value::as_str)
@@ -215,7 +187,7 @@ impl LifecycleRepair {
     }
 
     /// `output_item.added` for an item the stream names before adding it.
-    fn open_item(&mut self, i: u64, e: &Map<String, Value>, out: &mut Vec<u8>) {
+    fn open_item(&mut self, i: u64, e: &Map<String, Value>, out: &mut Events) {
         if self.items.get(&i).is_some_and(|it| it.added) {
             return;
         }
@@ -233,7 +205,7 @@ impl LifecycleRepair {
         self.emit_added(i, item, out);
     }
 
-    fn emit_added(&mut self, i: u64, item: Value, out: &mut Vec<u8>) {
+    fn emit_added(&mut self, i: u64, item: Value, out: &mut Events) {
         self.items.entry(i).or_default().added = true;
         self.emit(
             json!({"type": "response.output_item.added", "output_index": i, "item": item}),
@@ -242,7 +214,7 @@ impl LifecycleRepair {
     }
 
     /// `content_part.added` (and the item's `added`) for a part the stream writes into first.
-    fn open_part(&mut self, i: u64, content: u64, e: &Map<String, Value>, out: &mut Vec<u8>) {
+    fn open_part(&mut self, i: u64, content: u64, e: &Map<String, Value>, out: &mut Events) {
         self.open_item(i, e, out);
         if self.part(i, content).added {
             return;
@@ -282,7 +254,7 @@ impl LifecycleRepair {
     }
 
     /// `output_text.done` for a part whose text never got one.
-    fn close_text(&mut self, i: u64, content: u64, out: &mut Vec<u8>) {
+    fn close_text(&mut self, i: u64, content: u64, out: &mut Events) {
         let Some((item_id, text)) = self.mark(i, content, |p| &mut p.text_done) else {
             return;
         };
@@ -295,7 +267,7 @@ impl LifecycleRepair {
 
     /// Every open part of item `i` closed (its text's `done`, the part's `done`), and its
     /// arguments' `done`.
-    fn close_parts(&mut self, i: u64, out: &mut Vec<u8>) {
+    fn close_parts(&mut self, i: u64, out: &mut Events) {
         let contents: Vec<u64> = self
             .items
             .get(&i)
@@ -326,13 +298,13 @@ impl LifecycleRepair {
         }
     }
 
-    fn close_all(&mut self, out: &mut Vec<u8>) {
+    fn close_all(&mut self, out: &mut Events) {
         self.close_all_with(&[], out);
     }
 
     /// Every item not yet closed gets its `done` events; `given` is the terminal response's
     /// output, preferred over what the stream built.
-    fn close_all_with(&mut self, given: &[Value], out: &mut Vec<u8>) {
+    fn close_all_with(&mut self, given: &[Value], out: &mut Events) {
         let open: Vec<u64> = self
             .items
             .iter()
@@ -384,24 +356,13 @@ impl LifecycleRepair {
             .collect()
     }
 
-    fn emit(&mut self, v: Value, out: &mut Vec<u8>) {
+    fn emit(&mut self, v: Value, out: &mut Events) {
         if let Value::Object(m) = v {
             self.emit_map(m, out);
         }
     }
 
-    fn emit_map(&mut self, mut e: Map<String, Value>, out: &mut Vec<u8>) {
-        e.insert("sequence_number".into(), self.seq.into());
-        self.seq += 1;
-        let kind = e
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        out.extend_from_slice(b"event: ");
-        out.extend_from_slice(kind.as_bytes());
-        out.extend_from_slice(b"\ndata: ");
-        serde_json::to_writer(&mut *out, &e).expect("a JSON map serializes");
-        out.extend_from_slice(b"\n\n");
+    fn emit_map(&mut self, e: Map<String, Value>, out: &mut Events) {
+        out.push(e);
     }
 }
