@@ -6,7 +6,9 @@
 //! users of plain relays see. In front of an Ollama-style upstream that refuses freeform tools,
 //! Codex's `apply_patch` goes as a function and its call comes back as Codex's own freeform
 //! call: the patch is applied. Hosted tools such a provider cannot run are left out of the
-//! request, and a request that forces one is refused in OpenAI's shape.
+//! request, and a request that forces one is refused in OpenAI's shape. A client that keeps
+//! its conversation on the server (`previous_response_id`, `item_reference`) works in front of
+//! a provider that keeps none: Plugboard sends the history it kept.
 //!
 //! `CODEX_BIN` names the binary (the project's test script installs it).
 
@@ -169,5 +171,86 @@ async fn hosted_tools_are_left_out_and_a_forced_one_is_refused() {
         "{body}"
     );
     assert_eq!(up.requests().len(), 1, "the refused one never left");
+    proxy.stop().await;
+}
+
+/// A streamed request through the proxy: its events.
+async fn create(proxy: &plugboard_server::ProxyHandle, body: Value) -> Vec<(String, Value)> {
+    let resp = http_client()
+        .post(format!("{}/responses", proxy.base_url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    read_sse(resp).await
+}
+
+#[tokio::test]
+async fn a_stateless_provider_gets_the_history_plugboard_kept() {
+    let up = ScriptedResponses::start("ollama").await;
+    let proxy = start_proxy(runtime("ollama", &up, "stateless", true), "").await;
+    let first = create(
+        &proxy,
+        json!({"model": "qwen3-coder", "stream": true, "input": "List the files."}),
+    )
+    .await;
+    let r1 = terminal(&first).clone();
+    let call = r1["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["type"] == "function_call")
+        .unwrap()
+        .clone();
+    // Continued by id, as the OpenAI SDKs and the Agents SDK do with `store` on.
+    let second = create(
+        &proxy,
+        json!({"model": "qwen3-coder", "stream": true, "previous_response_id": r1["id"],
+            "input": [{"type": "function_call_output", "call_id": call["call_id"], "output": "a.txt"}]}),
+    )
+    .await;
+    let r2 = terminal(&second).clone();
+    assert_eq!(r2["status"], "completed", "{r2}");
+    // Then by reference to an earlier item, as the Vercel AI SDK does.
+    let third = create(
+        &proxy,
+        json!({"model": "qwen3-coder", "stream": true, "previous_response_id": r2["id"],
+            "input": [{"type": "item_reference", "id": call["id"]},
+                {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Again."}]}]}),
+    )
+    .await;
+    assert_eq!(terminal(&third)["status"], "completed");
+    assert_eq!(up.refusals(), Vec::<String>::new());
+    let sent = up.requests();
+    for later in &sent[1..] {
+        assert!(later.get("previous_response_id").is_none(), "{later}");
+        assert_eq!(later["store"], false, "{later}");
+    }
+    // user, reasoning, call, output: the whole history, the call before its output.
+    assert_eq!(sent[1]["input"].as_array().unwrap().len(), 4, "{}", sent[1]);
+    // ... + the answer, the referenced call, the new message.
+    let third_input = sent[2]["input"].as_array().unwrap();
+    assert_eq!(third_input.len(), 7, "{}", sent[2]);
+    assert_eq!(third_input[5]["call_id"], call["call_id"]);
+    proxy.stop().await;
+
+    // Without the repair the provider gets the output alone and refuses it.
+    let up = ScriptedResponses::start("ollama").await;
+    let proxy = start_proxy(runtime("ollama", &up, "stateless", false), "").await;
+    let first = create(
+        &proxy,
+        json!({"model": "qwen3-coder", "stream": true, "input": "List the files."}),
+    )
+    .await;
+    let r1 = terminal(&first).clone();
+    let refused = http_client()
+        .post(format!("{}/responses", proxy.base_url()))
+        .json(&json!({"model": "qwen3-coder", "stream": true, "previous_response_id": r1["id"],
+            "input": [{"type": "function_call_output", "call_id": call["call_id"], "output": "a.txt"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
     proxy.stop().await;
 }

@@ -36,13 +36,15 @@ fn without_hosted_tools() -> ResponsesDialect {
     }
 }
 
-/// A local runtime's Responses API: no hosted tools, and freeform tools declared as
-/// functions (Ollama does not replay their calls; most local models call functions far more
-/// reliably than they write grammar-bound text).
+/// A local runtime's Responses API: no hosted tools, freeform tools declared as functions
+/// (Ollama does not replay their calls; most local models call functions far more reliably
+/// than they write grammar-bound text), and no stored responses (Ollama's is stateless,
+/// vLLM's store is off unless enabled): Plugboard keeps the conversation.
 fn local_runtime() -> ResponsesDialect {
     ResponsesDialect {
         drop_hosted_tools: true,
         custom_tools_as_functions: true,
+        stateless: true,
         ..ResponsesDialect::default()
     }
 }

@@ -127,6 +127,7 @@ impl CompactAttempt<'_> {
             previous: self.req.previous_response_id.as_ref(),
             tools: &[],
             tool_choice: None,
+            store: Some(false),
         };
         let body = body_for(self.state, target, asked, self.body)?.body;
         let (key, forwarded) = credentials(target.provider, key, self.headers)?;

@@ -23,6 +23,7 @@ pub mod response_store;
 pub mod routing;
 mod server;
 mod state;
+mod stateless;
 mod upstream;
 mod upstream_socket;
 mod websocket;

@@ -66,6 +66,7 @@ impl Incoming {
             previous: self.req.previous_response_id.as_ref(),
             tools: &self.req.tools,
             tool_choice: self.req.tool_choice.as_ref(),
+            store: self.req.store,
         }
     }
 }

@@ -61,6 +61,9 @@ pub enum RelayWatch {
         reader: SseReader,
         events: usize,
         outcome: Option<Outcome>,
+        /// The terminal event as it came, when the answer is to be kept.
+        terminal: Option<Vec<u8>>,
+        keep: bool,
     },
     /// A whole JSON answer, kept (up to a cap) to be read at its end.
     Whole { body: Vec<u8>, cap: usize },
@@ -78,7 +81,18 @@ impl RelayWatch {
             reader: SseReader::new(max_event_bytes),
             events: 0,
             outcome: None,
+            terminal: None,
+            keep: false,
         }
+    }
+
+    /// The same, keeping the terminal event for [`RelayWatch::answer`].
+    pub fn stream_keeping(max_event_bytes: usize) -> Self {
+        let mut w = Self::stream(max_event_bytes);
+        if let RelayWatch::Stream { keep, .. } = &mut w {
+            *keep = true;
+        }
+        w
     }
 
     pub fn whole(cap: usize) -> Self {
@@ -94,6 +108,8 @@ impl RelayWatch {
                 reader,
                 events,
                 outcome,
+                terminal,
+                keep,
             } => {
                 reader.push(bytes);
                 // A line past the limit only stops the watching, never the relay.
@@ -105,6 +121,9 @@ impl RelayWatch {
                     {
                         if let Ok(Terminal { response: Some(b) }) = serde_json::from_slice(&data) {
                             *outcome = Some(b.into());
+                            if *keep {
+                                *terminal = Some(data);
+                            }
                         }
                     }
                 }
@@ -143,6 +162,32 @@ impl RelayWatch {
             RelayWatch::Whole { body, .. } => {
                 serde_json::from_slice::<Body>(body).ok().map(Outcome::from)
             }
+        }
+    }
+}
+
+/// A whole answer as a client may build on it later: its id and output items.
+#[derive(Deserialize)]
+pub struct Answer {
+    pub id: String,
+    #[serde(default)]
+    pub output: Vec<serde_json::Value>,
+}
+
+impl RelayWatch {
+    /// The answer's id and output, once it has gone by complete (a stream made with
+    /// [`RelayWatch::stream_keeping`], or a whole answer).
+    pub fn answer(&self) -> Option<Answer> {
+        #[derive(Deserialize)]
+        struct Event {
+            response: Answer,
+        }
+        match self {
+            RelayWatch::Stream { terminal, .. } => terminal
+                .as_deref()
+                .and_then(|t| serde_json::from_slice::<Event>(t).ok())
+                .map(|e| e.response),
+            RelayWatch::Whole { body, .. } => serde_json::from_slice(body).ok(),
         }
     }
 }

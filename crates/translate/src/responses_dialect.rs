@@ -19,6 +19,9 @@ pub struct ResponsesDialect {
     /// with one string argument and their calls turned back into custom tool calls (see
     /// `responses_repair::custom_tools`).
     pub custom_tools_as_functions: bool,
+    /// The provider keeps no responses: `previous_response_id` and `item_reference` are
+    /// resolved from Plugboard's own store and the whole input sent with `store: false`.
+    pub stateless: bool,
 }
 
 impl ResponsesDialect {}

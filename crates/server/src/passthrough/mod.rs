@@ -2,12 +2,17 @@
 //! body goes through untouched (the model renamed if mapped), the key is injected, and the
 //! answer is copied back byte for byte.
 
+mod body;
+
+pub(crate) use body::{body_for, Asked, Prepared};
+
 use crate::codex_login;
 use crate::error::ProxyError;
 use crate::lifecycle;
 use crate::request_log::RequestLog;
 use crate::routing::Target;
 use crate::state::{AppState, Incoming};
+use crate::stateless::{self, Keep};
 use crate::upstream;
 use crate::upstream_socket;
 use axum::body::Body;
@@ -16,16 +21,11 @@ use axum::response::Response;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use plugboard_core::{ApiKey, Outcome};
-use plugboard_translate::provenance::History;
 use plugboard_translate::relay_watch::RelayWatch;
-use plugboard_translate::responses_dialect::hosted_tools;
-use plugboard_translate::responses_repair::custom_tools::declare_as_functions;
 use plugboard_translate::responses_repair::ResponsesRepair;
 use plugboard_wire::responses::{
-    Input, RequestEcho, ResponseError, ResponseObject, ResponseStatus, ResponsesRequest,
-    StreamEvent,
+    RequestEcho, ResponseError, ResponseObject, ResponseStatus, ResponsesRequest, StreamEvent,
 };
-use serde_json::Value;
 use std::collections::HashSet;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -65,10 +65,15 @@ pub async fn forward(
                 hints: Vec::new(),
                 body: events,
                 custom_tools,
+                keep: None,
             },
         ));
     }
-    let Prepared { body, custom_tools } = body_for(state, target, inc.asked(), &inc.body)?;
+    let Prepared {
+        body,
+        custom_tools,
+        keep,
+    } = body_for(state, target, inc.asked(), &inc.body)?;
     let accept = if inc.req.stream {
         "text/event-stream"
     } else {
@@ -108,6 +113,7 @@ pub async fn forward(
             hints,
             body,
             custom_tools,
+            keep,
         },
     ))
 }
@@ -126,6 +132,8 @@ struct Upstream {
     body: ByteStream,
     /// Freeform tools the request declared as functions, whose calls are turned back.
     custom_tools: HashSet<String>,
+    /// For a stateless provider, the turn to store once answered.
+    keep: Option<Keep>,
 }
 
 /// The answer relayed to the client as it comes, read on the way for the log and usage.
@@ -148,13 +156,16 @@ fn relayed(
         stopping: Box::pin(state.life.abort.clone().cancelled_owned()),
         idle,
         is_sse,
-        watch: if is_sse {
+        watch: if is_sse && up.keep.is_some() {
+            RelayWatch::stream_keeping(state.max_event_bytes)
+        } else if is_sse {
             RelayWatch::stream(state.max_event_bytes)
         } else {
             RelayWatch::whole(WHOLE_ANSWER_CAP)
         },
         request: inc.body.clone(),
         done: false,
+        keep: up.keep,
         repair: (is_sse
             && (target.responses_dialect.lifecycle_events || !up.custom_tools.is_empty()))
         .then(|| {
@@ -216,99 +227,6 @@ pub(crate) fn credentials(
 /// The most of a whole (non-streamed) answer kept to read its usage.
 const WHOLE_ANSWER_CAP: usize = 16 * 1024 * 1024;
 
-/// What the pass-through reads of a request.
-pub(crate) struct Asked<'a> {
-    pub model: &'a str,
-    pub input: &'a Input,
-    /// The response it continues, if any.
-    pub previous: Option<&'a String>,
-    pub tools: &'a [Value],
-    pub tool_choice: Option<&'a Value>,
-}
-
-/// A request as it leaves for the provider.
-pub(crate) struct Prepared {
-    pub body: Vec<u8>,
-    /// Freeform tools declared as functions (the provider cannot take them).
-    pub custom_tools: HashSet<String>,
-}
-
-/// The client's body for the provider: as it came, or with the model renamed when mapped,
-/// the input cleared of what only other providers can read (a session that changed
-/// provider), hosted tools the provider cannot run left out, and freeform tools declared as
-/// functions where it cannot take them.
-pub(crate) fn body_for(
-    state: &AppState,
-    target: &Target<'_>,
-    asked: Asked<'_>,
-    body: &[u8],
-) -> Result<Prepared, ProxyError> {
-    let history = if asked.previous.is_some() {
-        History::Continued
-    } else {
-        History::Whole
-    };
-    let cleaned = match asked.input {
-        Input::Items(items) => {
-            state
-                .issuers
-                .clean(items, history, &target.provider.id)
-                .items
-        }
-        Input::Text(_) => None,
-    };
-    let hosted = if target.responses_dialect.drop_hosted_tools {
-        hosted_tools(asked.tools, asked.tool_choice).map_err(|forced| {
-            ProxyError::invalid_request(
-                Some("tool_choice"),
-                "unsupported_tool",
-                format!(
-                    "provider `{}` cannot run the hosted tool `{forced}` that tool_choice requires; choose another tool or route this model to OpenAI",
-                    target.provider.id
-                ),
-            )
-        })?
-    } else {
-        Vec::new()
-    };
-    let freeform = target.responses_dialect.custom_tools_as_functions
-        && (asked
-            .tools
-            .iter()
-            .any(|t| t.get("type").and_then(Value::as_str) == Some("custom"))
-            || memchr::memmem::find(body, b"\"custom_tool_call").is_some());
-    if target.upstream_model == asked.model && cleaned.is_none() && hosted.is_empty() && !freeform {
-        return Ok(Prepared {
-            body: body.to_vec(),
-            custom_tools: HashSet::new(),
-        });
-    }
-    let mut v: Value = serde_json::from_slice(body)
-        .map_err(|e| ProxyError::invalid_request(None, "invalid_request", e.to_string()))?;
-    v["model"] = Value::String(target.upstream_model.clone());
-    if let Some(items) = cleaned {
-        v["input"] = serde_json::to_value(items).expect("parsed JSON reads again");
-    }
-    if !hosted.is_empty() {
-        tracing::debug!(provider = %target.provider.id, dropped = hosted.len(), "hosted tools left out: the provider cannot run them");
-        if let Some(Value::Array(tools)) = v.get_mut("tools") {
-            let mut i = 0;
-            tools.retain(|_| {
-                i += 1;
-                !hosted.contains(&(i - 1))
-            });
-        }
-    }
-    let custom_tools = match (freeform, v.as_object_mut()) {
-        (true, Some(fields)) => declare_as_functions(fields),
-        _ => HashSet::new(),
-    };
-    Ok(Prepared {
-        body: serde_json::to_vec(&v).expect("a JSON value always serializes"),
-        custom_tools,
-    })
-}
-
 /// The provider's body relayed as it comes, ended cleanly when it goes idle or the proxy
 /// stops.
 struct Relay {
@@ -326,6 +244,8 @@ struct Relay {
     /// The stream's missing lifecycle events written back (a provider whose dialect says its
     /// streams have gaps).
     repair: Option<ResponsesRepair>,
+    /// For a stateless provider, the turn to store once answered.
+    keep: Option<Keep>,
     /// Where the answer's items are remembered as this provider's.
     state: Arc<AppState>,
     provider: String,
@@ -387,6 +307,11 @@ impl Relay {
             self.state
                 .issuers
                 .note(&self.provider, end.issued.iter().copied());
+            if let (Some(keep), "completed") = (self.keep.take(), end.status.as_str()) {
+                if let Some(answer) = self.watch.answer() {
+                    stateless::keep_answer(&self.state, keep, answer);
+                }
+            }
         }
         if let Some(l) = self.log.as_mut() {
             match end {
