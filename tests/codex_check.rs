@@ -9,6 +9,7 @@ use plugboard_check::{
     check_and_fix, check_provider, CheckOptions, CheckReport, FixChange, Status, StepId,
 };
 use plugboard_config::Provider;
+use plugboard_e2e::check_report::show;
 use plugboard_e2e::scripted_model::{Quirks, ScriptedModel, MODEL};
 use plugboard_e2e::StaticKeys;
 use plugboard_server::StaticHosts;
@@ -51,14 +52,6 @@ async fn check(p: &Provider) -> CheckReport {
 
 fn status(r: &CheckReport, id: StepId) -> Status {
     r.step(id).unwrap().status
-}
-
-fn show(r: &CheckReport) -> String {
-    r.steps
-        .iter()
-        .map(|s| format!("{:?} {:?}: {}", s.id, s.status, s.detail))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// Fails exactly the `failing` steps, the first with a sentence holding `says` and each with

@@ -12,12 +12,15 @@
 //!
 //! `CODEX_BIN` names the binary (the project's test script installs it).
 
+use plugboard_check::{check_and_fix, check_provider, CheckOptions, Status, StepId};
 use plugboard_config::{Provider, Settings, WireApi};
+use plugboard_e2e::check_report::show;
 use plugboard_e2e::codex::*;
 use plugboard_e2e::scripted_responses::ScriptedResponses;
 use plugboard_e2e::*;
 use serde_json::{json, Value};
 use std::path::Path;
+use std::sync::Arc;
 
 fn vllm(up: &ScriptedResponses, repair: bool) -> Settings {
     runtime("vllm", up, "lifecycle_events", repair)
@@ -99,7 +102,7 @@ async fn codex_applies_a_patch_through_a_runtime_without_freeform_tools() {
         return;
     }
     let up = ScriptedResponses::start("ollama").await;
-    up.patch_without_freeform_tools();
+    up.act_like_a_local_runtime();
     let settings = runtime("ollama", &up, "custom_tools_as_functions", true);
     let prompt = "Create hello.txt with apply_patch.";
     let (run, dir) = codex_once(settings, "ollama-patch", prompt).await;
@@ -129,7 +132,7 @@ async fn codex_applies_a_patch_through_a_runtime_without_freeform_tools() {
 
     // Without the repair the runtime refuses Codex's request outright.
     let up = ScriptedResponses::start("ollama").await;
-    up.patch_without_freeform_tools();
+    up.act_like_a_local_runtime();
     let settings = runtime("ollama", &up, "custom_tools_as_functions", false);
     let (run, dir) = codex_once(settings, "ollama-raw", prompt).await;
     assert!(!dir.join("work/hello.txt").exists());
@@ -253,4 +256,63 @@ async fn a_stateless_provider_gets_the_history_plugboard_kept() {
         .unwrap();
     assert_eq!(refused.status(), 400);
     proxy.stop().await;
+}
+
+#[tokio::test]
+async fn the_check_finds_each_gap_of_a_native_provider_and_fix_turns_on_its_repair() {
+    let up = ScriptedResponses::start("box").await;
+    up.leave_out_done_events();
+    up.act_like_a_local_runtime();
+    let mut p = Provider::from_preset("box", "ollama").unwrap();
+    p.base_url = up.base_url();
+    p.wire_api = WireApi::Responses;
+    p.default_model = Some("qwen3-coder".into());
+    for repair in ["lifecycle_events", "custom_tools_as_functions", "stateless"] {
+        p.responses_dialect
+            .insert(repair.into(), toml::Value::Boolean(false));
+    }
+    let keys = Arc::new(StaticKeys::default());
+    let r = check_provider(&p, keys.clone(), CheckOptions::default())
+        .await
+        .unwrap();
+    let fix_of = |id: StepId| {
+        let s = r.step(id).unwrap();
+        assert_eq!(s.status, Status::Failed, "{}", show(&r));
+        s.fix.as_ref().map(|f| f.label.clone()).unwrap_or_default()
+    };
+    // Each gap named in a sentence, with the repair as its fix.
+    assert!(
+        r.step(StepId::StreamedText)
+            .unwrap()
+            .detail
+            .contains("output_item.done"),
+        "{}",
+        show(&r)
+    );
+    assert!(fix_of(StepId::StreamedText).contains("missing events"));
+    assert!(fix_of(StepId::ShellCall).contains("freeform tools"));
+    assert!(fix_of(StepId::Continuation).contains("Keep the conversation"));
+
+    // `check --fix`: the repairs turned on, and every step Codex needs passes.
+    let (fixed, reports) = check_and_fix(&p, keys, CheckOptions::default())
+        .await
+        .unwrap();
+    let d = fixed.responses_dialect().unwrap();
+    assert!(d.lifecycle_events && d.custom_tools_as_functions && d.stateless);
+    let last = reports.last().unwrap();
+    for id in [
+        StepId::StreamedText,
+        StepId::ShellCall,
+        StepId::ToolResult,
+        StepId::ApplyPatch,
+        StepId::Usage,
+        StepId::Continuation,
+    ] {
+        assert_eq!(
+            last.step(id).unwrap().status,
+            Status::Passed,
+            "{}",
+            show(last)
+        );
+    }
 }

@@ -3,6 +3,7 @@
 //! process (`proxy`), clients and SSE reading (`client`), free ports and temp homes removed on
 //! drop (`home`), the Codex CLI (`codex`) and WebDriver (`webdriver`).
 
+pub mod check_report;
 pub mod client;
 pub mod codex;
 pub mod home;

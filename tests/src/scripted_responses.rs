@@ -49,9 +49,9 @@ pub(crate) struct Shared {
     /// Stream like vLLM's `/v1/responses`: no `output_item.done` events and an empty
     /// `output` in `response.completed` (vllm #42407, #30223).
     gappy: Arc<AtomicBool>,
-    /// Refuse freeform (`custom`) tools as a runtime without them does, and edit files with
-    /// an `apply_patch` function call.
-    patcher: Arc<AtomicBool>,
+    /// Answer like a local runtime (Ollama's `/v1/responses`): freeform (`custom`) tools and
+    /// `previous_response_id` refused, files edited with an `apply_patch` function call.
+    local: Arc<AtomicBool>,
 }
 
 pub struct ScriptedResponses {
@@ -60,7 +60,7 @@ pub struct ScriptedResponses {
     http_only: Arc<AtomicBool>,
     forgetful: Arc<AtomicBool>,
     gappy: Arc<AtomicBool>,
-    patcher: Arc<AtomicBool>,
+    local: Arc<AtomicBool>,
     _server: crate::LoopbackServer,
 }
 
@@ -81,13 +81,13 @@ impl ScriptedResponses {
             http_only: Arc::default(),
             forgetful: Arc::default(),
             gappy: Arc::default(),
-            patcher: Arc::default(),
+            local: Arc::default(),
         };
-        let (http_only, forgetful, gappy, patcher) = (
+        let (http_only, forgetful, gappy, local) = (
             shared.http_only.clone(),
             shared.forgetful.clone(),
             shared.gappy.clone(),
-            shared.patcher.clone(),
+            shared.local.clone(),
         );
         let app = Router::new()
             .route(
@@ -103,7 +103,7 @@ impl ScriptedResponses {
             http_only,
             forgetful,
             gappy,
-            patcher,
+            local,
             _server: server,
         }
     }
@@ -123,10 +123,11 @@ impl ScriptedResponses {
         self.gappy.store(true, Ordering::SeqCst);
     }
 
-    /// From now on, freeform tools are refused ("unsupported tool type") and a user turn is
-    /// answered with an `apply_patch` function call that adds `hello.txt`.
-    pub fn patch_without_freeform_tools(&self) {
-        self.patcher.store(true, Ordering::SeqCst);
+    /// From now on, answer like a local runtime: freeform tools are refused ("unsupported
+    /// tool type") and so is `previous_response_id` (it keeps nothing); a user turn that asks
+    /// for apply_patch gets an `apply_patch` function call adding `hello.txt`.
+    pub fn act_like_a_local_runtime(&self) {
+        self.local.store(true, Ordering::SeqCst);
     }
 
     /// How each request came, in order: "http" or "websocket".
@@ -284,12 +285,14 @@ impl Shared {
 /// The answer to `body` with its whole `input`, or OpenAI's error object for it.
 pub(crate) fn answer(s: &Shared, body: &Value, input: &[Value]) -> Result<Answer, Value> {
     let mut m = s.memory.lock().unwrap();
-    let patcher = s.patcher.load(Ordering::SeqCst);
+    let local = s.local.load(Ordering::SeqCst);
     let freeform = body["tools"]
         .as_array()
         .is_some_and(|t| t.iter().any(|t| t["type"] == "custom"));
-    let refused = if patcher && freeform {
+    let refused = if local && freeform {
         Some("Unsupported tool type: custom. Supported types: function.".to_string())
+    } else if local && body.get("previous_response_id").is_some() {
+        Some("previous_response_id is not supported: this server does not store responses".into())
     } else {
         refusal(input, &m.issued)
     };
@@ -305,19 +308,26 @@ pub(crate) fn answer(s: &Shared, body: &Value, input: &[Value]) -> Result<Answer
     let after_tool = input.last().is_some_and(|i| {
         i["type"] == "function_call_output" || i["type"] == "custom_tool_call_output"
     });
+    let patch = local
+        && input
+            .last()
+            .is_some_and(|i| i.to_string().contains("apply_patch"));
+    let message = |text: String| {
+        json!({"type": "message", "id": format!("msg_{name}{n}"), "status": "completed", "role": "assistant",
+            "content": [{"type": "output_text", "text": text, "annotations": []}]})
+    };
     let output: Vec<Value> = if after_tool {
-        vec![
-            json!({"type": "message", "id": format!("msg_{name}{n}"), "status": "completed", "role": "assistant",
-                "content": [{"type": "output_text", "text": format!("{name} finished step {n}."), "annotations": []}]}),
-        ]
+        vec![message(format!("{name} finished step {n}."))]
+    } else if local && body.get("tools").is_none() {
+        vec![message(format!("Hello from {name}, ready."))]
     } else {
         let blob = format!("gAAAA{name}{n}");
         m.issued.insert(blob.clone());
         vec![
             json!({"type": "reasoning", "id": format!("rs_{name}{n}"), "summary": [{"type": "summary_text", "text": format!("{name} plans step {n}.")}], "encrypted_content": blob}),
             json!({"type": "function_call", "id": format!("fc_{name}{n}"), "status": "completed", "call_id": format!("call_{name}{n}"),
-                "name": if patcher { "apply_patch" } else { "exec_command" },
-                "arguments": if patcher {
+                "name": if patch { "apply_patch" } else { "exec_command" },
+                "arguments": if patch {
                     json!({"input": "*** Begin Patch\n*** Add File: hello.txt\n+hello from the patch\n*** End Patch\n"})
                 } else {
                     json!({"cmd": format!("echo {name}-ran-{n}")})
@@ -326,19 +336,63 @@ pub(crate) fn answer(s: &Shared, body: &Value, input: &[Value]) -> Result<Answer
     };
     drop(m);
     let id = format!("resp_{name}{n}");
-    let model = body["model"].clone();
+    let events = stream_events(&id, &body["model"], &output, s.gappy.load(Ordering::SeqCst));
+    Ok(Answer {
+        id,
+        output,
+        events,
+        turn_state: format!("turn-state-{name}-{n}"),
+    })
+}
+
+/// The events of an answer, as OpenAI streams them (a message's text in two deltas), with
+/// `sequence_number`s; `gappy` leaves out every `*.done` event and the final output, as
+/// vLLM's streams do.
+fn stream_events(id: &str, model: &Value, output: &[Value], gappy: bool) -> Vec<Value> {
     let mut events = vec![
         json!({"type": "response.created", "response": {"id": id, "object": "response", "status": "in_progress", "model": model, "output": []}}),
     ];
     for (i, item) in output.iter().enumerate() {
-        events.push(json!({"type": "response.output_item.added", "output_index": i, "item": item}));
-        events.push(json!({"type": "response.output_item.done", "output_index": i, "item": item}));
+        let text = item["content"][0]["text"]
+            .as_str()
+            .filter(|_| item["type"] == "message");
+        let Some(text) = text else {
+            events.push(
+                json!({"type": "response.output_item.added", "output_index": i, "item": item}),
+            );
+            events.push(
+                json!({"type": "response.output_item.done", "output_index": i, "item": item}),
+            );
+            continue;
+        };
+        let item_id = &item["id"];
+        let mut opened = item.clone();
+        opened["content"] = json!([]);
+        opened["status"] = "in_progress".into();
+        let part = |text: &str| json!({"type": "output_text", "text": text, "annotations": []});
+        let at = |kind: &str| json!({"type": kind, "item_id": item_id, "output_index": i, "content_index": 0});
+        let (head, tail) = text.split_at(text.len() / 2);
+        let mut e = vec![
+            json!({"type": "response.output_item.added", "output_index": i, "item": opened}),
+            at("response.content_part.added"),
+            at("response.output_text.delta"),
+            at("response.output_text.delta"),
+            at("response.output_text.done"),
+            at("response.content_part.done"),
+            json!({"type": "response.output_item.done", "output_index": i, "item": item}),
+        ];
+        e[1]["part"] = part("");
+        e[2]["delta"] = head.into();
+        e[3]["delta"] = tail.into();
+        e[4]["text"] = text.into();
+        e[5]["part"] = part(text);
+        events.extend(e);
     }
     events.push(json!({"type": "response.completed", "response": {"id": id, "object": "response", "status": "completed", "model": model, "output": output,
         "usage": {"input_tokens": 900, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 40,
             "output_tokens_details": {"reasoning_tokens": 12}, "total_tokens": 940}}}));
-    if s.gappy.load(Ordering::SeqCst) {
-        events.retain(|e| e["type"] != "response.output_item.done");
+    if gappy {
+        events.retain(|e| !e["type"].as_str().unwrap_or("").ends_with(".done"));
         if let Some(end) = events.last_mut() {
             end["response"]["output"] = json!([]);
         }
@@ -346,10 +400,5 @@ pub(crate) fn answer(s: &Shared, body: &Value, input: &[Value]) -> Result<Answer
     for (seq, e) in events.iter_mut().enumerate() {
         e["sequence_number"] = seq.into();
     }
-    Ok(Answer {
-        id,
-        output,
-        events,
-        turn_state: format!("turn-state-{name}-{n}"),
-    })
+    events
 }

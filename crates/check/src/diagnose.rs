@@ -162,6 +162,39 @@ pub fn excerpt(text: &str) -> String {
     }
 }
 
+/// The pass-through repair a provider's refusal points to: freeform tools it does not take,
+/// hosted tools it cannot run, a previous response it does not keep.
+pub fn pass_through_fix(message: &str) -> Option<Fix> {
+    let m = message.to_lowercase();
+    if m.contains("custom") && (m.contains("tool") || m.contains("type")) {
+        return Some(Fix::repair(
+            "custom_tools_as_functions",
+            "Declare freeform tools (apply_patch) as functions",
+        ));
+    }
+    if [
+        "web_search",
+        "image_generation",
+        "file_search",
+        "code_interpreter",
+    ]
+    .iter()
+    .any(|t| m.contains(t))
+    {
+        return Some(Fix::repair(
+            "drop_hosted_tools",
+            "Leave out hosted tools the provider cannot run",
+        ));
+    }
+    if m.contains("previous_response") || m.contains("previous response") {
+        return Some(Fix::repair(
+            "stateless",
+            "Keep the conversation in Plugboard (the provider stores no responses)",
+        ));
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,6 +27,9 @@ pub enum FixChange {
     ContextWindow { tokens: u64 },
     /// The provider speaks Responses: pass Codex's requests through untranslated.
     PassThrough,
+    /// A repair of the pass-through turned on (`lifecycle_events`,
+    /// `custom_tools_as_functions`, `stateless`, `drop_hosted_tools`).
+    ResponsesDialect { field: String },
 }
 
 /// The dialect switches a fix may set; anything else in a fix (say, from a hand-edited
@@ -42,7 +45,25 @@ const SWITCHES: &[&str] = &[
     "max_tokens_field",
 ];
 
+/// The pass-through repairs a fix may turn on.
+const RESPONSES_SWITCHES: &[&str] = &[
+    "lifecycle_events",
+    "custom_tools_as_functions",
+    "stateless",
+    "drop_hosted_tools",
+];
+
 impl Fix {
+    /// A pass-through repair turned on.
+    pub fn repair(field: &str, label: &str) -> Fix {
+        Fix {
+            label: label.to_string(),
+            change: FixChange::ResponsesDialect {
+                field: field.to_string(),
+            },
+        }
+    }
+
     /// A dialect switch turned on.
     pub fn dialect(field: &str, label: &str) -> Fix {
         Fix::dialect_value(field, true.into(), label)
@@ -87,9 +108,17 @@ impl Fix {
             }
             FixChange::ContextWindow { tokens } => p.context_window = Some(*tokens),
             FixChange::PassThrough => p.wire_api = WireApi::Responses,
+            FixChange::ResponsesDialect { field } => {
+                if !RESPONSES_SWITCHES.contains(&field.as_str()) {
+                    return Err(format!("`{field}` is not a repair a check can turn on"));
+                }
+                p.responses_dialect
+                    .insert(field.clone(), toml::Value::Boolean(true));
+            }
         }
-        // A fix that leaves the dialect unreadable is no fix.
-        p.dialect().map(|_| ())
+        // A fix that leaves either dialect unreadable is no fix.
+        p.dialect().map(|_| ())?;
+        p.responses_dialect().map(|_| ())
     }
 }
 
@@ -129,6 +158,17 @@ mod tests {
         .unwrap();
         assert_eq!(q.context_window, Some(8192));
         assert_eq!(q.model_map, p.model_map);
+    }
+
+    #[test]
+    fn a_repair_turns_on_one_pass_through_switch() {
+        let mut p = Provider::from_preset("box", "vllm").unwrap();
+        p.responses_dialect
+            .insert("lifecycle_events".into(), toml::Value::Boolean(false));
+        Fix::repair("lifecycle_events", "x").apply(&mut p).unwrap();
+        assert!(p.responses_dialect().unwrap().lifecycle_events);
+        let e = Fix::repair("base_url", "x").apply(&mut p).unwrap_err();
+        assert!(e.contains("not a repair"), "{e}");
     }
 
     #[test]

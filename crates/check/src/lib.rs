@@ -8,6 +8,7 @@
 //! same dialect, the same local-only refusal.
 
 mod codex_tools;
+mod continuation;
 mod diagnose;
 mod fix;
 mod native;

@@ -13,6 +13,8 @@ pub enum StepId {
     ToolResult,
     ApplyPatch,
     Usage,
+    /// A follow-up by `previous_response_id` (providers reached over Responses only).
+    Continuation,
     ContextWindow,
     NativeResponses,
 }
@@ -25,6 +27,7 @@ impl StepId {
             StepId::ToolResult => "Tool result round trip",
             StepId::ApplyPatch => "apply_patch (freeform patch)",
             StepId::Usage => "Usage reported",
+            StepId::Continuation => "Continuation (previous_response_id)",
             StepId::ContextWindow => "Context window",
             StepId::NativeResponses => "Responses API",
         }

@@ -99,7 +99,12 @@ pub async fn check_provider(
         &codex::request(&model, codex::text_turn(), false),
     )
     .await;
-    out.push(steps::streamed_text(&ctx, &text));
+    out.push(steps::unfinished(
+        &ctx,
+        StepId::StreamedText,
+        &text,
+        steps::streamed_text(&ctx, &text),
+    ));
     let unreachable = text.error.is_some();
     turns.push(text);
 
@@ -121,13 +126,14 @@ pub async fn check_provider(
         )
         .await;
         let (report, call_id) = steps::shell_call(&ctx, &shell);
-        out.push(report);
+        out.push(steps::unfinished(&ctx, StepId::ShellCall, &shell, report));
         let tools_refused = shell.error.is_some();
         match call_id {
             Some(id) => {
                 let input = codex::result_turn(codex::shell_turn(), &shell.output, &id);
                 let back = turn::send(&local, &url, &codex::request(&model, input, true)).await;
-                out.push(steps::tool_result(&ctx, &shell, &back));
+                let report = steps::tool_result(&ctx, &shell, &back);
+                out.push(steps::unfinished(&ctx, StepId::ToolResult, &back, report));
                 turns.push(back);
             }
             None => out.push(StepReport::new(
@@ -150,10 +156,15 @@ pub async fn check_provider(
                 &codex::request(&model, codex::patch_turn(), true),
             )
             .await;
-            out.push(steps::apply_patch(&ctx, &patch));
+            let report = steps::apply_patch(&ctx, &patch);
+            out.push(steps::unfinished(&ctx, StepId::ApplyPatch, &patch, report));
             turns.push(patch);
         }
         out.push(steps::usage(&ctx, &turns));
+        if !chat {
+            let responses = p.responses_dialect().unwrap_or_default();
+            out.push(crate::continuation::step(&local, &url, &model, &responses).await);
+        }
     }
 
     // The direct calls: refused before connecting when local-only says so.

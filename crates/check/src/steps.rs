@@ -21,16 +21,44 @@ impl Ctx<'_> {
         f.filter(|_| self.chat)
     }
 
-    /// A refusal in a sentence, with the fix its words point to.
+    /// A refusal in a sentence, with the fix its words point to: a dialect switch where
+    /// Plugboard translates, a pass-through repair where it relays.
     fn refused(&self, id: StepId, what: &str, t: &Turn) -> StepReport {
         let e = t.error.as_ref().expect("called for a turn with an error");
+        let fix = if self.chat {
+            diagnose::refusal_fix(e, self.dialect)
+        } else {
+            diagnose::pass_through_fix(e)
+        };
         StepReport::new(
             id,
             Status::Failed,
             format!("{what}: \"{}\"", e.trim().trim_end_matches('.')),
         )
-        .with_fix(self.fix(diagnose::refusal_fix(e, self.dialect)))
+        .with_fix(fix)
     }
+}
+
+/// A relayed stream whose items never finished: Codex acts on an item at its
+/// `output_item.done`, so such a step fails whatever else it shows, with the repair that
+/// writes the missing events back.
+pub fn unfinished(ctx: &Ctx, id: StepId, t: &Turn, report: StepReport) -> StepReport {
+    let missing = t.unfinished_items();
+    if ctx.chat || t.error.is_some() || missing == 0 {
+        return report;
+    }
+    StepReport::new(
+        id,
+        Status::Failed,
+        format!(
+            "the provider's stream never finished {missing} of its output item{} (no `response.output_item.done`): Codex acts on an item only when it is done, so it would use tokens and do nothing",
+            if missing == 1 { "" } else { "s" }
+        ),
+    )
+    .with_fix(Some(Fix::repair(
+        "lifecycle_events",
+        "Write back the stream's missing events",
+    )))
 }
 
 pub fn streamed_text(ctx: &Ctx, t: &Turn) -> StepReport {

@@ -20,6 +20,12 @@ pub struct Turn {
     pub error: Option<String>,
     /// `response.incomplete`'s reason.
     pub incomplete: Option<String>,
+    /// The response's id.
+    pub id: Option<String>,
+    /// Output items announced (`output_item.added`) and finished (`output_item.done`): Codex
+    /// acts on an item only when it is done.
+    pub items_added: usize,
+    pub items_done: Vec<Value>,
 }
 
 impl Turn {
@@ -37,6 +43,14 @@ impl Turn {
 
     pub fn has(&self, kind: &str) -> bool {
         self.item(kind).is_some()
+    }
+
+    /// Items the stream announced or the response holds that never got their
+    /// `output_item.done`: what Codex would never act on.
+    pub fn unfinished_items(&self) -> usize {
+        self.items_added
+            .max(self.output.len())
+            .saturating_sub(self.items_done.len())
     }
 }
 
@@ -79,13 +93,20 @@ async fn send_inner(client: &reqwest::Client, url: &str, body: &Value) -> Turn {
             continue;
         };
         match v["type"].as_str().unwrap_or_default() {
+            "response.output_item.added" => turn.items_added += 1,
+            "response.output_item.done" => turn.items_done.push(v["item"].clone()),
             "response.output_text.delta" => {
                 turn.text_deltas += 1;
                 turn.text.push_str(v["delta"].as_str().unwrap_or_default());
             }
             "response.completed" | "response.incomplete" | "response.failed" => {
                 let r = &v["response"];
+                turn.id = r["id"].as_str().map(str::to_string);
                 turn.output = r["output"].as_array().cloned().unwrap_or_default();
+                // Some servers leave the final output empty; the items went by in the stream.
+                if turn.output.is_empty() {
+                    turn.output = turn.items_done.clone();
+                }
                 turn.usage = Some(r["usage"].clone()).filter(|u| !u.is_null());
                 if let Some(reason) = r["incomplete_details"]["reason"].as_str() {
                     turn.incomplete = Some(reason.to_string());
