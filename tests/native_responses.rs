@@ -8,7 +8,9 @@
 //! call: the patch is applied. Hosted tools such a provider cannot run are left out of the
 //! request, and a request that forces one is refused in OpenAI's shape. A client that keeps
 //! its conversation on the server (`previous_response_id`, `item_reference`) works in front of
-//! a provider that keeps none: Plugboard sends the history it kept.
+//! a provider that keeps none: Plugboard sends the history it kept. Remote compaction
+//! (`/responses/compact`, Codex's `compaction_trigger`) at a provider without it is written by
+//! the routed model.
 //!
 //! `CODEX_BIN` names the binary (the project's test script installs it).
 
@@ -315,4 +317,58 @@ async fn the_check_finds_each_gap_of_a_native_provider_and_fix_turns_on_its_repa
             show(last)
         );
     }
+}
+
+#[tokio::test]
+async fn compaction_at_a_provider_without_it_is_written_by_the_routed_model() {
+    let up = ScriptedResponses::start("ollama").await;
+    up.act_like_a_local_runtime();
+    let proxy = start_proxy(runtime("ollama", &up, "stateless", true), "").await;
+    let history = json!([
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Rename parse_args to parse_cli."}]},
+        {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Done in src/cli.rs."}]}
+    ]);
+    let resp = http_client()
+        .post(format!("{}/responses/compact", proxy.base_url()))
+        .json(&json!({"model": "qwen3-coder", "input": history}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let compacted: Value = resp.json().await.unwrap();
+    assert_eq!(compacted["object"], "response.compaction", "{compacted}");
+    let output = compacted["output"].as_array().unwrap();
+    assert_eq!(output.last().unwrap()["type"], "compaction", "{compacted}");
+    // The provider was asked an ordinary question, whole, ending with the summary prompt.
+    let asked = up.requests().last().unwrap().clone();
+    assert_eq!(asked["stream"], false);
+    let last = asked["input"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .to_string();
+    assert!(last.contains("Context checkpoint"), "{asked}");
+
+    // Codex's `compaction_trigger`: one compaction item back, streamed.
+    let events = create(
+        &proxy,
+        json!({"model": "qwen3-coder", "stream": true, "store": false,
+            "input": [history[0], history[1], {"type": "compaction_trigger"}]}),
+    )
+    .await;
+    let done: Vec<&Value> = events
+        .iter()
+        .filter(|(kind, _)| kind == "response.output_item.done")
+        .map(|(_, v)| &v["item"])
+        .collect();
+    assert_eq!(done.len(), 1, "{events:?}");
+    assert_eq!(done[0]["type"], "compaction");
+    assert!(
+        up.requests()
+            .iter()
+            .all(|r| !r.to_string().contains("compaction_trigger")),
+        "the trigger never reached the provider"
+    );
+    proxy.stop().await;
 }

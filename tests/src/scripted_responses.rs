@@ -228,6 +228,11 @@ async fn responses(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> 
     let input = body["input"].as_array().cloned().unwrap_or_default();
     match answer(&s, &body, &input) {
         Err(refusal) => (StatusCode::BAD_REQUEST, Json(json!({"error": refusal}))).into_response(),
+        // Not streamed: the finished response, whole.
+        Ok(answer) if body["stream"] != true => {
+            let end = answer.events.last().map(|e| e["response"].clone());
+            Json(end.unwrap_or_default()).into_response()
+        }
         Ok(answer) => {
             let sse: String = answer
                 .events

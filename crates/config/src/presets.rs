@@ -25,7 +25,10 @@ pub struct Preset {
 
 /// A complete Responses API (OpenAI's own).
 fn complete() -> ResponsesDialect {
-    ResponsesDialect::default()
+    ResponsesDialect {
+        compaction: true,
+        ..ResponsesDialect::default()
+    }
 }
 
 /// A provider serving the Responses API without OpenAI's hosted tools.

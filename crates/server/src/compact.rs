@@ -107,8 +107,10 @@ impl Attempt for CompactAttempt<'_> {
         log: &'a mut Option<RequestLog>,
     ) -> Result<Response, ProxyError> {
         match target.provider.wire_api {
-            WireApi::Responses => self.pass_through(target, key, log).await,
-            WireApi::Chat => self.summarise(target, key, log).await,
+            WireApi::Responses if target.responses_dialect.compaction => {
+                self.pass_through(target, key, log).await
+            }
+            _ => self.summarise(target, key, log).await,
         }
     }
 }
@@ -169,7 +171,12 @@ impl CompactAttempt<'_> {
         key: Option<ApiKey>,
         log: &mut Option<RequestLog>,
     ) -> Result<Response, ProxyError> {
-        let s = summary_of(target, key, self.req, self.history, log).await?;
+        let asker = Asker {
+            state: self.state,
+            headers: self.headers,
+            target,
+        };
+        let s = asker.summary(key, self.req, self.history, log).await?;
         let mut items = self.history.to_vec();
         items.extend(self.req.input.to_item_values());
         let output = compaction::compacted_output(&items, &s.text, &s.response_id);
@@ -189,7 +196,7 @@ impl CompactAttempt<'_> {
     }
 }
 
-/// A chat model's summary of a history, the request's log finished with its usage.
+/// A model's summary of a history.
 struct Summary {
     text: String,
     usage: Usage,
@@ -197,58 +204,151 @@ struct Summary {
     created_at: u64,
 }
 
-async fn summary_of(
-    target: &Target<'_>,
-    key: Option<ApiKey>,
-    req: &CompactRequest,
-    history: &[Value],
-    log: &mut Option<RequestLog>,
-) -> Result<Summary, ProxyError> {
-    let response_id = plugboard_translate::new_id("resp");
-    let created_at = plugboard_translate::unix_now();
-    let translation = compaction::summary_request(
-        req,
-        history,
-        &TranslateOptions {
-            upstream_model: &target.upstream_model,
-            dialect: target.dialect,
-            response_id: response_id.clone(),
-            created_at,
-        },
-    )
-    .map_err(|e| translate_error(e, target))?;
-    let resp = post_chat(target, key.as_ref(), &translation.chat).await?;
-    let completion = read_completion(resp, target).await?;
-    let answer = completion_to_response(translation.context, completion);
-    let text: String = answer
-        .output
-        .iter()
-        .filter_map(|item| match item {
-            OutputItem::Message { content, .. } => {
-                Some(content.iter().map(|c| c.text.as_str()).collect::<String>())
+/// Who writes a summary: the routed model, over its provider's own API.
+struct Asker<'a> {
+    state: &'a AppState,
+    headers: &'a HeaderMap,
+    target: &'a Target<'a>,
+}
+
+impl Asker<'_> {
+    /// The routed model's summary of the history, the request's log finished with its usage.
+    async fn summary(
+        &self,
+        key: Option<ApiKey>,
+        req: &CompactRequest,
+        history: &[Value],
+        log: &mut Option<RequestLog>,
+    ) -> Result<Summary, ProxyError> {
+        let response_id = plugboard_translate::new_id("resp");
+        let created_at = plugboard_translate::unix_now();
+        let (text, usage) = match self.target.provider.wire_api {
+            WireApi::Chat => {
+                self.over_chat(key, req, history, &response_id, created_at)
+                    .await?
             }
-            _ => None,
+            WireApi::Responses => self.over_responses(key, req, history).await?,
+        };
+        if text.trim().is_empty() {
+            return Err(bad_upstream(
+                self.target,
+                "the model wrote no summary of the conversation",
+            ));
+        }
+        if let Some(l) = log.as_mut() {
+            l.mark_first_event();
+            l.set_usage(&usage);
+            l.finish(Outcome::Completed, None);
+        }
+        Ok(Summary {
+            text: text.trim().to_string(),
+            usage,
+            response_id,
+            created_at,
         })
-        .collect::<Vec<_>>()
-        .join("\n");
-    if text.trim().is_empty() {
-        return Err(bad_upstream(
-            target,
-            "the model wrote no summary of the conversation",
-        ));
     }
-    let usage = answer.usage.unwrap_or_default();
-    if let Some(l) = log.as_mut() {
-        l.mark_first_event();
-        l.set_usage(&usage);
-        l.finish(Outcome::Completed, None);
+
+    async fn over_chat(
+        &self,
+        key: Option<ApiKey>,
+        req: &CompactRequest,
+        history: &[Value],
+        response_id: &str,
+        created_at: u64,
+    ) -> Result<(String, Usage), ProxyError> {
+        let target = self.target;
+        let translation = compaction::summary_request(
+            req,
+            history,
+            &TranslateOptions {
+                upstream_model: &target.upstream_model,
+                dialect: target.dialect,
+                response_id: response_id.to_string(),
+                created_at,
+            },
+        )
+        .map_err(|e| translate_error(e, target))?;
+        let resp = post_chat(target, key.as_ref(), &translation.chat).await?;
+        let completion = read_completion(resp, target).await?;
+        let answer = completion_to_response(translation.context, completion);
+        let text = answer
+            .output
+            .iter()
+            .filter_map(|item| match item {
+                OutputItem::Message { content, .. } => {
+                    Some(content.iter().map(|c| c.text.as_str()).collect::<String>())
+                }
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        Ok((text, answer.usage.unwrap_or_default()))
     }
-    Ok(Summary {
-        text: text.trim().to_string(),
-        usage,
-        response_id,
-        created_at,
-    })
+
+    /// A provider that speaks Responses but has no compaction: one ordinary request (the
+    /// history, then the summary prompt), prepared as any request to it is.
+    async fn over_responses(
+        &self,
+        key: Option<ApiKey>,
+        req: &CompactRequest,
+        history: &[Value],
+    ) -> Result<(String, Usage), ProxyError> {
+        let target = self.target;
+        let mut items = history.to_vec();
+        items.extend(req.input.to_item_values());
+        items.push(json!({"type": "message", "role": "user",
+            "content": [{"type": "input_text", "text": compaction::SUMMARY_PROMPT}]}));
+        let mut body = json!({"model": req.model, "input": items, "stream": false, "store": false});
+        if let Some(i) = &req.instructions {
+            body["instructions"] = i.clone().into();
+        }
+        let bytes = serde_json::to_vec(&body).expect("a JSON value serializes");
+        let input: Input = serde_json::from_value(body["input"].clone()).map_err(|e| {
+            ProxyError::invalid_request(Some("input"), "invalid_request", e.to_string())
+        })?;
+        let asked = crate::passthrough::Asked {
+            model: &req.model,
+            input: &input,
+            previous: None,
+            tools: &[],
+            tool_choice: None,
+            store: Some(false),
+        };
+        let prepared = body_for(self.state, target, asked, &bytes)?;
+        let (key, forwarded) = credentials(target.provider, key, self.headers)?;
+        let resp = upstream::post(
+            target.client,
+            target.provider,
+            "responses",
+            key.as_ref(),
+            prepared.body,
+            "application/json",
+            &forwarded,
+        )
+        .await?;
+        let answer: ResponsesAnswer = resp
+            .json()
+            .await
+            .map_err(|e| bad_upstream(target, &format!("its answer is not a response: {e}")))?;
+        let text = answer
+            .output
+            .iter()
+            .filter(|i| i["type"] == "message")
+            .flat_map(|i| i["content"].as_array().cloned().unwrap_or_default())
+            .filter_map(|c| c["text"].as_str().map(str::to_string))
+            .collect::<Vec<_>>()
+            .join("\n");
+        Ok((text, answer.usage.unwrap_or_default()))
+    }
+}
+
+/// What is read of a Responses provider's whole answer.
+#[derive(serde::Deserialize)]
+struct ResponsesAnswer {
+    #[serde(default)]
+    output: Vec<Value>,
+    #[serde(default)]
+    usage: Option<Usage>,
 }
 
 /// A `POST /responses` whose input ends with Codex's `compaction_trigger` (remote compaction
@@ -280,7 +380,12 @@ pub(crate) async fn answer_trigger(
     let history = previous(state, req.previous_response_id.as_deref())?
         .map(|p| p.history())
         .unwrap_or_default();
-    let s = summary_of(target, key, &req, &history, log).await?;
+    let asker = Asker {
+        state,
+        headers: &inc.headers,
+        target,
+    };
+    let s = asker.summary(key, &req, &history, log).await?;
     tracing::info!(
         summary_chars = s.text.len(),
         "history compacted (compaction trigger)"

@@ -2,6 +2,7 @@
 //! pass-through is off unless the provider's preset or settings turn it on, so a complete
 //! upstream (OpenAI) costs nothing more than a relay.
 
+use crate::responses_repair::reasoning::ReasoningReplay;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -22,6 +23,13 @@ pub struct ResponsesDialect {
     /// The provider keeps no responses: `previous_response_id` and `item_reference` are
     /// resolved from Plugboard's own store and the whole input sent with `store: false`.
     pub stateless: bool,
+    /// What the provider is sent of the reasoning items in the history: `keep`, `strip`, or
+    /// `summary` (see `responses_repair::reasoning`).
+    pub reasoning_replay: ReasoningReplay,
+    /// The provider serves remote compaction itself (`/responses/compact` and the
+    /// `compaction_trigger` item); without it Plugboard has the routed model write the
+    /// summary, as for a chat provider.
+    pub compaction: bool,
 }
 
 impl ResponsesDialect {}

@@ -11,6 +11,7 @@ use crate::stateless::{self, Keep};
 use plugboard_translate::provenance::History;
 use plugboard_translate::responses_dialect::hosted_tools;
 use plugboard_translate::responses_repair::custom_tools::declare_as_functions;
+use plugboard_translate::responses_repair::reasoning::replay;
 use plugboard_wire::responses::Input;
 use serde_json::Value;
 use std::collections::HashSet;
@@ -69,6 +70,11 @@ pub(crate) fn body_for(
             .clean(items, history, &target.provider.id)
             .items
     });
+    // Reasoning in the history as this provider takes it.
+    let cleaned = match cleaned.as_deref().or(items) {
+        Some(now) => replay(now, dialect.reasoning_replay).or(cleaned),
+        None => cleaned,
+    };
     let hosted = if dialect.drop_hosted_tools {
         hosted_tools(asked.tools, asked.tool_choice).map_err(|forced| {
             ProxyError::invalid_request(

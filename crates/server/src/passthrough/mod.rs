@@ -21,10 +21,12 @@ use axum::response::Response;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use plugboard_core::{ApiKey, Outcome};
+use plugboard_translate::compaction;
 use plugboard_translate::relay_watch::RelayWatch;
 use plugboard_translate::responses_repair::ResponsesRepair;
 use plugboard_wire::responses::{
-    RequestEcho, ResponseError, ResponseObject, ResponseStatus, ResponsesRequest, StreamEvent,
+    Input, RequestEcho, ResponseError, ResponseObject, ResponseStatus, ResponsesRequest,
+    StreamEvent,
 };
 use std::collections::HashSet;
 use std::pin::Pin;
@@ -49,6 +51,15 @@ pub async fn forward(
     key: Option<ApiKey>,
     log_slot: &mut Option<RequestLog>,
 ) -> Result<Response, ProxyError> {
+    // Codex's `compaction_trigger` at a provider without compaction: the routed model writes
+    // the summary, as for a chat provider.
+    if !target.responses_dialect.compaction {
+        if let Input::Items(items) = &inc.req.input {
+            if items.last().is_some_and(|raw| compaction::is_trigger(raw)) {
+                return crate::compact::answer_trigger(state, inc, target, key, log_slot).await;
+            }
+        }
+    }
     let (key, forwarded) = credentials(target.provider, key, &inc.headers)?;
     if let Some((events, custom_tools)) =
         upstream_socket::forward(state, inc, target, key.as_ref(), &forwarded).await?

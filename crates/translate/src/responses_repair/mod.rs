@@ -9,6 +9,7 @@
 
 pub mod custom_tools;
 mod lifecycle;
+pub mod reasoning;
 
 use crate::sse::SseReader;
 use custom_tools::CustomCalls;
