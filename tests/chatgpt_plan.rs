@@ -283,11 +283,7 @@ async fn a_chatgpt_plan_session_plans_on_gpt_executes_on_deepseek_and_keeps_the_
         .await
         .unwrap();
     let events = read_sse(triggered).await;
-    let done: Vec<&Value> = events
-        .iter()
-        .filter(|(kind, _)| kind == "response.output_item.done")
-        .map(|(_, v)| &v["item"])
-        .collect();
+    let done = done_items(&events);
     assert_eq!(done.len(), 1, "{events:?}");
     assert_eq!(done[0]["type"], "compaction");
     assert_eq!(terminal(&events)["status"], "completed");

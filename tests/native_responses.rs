@@ -357,11 +357,7 @@ async fn compaction_at_a_provider_without_it_is_written_by_the_routed_model() {
             "input": [history[0], history[1], {"type": "compaction_trigger"}]}),
     )
     .await;
-    let done: Vec<&Value> = events
-        .iter()
-        .filter(|(kind, _)| kind == "response.output_item.done")
-        .map(|(_, v)| &v["item"])
-        .collect();
+    let done = done_items(&events);
     assert_eq!(done.len(), 1, "{events:?}");
     assert_eq!(done[0]["type"], "compaction");
     assert!(

@@ -80,6 +80,15 @@ pub async fn read_sse(resp: reqwest::Response) -> Vec<(String, Value)> {
     events
 }
 
+/// The items a stream finished (`response.output_item.done`), in order.
+pub fn done_items(events: &[(String, Value)]) -> Vec<&Value> {
+    events
+        .iter()
+        .filter(|(kind, _)| kind == "response.output_item.done")
+        .map(|(_, v)| &v["item"])
+        .collect()
+}
+
 /// The final response object of a stream (from its terminal event).
 pub fn terminal(events: &[(String, Value)]) -> &Value {
     let (name, data) = events.last().expect("at least one event");
