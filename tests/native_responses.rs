@@ -10,15 +10,18 @@
 //! its conversation on the server (`previous_response_id`, `item_reference`) works in front of
 //! a provider that keeps none: Plugboard sends the history it kept. Remote compaction
 //! (`/responses/compact`, Codex's `compaction_trigger`) at a provider without it is written by
-//! the routed model.
+//! the routed model. A provider that serves both APIs is checked on both, and the better one
+//! is chosen.
 //!
 //! `CODEX_BIN` names the binary (the project's test script installs it).
 
-use plugboard_check::{check_and_fix, check_provider, CheckOptions, Status, StepId};
+use plugboard_check::{check_and_fix, check_provider, CheckOptions, FixChange, Status, StepId};
 use plugboard_config::{Provider, Settings, WireApi};
 use plugboard_e2e::check_report::show;
 use plugboard_e2e::codex::*;
+use plugboard_e2e::scripted_model::{Quirks, ScriptedModel, MODEL};
 use plugboard_e2e::scripted_responses::ScriptedResponses;
+use plugboard_e2e::two_paths::TwoPaths;
 use plugboard_e2e::*;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -367,4 +370,65 @@ async fn compaction_at_a_provider_without_it_is_written_by_the_routed_model() {
         "the trigger never reached the provider"
     );
     proxy.stop().await;
+}
+
+#[tokio::test]
+async fn a_provider_serving_both_apis_is_checked_on_both_and_moved_to_the_better() {
+    // Chat: the model writes its tool calls as text and the repair is off (a step to repair
+    // each time); Responses: clean.
+    let chat = ScriptedModel::start(Quirks {
+        text_tool_calls: true,
+        window_in_list: Some(131_072),
+        ..Quirks::default()
+    })
+    .await;
+    let responses = ScriptedResponses::start("native").await;
+    responses.act_like_a_local_runtime();
+    let both = TwoPaths::start(chat, responses).await;
+    let mut p = Provider::from_preset("both", "custom").unwrap();
+    p.base_url = both.base_url();
+    p.default_model = Some(MODEL.into());
+    p.dialect
+        .insert("text_tool_calls".into(), toml::Value::Boolean(false));
+    let keys = Arc::new(StaticKeys::default());
+
+    let r = check_provider(&p, keys.clone(), CheckOptions::default())
+        .await
+        .unwrap();
+    let best = r.step(StepId::BestPath).expect("both paths compared");
+    assert_eq!(best.status, Status::Warning, "{}", show(&r));
+    assert!(
+        best.detail.contains("Chat Completions (translated)"),
+        "{}",
+        best.detail
+    );
+    assert!(
+        best.detail
+            .contains("Responses (native) serves Codex better"),
+        "{}",
+        best.detail
+    );
+    assert_eq!(best.fix.as_ref().unwrap().change, FixChange::PassThrough);
+    assert!(
+        r.step(StepId::NativeResponses).unwrap().fix.is_none(),
+        "offered once"
+    );
+    assert!(
+        both.responses.requests().len() >= 4,
+        "the Responses path ran its steps"
+    );
+
+    let (fixed, reports) = check_and_fix(&p, keys, CheckOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(fixed.wire_api, WireApi::Responses);
+    let last = reports.last().unwrap();
+    assert!(last.passed(), "{}", show(last));
+    let kept = last.step(StepId::BestPath).unwrap();
+    assert_eq!(kept.status, Status::Info, "{}", show(last));
+    assert!(
+        kept.detail.contains("Plugboard keeps Responses (native)"),
+        "{}",
+        kept.detail
+    );
 }

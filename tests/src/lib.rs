@@ -13,6 +13,7 @@ pub mod scripted_model;
 pub mod scripted_responses;
 mod scripted_socket;
 pub mod socket_client;
+pub mod two_paths;
 pub mod upstream;
 pub mod webdriver;
 

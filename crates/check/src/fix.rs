@@ -27,6 +27,8 @@ pub enum FixChange {
     ContextWindow { tokens: u64 },
     /// The provider speaks Responses: pass Codex's requests through untranslated.
     PassThrough,
+    /// The provider speaks Chat Completions too, and serves Codex better through it.
+    Translate,
     /// A repair of the pass-through turned on (`lifecycle_events`,
     /// `custom_tools_as_functions`, `stateless`, `drop_hosted_tools`).
     ResponsesDialect { field: String },
@@ -108,6 +110,7 @@ impl Fix {
             }
             FixChange::ContextWindow { tokens } => p.context_window = Some(*tokens),
             FixChange::PassThrough => p.wire_api = WireApi::Responses,
+            FixChange::Translate => p.wire_api = WireApi::Chat,
             FixChange::ResponsesDialect { field } => {
                 if !RESPONSES_SWITCHES.contains(&field.as_str()) {
                     return Err(format!("`{field}` is not a repair a check can turn on"));

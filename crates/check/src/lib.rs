@@ -13,6 +13,7 @@ mod diagnose;
 mod fix;
 mod native;
 mod patch;
+mod paths;
 mod report;
 mod run;
 mod steps;

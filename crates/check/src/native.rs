@@ -18,6 +18,25 @@ pub(crate) fn to_provider(
     p.headers.iter().fold(req, |req, (k, v)| req.header(k, v))
 }
 
+/// `POST {base}/{path}` with `body`: the answer's JSON when it succeeded.
+async fn probe(
+    client: &reqwest::Client,
+    p: &Provider,
+    key: Option<&str>,
+    path: &str,
+    body: serde_json::Value,
+) -> Option<serde_json::Value> {
+    let url = format!("{}/{path}", p.base_url.trim_end_matches('/'));
+    let resp = to_provider(client.post(&url).json(&body), p, key)
+        .send()
+        .await
+        .ok()?;
+    if !resp.status().is_success() {
+        return None;
+    }
+    Some(resp.json().await.unwrap_or_default())
+}
+
 /// `POST {base}/responses` with a one-token request: true when a Responses object comes
 /// back. Any failure (404, refusal, another shape) means no.
 pub async fn speaks_responses(
@@ -26,20 +45,28 @@ pub async fn speaks_responses(
     key: Option<&str>,
     model: &str,
 ) -> bool {
-    let url = format!("{}/responses", p.base_url.trim_end_matches('/'));
     let body = serde_json::json!({"model": model, "input": "ping", "max_output_tokens": 16, "store": false});
-    let Ok(resp) = to_provider(client.post(&url).json(&body), p, key)
-        .send()
+    probe(client, p, key, "responses", body)
         .await
-    else {
-        return false;
-    };
-    if !resp.status().is_success() {
-        return false;
-    }
-    let v: serde_json::Value = resp.json().await.unwrap_or_default();
-    v.get("object").and_then(|o| o.as_str()) == Some("response")
-        || v.get("output").is_some_and(|o| o.is_array())
+        .is_some_and(|v| {
+            v.get("object").and_then(|o| o.as_str()) == Some("response")
+                || v.get("output").is_some_and(|o| o.is_array())
+        })
+}
+
+/// `POST {base}/chat/completions` with a one-token request: true when a chat completion
+/// comes back (a provider reached over Responses that also serves chat).
+pub async fn speaks_chat(
+    client: &reqwest::Client,
+    p: &Provider,
+    key: Option<&str>,
+    model: &str,
+) -> bool {
+    let body = serde_json::json!({"model": model, "max_tokens": 16,
+        "messages": [{"role": "user", "content": "ping"}]});
+    probe(client, p, key, "chat/completions", body)
+        .await
+        .is_some_and(|v| v.get("choices").is_some_and(|c| c.is_array()))
 }
 
 /// The Responses API step: said, never failed.

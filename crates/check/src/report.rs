@@ -17,6 +17,8 @@ pub enum StepId {
     Continuation,
     ContextWindow,
     NativeResponses,
+    /// Which of the two APIs serves Codex better, for a provider that serves both.
+    BestPath,
 }
 
 impl StepId {
@@ -30,6 +32,7 @@ impl StepId {
             StepId::Continuation => "Continuation (previous_response_id)",
             StepId::ContextWindow => "Context window",
             StepId::NativeResponses => "Responses API",
+            StepId::BestPath => "Best path",
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::turn::{self, Turn};
 use plugboard_config::{Provider, Settings, WireApi};
 use plugboard_server::{HostResolver, KeySource, ServeOptions, SystemResolver};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Clone, Default)]
 pub struct CheckOptions {
@@ -35,8 +35,63 @@ pub enum CheckError {
 
 /// Runs every step against `p` and reports each. Spends a few thousand tokens of the
 /// provider's: four short turns and, when the model list does not name the window, one
-/// request the provider refuses.
+/// request the provider refuses. A provider that serves both APIs is checked on both, and
+/// the last step says which serves Codex better (see `paths`).
 pub async fn check_provider(
+    p: &Provider,
+    keys: Arc<dyn KeySource>,
+    opts: CheckOptions,
+) -> Result<CheckReport, CheckError> {
+    let started = Instant::now();
+    let mut report = check_one(p, keys.clone(), opts.clone()).await?;
+    let took = started.elapsed();
+    let Some(other) = other_path(p, &report) else {
+        return Ok(report);
+    };
+    tracing::info!(provider = %p.id, "Codex check: the provider serves both APIs; checking the other path");
+    let started = Instant::now();
+    let other_report = check_one(&other, keys, opts).await?;
+    let step = crate::paths::best_path(
+        &crate::paths::PathRun {
+            provider: p,
+            report: &report,
+            took,
+        },
+        &crate::paths::PathRun {
+            provider: &other,
+            report: &other_report,
+            took: started.elapsed(),
+        },
+    );
+    // The switch is offered once, by the comparison.
+    if let Some(native) = report
+        .steps
+        .iter_mut()
+        .find(|s| s.id == StepId::NativeResponses)
+    {
+        native.fix = None;
+    }
+    report.steps.push(step);
+    Ok(report)
+}
+
+/// The same provider on its other API, when the check found it serves that one too.
+fn other_path(p: &Provider, report: &CheckReport) -> Option<Provider> {
+    let offers = report
+        .step(StepId::NativeResponses)
+        .and_then(|s| s.fix.as_ref())
+        .map(|f| &f.change)?;
+    let wire = match offers {
+        crate::FixChange::PassThrough => WireApi::Responses,
+        crate::FixChange::Translate => WireApi::Chat,
+        _ => return None,
+    };
+    let mut other = p.clone();
+    other.wire_api = wire;
+    Some(other)
+}
+
+async fn check_one(
     p: &Provider,
     keys: Arc<dyn KeySource>,
     opts: CheckOptions,
@@ -195,6 +250,17 @@ pub async fn check_provider(
         out.push(crate::window::context_window(&ctx, p, &model, served));
     }
     out.push(match (&direct, chat) {
+        (Ok(client), false) if crate::native::speaks_chat(client, p, key, &model).await => {
+            StepReport::new(
+                StepId::NativeResponses,
+                Status::Info,
+                "Plugboard passes Codex's requests through: the provider speaks the Responses API, and Chat Completions too",
+            )
+            .with_fix(Some(crate::Fix {
+                label: "Use Chat Completions (translated)".into(),
+                change: crate::FixChange::Translate,
+            }))
+        }
         (_, false) => StepReport::new(
             StepId::NativeResponses,
             Status::Info,
@@ -293,9 +359,17 @@ async fn probe_window(
     crate::window::window_from_error(&message).map(|w| (w, "its refusal of an oversized request"))
 }
 
+fn is_switch(f: &crate::Fix) -> bool {
+    matches!(
+        f.change,
+        crate::FixChange::PassThrough | crate::FixChange::Translate
+    )
+}
+
 /// Runs the check, applies every repair it offers and runs it again, until it passes or
-/// offers nothing new (four rounds at most). Pass-through is a choice, not a repair: it is
-/// offered, never applied here. Returns the provider as repaired and each round's report.
+/// offers nothing new (four rounds at most). A provider that serves both APIs is moved to the
+/// one the comparison found better, first and once; then that path's repairs follow. Returns
+/// the provider as repaired and each round's report.
 pub async fn check_and_fix(
     p: &Provider,
     keys: Arc<dyn KeySource>,
@@ -303,13 +377,21 @@ pub async fn check_and_fix(
 ) -> Result<(Provider, Vec<CheckReport>), CheckError> {
     let mut fixed = p.clone();
     let mut reports = Vec::new();
+    let mut switched = false;
     for _ in 0..4 {
         let report = check_provider(&fixed, keys.clone(), opts.clone()).await?;
-        let repairs: Vec<crate::Fix> = report
+        let mut repairs: Vec<crate::Fix> = report
             .fixes()
             .into_iter()
-            .filter(|f| f.change != crate::FixChange::PassThrough)
+            .filter(|f| !is_switch(f))
             .collect();
+        // The better path, taken once (a second comparison must not undo it on a close call).
+        if let Some(f) = report.step(StepId::BestPath).and_then(|s| s.fix.clone()) {
+            if !switched {
+                switched = true;
+                repairs = vec![f];
+            }
+        }
         reports.push(report);
         let mut changed = false;
         for f in repairs {
