@@ -475,3 +475,31 @@ async fn the_app_keeps_results_as_a_badge_and_saves_the_fix() {
         "a deleted provider's results go too"
     );
 }
+
+#[tokio::test]
+async fn a_window_too_small_for_codexs_tools_is_said_with_what_to_do() {
+    // llama.cpp's server with a small model loaded at its default 2,048 tokens.
+    let model = ScriptedModel::start(Quirks {
+        served_window: Some(2048),
+        ..Quirks::default()
+    })
+    .await;
+    let r = check(&provider(&model.base_url())).await;
+    assert_eq!(
+        status(&r, StepId::StreamedText),
+        Status::Passed,
+        "{}",
+        show(&r)
+    );
+    let shell = r.step(StepId::ShellCall).unwrap();
+    assert_eq!(shell.status, Status::Failed);
+    assert!(
+        shell
+            .detail
+            .contains("served with a 2,048-token window, smaller than the")
+            && shell.detail.contains("`-c 32768`"),
+        "{}",
+        shell.detail
+    );
+    assert!(shell.fix.is_none(), "no setting of Plugboard's fixes this");
+}

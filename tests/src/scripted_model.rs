@@ -35,6 +35,9 @@ pub struct Quirks {
     pub window_in_error: Option<u64>,
     /// Answers `POST /v1/responses` too.
     pub speaks_responses: bool,
+    /// Served with this window, as llama.cpp's server is: a request longer than it (about
+    /// four bytes a token) is refused in llama.cpp's words.
+    pub served_window: Option<u64>,
 }
 
 pub const MODEL: &str = "scripted-coder";
@@ -157,6 +160,12 @@ async fn chat(State(s): State<Shared>, headers: axum::http::HeaderMap, body: Byt
     if let (Some(w), Some(m)) = (q.window_in_error, max) {
         if m > w {
             return refuse(&format!("This model's maximum context length is {w} tokens. However, you requested {} tokens (24 in the messages, {m} in the completion). Please reduce the length of the messages or completion.", m + 24));
+        }
+    }
+    if let Some(w) = q.served_window {
+        let tokens = body.to_string().len() as u64 / 4;
+        if tokens > w {
+            return refuse(&format!("request ({tokens} tokens) exceeds the available context size ({w} tokens), try increasing it"));
         }
     }
     if let Some(k) = q.refuses_schema_keyword {

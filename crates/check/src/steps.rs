@@ -25,6 +25,21 @@ impl Ctx<'_> {
     /// Plugboard translates, a pass-through repair where it relays.
     fn refused(&self, id: StepId, what: &str, t: &Turn) -> StepReport {
         let e = t.error.as_ref().expect("called for a turn with an error");
+        if let Some((window, needed)) = crate::window::window_too_small(e) {
+            let needs = match needed {
+                Some(n) => format!("the {} tokens", crate::window::group(n)),
+                None => "what".to_string(),
+            };
+            return StepReport::new(
+                id,
+                Status::Failed,
+                format!(
+                    "{what}: the model is served with a {}-token window, smaller than {needs} Codex's instructions and tools take before any work (\"{}\"). Serve it with a larger context (llama.cpp: `-c 32768`; Ollama: `num_ctx`; LM Studio: its context length) or pick a model served with at least 32,768 tokens",
+                    crate::window::group(window),
+                    e.trim().trim_end_matches('.')
+                ),
+            );
+        }
         let fix = if self.chat {
             diagnose::refusal_fix(e, self.dialect)
         } else {

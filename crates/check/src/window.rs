@@ -81,6 +81,32 @@ fn first_number(text: &str, within: usize) -> Option<u64> {
     digits.parse().ok().filter(|n| *n >= 256)
 }
 
+/// A refusal because the request does not fit the window the model is served with: that
+/// window, and the request's size when the refusal names it (llama.cpp: "request (3030
+/// tokens) exceeds the available context size (2048 tokens)"; vLLM and OpenAI: "maximum
+/// context length is 4096 tokens. However, you requested 5000 tokens").
+pub fn window_too_small(message: &str) -> Option<(u64, Option<u64>)> {
+    let lower = message.to_ascii_lowercase();
+    let over = [
+        "exceed",
+        "maximum context length",
+        "context_length_exceeded",
+    ]
+    .iter()
+    .any(|p| lower.contains(p));
+    if !over {
+        return None;
+    }
+    let window = window_from_error(message)?;
+    let needed = ["request (", "requested ", "resulted in "]
+        .iter()
+        .find_map(|phrase| {
+            let at = lower.find(phrase)? + phrase.len();
+            first_number(&lower[at..], 12)
+        });
+    Some((window, needed))
+}
+
 /// Ollama's `/api/ps` lists loaded models with the window they were loaded with (which is
 /// what it serves, often far below the model's maximum).
 pub fn window_from_ollama_ps(ps: &Value, model: &str) -> Option<u64> {
@@ -153,7 +179,7 @@ pub fn context_window(
 }
 
 /// 131072 → "131,072".
-fn group(n: u64) -> String {
+pub(crate) fn group(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -168,6 +194,16 @@ fn group(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_too_big_for_the_served_window_is_told_apart() {
+        // llama.cpp's llama-server, as observed (../shared/DESIGN.md).
+        let llama = "request (3030 tokens) exceeds the available context size (2048 tokens), try increasing it";
+        assert_eq!(window_too_small(llama), Some((2048, Some(3030))));
+        let vllm = "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens (4000 in the messages, 1000 in the completion).";
+        assert_eq!(window_too_small(vllm), Some((4096, Some(5000))));
+        assert_eq!(window_too_small("invalid tool schema"), None);
+    }
     use crate::steps::test_ctx as ctx;
     use plugboard_translate::Dialect;
     use serde_json::json;
