@@ -191,26 +191,47 @@ fn bench_provenance(c: &mut Criterion) {
     g.finish();
 }
 
-/// The pass-through's lifecycle repair (on for vLLM-style upstreams) over a recorded stream
-/// that lacks its `*.done` events, against relaying the same bytes as they are (the repair
-/// off costs nothing: the bytes are not read).
+/// The pass-through's reading of a native Responses stream: what every relayed answer costs
+/// (the watch that reads usage and the end), against the repairs a gappy provider turns on.
 fn bench_responses_repair(c: &mut Criterion) {
+    use plugboard_translate::relay_watch::RelayWatch;
     use plugboard_translate::responses_repair::ResponsesRepair;
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/streams/responses/vllm-no-done-events.sse"
-    );
-    let stream = std::fs::read(path).unwrap();
+    use std::collections::HashSet;
+    let read = |name: &str| {
+        let path = format!(
+            "{}/tests/streams/responses/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read(path).unwrap()
+    };
+    let gappy = read("vllm-no-done-events.sse");
+    let freeform = read("ollama-apply-patch-as-function.sse");
+    let repair = |stream: &[u8], lifecycle: bool, names: HashSet<String>| {
+        let mut r = ResponsesRepair::new(1 << 20, lifecycle, names);
+        let mut out = Vec::with_capacity(stream.len() * 2);
+        r.push(stream, &mut out);
+        r.finish(true, &mut out);
+        out.len()
+    };
     let mut g = c.benchmark_group("responses");
     g.throughput(Throughput::Elements(10));
+    g.bench_function(
+        "relay, no repair (the watch only), vLLM stream of 10 events",
+        |b| {
+            b.iter(|| {
+                let mut w = RelayWatch::stream(1 << 20);
+                w.push(&gappy);
+                w.outcome().is_some()
+            })
+        },
+    );
     g.bench_function("lifecycle repair, vLLM stream of 10 events", |b| {
-        b.iter(|| {
-            let mut r = ResponsesRepair::new(1 << 20, true, Default::default());
-            let mut out = Vec::with_capacity(stream.len() * 2);
-            r.push(&stream, &mut out);
-            r.finish(true, &mut out);
-            out.len()
-        })
+        b.iter(|| repair(&gappy, true, HashSet::new()))
+    });
+    g.throughput(Throughput::Elements(7));
+    let names = HashSet::from(["apply_patch".to_string()]);
+    g.bench_function("freeform call restored, stream of 7 events", |b| {
+        b.iter(|| repair(&freeform, false, names.clone()))
     });
     g.finish();
 }
