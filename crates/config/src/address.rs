@@ -81,11 +81,13 @@ impl Provider {
         }
     }
 
-    /// A runtime on this machine or the local network (Ollama, LM Studio, vLLM, or any
+    /// A runtime on this machine or the local network (Ollama, LM Studio, vLLM, llama.cpp, or any
     /// provider whose address is local).
     pub fn is_local_runtime(&self) -> bool {
-        matches!(self.preset.as_deref(), Some("ollama" | "lmstudio" | "vllm"))
-            || self.address_is_local()
+        matches!(
+            self.preset.as_deref(),
+            Some("ollama" | "lmstudio" | "vllm" | "llamacpp")
+        ) || self.address_is_local()
     }
 }
 

@@ -307,6 +307,20 @@ pub static PRESETS: &[Preset] = &[
         websocket: false,
     },
     Preset {
+        // llama.cpp's own server: chat by default (its Responses endpoint is newer and
+        // less complete); the check compares both where it serves both.
+        id: "llamacpp",
+        name: "llama.cpp (llama-server)",
+        base_url: "http://127.0.0.1:8080/v1",
+        wire_api: WireApi::Chat,
+        needs_key: false,
+        key_env: None,
+        default_model: None,
+        dialect: local,
+        responses_dialect: local_runtime,
+        websocket: false,
+    },
+    Preset {
         id: "custom",
         name: "Custom (Chat Completions)",
         base_url: "http://127.0.0.1:8080/v1",
@@ -343,6 +357,7 @@ mod tests {
             "ollama",
             "lmstudio",
             "vllm",
+            "llamacpp",
             "custom",
         ] {
             let p = preset(id).unwrap_or_else(|| panic!("preset {id}"));
