@@ -52,10 +52,20 @@ fn runtime(preset: &str, up: &ScriptedResponses, repair: &str, on: bool) -> Sett
 
 /// One `codex exec` with `prompt` through the proxy on `settings`; its folder too.
 async fn codex_once(settings: Settings, name: &str, prompt: &str) -> (Run, std::path::PathBuf) {
+    codex_with(settings, name, prompt, "").await
+}
+
+/// The same with `extra` in Codex's provider table.
+async fn codex_with(
+    settings: Settings,
+    name: &str,
+    prompt: &str,
+    extra: &str,
+) -> (Run, std::path::PathBuf) {
     let bin = codex_bin().expect("checked by the caller");
     let proxy = start_proxy(settings, "").await;
     let dir = codex_dir(Path::new(env!("CARGO_TARGET_TMPDIR")), name);
-    write_config(&dir.join("codex-home"), &proxy.base_url(), "");
+    write_config(&dir.join("codex-home"), &proxy.base_url(), extra);
     let run = codex_exec(&bin, &dir, &dir.join("work"), &["-m", "gpt-5.5", prompt]).await;
     proxy.stop().await;
     (run, dir)
@@ -142,6 +152,47 @@ async fn codex_applies_a_patch_through_a_runtime_without_freeform_tools() {
     let (run, dir) = codex_once(settings, "ollama-raw", prompt).await;
     assert!(!dir.join("work/hello.txt").exists());
     assert_eq!(up.refusals().len(), up.requests().len(), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn codex_over_a_websocket_continues_on_a_provider_that_keeps_nothing() {
+    if codex_bin().is_none() {
+        return;
+    }
+    // Codex on its WebSocket sends a turn's follow-up as `previous_response_id` and the new
+    // items only; the runtime refuses `previous_response_id` and keeps nothing.
+    let up = ScriptedResponses::start("ollama").await;
+    up.act_like_a_local_runtime();
+    let settings = runtime("ollama", &up, "stateless", true);
+    let prompt = "Use exec_command to list the files.";
+    let (run, _) = codex_with(
+        settings,
+        "ollama-ws",
+        prompt,
+        "supports_websockets = true\n",
+    )
+    .await;
+    assert!(run.ok, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert!(!run.stderr.contains("Reconnecting"), "{}", run.stderr);
+    assert!(
+        run.stdout.contains("ollama finished step 2"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(up.refusals(), Vec::<String>::new());
+    let sent = up.requests();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(sent[1].get("previous_response_id").is_none(), "{}", sent[1]);
+    let back = sent[1]["input"].as_array().unwrap();
+    let call = back.iter().position(|i| i["type"] == "function_call");
+    let output = back
+        .iter()
+        .position(|i| i["type"] == "function_call_output");
+    assert!(
+        call.is_some() && call < output,
+        "the whole history: {}",
+        sent[1]
+    );
 }
 
 #[tokio::test]
