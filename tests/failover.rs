@@ -305,3 +305,45 @@ async fn pass_through_answers_are_counted_priced_and_timed_to_their_end() {
     );
     proxy.stop().await;
 }
+
+#[tokio::test]
+async fn a_stream_that_comes_in_one_burst_records_its_first_event() {
+    // The whole chat stream in one body chunk, as a fast provider sends a short answer.
+    let mock =
+        MockUpstream::start(|body, _| reply_as_asked(body, text_chunks(&["all ", "at ", "once"])))
+            .await;
+    let db_path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("burst-usage-{}.sqlite", std::process::id()));
+    let _ = std::fs::remove_file(&db_path);
+    let recorder =
+        UsageRecorder::open(&db_path, PriceTable::with_overrides(&Default::default())).unwrap();
+    let proxy = start_proxy_with(
+        one_provider(&mock.base_url()),
+        "k",
+        ServeOptions {
+            usage: Some(recorder.clone()),
+            ..Default::default()
+        },
+    )
+    .await;
+    for _ in 0..5 {
+        let r = post_responses(
+            &proxy.base_url(),
+            &json!({"model": "gpt-5.5", "input": "hi", "stream": true}),
+        )
+        .await;
+        assert_eq!(terminal(&read_sse(r).await)["status"], "completed");
+    }
+    recorder.flush();
+    let rows = UsageDb::open(&db_path)
+        .unwrap()
+        .recent(10, &LogFilter::default())
+        .unwrap();
+    assert_eq!(rows.len(), 5);
+    for row in &rows {
+        assert_eq!(row.status, "completed");
+        let first = row.first_event_ms.expect("a time to first event");
+        assert!(first <= row.total_ms, "{row:?}");
+    }
+    proxy.stop().await;
+}

@@ -174,7 +174,7 @@ async fn act(handle: &AppHandle, action: TrayAction) {
         )
         .map_err(|e| e.to_string()),
         TrayAction::Quit => {
-            app.stop().await;
+            app.quit().await;
             handle.exit(0);
             Ok(())
         }

@@ -324,3 +324,29 @@ pub fn tool_call_chunks(
     out.push("[DONE]".into());
     out
 }
+
+/// A chat upstream whose every stream sends one text chunk (`partial`) and then nothing,
+/// forever: requests stay in flight until the proxy cuts them.
+pub async fn hanging_chat_upstream() -> String {
+    let app = Router::new().route(
+        "/v1/chat/completions",
+        post(|| async {
+            use futures_util::StreamExt;
+            let first =
+                "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"partial\"}}]}\n\n";
+            let body = futures_util::stream::once(async move {
+                Ok::<_, std::io::Error>(bytes::Bytes::from(first))
+            })
+            .chain(futures_util::stream::pending());
+            (
+                [("content-type", "text/event-stream")],
+                axum::body::Body::from_stream(body),
+            )
+        }),
+    );
+    let server = LoopbackServer::start(app).await;
+    let url = format!("http://{}/v1", server.addr);
+    // Lives as long as the test process.
+    std::mem::forget(server);
+    url
+}

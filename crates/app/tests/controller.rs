@@ -408,3 +408,53 @@ async fn export_delete_import_round_trip_asks_for_keys_again() {
         Some("sk-alpha-typed-again-0000")
     );
 }
+
+/// A streaming request through the app's proxy, read until its first text arrived.
+async fn stream_in_flight(base_url: &str) -> reqwest::Response {
+    let mut r = reqwest::Client::new()
+        .post(format!("{base_url}/responses"))
+        .json(&serde_json::json!({"model": "gpt-5.5", "input": "hi", "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    while !seen.contains("partial") {
+        let chunk = r.chunk().await.unwrap().expect("the stream goes on");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    r
+}
+
+#[tokio::test]
+async fn requests_cut_by_a_port_move_stop_or_quit_are_all_in_the_usage_history() {
+    let url = plugboard_e2e::hanging_chat_upstream().await;
+    let paths = paths("cut", "[server]\nshutdown_grace_secs = 1\n");
+    let app = App::load(paths.clone(), Arc::new(MemoryVault::default())).unwrap();
+    app.save_provider(input("alpha", &url, "sk-alpha-1234567890"))
+        .await
+        .unwrap();
+    app.start().await;
+    let mut open = Vec::new();
+    // Two cut by a port move, two by Stop, two by Quit.
+    for _ in 0..2 {
+        open.push(stream_in_flight(&app.snapshot().await.base_url).await);
+    }
+    app.set_port(free_port()).await.unwrap();
+    for _ in 0..2 {
+        open.push(stream_in_flight(&app.snapshot().await.base_url).await);
+    }
+    app.stop().await;
+    app.start().await;
+    for _ in 0..2 {
+        open.push(stream_in_flight(&app.snapshot().await.base_url).await);
+    }
+    app.quit().await;
+    drop(open);
+    // Quit wrote every row before returning: read the file as the next start would.
+    let rows = plugboard_usage::UsageDb::open(&paths.usage_db)
+        .unwrap()
+        .recent(50, &plugboard_usage::db::LogFilter::default())
+        .unwrap();
+    let statuses: Vec<String> = rows.iter().map(|r| r.status.to_string()).collect();
+    assert_eq!(statuses, vec!["cut_by_shutdown"; 6], "{rows:?}");
+}

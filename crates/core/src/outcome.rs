@@ -23,6 +23,8 @@ pub enum Outcome {
     UpstreamTimeout,
     /// The client went away before the end.
     ClientDisconnected,
+    /// Plugboard stopped (Stop, Quit, a port change) before the end.
+    CutByShutdown,
     /// A status a relayed stream gave that this version does not know (kept as written).
     Other(String),
 }
@@ -44,6 +46,7 @@ impl Outcome {
             Outcome::StreamInterrupted => "stream_interrupted",
             Outcome::UpstreamTimeout => "upstream_timeout",
             Outcome::ClientDisconnected => "client_disconnected",
+            Outcome::CutByShutdown => "cut_by_shutdown",
             Outcome::Http(code) => return Cow::Owned(format!("error_{code}")),
             Outcome::Other(s) => return Cow::Owned(s.clone()),
         })
@@ -59,6 +62,7 @@ impl Outcome {
             "stream_interrupted" => Outcome::StreamInterrupted,
             "upstream_timeout" => Outcome::UpstreamTimeout,
             "client_disconnected" => Outcome::ClientDisconnected,
+            "cut_by_shutdown" => Outcome::CutByShutdown,
             other => match other.strip_prefix("error_").and_then(|c| c.parse().ok()) {
                 Some(code) => Outcome::Http(code),
                 None => Outcome::Other(other.to_string()),

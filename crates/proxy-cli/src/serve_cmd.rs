@@ -77,6 +77,7 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
         },
         _ => None,
     };
+    let kept = recorder.clone();
     rt.block_on(async move {
         let model_hint = model_hint(&settings);
         let keys = keys::load(&settings, !args.no_keyring).await;
@@ -120,6 +121,17 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
         });
         let report = handle.stop().await;
         tracing::info!(cut = report.cut, "stopped");
+        // Every request's row, cut ones included, is on disk before the process ends.
+        if let Some(r) = kept {
+            let written = tokio::task::spawn_blocking(move || {
+                r.flush_within(std::time::Duration::from_secs(3))
+            })
+            .await
+            .unwrap_or(false);
+            if !written {
+                tracing::warn!("exiting before every usage row was written");
+            }
+        }
         ExitCode::SUCCESS
     })
 }

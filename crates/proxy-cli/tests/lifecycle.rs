@@ -9,29 +9,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 
-/// A chat upstream whose stream sends one text chunk and then nothing, forever.
-async fn hanging_upstream() -> String {
-    let app = axum::Router::new().route(
-        "/v1/chat/completions",
-        axum::routing::post(|| async {
-            let first =
-                "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"partial\"}}]}\n\n";
-            let body = futures_util::stream::once(async move {
-                Ok::<_, std::io::Error>(bytes::Bytes::from(first))
-            })
-            .chain(futures_util::stream::pending());
-            (
-                [("content-type", "text/event-stream")],
-                axum::body::Body::from_stream(body),
-            )
-        }),
-    );
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
-    format!("http://{addr}/v1")
-}
-
 use futures_util::StreamExt;
 
 /// Starts the proxy through `sh` (so that a ulimit can come first) and waits until it
@@ -50,10 +27,11 @@ fn spawn_proxy(ulimit: &str, port: u16, upstream: &str, extra: &[&str]) -> (Chil
             upstream,
             "--preset",
             "deepseek",
-            "--no-usage",
             "--api-key-env",
             "LIFECYCLE_TEST_KEY",
         ])
+        // No usage history unless the test names a database.
+        .args((!extra.contains(&"--usage-db")).then_some("--no-usage"))
         .args(extra)
         .env("PLUGBOARD_LOG", "info")
         .env("LIFECYCLE_TEST_KEY", "sk-lifecycle-test")
@@ -133,7 +111,7 @@ async fn open_stream(port: u16) -> reqwest::Response {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_ends_a_never_ending_stream_with_response_failed_and_exits() {
-    let upstream = hanging_upstream().await;
+    let upstream = plugboard_e2e::hanging_chat_upstream().await;
     let port = free_port();
     let (mut child, logs) = spawn_proxy("", port, &upstream, &["--shutdown-grace-secs", "1"]);
     let mut stream = open_stream(port).await.bytes_stream();
@@ -181,8 +159,53 @@ async fn sigterm_ends_a_never_ending_stream_with_response_failed_and_exits() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_stream_cut_by_sigterm_is_in_the_usage_history_after_exit() {
+    let upstream = plugboard_e2e::hanging_chat_upstream().await;
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("plugboard-cut-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("usage.db");
+    let db_arg = db.display().to_string();
+    let extra = ["--shutdown-grace-secs", "1", "--usage-db", &db_arg];
+    let (mut child, _logs) = spawn_proxy("", port, &upstream, &extra);
+    let mut streams = Vec::new();
+    for _ in 0..5 {
+        let mut s = open_stream(port).await.bytes_stream();
+        let mut text = String::new();
+        while !text.contains("partial") {
+            text.push_str(&String::from_utf8_lossy(&s.next().await.unwrap().unwrap()));
+        }
+        streams.push(s);
+    }
+    signal(&child, "TERM");
+    for mut s in streams {
+        while let Some(chunk) = tokio::time::timeout(Duration::from_secs(10), s.next())
+            .await
+            .expect("the stream ends")
+        {
+            chunk.unwrap();
+        }
+    }
+    let status =
+        tokio::task::spawn_blocking(move || wait_exit(&mut child, Duration::from_secs(10)))
+            .await
+            .unwrap()
+            .expect("the process exits");
+    assert!(status.success(), "{status:?}");
+    // The process is gone: what it recorded is on disk.
+    let rows = plugboard_usage::UsageDb::open(&db)
+        .unwrap()
+        .recent(50, &plugboard_usage::db::LogFilter::default())
+        .unwrap();
+    let statuses: Vec<String> = rows.iter().map(|r| r.status.to_string()).collect();
+    assert_eq!(statuses, vec!["cut_by_shutdown"; 5], "{rows:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_signal_exits_at_once() {
-    let upstream = hanging_upstream().await;
+    let upstream = plugboard_e2e::hanging_chat_upstream().await;
     let port = free_port();
     let (mut child, _logs) = spawn_proxy("", port, &upstream, &["--shutdown-grace-secs", "60"]);
     let _stream = open_stream(port).await;

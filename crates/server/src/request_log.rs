@@ -84,6 +84,13 @@ impl RequestLog {
         if std::mem::replace(&mut self.done, true) {
             return;
         }
+        // Whatever a stop did to a request under way (a 503, a failed stream, a dropped
+        // one), it is recorded as what it was.
+        let status = if self.abort.is_cancelled() && !status.answered() {
+            Outcome::CutByShutdown
+        } else {
+            status
+        };
         let r = &mut self.record;
         r.status = status;
         r.error_class = error_class.map(str::to_string);
@@ -111,7 +118,10 @@ impl RequestLog {
 impl Drop for RequestLog {
     fn drop(&mut self) {
         if self.abort.is_cancelled() {
-            self.finish(Outcome::Http(503), Some(crate::lifecycle::STOPPING_CODE));
+            self.finish(
+                Outcome::CutByShutdown,
+                Some(crate::lifecycle::STOPPING_CODE),
+            );
         } else {
             self.finish(Outcome::ClientDisconnected, None);
         }

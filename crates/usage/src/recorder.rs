@@ -54,16 +54,26 @@ impl UsageRecorder {
 
     /// Waits until every record sent so far is in the database.
     pub fn flush(&self) {
+        if let Some(rx) = self.ask_flush() {
+            let _ = rx.recv();
+        }
+    }
+
+    /// The same, waiting at most `limit` (before the process exits: a stuck disk must not
+    /// hold up Quit); whether everything was written.
+    pub fn flush_within(&self, limit: Duration) -> bool {
+        self.ask_flush()
+            .is_some_and(|rx| rx.recv_timeout(limit).is_ok())
+    }
+
+    fn ask_flush(&self) -> Option<Receiver<()>> {
         let (tx, rx) = channel();
-        if self
-            .tx
+        self.tx
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .send(Msg::Flush(tx))
-            .is_ok()
-        {
-            let _ = rx.recv();
-        }
+            .ok()
+            .map(|_| rx)
     }
 }
 

@@ -77,6 +77,23 @@ impl App {
         self.inner.lock().await.status.clone()
     }
 
+    /// Before the process exits: the proxy stopped (requests under way get the grace period,
+    /// then are recorded as cut), and every usage row written (bounded: a stuck disk must not
+    /// hold up Quit).
+    pub async fn quit(&self) {
+        self.stop().await;
+        if let Some(u) = self.usage.clone() {
+            let written = tokio::task::spawn_blocking(move || {
+                u.flush_within(std::time::Duration::from_secs(3))
+            })
+            .await
+            .unwrap_or(false);
+            if !written {
+                tracing::warn!("quitting before every usage row was written");
+            }
+        }
+    }
+
     pub async fn toggle(&self) -> ProxyStatus {
         let running = self.inner.lock().await.proxy.is_some();
         if running {

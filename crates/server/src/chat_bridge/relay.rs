@@ -252,14 +252,18 @@ impl Bridge {
                     None => break,
                 }
             }
+            // The first event is marked before a stream that came in one burst is finished
+            // (and its record written), or it would be stored without one.
+            if !events.is_empty() {
+                if let Some(log) = self.log.as_mut() {
+                    log.mark_first_event();
+                }
+            }
             if self.translator.is_finished() {
                 self.on_finish();
             }
             if events.is_empty() {
                 continue;
-            }
-            if let Some(log) = self.log.as_mut() {
-                log.mark_first_event();
             }
             return Some(Bytes::from(self.writer.to_bytes(&events)));
         }
