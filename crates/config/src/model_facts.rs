@@ -32,6 +32,9 @@ const fn f(window: u64, thinks: bool, images: bool) -> ModelFacts {
 /// prefixes (`qwen/qwen3-coder`, `Qwen/Qwen3-Coder-30B-A3B-Instruct`) and local tags
 /// (`qwen3-coder:30b`), hence the leading and trailing `*`.
 const TABLE: &[(&str, ModelFacts)] = &[
+    // DeepSeek's V4 line serves 1M tokens (its pricing page, 2026-12).
+    ("deepseek-flash*", f(1_000_000, true, false)),
+    ("deepseek-v4*", f(1_000_000, true, false)),
     ("deepseek-chat", f(128_000, false, false)),
     ("deepseek-reasoner", f(128_000, true, false)),
     ("*deepseek-r1*", f(131_072, true, false)),
@@ -42,10 +45,13 @@ const TABLE: &[(&str, ModelFacts)] = &[
     ("*qwen3-vl*", f(262_144, true, true)),
     ("*qwq*", f(131_072, true, false)),
     ("*qwen3*", f(131_072, true, false)),
+    ("*kimi-k3*", f(1_000_000, true, false)),
+    ("*kimi-k2.7-code*", f(262_144, true, false)),
     ("*kimi-k2-thinking*", f(262_144, true, false)),
     ("*kimi-k2-0905*", f(262_144, false, false)),
     ("*kimi-k2-turbo*", f(262_144, false, false)),
     ("*kimi-k2*", f(131_072, false, false)),
+    ("*glm-5*", f(1_000_000, true, false)),
     ("*glm-4.6*", f(200_000, true, false)),
     ("*glm-4.5v*", f(65_536, true, true)),
     ("*glm-4.5*", f(131_072, true, false)),

@@ -39,6 +39,29 @@ fn without_hosted_tools() -> ResponsesDialect {
     }
 }
 
+/// DeepSeek's `/responses` (2026-12): it keeps nothing (no `store`, no
+/// `previous_response_id`) and refuses freeform tools before inference; its reasoning must
+/// come back on tool-call turns, which the default `keep` does. Chat stays the default path
+/// (the translator's reasoning echo is proven there); the check compares both.
+fn deepseek_responses() -> ResponsesDialect {
+    ResponsesDialect {
+        drop_hosted_tools: true,
+        custom_tools_as_functions: true,
+        stateless: true,
+        ..ResponsesDialect::default()
+    }
+}
+
+/// A hosted Responses API that keeps no responses (Kimi fixes `store` to false and refuses
+/// `previous_response_id`; OpenRouter's and Groq's betas are stateless).
+fn stateless_hosted() -> ResponsesDialect {
+    ResponsesDialect {
+        drop_hosted_tools: true,
+        stateless: true,
+        ..ResponsesDialect::default()
+    }
+}
+
 /// A local runtime's Responses API: no hosted tools, freeform tools declared as functions
 /// (Ollama does not replay their calls; most local models call functions far more reliably
 /// than they write grammar-bound text), and no stored responses (Ollama's is stateless,
@@ -49,6 +72,17 @@ fn local_runtime() -> ResponsesDialect {
         custom_tools_as_functions: true,
         stateless: true,
         ..ResponsesDialect::default()
+    }
+}
+
+/// llama.cpp's `/v1/responses`: a local runtime whose streams carry no `sequence_number`
+/// and no `function_call_arguments.done`, that drops freeform tools without a word, refuses
+/// `previous_response_id`, and reports `completed` when the output limit cut the answer.
+fn llamacpp_responses() -> ResponsesDialect {
+    ResponsesDialect {
+        lifecycle_events: true,
+        completed_at_limit: true,
+        ..local_runtime()
     }
 }
 
@@ -195,7 +229,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: Some("DEEPSEEK_API_KEY"),
         default_model: Some("deepseek-chat"),
         dialect: deepseek,
-        responses_dialect: without_hosted_tools,
+        responses_dialect: deepseek_responses,
         websocket: false,
     },
     Preset {
@@ -219,7 +253,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: Some("MOONSHOT_API_KEY"),
         default_model: Some("kimi-k2-0905-preview"),
         dialect: kimi,
-        responses_dialect: without_hosted_tools,
+        responses_dialect: stateless_hosted,
         websocket: false,
     },
     Preset {
@@ -243,7 +277,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: Some("OPENROUTER_API_KEY"),
         default_model: Some("qwen/qwen3-coder"),
         dialect: openrouter,
-        responses_dialect: without_hosted_tools,
+        responses_dialect: stateless_hosted,
         websocket: false,
     },
     Preset {
@@ -267,7 +301,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: Some("GROQ_API_KEY"),
         default_model: Some("openai/gpt-oss-120b"),
         dialect: groq,
-        responses_dialect: without_hosted_tools,
+        responses_dialect: stateless_hosted,
         websocket: false,
     },
     Preset {
@@ -317,7 +351,7 @@ pub static PRESETS: &[Preset] = &[
         key_env: None,
         default_model: None,
         dialect: local,
-        responses_dialect: local_runtime,
+        responses_dialect: llamacpp_responses,
         websocket: false,
     },
     Preset {

@@ -30,6 +30,9 @@ pub struct ResponsesDialect {
     /// `compaction_trigger` item); without it Plugboard has the routed model write the
     /// summary, as for a chat provider.
     pub compaction: bool,
+    /// The provider reports `completed` when `max_output_tokens` cut the answer (llama.cpp's
+    /// server does): a response whose output used the whole limit is made `incomplete`.
+    pub completed_at_limit: bool,
 }
 
 impl ResponsesDialect {}

@@ -209,3 +209,30 @@ fn a_stand_in_function_call_comes_out_as_the_freeform_call() {
     );
     assert_eq!(events(&other), events(&input));
 }
+
+#[test]
+fn a_completed_answer_that_used_the_whole_limit_is_incomplete() {
+    // llama.cpp's server says `completed` when `max_output_tokens` cut the answer.
+    let input = br#"data: {"type":"response.created","response":{"id":"r","output":[]}}
+
+data: {"type":"response.completed","response":{"id":"r","status":"completed","output":[],"usage":{"input_tokens":9,"output_tokens":16,"total_tokens":25}}}
+
+"#;
+    let limited = |limit| {
+        let r = ResponsesRepair::new(1 << 20, false, HashSet::new()).with_output_limit(limit);
+        events(&run(r, &[input], true))
+    };
+    let cut = limited(Some(16));
+    let end = cut.last().unwrap();
+    assert_eq!(end["type"], "response.incomplete");
+    assert_eq!(end["response"]["status"], "incomplete");
+    assert_eq!(
+        end["response"]["incomplete_details"]["reason"],
+        "max_output_tokens"
+    );
+    // Under the limit: whole.
+    assert_eq!(
+        limited(Some(64)).last().unwrap()["type"],
+        "response.completed"
+    );
+}

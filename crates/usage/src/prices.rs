@@ -31,6 +31,11 @@ pub fn defaults() -> Vec<(&'static str, Price)> {
         ("gpt-5*", p(1.25, 0.125, 10.0)),
         ("gpt-4.1*", p(2.0, 0.5, 8.0)),
         ("o3*", p(2.0, 0.5, 8.0)),
+        // DeepSeek's V4 line (its pricing page, 2026-12): the daytime rate, twice the
+        // off-peak one.
+        ("deepseek-flash*", p(0.30, 0.006, 1.20)),
+        ("deepseek-v4-flash*", p(0.30, 0.006, 1.20)),
+        ("deepseek-v4-pro*", p(1.32, 0.044, 3.96)),
         ("deepseek-chat", p(0.28, 0.028, 0.42)),
         ("deepseek-reasoner", p(0.28, 0.028, 0.42)),
         ("qwen3-coder-plus", p(1.0, 0.2, 5.0)),

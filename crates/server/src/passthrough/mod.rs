@@ -177,15 +177,22 @@ fn relayed(
         request: inc.body.clone(),
         done: false,
         keep: up.keep,
-        repair: (is_sse
-            && (target.responses_dialect.lifecycle_events || !up.custom_tools.is_empty()))
-        .then(|| {
-            ResponsesRepair::new(
-                state.max_event_bytes,
-                target.responses_dialect.lifecycle_events,
-                up.custom_tools,
-            )
-        }),
+        repair: is_sse
+            .then(|| {
+                let dialect = target.responses_dialect;
+                let limit = inc
+                    .req
+                    .max_output_tokens
+                    .filter(|_| dialect.completed_at_limit);
+                ResponsesRepair::new(
+                    state.max_event_bytes,
+                    dialect.lifecycle_events,
+                    up.custom_tools,
+                )
+                .with_output_limit(limit)
+            })
+            // An answer no stage touches is relayed as it came, not read.
+            .filter(|r| !r.is_idle()),
         state: state.clone(),
         provider: target.provider.id.clone(),
     };

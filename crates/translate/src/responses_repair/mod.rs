@@ -4,8 +4,10 @@
 //! `sequence_number`s counted from 0. Pure: bytes in, bytes out, whatever way they were cut.
 //!
 //! Stages, in order: `lifecycle` (missing `*.done` and terminal events written back), then
-//! `custom_tools` (function calls that stand for freeform tools turned back into
-//! `custom_tool_call`s), which can rely on every item having its `output_item.done`.
+//! the output limit (a response the limit cut, reported `completed` as llama.cpp does, made
+//! `incomplete`), then `custom_tools` (function calls that stand for freeform tools turned
+//! back into `custom_tool_call`s), which can rely on every item having its
+//! `output_item.done`.
 
 pub mod custom_tools;
 mod lifecycle;
@@ -23,6 +25,9 @@ pub struct ResponsesRepair {
     reader: SseReader,
     lifecycle: Option<Lifecycle>,
     custom: Option<CustomCalls>,
+    /// The request's `max_output_tokens`, when a `completed` at that count is to be read as
+    /// cut by it.
+    output_limit: Option<u64>,
     seq: u64,
 }
 
@@ -34,8 +39,20 @@ impl ResponsesRepair {
             reader: SseReader::new(max_event_bytes),
             lifecycle: lifecycle.then(Lifecycle::default),
             custom: (!custom_tools.is_empty()).then(|| CustomCalls::new(custom_tools)),
+            output_limit: None,
             seq: 0,
         }
+    }
+
+    /// Reads a `completed` response whose output reached `limit` tokens as cut by it.
+    pub fn with_output_limit(mut self, limit: Option<u64>) -> Self {
+        self.output_limit = limit;
+        self
+    }
+
+    /// Whether any stage is on.
+    pub fn is_idle(&self) -> bool {
+        self.lifecycle.is_none() && self.custom.is_none() && self.output_limit.is_none()
     }
 
     /// The repaired events of `bytes` (whole events only; a partial one waits for the rest).
@@ -79,7 +96,10 @@ impl ResponsesRepair {
     }
 
     fn after_lifecycle(&mut self, events: Events, out: &mut Vec<u8>) {
-        for e in events {
+        for mut e in events {
+            if let Some(limit) = self.output_limit {
+                cut_by_limit(&mut e, limit);
+            }
             match self.custom.as_mut() {
                 Some(c) => {
                     let mut mapped = Events::new();
@@ -106,4 +126,29 @@ impl ResponsesRepair {
         serde_json::to_writer(&mut *out, &e).expect("a JSON map serializes");
         out.extend_from_slice(b"\n\n");
     }
+}
+
+/// `response.completed` whose output used the whole `limit`: the limit cut it, so it is
+/// `response.incomplete` with the reason, as OpenAI reports it (Codex tells the user the
+/// answer was cut instead of taking it as whole).
+fn cut_by_limit(e: &mut Map<String, Value>, limit: u64) {
+    if e.get("type").and_then(Value::as_str) != Some("response.completed") {
+        return;
+    }
+    let Some(Value::Object(r)) = e.get_mut("response") else {
+        return;
+    };
+    let used = r
+        .get("usage")
+        .and_then(|u| u.get("output_tokens"))
+        .and_then(Value::as_u64);
+    if used.is_none_or(|u| u < limit) {
+        return;
+    }
+    r.insert("status".into(), "incomplete".into());
+    r.insert(
+        "incomplete_details".into(),
+        serde_json::json!({"reason": "max_output_tokens"}),
+    );
+    e.insert("type".into(), "response.incomplete".into());
 }
