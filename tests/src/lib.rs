@@ -8,6 +8,7 @@ pub mod client;
 pub mod codex;
 pub mod home;
 pub mod leak;
+pub mod llama_server;
 pub mod proxy;
 pub mod scripted_model;
 pub mod scripted_responses;

@@ -236,3 +236,36 @@ data: {"type":"response.completed","response":{"id":"r","status":"completed","ou
         "response.completed"
     );
 }
+
+#[test]
+fn events_that_name_their_item_by_id_only_get_their_index_and_numbers() {
+    // llama.cpp's server: no `output_index`, no `sequence_number`, no arguments `done`.
+    let input = fixture("llamacpp-no-indices.sse");
+    let out = events(&repair_in(&[&input], true));
+    assert_eq!(
+        kinds(&out),
+        [
+            "response.created",
+            "response.in_progress",
+            "response.output_item.added[0]",
+            "response.content_part.added[0]",
+            "response.output_text.delta[0]",
+            "response.output_text.done[0]",
+            "response.content_part.done[0]",
+            "response.output_item.done[0]",
+            "response.output_item.added[1]",
+            "response.function_call_arguments.delta[1]",
+            "response.function_call_arguments.delta[1]",
+            "response.function_call_arguments.done[1]",
+            "response.output_item.done[1]",
+            "response.completed",
+        ]
+    );
+    assert_eq!(out[11]["arguments"], "{\"city\": \"Paris\"}");
+    assert_eq!(out[3]["content_index"], 0);
+    let whole = repair_in(&[&input], true);
+    for cut in (1..input.len()).step_by(7) {
+        let (a, b) = input.split_at(cut);
+        assert_eq!(repair_in(&[a, b], true), whole, "cut at {cut}");
+    }
+}

@@ -325,7 +325,9 @@ impl Relay {
             self.state
                 .issuers
                 .note(&self.provider, end.issued.iter().copied());
-            if let (Some(keep), "completed") = (self.keep.take(), end.status.as_str()) {
+            // An answer cut by its limit can be continued too, as OpenAI allows.
+            let answered = matches!(end.status.as_str(), "completed" | "incomplete");
+            if let (Some(keep), true) = (self.keep.take(), answered) {
                 if let Some(answer) = self.watch.answer() {
                     stateless::keep_answer(&self.state, keep, answer);
                 }

@@ -81,8 +81,19 @@ impl Lifecycle {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
-        let index = e.get("output_index").and_then(Value::as_u64);
+        // llama.cpp's events name their item by id only: the index is found from the id
+        // (or is the next one), and written in, as the specification requires it.
+        let index = e
+            .get("output_index")
+            .and_then(Value::as_u64)
+            .or_else(|| self.index_by_id(&kind, &e));
+        if let Some(i) = index {
+            e.entry("output_index").or_insert(i.into());
+        }
         let content = e.get("content_index").and_then(Value::as_u64).unwrap_or(0);
+        if kind.starts_with("response.content_part") || kind.starts_with("response.output_text") {
+            e.entry("content_index").or_insert(content.into());
+        }
         match (kind.as_str(), index) {
             ("response.created" | "response.in_progress", _) => {
                 self.response = e.get("response").cloned();
@@ -175,6 +186,26 @@ impl Lifecycle {
             _ => {}
         }
         self.emit_map(e, out);
+    }
+
+    /// The index of the item an event without `output_index` is about: the item with its
+    /// id, else (a new item) the next index.
+    fn index_by_id(&self, kind: &str, e: &Map<String, Value>) -> Option<u64> {
+        if !kind.starts_with("response.output_")
+            && !kind.starts_with("response.content_part")
+            && !kind.starts_with("response.function_call_arguments")
+        {
+            return None;
+        }
+        let id = e
+            .get("item_id")
+            .or_else(|| e.get("item").and_then(|it| it.get("id")))?;
+        let known = self
+            .items
+            .iter()
+            .find(|(_, it)| it.item.as_ref().and_then(|item| item.get("id")) == Some(id))
+            .map(|(i, _)| *i);
+        Some(known.unwrap_or_else(|| self.items.keys().max().map_or(0, |m| m + 1)))
     }
 
     fn part(&mut self, i: u64, content: u64) -> &mut Part {
