@@ -483,3 +483,42 @@ async fn a_provider_serving_both_apis_is_checked_on_both_and_moved_to_the_better
         kept.detail
     );
 }
+
+#[tokio::test]
+async fn a_whole_answer_gets_its_freeform_call_back_too() {
+    let up = ScriptedResponses::start("ollama").await;
+    up.act_like_a_local_runtime();
+    let proxy = start_proxy(
+        runtime("ollama", &up, "custom_tools_as_functions", true),
+        "",
+    )
+    .await;
+    let answer: Value = http_client()
+        .post(format!("{}/responses", proxy.base_url()))
+        .json(&json!({"model": "qwen3-coder", "stream": false,
+            "tools": [{"type": "custom", "name": "apply_patch", "description": "Edit files."}],
+            "input": [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Create hello.txt with apply_patch."}]}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let call = answer["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "apply_patch")
+        .expect("the call")
+        .clone();
+    assert_eq!(call["type"], "custom_tool_call", "{answer}");
+    assert!(
+        call["input"]
+            .as_str()
+            .unwrap()
+            .starts_with("*** Begin Patch"),
+        "{call}"
+    );
+    assert_eq!(up.requests()[0]["tools"][0]["type"], "function");
+    proxy.stop().await;
+}

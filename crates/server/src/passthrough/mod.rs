@@ -23,6 +23,7 @@ use futures_util::{Stream, StreamExt};
 use plugboard_core::{ApiKey, Outcome};
 use plugboard_translate::compaction;
 use plugboard_translate::relay_watch::RelayWatch;
+use plugboard_translate::responses_repair::custom_tools::restore_output;
 use plugboard_translate::responses_repair::ResponsesRepair;
 use plugboard_wire::responses::{
     Input, RequestEcho, ResponseError, ResponseObject, ResponseStatus, ResponsesRequest,
@@ -177,6 +178,8 @@ fn relayed(
         request: inc.body.clone(),
         done: false,
         keep: up.keep,
+        gathered: (!is_sse && !up.custom_tools.is_empty())
+            .then(|| (Vec::new(), up.custom_tools.clone())),
         repair: is_sse
             .then(|| {
                 let dialect = target.responses_dialect;
@@ -264,6 +267,9 @@ struct Relay {
     repair: Option<ResponsesRepair>,
     /// For a stateless provider, the turn to store once answered.
     keep: Option<Keep>,
+    /// A whole (not streamed) answer gathered to turn stand-in calls back into the freeform
+    /// tool calls they stand for, and those tools' names.
+    gathered: Option<(Vec<u8>, HashSet<String>)>,
     /// Where the answer's items are remembered as this provider's.
     state: Arc<AppState>,
     provider: String,
@@ -282,6 +288,17 @@ impl Relay {
                     Ok(Some(Ok(bytes))) => {
                         if let Some(l) = self.log.as_mut() {
                             l.mark_first_event();
+                        }
+                        if let Some((body, _)) = self.gathered.as_mut() {
+                            if body.len() + bytes.len() <= WHOLE_ANSWER_CAP {
+                                body.extend_from_slice(&bytes);
+                                continue;
+                            }
+                            // Too large to read: sent as it came.
+                            let (mut body, _) = self.gathered.take().expect("checked above");
+                            body.extend_from_slice(&bytes);
+                            self.watch.push(&body);
+                            return Some(Bytes::from(body));
                         }
                         let bytes = match self.repair.as_mut() {
                             None => bytes,
@@ -317,6 +334,16 @@ impl Relay {
         let mut tail = Vec::new();
         if let (Some(r), false) = (self.repair.as_mut(), stopped) {
             r.finish(outcome == Outcome::PassedThrough, &mut tail);
+            self.watch.push(&tail);
+        }
+        if let Some((body, names)) = self.gathered.take() {
+            tail = match serde_json::from_slice::<serde_json::Value>(&body) {
+                Ok(mut answer) if outcome == Outcome::PassedThrough => {
+                    restore_output(&mut answer, &names);
+                    serde_json::to_vec(&answer).expect("a JSON value serializes")
+                }
+                _ => body,
+            };
             self.watch.push(&tail);
         }
         // The answer's own end, when it came whole; else how the relay ended.
