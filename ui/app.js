@@ -295,8 +295,11 @@ function showCheck(r) {
       el("span", { className: "title", textContent: s.title }),
       el("span", { className: "detail", textContent: s.detail }));
     li.dataset.step = s.id;
-    if (s.fix && (s.status === "failed" || s.fix.change.kind === "pass_through")) {
-      const label = s.fix.change.kind === "pass_through" ? s.fix.label : `${s.fix.label} and check again`;
+    // A path switch (pass-through, or back to translation) is a choice offered on a note;
+    // a repair is offered on a failure.
+    const pathSwitch = s.fix && ["pass_through", "translate"].includes(s.fix.change.kind);
+    if (s.fix && (s.status === "failed" || pathSwitch)) {
+      const label = pathSwitch ? s.fix.label : `${s.fix.label} and check again`;
       li.append(el("button", { type: "button", className: "check-fix", textContent: label, onclick: () => applyFix(r.provider_id, s.fix) }));
     }
     return li;
