@@ -670,6 +670,42 @@ async fn settings_window_adds_a_provider_whose_key_reaches_the_upstream() {
     wd.click(".tab[data-tab=requests]").await;
     let log = wd.wait_text("#request-log tbody", "E2E DeepSeek").await;
     assert!(log.contains("completed"), "{log}");
+    // A failure reads as the header said it, not as a status code.
+    assert!(log.contains("E2E DeepSeek rejected the key (401)"), "{log}");
+    // The open tab follows a request that finishes now, without Refresh.
+    let count = "return document.querySelectorAll('#request-log tbody tr').length";
+    let before = wd.script(count, json!([])).await.as_u64().unwrap();
+    let more = http
+        .post(format!("http://127.0.0.1:{proxy_port}/v1/responses"))
+        .json(&json!({"model": "gpt-5.5", "input": "one more", "stream": true}))
+        .send()
+        .await
+        .unwrap();
+    read_sse(more).await;
+    let mut after = before;
+    for _ in 0..50 {
+        after = wd.script(count, json!([])).await.as_u64().unwrap();
+        if after > before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        after > before,
+        "the new request appeared ({before} → {after})"
+    );
+    // A row opens as a readable detail.
+    wd.script(
+        "const r = document.querySelector('#request-log tbody tr'); r.scrollIntoView(); r.click();",
+        json!([]),
+    )
+    .await;
+    let detail = wd.wait_text("#log-detail", "Request id").await;
+    assert!(
+        detail.contains("Outcome") && detail.contains("first event") && !detail.contains("ts_ms"),
+        "{detail}"
+    );
+    std::fs::write(artifacts.join("request-detail.png"), wd.screenshot().await).unwrap();
     wd.click(".tab[data-tab=usage]").await;
     wd.wait_text("#usage-summary", "saved versus").await;
     let drawn = wd

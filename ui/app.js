@@ -614,12 +614,12 @@ async function renderRequestLog() {
   const ms = (v) => (v == null ? "–" : `${v.toFixed(1)} ms`);
   $("#request-log tbody").replaceChildren(...rows.map((r) => {
     const ok = r.answered;
-    const show = () => { const d = $("#log-detail"); d.hidden = false; d.textContent = JSON.stringify(r, null, 2); };
+    const show = () => showRequest(r, ms);
     const tr = el("tr", { tabIndex: 0, onclick: show, onkeydown: (e) => { if (e.key === "Enter") show(); } },
       el("td", { textContent: new Date(r.ts_ms).toLocaleString() }),
       el("td", { textContent: r.model }),
       el("td", { textContent: `${providerName(r.provider)} (${r.upstream_model})${r.attempt > 1 ? ` · attempt ${r.attempt}` : ""}` }, ...(r.local ? [" ", el("span", { className: "badge local", textContent: "stayed local", title: "The provider was on this machine or the local network" })] : [])),
-      el("td", { className: ok ? "" : "bad", textContent: r.error_class ? `${r.status}: ${r.error_class}` : r.status }),
+      el("td", { className: ok ? "" : "bad", textContent: ok ? r.status : (r.sentence ?? r.status), title: r.error_class ? `${r.status}: ${r.error_class}` : r.status }),
       el("td", { textContent: `${r.input_tokens} / ${r.output_tokens}` }),
       el("td", { textContent: ms(r.first_event_ms) }),
       el("td", { textContent: ms(r.total_ms) }),
@@ -628,6 +628,23 @@ async function renderRequestLog() {
     tr.dataset.provider = r.provider;
     return tr;
   }));
+}
+
+// One request as a person reads it: local time, who answered, how it ended, its numbers.
+function showRequest(r, ms) {
+  const lines = [
+    ["When", new Date(r.ts_ms).toLocaleString()],
+    ["Model", r.route ? `${r.model} (route ${r.route})` : r.model],
+    ["Provider", `${providerName(r.provider)} · ${r.upstream_model}${r.attempt > 1 ? ` · attempt ${r.attempt}` : ""}${r.local ? " · stayed local" : ""}`],
+    ["Outcome", r.answered ? r.status : `${r.sentence ?? r.status} (${r.status}${r.error_class ? `, ${r.error_class}` : ""})`],
+    ["Tokens", `${r.input_tokens.toLocaleString()} in (${r.cached_tokens.toLocaleString()} cached) · ${r.output_tokens.toLocaleString()} out (${r.reasoning_tokens.toLocaleString()} reasoning)`],
+    ["Time", `first event ${ms(r.first_event_ms)} · total ${ms(r.total_ms)}${r.stream ? " · streamed" : ""}`],
+    ["Cost", r.priced ? money(r.cost_usd) : "unpriced"],
+    ["Request id", r.request_id],
+  ];
+  const d = $("#log-detail");
+  d.hidden = false;
+  d.replaceChildren(...lines.flatMap(([k, v]) => [el("dt", { textContent: k }), el("dd", { textContent: v })]));
 }
 
 async function saveUsageSettings() {
@@ -782,6 +799,8 @@ listen("state-changed", async () => {
     if (settingsChanged) { renderProviders(); renderRoutes(); renderSettings(); }
     renderHeader();
     renderCodex();
+    // A finished request changes the state: the Requests tab, when open, follows.
+    if (!$("#tab-requests").hidden) renderRequestLog();
   } catch { /* the next change redraws */ }
 });
 refresh().then(takeNotices).catch((e) => toast(e.message, true));

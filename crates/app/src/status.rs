@@ -28,15 +28,32 @@ pub fn last_request(r: &RequestRecord, provider: &str) -> LastRequest {
     LastRequest {
         provider: provider.to_string(),
         ok,
-        sentence: (!ok).then(|| failure_sentence(r, provider)),
+        sentence: (!ok).then(|| {
+            failure_sentence(
+                &r.status,
+                r.error_class.as_deref(),
+                &r.upstream_model,
+                provider,
+            )
+        }),
         ts_ms: r.ts_ms,
     }
 }
 
-fn failure_sentence(r: &RequestRecord, p: &str) -> String {
-    let code = r.status.http_status();
-    let class = r.error_class.as_deref().unwrap_or("");
-    let model = &r.upstream_model;
+/// A failed request in a sentence: how it ended (`status`, `error_class`) at provider `p`
+/// for `model`. The header's status line and the Requests tab say the same.
+pub fn failure_sentence(status: &Outcome, class: Option<&str>, model: &str, p: &str) -> String {
+    let code = status.http_status();
+    let class = class.unwrap_or("");
+    match (status, code, class) {
+        (Outcome::CutByShutdown, _, _) => {
+            return format!("Plugboard stopped before {p} finished (Stop, Quit or a port change)")
+        }
+        (Outcome::ClientDisconnected, _, _) => {
+            return format!("the client went away before {p} finished")
+        }
+        _ => {}
+    }
     match (code, class) {
         (_, "context_length_exceeded") => {
             format!("the conversation is longer than {model}'s context window on {p}")
@@ -61,7 +78,7 @@ fn failure_sentence(r: &RequestRecord, p: &str) -> String {
         (Some(c), _) if c >= 500 => format!("{p} had a server error ({c})"),
         (Some(c), "") => format!("{p} refused the request ({c})"),
         (Some(c), class) => format!("{p} refused the request ({c}, {class})"),
-        (None, "") => format!("{p}'s answer ended with `{}`", r.status),
+        (None, "") => format!("{p}'s answer ended with `{status}`"),
         (None, class) => format!("{p}'s answer broke off ({class})"),
     }
 }
@@ -149,6 +166,10 @@ mod tests {
         assert_eq!(
             s("error_403", Some("local_only_refused")),
             "DeepSeek is not on this machine or the local network, and local-only is on"
+        );
+        assert_eq!(
+            s("cut_by_shutdown", Some("server_is_overloaded")),
+            "Plugboard stopped before DeepSeek finished (Stop, Quit or a port change)"
         );
         assert!(last_request(&record("completed", None), "DeepSeek").ok);
         assert!(last_request(&record("incomplete", None), "DeepSeek").ok);

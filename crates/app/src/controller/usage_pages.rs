@@ -67,13 +67,24 @@ impl App {
         limit: usize,
         filter: plugboard_usage::db::LogFilter,
     ) -> Result<Vec<plugboard_usage::RequestRow>, AppError> {
-        let prices =
-            plugboard_usage::PriceTable::with_overrides(&self.inner.lock().await.settings.prices);
+        let settings = self.inner.lock().await.settings.clone();
+        let prices = plugboard_usage::PriceTable::with_overrides(&settings.prices);
         let mut rows = self
             .with_usage_db(move |db| db.recent(limit, &filter))
             .await?;
         for r in &mut rows {
             r.priced = is_priced(r, &prices);
+            if !r.answered {
+                let name = settings
+                    .provider(&r.provider)
+                    .map_or(r.provider.as_str(), |p| p.display_name());
+                r.sentence = Some(crate::status::failure_sentence(
+                    &r.status,
+                    r.error_class.as_deref(),
+                    &r.upstream_model,
+                    name,
+                ));
+            }
         }
         Ok(rows)
     }
@@ -125,6 +136,7 @@ mod tests {
             stream: true,
             local,
             priced: true,
+            sentence: None,
         };
         assert!(is_priced(&row("deepseek-chat", false), &prices));
         assert!(!is_priced(&row("my-own-model", false), &prices));

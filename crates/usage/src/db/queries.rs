@@ -33,6 +33,10 @@ pub struct RequestRow {
     pub local: bool,
     /// A price was known for the upstream model (the cost is not just "no price").
     pub priced: bool,
+    /// A failure in a sentence a person can act on (what the window's header says of it);
+    /// the caller fills it, knowing the provider's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sentence: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -121,6 +125,7 @@ impl UsageDb {
                     local: r.get(17)?,
                     // What the caller's price table says; the row alone cannot tell.
                     priced: true,
+                    sentence: None,
                 })
             })
             .map_err(self.sql())?;
