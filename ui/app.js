@@ -545,11 +545,17 @@ function byDayAndProvider(daily, value) {
   const datasets = providers.map((p) => ({
     label: providerName(p),
     data: days.map((day) => { const r = daily.find((d) => d.day === day && d.provider === p); return r ? value(r) : 0; }),
-  }));
+  }))
+    // A provider with nothing to show is left out of the chart and its legend.
+    .filter((d) => d.data.some((v) => v > 0));
   return { labels: days, datasets };
 }
 
 const money = (v) => (v === 0 ? "$0" : v < 0.0001 ? "<$0.0001" : `$${v.toFixed(v < 1 ? 4 : 2)}`);
+// Counts as people read them, in their locale: 19.3M, 11.2K.
+const compactNumber = new Intl.NumberFormat(undefined, { notation: "compact", maximumFractionDigits: 1 });
+const count = (v) => compactNumber.format(v);
+const exact = (v) => v.toLocaleString();
 
 async function renderUsage() {
   const days = Number($("#usage-days").value);
@@ -557,17 +563,21 @@ async function renderUsage() {
   try { u = await call("usage_overview", { days }); } catch (e) { $("#usage-summary").textContent = e.message; return; }
   const s = u.summary;
   const card = (label, value, cls = "") => el("div", { className: `card ${cls}` }, el("b", { textContent: value }), label);
+  const exactTokens = `${exact(s.input_tokens)} input (${exact(s.cached_tokens)} cached), ${exact(s.output_tokens)} output tokens`;
   $("#usage-summary").replaceChildren(
-    card("requests", `${s.requests}`),
-    card("failed", `${s.failed}`),
-    card("input tokens", `${s.input_tokens.toLocaleString()} (${s.cached_tokens.toLocaleString()} cached)`),
-    card("output tokens", `${s.output_tokens.toLocaleString()}`),
+    card("requests", exact(s.requests)),
+    card("failed", exact(s.failed)),
+    card("input tokens", `${count(s.input_tokens)} (${count(s.cached_tokens)} cached)`),
+    card("output tokens", count(s.output_tokens)),
     card("cost", money(s.cost_usd)),
     card(`saved versus ${s.compare_model}`, `${money(s.saved_usd)} of ${money(s.cost_if_compare_usd)}`, "saved"),
   );
-  const stacked = { responsive: true, animation: false, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } };
-  chart("chart-tokens", { type: "bar", data: byDayAndProvider(u.daily, (r) => r.input_tokens + r.output_tokens), options: stacked });
-  chart("chart-cost", { type: "bar", data: byDayAndProvider(u.daily, (r) => r.cost_usd), options: stacked });
+  $("#usage-summary").title = exactTokens;
+  // Charts tall enough to read, legends small and below.
+  const readable = { responsive: true, animation: false, aspectRatio: 1.8, plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } } };
+  const stacked = (tick) => ({ ...readable, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { callback: tick } } } });
+  chart("chart-tokens", { type: "bar", data: byDayAndProvider(u.daily, (r) => r.input_tokens + r.output_tokens), options: stacked(count) });
+  chart("chart-cost", { type: "bar", data: byDayAndProvider(u.daily, (r) => r.cost_usd), options: stacked((v) => (v < 1 ? `$${Number(v.toPrecision(2))}` : `$${count(v)}`)) });
   chart("chart-latency", {
     type: "bar",
     data: {
@@ -578,7 +588,7 @@ async function renderUsage() {
         { label: "p99", data: u.latency.map((l) => l.first_event_p99_ms) },
       ],
     },
-    options: { responsive: true, animation: false, scales: { y: { beginAtZero: true } } },
+    options: { ...readable, scales: { y: { beginAtZero: true, ticks: { callback: (v) => `${count(v)} ms` } } } },
   });
   renderSessions(u.sessions);
 }
@@ -611,7 +621,7 @@ async function renderRequestLog() {
   const chosen = provSel.value;
   provSel.replaceChildren(el("option", { value: "", textContent: "all" }), ...state.providers.map((p) => el("option", { value: p.id, textContent: p.name })));
   provSel.value = chosen;
-  const ms = (v) => (v == null ? "–" : `${v.toFixed(1)} ms`);
+  const ms = (v) => (v == null ? "–" : v >= 1000 ? `${(v / 1000).toFixed(1)} s` : `${v.toFixed(1)} ms`);
   $("#request-log tbody").replaceChildren(...rows.map((r) => {
     const ok = r.answered;
     const show = () => showRequest(r, ms);
@@ -620,7 +630,7 @@ async function renderRequestLog() {
       el("td", { textContent: r.model }),
       el("td", { textContent: `${providerName(r.provider)} (${r.upstream_model})${r.attempt > 1 ? ` · attempt ${r.attempt}` : ""}` }, ...(r.local ? [" ", el("span", { className: "badge local", textContent: "stayed local", title: "The provider was on this machine or the local network" })] : [])),
       el("td", { className: ok ? "" : "bad", textContent: ok ? r.status : (r.sentence ?? r.status), title: r.error_class ? `${r.status}: ${r.error_class}` : r.status }),
-      el("td", { textContent: `${r.input_tokens} / ${r.output_tokens}` }),
+      el("td", { textContent: `${count(r.input_tokens)} / ${count(r.output_tokens)}`, title: `${exact(r.input_tokens)} in, ${exact(r.output_tokens)} out` }),
       el("td", { textContent: ms(r.first_event_ms) }),
       el("td", { textContent: ms(r.total_ms) }),
       r.priced ? el("td", { textContent: money(r.cost_usd) }) : el("td", { className: "muted", textContent: "unpriced", title: `No price known for ${r.upstream_model}: add one under [prices] in the settings file` }),
