@@ -245,7 +245,7 @@ async function fetchModels() {
   try {
     const models = await call("list_models", { input: formInput() });
     $("#model-options").replaceChildren(...models.map((m) => el("option", { value: m })));
-    showResult(out, true, `${models.length} models listed: pick one in Default model`);
+    showResult(out, true, `${plural(models.length, "model")} listed: pick one in Default model`);
   } catch (e) { showResult(out, false, e.message); }
 }
 
@@ -258,7 +258,7 @@ function showResult(out, ok, text) {
 
 function describeTest(r) {
   return r.ok
-    ? [true, `${r.model_tried} answered in ${r.latency_ms} ms${r.models.length ? `; ${r.models.length} models listed` : ""}`]
+    ? [true, `${r.model_tried} answered in ${r.latency_ms} ms${r.models.length ? `; ${plural(r.models.length, "model")} listed` : ""}`]
     : [false, `${r.model_tried ? `${r.model_tried}: ` : ""}${r.error}`];
 }
 
@@ -551,6 +551,7 @@ function byDayAndProvider(daily, value) {
   return { labels: days, datasets };
 }
 
+const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 const money = (v) => (v === 0 ? "$0" : v < 0.0001 ? "<$0.0001" : `$${v.toFixed(v < 1 ? 4 : 2)}`);
 // Counts as people read them, in their locale: 19.3M, 11.2K.
 const compactNumber = new Intl.NumberFormat(undefined, { notation: "compact", maximumFractionDigits: 1 });

@@ -87,7 +87,7 @@ fn active_name(s: &Snapshot) -> Option<String> {
 /// the last request when it failed.
 pub fn status_line(s: &Snapshot) -> String {
     if s.settings.providers.is_empty() {
-        return "No provider yet: add one in settings".into();
+        return "No provider yet: add one under Providers".into();
     }
     match &s.status {
         ProxyStatus::Running { addr } => {
@@ -315,7 +315,7 @@ mod tests {
         s.keys_waiting = vec!["DeepSeek".into()];
         assert!(status_line(&s).contains("Waiting for the keyring to be unlocked: DeepSeek"));
         s.settings.providers.clear();
-        assert_eq!(status_line(&s), "No provider yet: add one in settings");
+        assert_eq!(status_line(&s), "No provider yet: add one under Providers");
     }
 
     #[test]
