@@ -392,9 +392,9 @@ async fn local_only_refuses_a_public_provider_before_any_connection() {
 /// a badge across restarts, the fix saved as a setting, the badge stale until checked again.
 #[tokio::test]
 async fn the_app_keeps_results_as_a_badge_and_saves_the_fix() {
-    use plugboard_app::key_vault::MemoryVault;
     use plugboard_app::providers::ProviderInput;
     use plugboard_app::App;
+    use plugboard_keys::MemoryVault;
 
     let model = ScriptedModel::start(Quirks {
         thinks: true,

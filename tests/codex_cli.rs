@@ -358,9 +358,9 @@ fn tool_names(body: &Value) -> Vec<String> {
 /// gets Codex's fallback tools: the catalog, not luck, made the difference.
 #[tokio::test]
 async fn codex_exec_with_an_upstream_model_name_after_the_apps_apply_gets_apply_patch() {
-    use plugboard_app::key_vault::MemoryVault;
     use plugboard_app::providers::ProviderInput;
     use plugboard_app::{App, AppPaths};
+    use plugboard_keys::MemoryVault;
     let Some(bin) = codex_bin() else { return };
     let Some(codex_for_catalog) = external_tool(plugboard_codex::CODEX_BIN_ENV) else {
         return;

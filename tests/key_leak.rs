@@ -2,10 +2,10 @@
 //! level), no file under the app's config, data and Codex dirs, and no response the client
 //! gets, error messages included.
 
-use plugboard_app::key_vault::MemoryVault;
 use plugboard_app::providers::ProviderInput;
 use plugboard_app::App;
 use plugboard_e2e::*;
+use plugboard_keys::MemoryVault;
 use serde_json::json;
 use std::sync::Arc;
 

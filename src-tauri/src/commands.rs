@@ -70,7 +70,7 @@ pub async fn list_models(app: Shared<'_>, input: ProviderInput) -> Result<Vec<St
 pub async fn test_connection(
     app: Shared<'_>,
     input: ProviderInput,
-) -> Result<plugboard_app::connection::ConnectionReport, AppError> {
+) -> Result<plugboard_check::provider_probe::ConnectionReport, AppError> {
     app.test_connection(&input).await
 }
 

@@ -8,8 +8,8 @@ mod commands;
 mod notices;
 mod tray;
 
-use plugboard_app::key_vault::OsKeyring;
 use plugboard_app::{App, AppPaths};
+use plugboard_keys::OsKeyring;
 use std::sync::Arc;
 use tauri::{Manager, RunEvent};
 use tauri_plugin_autostart::{MacosLauncher, ManagerExt};

@@ -42,7 +42,7 @@ pub enum AppError {
     #[error(transparent)]
     Keys(#[from] plugboard_keys::KeyStoreError),
     #[error(transparent)]
-    KeyWrite(#[from] crate::key_cache::KeyWriteError),
+    KeyWrite(#[from] plugboard_keys::KeyWriteError),
     #[error(transparent)]
     Settings(#[from] plugboard_config::StoreError),
     #[error(transparent)]

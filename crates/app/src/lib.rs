@@ -2,11 +2,8 @@
 //! windows, tray and commands to this crate, so all of it is tested without a display.
 
 pub mod check_history;
-pub mod connection;
 pub mod controller;
 pub mod error;
-pub mod key_cache;
-pub mod key_vault;
 pub mod logging;
 pub mod providers;
 pub mod settings_file;

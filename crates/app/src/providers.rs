@@ -1,9 +1,9 @@
 //! Provider editing as the settings window does it: views with masked keys, save (with a
 //! new key, a rename, or neither), delete (with its key), duplicate, presets.
 
-use crate::key_cache::{CachedKey, KeyCache};
 use crate::AppError;
 use plugboard_config::{Provider, Settings, WireApi, PRESETS};
+use plugboard_keys::{CachedKey, KeyCache};
 use serde::{Deserialize, Serialize};
 
 /// A provider as the page sees it. The key itself never leaves the keyring.
@@ -126,7 +126,7 @@ pub fn view(
 ) -> ProviderView {
     let key_mask = keys.mask(&p.id);
     let key_unreadable = match keys.get(&p.id) {
-        Some(CachedKey::Unreadable(r)) => Some(r),
+        Some(CachedKey::Unreadable(why)) => Some(why.to_string()),
         _ => None,
     };
     ProviderView {

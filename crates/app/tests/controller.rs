@@ -7,9 +7,9 @@
 mod common;
 use axum::routing::post;
 use common::{free_port, upstream};
-use plugboard_app::key_vault::{KeyVault, MemoryVault};
 use plugboard_app::providers::ProviderInput;
 use plugboard_app::{App, AppPaths, ProxyStatus};
+use plugboard_keys::{KeyVault, MemoryVault};
 use std::sync::Arc;
 
 /// Fresh app folders whose settings file listens on a free port, then says `more`.

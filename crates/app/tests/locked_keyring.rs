@@ -6,9 +6,9 @@
 //! One test in this file on purpose: it points the process at its own D-Bus session.
 
 mod common;
-use plugboard_app::key_vault::OsKeyring;
 use plugboard_app::providers::ProviderInput;
 use plugboard_app::{App, ProxyStatus};
+use plugboard_keys::OsKeyring;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -14,6 +14,7 @@ mod fix;
 mod native;
 mod patch;
 mod paths;
+pub mod provider_probe;
 mod report;
 mod run;
 mod steps;

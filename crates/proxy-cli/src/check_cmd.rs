@@ -58,7 +58,7 @@ pub fn run(args: CheckArgs, settings: Settings, path: Option<PathBuf>) -> ExitCo
         .build()
         .expect("a runtime starts");
     let result = rt.block_on(async {
-        let keys = Arc::new(crate::keys::load(&settings, !args.no_keyring).await);
+        let keys = Arc::new(plugboard_keys::HeadlessKeys::load(&settings, !args.no_keyring).await);
         if args.fix {
             plugboard_check::check_and_fix(&p, keys, opts).await
         } else {

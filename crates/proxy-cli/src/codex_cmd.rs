@@ -144,7 +144,7 @@ fn listed_models(
         }
     };
     rt.block_on(async {
-        let keys = crate::keys::load(settings, use_keyring).await;
-        plugboard_app::connection::listed_for_glob_routes(settings, &keys).await
+        let keys = plugboard_keys::HeadlessKeys::load(settings, use_keyring).await;
+        plugboard_check::provider_probe::listed_for_glob_routes(settings, &keys).await
     })
 }

@@ -2,7 +2,6 @@
 
 mod check_cmd;
 mod codex_cmd;
-mod keys;
 mod serve_cmd;
 mod usage_cmd;
 

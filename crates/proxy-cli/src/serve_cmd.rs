@@ -80,7 +80,7 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
     let kept = recorder.clone();
     rt.block_on(async move {
         let model_hint = model_hint(&settings);
-        let keys = keys::load(&settings, !args.no_keyring).await;
+        let keys = plugboard_keys::HeadlessKeys::load(&settings, !args.no_keyring).await;
         let handle = match plugboard_server::start(
             settings,
             Arc::new(keys),

@@ -3,8 +3,9 @@
 
 use super::{base_url, App};
 use crate::AppError;
-use crate::{connection, key_cache};
+use plugboard_check::provider_probe as connection;
 use plugboard_codex::{Applied, AttachOptions, Preview};
+use plugboard_keys::CachedKeys;
 use std::path::PathBuf;
 
 impl App {
@@ -81,7 +82,7 @@ impl App {
             ..Self::attach_options(url, make_default, model)
         };
         // What glob routes can serve, from their providers' own lists (no lock held).
-        let keys = key_cache::CachedKeys(self.keys.clone());
+        let keys = CachedKeys(self.keys.clone());
         let listed = connection::listed_for_glob_routes(&settings, &keys).await;
         let applied = self
             .with_codex_files(move |home| {

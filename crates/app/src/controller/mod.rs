@@ -9,13 +9,13 @@ mod usage_pages;
 pub use usage_pages::UsageOverview;
 
 use crate::check_history::CheckHistory;
-use crate::key_cache::{self, CachedKey, CachedKeys, KeyCache, KEYRING_WAIT};
-use crate::key_vault::KeyVault;
 use crate::providers::{KeyPlan, KeyValue};
 use crate::settings_file;
 use crate::status::{LastRequest, TrayState};
 use crate::AppError;
 use plugboard_config::Settings;
+use plugboard_keys::cache as key_cache;
+use plugboard_keys::{CachedKey, CachedKeys, KeyCache, KeyVault, KEYRING_WAIT};
 use plugboard_server::{ProxyHandle, ServeOptions};
 use plugboard_server::{RequestRecord, UsageSink};
 use serde::Serialize;

@@ -2,11 +2,11 @@
 //! shared, made active, tested, checked with Codex's tools.
 
 use super::App;
-use crate::connection::{self, ConnectionReport};
-use crate::key_cache::{self, CachedKey};
 use crate::providers::{self, KeyPlan, KeyValue, ProviderInput, ProviderView};
 use crate::AppError;
+use plugboard_check::provider_probe::{self as connection, ConnectionReport};
 use plugboard_config::Route;
+use plugboard_keys::{CachedKey, CachedKeys};
 use std::sync::Arc;
 
 impl App {
@@ -156,7 +156,7 @@ impl App {
             Some(CachedKey::Unreadable(reason)) => {
                 return Err(AppError::KeyUnreadable {
                     provider: p.display_name().to_string(),
-                    reason,
+                    reason: reason.to_string(),
                 })
             }
             Some(CachedKey::Missing) | None => None,
@@ -169,7 +169,7 @@ impl App {
         let (p, key) = self.draft_and_key(input).await?;
         connection::list_models(&p, key.as_deref())
             .await
-            .map_err(AppError::Connection)
+            .map_err(|e| AppError::Connection(e.to_string()))
     }
 
     /// Test connection, for the form (before or after saving).
@@ -199,7 +199,7 @@ impl App {
                 .ok_or_else(|| AppError::NoSuchProvider(id.to_string()))?;
             (p, inner.settings.local_only)
         };
-        let keys = Arc::new(key_cache::CachedKeys(self.keys.clone()));
+        let keys = Arc::new(CachedKeys(self.keys.clone()));
         let opts = plugboard_check::CheckOptions {
             model,
             local_only,

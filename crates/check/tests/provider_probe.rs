@@ -1,7 +1,7 @@
 //! "Test connection" as a user meets its failures: each names the cause in words a person
 //! can act on, with the provider's own message where it gave one, never the key.
 
-use plugboard_app::connection::test_connection;
+use plugboard_check::provider_probe::test_connection;
 use plugboard_config::Provider;
 
 const KEY: &str = "sk-connection-test-0123456789";

@@ -1,10 +1,11 @@
-//! Provider keys held in memory for the app's proxy. The OS keyring is read once at start
-//! and written when the user saves a key; requests only look here. A keyring call is a
+//! Provider keys held in memory for a proxy. The OS keyring is read once at start and
+//! written when the user saves a key; requests only look here. A keyring call is a
 //! D-Bus round trip that can wait on an unlock prompt nobody answers, so it never runs on
 //! the request path or on an async worker, and the app never waits for it unbounded.
 
-use crate::key_vault::KeyVault;
-use plugboard_server::{ApiKey, KeyError, KeySource};
+use crate::os_keyring::KeyStoreError;
+use crate::vault::KeyVault;
+use crate::ApiKey;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -18,8 +19,30 @@ pub enum CachedKey {
     Stored(ApiKey),
     /// The keyring holds none.
     Missing,
-    /// The keyring could not be read (locked, or not there); the reason says which.
-    Unreadable(String),
+    /// The keyring could not be read.
+    Unreadable(Unreadable),
+}
+
+/// Why a key could not be read: the locked state is a state of its own (it passes when the
+/// user unlocks), not a sentence to search.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unreadable {
+    /// The keyring is locked, or did not answer in time (an unlock prompt nobody answers).
+    Locked,
+    /// Anything else (no keyring on this machine, a D-Bus failure), in the keyring's words.
+    Failed(String),
+}
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unreadable::Locked => f.write_str(
+                "the OS keyring did not answer (it is probably locked): unlock it and Plugboard \
+                 picks the key up",
+            ),
+            Unreadable::Failed(reason) => f.write_str(reason),
+        }
+    }
 }
 
 impl std::fmt::Debug for CachedKey {
@@ -33,27 +56,16 @@ impl std::fmt::Debug for CachedKey {
 }
 
 impl CachedKey {
-    fn from_read(r: Result<Option<String>, plugboard_keys::KeyStoreError>) -> CachedKey {
+    fn from_read(r: Result<Option<String>, KeyStoreError>) -> CachedKey {
         match r {
             Ok(Some(k)) => CachedKey::Stored(ApiKey::new(k)),
             Ok(None) => CachedKey::Missing,
-            Err(e) if mentions_lock(&e) => CachedKey::Unreadable(locked_reason()),
-            Err(e) => CachedKey::Unreadable(e.to_string()),
+            // Where no prompt can be shown the keyring refuses at once: the same situation
+            // as a prompt nobody answers.
+            Err(KeyStoreError::Locked { .. }) => CachedKey::Unreadable(Unreadable::Locked),
+            Err(e) => CachedKey::Unreadable(Unreadable::Failed(e.to_string())),
         }
     }
-}
-
-/// Where no prompt can be shown the keyring refuses at once, saying the collection is
-/// locked; that is the same situation as a prompt nobody answers.
-fn mentions_lock(e: &plugboard_keys::KeyStoreError) -> bool {
-    e.to_string().to_ascii_lowercase().contains("lock")
-}
-
-/// The reason given for a key the keyring did not hand over in time.
-pub fn locked_reason() -> String {
-    "the OS keyring did not answer (it is probably locked): unlock it and Plugboard picks the \
-     key up"
-        .to_string()
 }
 
 #[derive(Default)]
@@ -90,8 +102,8 @@ impl KeyCache {
     }
 
     /// Providers whose key could not be read, with the reason.
-    pub fn unreadable(&self) -> Vec<(String, String)> {
-        let mut out: Vec<(String, String)> = self
+    pub fn unreadable(&self) -> Vec<(String, Unreadable)> {
+        let mut out: Vec<(String, Unreadable)> = self
             .keys
             .read()
             .expect("key cache lock")
@@ -101,14 +113,14 @@ impl KeyCache {
                 _ => None,
             })
             .collect();
-        out.sort();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
         out
     }
 
     /// The masked key for the window, never the key.
     pub fn mask(&self, id: &str) -> Option<String> {
         match self.get(id)? {
-            CachedKey::Stored(k) => Some(plugboard_keys::mask(k.expose())),
+            CachedKey::Stored(k) => Some(crate::mask(k.expose())),
             _ => None,
         }
     }
@@ -159,7 +171,7 @@ pub async fn load(
             "the OS keyring did not answer in time; these providers wait for it"
         );
         for id in waiting {
-            cache.set_if_unknown(id, CachedKey::Unreadable(locked_reason()));
+            cache.set_if_unknown(id, CachedKey::Unreadable(Unreadable::Locked));
         }
     }
 }
@@ -197,10 +209,10 @@ pub async fn retry_unreadable(
 /// Runs a keyring write on a blocking thread, bounded by `wait`.
 pub async fn write<T: Send + 'static>(
     wait: Duration,
-    work: impl FnOnce() -> Result<T, plugboard_keys::KeyStoreError> + Send + 'static,
+    work: impl FnOnce() -> Result<T, KeyStoreError> + Send + 'static,
 ) -> Result<T, KeyWriteError> {
     match tokio::time::timeout(wait, tokio::task::spawn_blocking(work)).await {
-        Ok(Ok(Err(e))) if mentions_lock(&e) => Err(KeyWriteError::Locked),
+        Ok(Ok(Err(KeyStoreError::Locked { .. }))) => Err(KeyWriteError::Locked),
         Ok(Ok(r)) => r.map_err(KeyWriteError::Store),
         Ok(Err(e)) => Err(KeyWriteError::Task(e.to_string())),
         Err(_) => Err(KeyWriteError::Locked),
@@ -212,35 +224,17 @@ pub enum KeyWriteError {
     #[error("the OS keyring is locked (it did not answer in time): unlock it, then save again")]
     Locked,
     #[error(transparent)]
-    Store(plugboard_keys::KeyStoreError),
+    Store(KeyStoreError),
     #[error("the keyring task failed: {0}")]
     Task(String),
-}
-
-/// The proxy's key source in the app: memory only.
-pub struct CachedKeys(pub Arc<KeyCache>);
-
-impl KeySource for CachedKeys {
-    fn key(&self, p: &plugboard_config::Provider) -> Result<Option<ApiKey>, KeyError> {
-        match self.0.get(&p.id) {
-            Some(CachedKey::Stored(k)) => Ok(Some(k)),
-            // A local server needs no key: without a keyring (or with it locked) it is still
-            // asked, keyless.
-            Some(CachedKey::Unreadable(_)) if !p.needs_key() => Ok(None),
-            Some(CachedKey::Unreadable(reason)) => Err(KeyError::Store {
-                provider: p.id.clone(),
-                reason,
-            }),
-            // Headless habits: a provider naming an environment variable still gets it.
-            Some(CachedKey::Missing) | None => plugboard_server::EnvKeys.key(p).or(Ok(None)),
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::key_vault::MemoryVault;
+    use crate::sources::CachedKeys;
+    use crate::vault::MemoryVault;
+    use crate::KeySource;
     use std::sync::mpsc;
     use std::sync::Mutex;
 
@@ -248,15 +242,15 @@ mod tests {
     struct PromptingVault(Mutex<mpsc::Receiver<()>>);
 
     impl KeyVault for PromptingVault {
-        fn set(&self, _: &str, _: &str) -> Result<(), plugboard_keys::KeyStoreError> {
+        fn set(&self, _: &str, _: &str) -> Result<(), KeyStoreError> {
             let _ = self.0.lock().unwrap().recv();
             Ok(())
         }
-        fn get(&self, _: &str) -> Result<Option<String>, plugboard_keys::KeyStoreError> {
+        fn get(&self, _: &str) -> Result<Option<String>, KeyStoreError> {
             let _ = self.0.lock().unwrap().recv();
             Ok(Some("sk-after-unlock-000".into()))
         }
-        fn delete(&self, _: &str) -> Result<(), plugboard_keys::KeyStoreError> {
+        fn delete(&self, _: &str) -> Result<(), KeyStoreError> {
             Ok(())
         }
     }

@@ -5,6 +5,19 @@ use plugboard_config::{ListedModels, Provider, Settings, WireApi};
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
+/// Why a provider's model list could not be had, in a sentence a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProbeError {
+    /// No answer at all: refused, DNS, TLS, a timeout.
+    #[error("{0}")]
+    Unreachable(String),
+    /// An HTTP failure, with the provider's own words kept in the sentence.
+    #[error("{sentence}")]
+    Refused { status: u16, sentence: String },
+    #[error("{url} did not answer a model list: {reason}")]
+    NotAList { url: String, reason: String },
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ConnectionReport {
     pub ok: bool,
@@ -127,26 +140,31 @@ fn describe_status(status: u16, body: &str, what: &str) -> String {
 }
 
 /// `GET {base_url}/models`, sorted ids.
-pub async fn list_models(p: &Provider, key: Option<&str>) -> Result<Vec<String>, String> {
+pub async fn list_models(p: &Provider, key: Option<&str>) -> Result<Vec<String>, ProbeError> {
     let url = format!("{}/models", p.base_url.trim_end_matches('/'));
     let resp = with_key(client().get(&url), key)
         .send()
         .await
-        .map_err(|e| scrub(describe_send_error(&url, &e), key))?;
+        .map_err(|e| ProbeError::Unreachable(scrub(describe_send_error(&url, &e), key)))?;
     let status = resp.status();
     let body = resp.text().await.unwrap_or_default();
     if !status.is_success() {
-        return Err(scrub(
-            describe_status(
-                status.as_u16(),
-                &body,
-                &format!("{url} (the model list; does the base URL end in /v1?)"),
+        return Err(ProbeError::Refused {
+            status: status.as_u16(),
+            sentence: scrub(
+                describe_status(
+                    status.as_u16(),
+                    &body,
+                    &format!("{url} (the model list; does the base URL end in /v1?)"),
+                ),
+                key,
             ),
-            key,
-        ));
+        });
     }
-    let v: serde_json::Value = serde_json::from_str(&body)
-        .map_err(|e| format!("{url} did not answer a model list: {e}"))?;
+    let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| ProbeError::NotAList {
+        url: url.clone(),
+        reason: e.to_string(),
+    })?;
     let list = v
         .get("data")
         .or_else(|| v.get("models"))
@@ -182,7 +200,7 @@ pub async fn test_connection(
         ok: false,
         models: models.clone().unwrap_or_default(),
         latency_ms: None,
-        error: models.err(),
+        error: models.err().map(|e| e.to_string()),
         model_tried: model.clone(),
         native_responses: false,
     };
@@ -203,8 +221,7 @@ pub async fn test_connection(
         ),
     };
     if p.wire_api == WireApi::Chat {
-        report.native_responses =
-            plugboard_check::speaks_responses(&client(), p, key, &model).await;
+        report.native_responses = crate::speaks_responses(&client(), p, key, &model).await;
     }
     let url = format!("{}/{path}", p.base_url.trim_end_matches('/'));
     let started = Instant::now();
