@@ -2,6 +2,7 @@
 //! tray and the window follow (`tray::follow_changes`); errors reach the page as readable
 //! sentences.
 
+use plugboard_app::codex_view::CodexChange;
 use plugboard_app::providers::{self, PresetView, ProviderInput, ProviderView};
 use plugboard_app::{App, AppError, Snapshot};
 use plugboard_config::Route;
@@ -136,57 +137,12 @@ pub async fn set_routes(app: Shared<'_>, routes: Vec<Route>) -> Result<(), AppEr
     Ok(())
 }
 
-#[derive(Serialize)]
-pub struct PreviewView {
-    path: String,
-    diff: String,
-    after: String,
-    /// What Apply did about Codex's model catalog, in a sentence.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    catalog: Option<String>,
-}
-
-impl From<plugboard_codex::Preview> for PreviewView {
-    fn from(p: plugboard_codex::Preview) -> Self {
-        Self {
-            path: p.path.display().to_string(),
-            diff: p.diff,
-            after: p.after,
-            catalog: None,
-        }
-    }
-}
-
-impl From<plugboard_codex::Applied> for PreviewView {
-    fn from(a: plugboard_codex::Applied) -> Self {
-        let catalog = Some(match a.catalog {
-            plugboard_codex::CatalogOutcome::Written { models, .. } if models.is_empty() => {
-                "Codex's model catalog written; every model name is one Codex knows.".to_string()
-            }
-            plugboard_codex::CatalogOutcome::Written { models, .. } => format!(
-                "Codex now knows {} with its full tool set.",
-                models.join(", ")
-            ),
-            plugboard_codex::CatalogOutcome::Skipped { reason } => reason,
-        })
-        .map(|c| match (&a.codex_version, &a.version_note) {
-            (_, Some(note)) => format!("{c}\n{note}."),
-            (Some(v), None) => format!("{c}\nCodex {v} found."),
-            (None, None) => c,
-        });
-        Self {
-            catalog,
-            ..a.preview.into()
-        }
-    }
-}
-
 #[tauri::command]
 pub async fn codex_preview(
     app: Shared<'_>,
     make_default: bool,
     model: Option<String>,
-) -> Result<PreviewView, AppError> {
+) -> Result<CodexChange, AppError> {
     Ok(app.codex_preview(make_default, model).await?.into())
 }
 
@@ -195,7 +151,7 @@ pub async fn codex_apply(
     app: Shared<'_>,
     make_default: bool,
     model: Option<String>,
-) -> Result<PreviewView, AppError> {
+) -> Result<CodexChange, AppError> {
     let p = app.codex_apply(make_default, model).await?;
     Ok(p.into())
 }
@@ -205,7 +161,7 @@ pub async fn codex_hybrid(
     app: Shared<'_>,
     planner: String,
     executor: String,
-) -> Result<PreviewView, AppError> {
+) -> Result<CodexChange, AppError> {
     Ok(app.codex_hybrid(planner, executor).await?.into())
 }
 
@@ -219,27 +175,12 @@ pub async fn codex_detach(app: Shared<'_>) -> Result<(), AppError> {
 /// its path.
 #[tauri::command]
 pub async fn export_providers(app: Shared<'_>) -> Result<String, AppError> {
-    let text = app.export_providers().await;
-    let dir = directories::UserDirs::new()
-        .and_then(|d| {
-            d.download_dir()
-                .map(|p| p.to_path_buf())
-                .or_else(|| Some(d.home_dir().to_path_buf()))
-        })
-        .ok_or_else(|| AppError::Write {
-            path: "plugboard-providers.toml".into(),
-            reason: "there is no home folder to write it to".into(),
-        })?;
-    let path = dir.join("plugboard-providers.toml");
-    let p = path.clone();
-    tokio::task::spawn_blocking(move || std::fs::write(&p, text))
-        .await
-        .map_err(|_| AppError::Task("export"))?
-        .map_err(|e| AppError::Write {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
-    Ok(path.display().to_string())
+    let dir = directories::UserDirs::new().map(|d| {
+        d.download_dir()
+            .unwrap_or_else(|| d.home_dir())
+            .to_path_buf()
+    });
+    Ok(app.export_providers_to(dir).await?.display().to_string())
 }
 
 /// Adds the providers of a file the page read (the keys are asked for afterwards).
@@ -262,7 +203,7 @@ pub async fn set_local_only(app: Shared<'_>, on: bool) -> Result<(), AppError> {
 /// tray.
 #[tauri::command]
 pub fn hide_window(handle: AppHandle) {
-    crate::close_settings(&handle);
+    crate::window::close_settings(&handle);
 }
 
 #[tauri::command]

@@ -7,47 +7,16 @@ mod autostart;
 mod commands;
 mod notices;
 mod tray;
+mod window;
 
 use plugboard_app::{App, AppPaths};
 use plugboard_keys::OsKeyring;
 use std::sync::Arc;
-use tauri::{Manager, RunEvent};
+use tauri::RunEvent;
 use tauri_plugin_autostart::{MacosLauncher, ManagerExt};
 
 /// Started at login with this flag: stay in the tray, no window.
 const MINIMIZED: &str = "--minimized";
-
-const WINDOW: &str = "main";
-
-/// Opens the settings window, creating its webview if it is not there: a closed window is
-/// destroyed, so that Plugboard waiting in the tray holds no web engine in memory.
-pub fn show_settings(handle: &tauri::AppHandle) {
-    let window = match handle.get_webview_window(WINDOW) {
-        Some(w) => w,
-        None => {
-            let Some(config) = handle
-                .config()
-                .app
-                .windows
-                .iter()
-                .find(|w| w.label == WINDOW)
-            else {
-                tracing::error!("no `main` window in tauri.conf.json");
-                return;
-            };
-            match tauri::WebviewWindowBuilder::from_config(handle, config).and_then(|b| b.build()) {
-                Ok(w) => w,
-                Err(e) => {
-                    tracing::error!(error = %e, "the settings window could not be created");
-                    return;
-                }
-            }
-        }
-    };
-    let _ = window.show();
-    let _ = window.unminimize();
-    let _ = window.set_focus();
-}
 
 /// A `plugboard://add-provider?…` link: the window opens on the provider form, filled in;
 /// nothing is saved until the user presses Save. A bad link says why.
@@ -57,13 +26,6 @@ fn open_link(handle: &tauri::AppHandle, link: &str) {
         Err(e) => notices::Notice::Error(e.to_string()),
     };
     notices::post(handle, notice);
-}
-
-/// Closes the settings window and frees its webview; Plugboard stays in the tray.
-pub fn close_settings(handle: &tauri::AppHandle) {
-    if let Some(w) = handle.get_webview_window(WINDOW) {
-        let _ = w.destroy();
-    }
 }
 
 fn main() {
@@ -88,7 +50,7 @@ fn main() {
         .plugin(tauri_plugin_single_instance::init(
             |handle, args, _cwd| match args.iter().find(|a| a.starts_with("plugboard://")) {
                 Some(link) => open_link(handle, link),
-                None => show_settings(handle),
+                None => window::show_settings(handle),
             },
         ))
         .plugin(tauri_plugin_autostart::init(
@@ -137,7 +99,7 @@ fn main() {
             tray::create(&handle)?;
             tauri::async_runtime::spawn(tray::follow_changes(handle.clone()));
             if !minimized {
-                show_settings(&handle);
+                window::show_settings(&handle);
             }
             Ok(())
         })

@@ -24,7 +24,7 @@ pub fn post(handle: &AppHandle, notice: Notice) {
     if let Some(n) = handle.try_state::<Notices>() {
         n.0.lock().unwrap_or_else(|e| e.into_inner()).push(notice);
     }
-    crate::show_settings(handle);
+    crate::window::show_settings(handle);
     let _ = handle.emit("notice", ());
 }
 

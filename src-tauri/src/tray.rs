@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Emitter, Manager, Wry};
+use tauri::{AppHandle, Manager, Wry};
 use tauri_plugin_autostart::ManagerExt;
 use tauri_plugin_clipboard_manager::ClipboardExt;
 use tauri_plugin_opener::OpenerExt;
@@ -91,7 +91,7 @@ fn native(handle: &AppHandle, item: &Model) -> tauri::Result<Box<dyn IsMenuItem<
 /// Rebuilds the menu and tooltip, and tells the window to reload its state.
 pub async fn refresh(handle: &AppHandle) {
     update(handle).await;
-    let _ = handle.emit("state-changed", ());
+    crate::window::push_state(handle);
 }
 
 /// Follows the app's changes (requests finishing, keys arriving, settings saved) and
@@ -145,24 +145,17 @@ async fn act(handle: &AppHandle, action: TrayAction) {
             Ok(())
         }
         TrayAction::OpenSettings => {
-            crate::show_settings(handle);
+            crate::window::show_settings(handle);
             Ok(())
         }
-        TrayAction::OpenLog => match plugboard_app::logging::latest_log(&app.paths().log_dir) {
-            Some(path) => handle
-                .opener()
-                .open_path(path.to_string_lossy(), None::<&str>)
-                .map_err(|e| {
-                    format!(
-                        "The log could not be opened ({e}); it is at {}",
-                        path.display()
-                    )
-                }),
-            None => Err(format!(
-                "No log file yet in {}",
-                app.paths().log_dir.display()
-            )),
-        },
+        TrayAction::OpenLog => {
+            plugboard_app::logging::log_to_open(&app.paths().log_dir).and_then(|path| {
+                handle
+                    .opener()
+                    .open_path(path.to_string_lossy(), None::<&str>)
+                    .map_err(|e| plugboard_app::logging::log_not_opened(&path, &e))
+            })
+        }
         TrayAction::ToggleLocalOnly => {
             let on = !app.snapshot().await.settings.local_only;
             app.set_local_only(on).await.map_err(|e| e.to_string())

@@ -31,9 +31,9 @@ pub enum AppError {
     #[error(transparent)]
     Usage(#[from] plugboard_usage::UsageError),
     #[error("the check's fix could not be applied: {0}")]
-    Fix(String),
+    Fix(#[from] plugboard_check::FixError),
     #[error("this plan-and-execute set-up cannot be made: {0}")]
-    Hybrid(String),
+    Hybrid(#[from] plugboard_config::HybridError),
     #[error("cannot write {path}: {reason}")]
     Write { path: String, reason: String },
     /// A background task ended without an answer (it panicked or was cancelled).
@@ -49,6 +49,8 @@ pub enum AppError {
     Codex(#[from] plugboard_codex::CodexConfigError),
     #[error("the proxy could not start: {0}")]
     Proxy(String),
+    #[error("the proxy cannot use these settings: {0}")]
+    ProxySettings(#[from] plugboard_server::SettingsError),
     #[error("provider `{0}` does not exist")]
     NoSuchProvider(String),
     #[error("could not change start at login: {0}")]

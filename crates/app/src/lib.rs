@@ -2,6 +2,7 @@
 //! windows, tray and commands to this crate, so all of it is tested without a display.
 
 pub mod check_history;
+pub mod codex_view;
 pub mod controller;
 pub mod error;
 pub mod logging;

@@ -26,6 +26,19 @@ pub fn init(log_dir: &Path) -> Option<tracing_appender::non_blocking::WorkerGuar
     Some(guard)
 }
 
+/// The log file "Open log file" opens, or why there is none yet.
+pub fn log_to_open(log_dir: &Path) -> Result<PathBuf, String> {
+    latest_log(log_dir).ok_or_else(|| format!("No log file yet in {}", log_dir.display()))
+}
+
+/// What the user reads when the desktop could not open the log file.
+pub fn log_not_opened(path: &Path, why: &dyn std::fmt::Display) -> String {
+    format!(
+        "The log could not be opened ({why}); it is at {}",
+        path.display()
+    )
+}
+
 /// The newest log file, for "Open log file".
 pub fn latest_log(log_dir: &Path) -> Option<PathBuf> {
     std::fs::read_dir(log_dir)

@@ -82,22 +82,22 @@ impl Fix {
     }
 
     /// Changes `p` as the fix says; the model map and key stay as they are.
-    pub fn apply(&self, p: &mut Provider) -> Result<(), String> {
+    pub fn apply(&self, p: &mut Provider) -> Result<(), FixError> {
         match &self.change {
             FixChange::Dialect { field, value } => {
                 if !SWITCHES.contains(&field.as_str()) {
-                    return Err(format!("`{field}` is not a switch a check can set"));
+                    return Err(FixError::NotASwitch(field.clone()));
                 }
                 let value = match value {
                     serde_json::Value::Bool(b) => toml::Value::Boolean(*b),
                     serde_json::Value::String(s) => toml::Value::String(s.clone()),
-                    other => return Err(format!("`{other}` is not a value a check sets")),
+                    other => return Err(FixError::NotAValue(other.to_string())),
                 };
                 p.dialect.insert(field.clone(), value);
             }
             FixChange::DropSchemaKeyword { keyword } => {
                 if keyword.is_empty() || keyword.len() > 64 {
-                    return Err("a schema keyword to drop must be a short name".into());
+                    return Err(FixError::NotAKeyword);
                 }
                 let mut drop = p.dialect()?.schema_drop;
                 if !drop.contains(keyword) {
@@ -113,16 +113,32 @@ impl Fix {
             FixChange::Translate => p.wire_api = WireApi::Chat,
             FixChange::ResponsesDialect { field } => {
                 if !RESPONSES_SWITCHES.contains(&field.as_str()) {
-                    return Err(format!("`{field}` is not a repair a check can turn on"));
+                    return Err(FixError::NotARepair(field.clone()));
                 }
                 p.responses_dialect
                     .insert(field.clone(), toml::Value::Boolean(true));
             }
         }
         // A fix that leaves either dialect unreadable is no fix.
-        p.dialect().map(|_| ())?;
-        p.responses_dialect().map(|_| ())
+        p.dialect()?;
+        p.responses_dialect()?;
+        Ok(())
     }
+}
+
+/// A fix that cannot be applied (a fix from an older Plugboard, or a hand-edited file).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FixError {
+    #[error("`{0}` is not a switch a check can set")]
+    NotASwitch(String),
+    #[error("`{0}` is not a value a check sets")]
+    NotAValue(String),
+    #[error("a schema keyword to drop must be a short name")]
+    NotAKeyword,
+    #[error("`{0}` is not a repair a check can turn on")]
+    NotARepair(String),
+    #[error(transparent)]
+    Unreadable(#[from] plugboard_config::OverrideError),
 }
 
 #[cfg(test)]
@@ -171,14 +187,14 @@ mod tests {
         Fix::repair("lifecycle_events", "x").apply(&mut p).unwrap();
         assert!(p.responses_dialect().unwrap().lifecycle_events);
         let e = Fix::repair("base_url", "x").apply(&mut p).unwrap_err();
-        assert!(e.contains("not a repair"), "{e}");
+        assert!(matches!(e, FixError::NotARepair(_)), "{e}");
     }
 
     #[test]
     fn only_known_switches_are_set() {
         let mut p = Provider::from_preset("box", "ollama").unwrap();
         let e = Fix::dialect("base_url", "x").apply(&mut p).unwrap_err();
-        assert!(e.contains("not a switch"), "{e}");
+        assert!(matches!(e, FixError::NotASwitch(_)), "{e}");
         assert!(p.dialect.is_empty());
     }
 }

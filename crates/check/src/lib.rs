@@ -21,9 +21,9 @@ mod steps;
 mod turn;
 mod window;
 
-pub use fix::{Fix, FixChange};
+pub use fix::{Fix, FixChange, FixError};
 pub use native::speaks_responses;
-pub use patch::check_patch;
+pub use patch::{check_patch, PatchError};
 pub use report::{fingerprint, CheckReport, Status, StepId, StepReport};
 pub use run::{check_and_fix, check_provider, CheckError, CheckOptions};
 pub use window::{window_from_error, window_from_model_list};

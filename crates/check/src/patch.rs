@@ -10,8 +10,17 @@ pub enum Hunk {
     Update { path: String, changes: usize },
 }
 
-/// The hunks of `patch`, or what is wrong with it in a sentence naming the line.
-pub fn check_patch(patch: &str) -> Result<Vec<Hunk>, String> {
+/// What is wrong with a patch, in a sentence naming the line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PatchError(pub String);
+
+/// The hunks of `patch`, or what is wrong with it.
+pub fn check_patch(patch: &str) -> Result<Vec<Hunk>, PatchError> {
+    hunks(patch).map_err(PatchError)
+}
+
+fn hunks(patch: &str) -> Result<Vec<Hunk>, String> {
     // Codex trims the text around the patch, as models often add a blank line.
     let lines: Vec<&str> = patch
         .trim()
@@ -180,7 +189,7 @@ mod tests {
         ];
         for (patch, want) in cases {
             let e = check_patch(patch).unwrap_err();
-            assert!(e.contains(want), "{patch:?}: {e}");
+            assert!(e.0.contains(want), "{patch:?}: {e}");
         }
     }
 }

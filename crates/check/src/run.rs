@@ -104,7 +104,7 @@ async fn check_one(
         .ok_or_else(|| CheckError::NoModel(p.id.clone()))?;
     let dialect = p.dialect().map_err(|reason| CheckError::Invalid {
         id: p.id.clone(),
-        reason,
+        reason: reason.to_string(),
     })?;
     let key = keys.key(p)?;
     let resolver = opts

@@ -4,6 +4,24 @@
 
 use crate::settings::{Route, Settings};
 
+/// Why a plan-and-execute set-up cannot be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HybridError {
+    #[error(
+        "no provider serves the planner `{0}`: add a route or choose an active provider first"
+    )]
+    NoPlanner(String),
+    #[error("no provider serves the executor `{0}`: add a route or a provider for it first")]
+    NoExecutor(String),
+    #[error("`{executor}` reaches the same provider and model as `{planner}` ({provider}, {model}): route the executor's name to another provider first")]
+    SameTarget {
+        planner: String,
+        executor: String,
+        provider: String,
+        model: String,
+    },
+}
+
 /// The pattern of the subagent route a hybrid set-up writes.
 pub const ANY_MODEL: &str = "*";
 
@@ -11,27 +29,22 @@ impl Settings {
     /// Routes subagent requests to what serves `executor`; `planner` must be served too,
     /// by something else. Replaces an earlier hybrid set-up, and goes first so that no name
     /// route catches a subagent's request before it.
-    pub fn set_hybrid(&mut self, planner: &str, executor: &str) -> Result<(), String> {
+    pub fn set_hybrid(&mut self, planner: &str, executor: &str) -> Result<(), HybridError> {
         let planned = match self.target_of(planner) {
             Some((p, upstream, _)) => (p.id.clone(), upstream),
-            None => {
-                return Err(format!(
-                    "no provider serves the planner `{planner}`: add a route or choose an active provider first"
-                ))
-            }
+            None => return Err(HybridError::NoPlanner(planner.into())),
         };
         let (provider, upstream) = match self.target_of(executor) {
             Some((p, upstream, _)) => (p.id.clone(), upstream),
-            None => {
-                return Err(format!(
-                    "no provider serves the executor `{executor}`: add a route or a provider for it first"
-                ))
-            }
+            None => return Err(HybridError::NoExecutor(executor.into())),
         };
         if (&provider, &upstream) == (&planned.0, &planned.1) {
-            return Err(format!(
-                "`{executor}` reaches the same provider and model as `{planner}` ({provider}, {upstream}): route the executor's name to another provider first"
-            ));
+            return Err(HybridError::SameTarget {
+                planner: planner.into(),
+                executor: executor.into(),
+                provider,
+                model: upstream,
+            });
         }
         self.routes
             .retain(|r| !(r.subagent && r.model == ANY_MODEL));
@@ -68,7 +81,14 @@ mod tests {
         s.active_provider = Some("plan".into());
         s.routes.push(Route::new("deepseek-*", "ds"));
         let same = s.set_hybrid("gpt-5.5", "gpt-5.5").unwrap_err();
-        assert!(same.contains("same provider and model"), "{same}");
+        assert!(matches!(
+            same,
+            crate::hybrid::HybridError::SameTarget { .. }
+        ));
+        assert!(
+            same.to_string().contains("same provider and model"),
+            "{same}"
+        );
         s.set_hybrid("gpt-5.5", "deepseek-chat").unwrap();
         // Twice is the same set-up.
         s.set_hybrid("gpt-5.5", "deepseek-chat").unwrap();

@@ -15,10 +15,12 @@ pub mod store;
 mod wire_api;
 
 pub use address::{is_glob, is_local_ip};
+pub use hybrid::HybridError;
 pub use limits::ServerLimits;
 pub use model_cards::{ListedModels, ModelCard, WindowSource};
 pub use presets::{preset, Preset, CHATGPT_PRESET, PRESETS};
 pub use settings::{
-    ModelMap, ModelMapper, Price, Provider, Route, Settings, Timeouts, WireApi, DEFAULT_LISTEN,
+    ModelMap, ModelMapper, OverrideError, Price, Provider, Route, Settings, Timeouts, WireApi,
+    DEFAULT_LISTEN,
 };
 pub use store::{default_settings_path, load, save, StoreError};

@@ -132,10 +132,10 @@ impl Settings {
                 ));
             }
             if let Err(e) = p.dialect() {
-                problems.push(format!("provider `{}`: dialect: {e}", p.id));
+                problems.push(format!("provider `{}`: {e}", p.id));
             }
             if let Err(e) = p.responses_dialect() {
-                problems.push(format!("provider `{}`: responses_dialect: {e}", p.id));
+                problems.push(format!("provider `{}`: {e}", p.id));
             }
         }
         if let Some(active) = &self.active_provider {
@@ -201,21 +201,35 @@ pub struct Provider {
     pub responses_dialect: toml::Table,
 }
 
+/// A provider's `dialect` or `responses_dialect` table that does not fit its type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{table}: {reason}")]
+pub struct OverrideError {
+    /// `dialect` or `responses_dialect`.
+    pub table: &'static str,
+    pub reason: String,
+}
+
 /// `base` with the fields of `overrides` put over it.
 fn with_overrides<T: Serialize + serde::de::DeserializeOwned>(
     base: T,
     overrides: &toml::Table,
-) -> Result<T, String> {
+    table_name: &'static str,
+) -> Result<T, OverrideError> {
     if overrides.is_empty() {
         return Ok(base);
     }
-    let mut table = toml::Table::try_from(&base).map_err(|e| e.to_string())?;
+    let refused = |reason: String| OverrideError {
+        table: table_name,
+        reason,
+    };
+    let mut table = toml::Table::try_from(&base).map_err(|e| refused(e.to_string()))?;
     for (k, v) in overrides {
         table.insert(k.clone(), v.clone());
     }
     table
         .try_into()
-        .map_err(|e: toml::de::Error| e.message().to_string())
+        .map_err(|e: toml::de::Error| refused(e.message().to_string()))
 }
 
 impl Provider {
@@ -247,19 +261,19 @@ impl Provider {
     }
 
     /// The preset's dialect with this provider's overrides on top.
-    pub fn dialect(&self) -> Result<Dialect, String> {
+    pub fn dialect(&self) -> Result<Dialect, OverrideError> {
         let base = self
             .preset
             .as_deref()
             .and_then(preset)
             .map(|p| (p.dialect)())
             .unwrap_or_default();
-        with_overrides(base, &self.dialect)
+        with_overrides(base, &self.dialect, "dialect")
     }
 
     /// What this provider's Responses API lacks: the preset's (a provider with no preset is
     /// taken as the `custom` preset's unknown server) with this provider's overrides on top.
-    pub fn responses_dialect(&self) -> Result<ResponsesDialect, String> {
+    pub fn responses_dialect(&self) -> Result<ResponsesDialect, OverrideError> {
         let base = self
             .preset
             .as_deref()
@@ -267,7 +281,7 @@ impl Provider {
             .or_else(|| preset("custom"))
             .map(|p| (p.responses_dialect)())
             .unwrap_or_default();
-        with_overrides(base, &self.responses_dialect)
+        with_overrides(base, &self.responses_dialect, "responses_dialect")
     }
 
     /// The upstream model for a requested one: the model map (exact first, then globs in

@@ -10,7 +10,7 @@
 //! in the same shape, so Codex's picker shows both and a routed name gets Codex's full tools.
 
 use crate::error::ProxyError;
-use crate::state::AppState;
+use crate::state::ProxyState;
 use crate::upstream;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap};
@@ -82,7 +82,7 @@ pub(crate) fn answer_hints(
 
 /// The provider Codex's own model list comes from: the active one when it relays the
 /// login, else the first that does.
-fn login_provider(state: &AppState) -> Option<Provider> {
+fn login_provider(state: &ProxyState) -> Option<Provider> {
     let routes = state.routes();
     let s = routes.settings();
     s.active()
@@ -95,7 +95,7 @@ fn login_provider(state: &AppState) -> Option<Provider> {
 const LIST_WAIT: Duration = Duration::from_secs(10);
 
 pub async fn models(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<ProxyState>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
@@ -113,7 +113,7 @@ pub async fn models(
 }
 
 async fn merged_models(
-    state: &AppState,
+    state: &ProxyState,
     headers: &HeaderMap,
     query: Option<&str>,
 ) -> Result<Value, ProxyError> {

@@ -11,8 +11,8 @@ use crate::passthrough::{body_for, credentials};
 use crate::references;
 use crate::request_log::RequestLog;
 use crate::routing::Target;
-use crate::state::AppState;
 use crate::state::Incoming;
+use crate::state::ProxyState;
 use crate::upstream;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub async fn compact_response(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<ProxyState>>,
     headers: HeaderMap,
     body: Result<JsonBody<CompactRequest>, ProxyError>,
 ) -> Response {
@@ -43,7 +43,7 @@ pub async fn compact_response(
 }
 
 async fn handle(
-    state: Arc<AppState>,
+    state: Arc<ProxyState>,
     headers: HeaderMap,
     body: Result<JsonBody<CompactRequest>, ProxyError>,
     request_id: String,
@@ -92,7 +92,7 @@ async fn handle(
 }
 
 struct CompactAttempt<'r> {
-    state: &'r AppState,
+    state: &'r ProxyState,
     headers: &'r HeaderMap,
     body: &'r Bytes,
     req: &'r CompactRequest,
@@ -206,7 +206,7 @@ struct Summary {
 
 /// Who writes a summary: the routed model, over its provider's own API.
 struct Asker<'a> {
-    state: &'a AppState,
+    state: &'a ProxyState,
     headers: &'a HeaderMap,
     target: &'a Target<'a>,
 }
@@ -355,7 +355,7 @@ struct ResponsesAnswer {
 /// v2), at a chat provider: the history summarised by the routed model, answered as a
 /// response with exactly one `compaction` item, streamed when asked.
 pub(crate) async fn answer_trigger(
-    state: &AppState,
+    state: &ProxyState,
     inc: &Incoming,
     target: &Target<'_>,
     key: Option<ApiKey>,

@@ -2,7 +2,7 @@
 //! the end of the grace period) and its JSON body, read into OpenAI-shaped errors.
 
 use crate::error::ProxyError;
-use crate::state::AppState;
+use crate::state::ProxyState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderValue, StatusCode};
@@ -16,7 +16,7 @@ use tracing::Instrument;
 /// `x-request-id` header), a refusal while the proxy stops, and an answer when the grace
 /// period ends before the provider answered (a stream already under way ends itself).
 pub(crate) async fn entry<F: std::future::Future<Output = Response>>(
-    state: &Arc<AppState>,
+    state: &Arc<ProxyState>,
     work: impl FnOnce(String, Instant) -> F,
 ) -> Response {
     let started = Instant::now();

@@ -6,6 +6,9 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use plugboard_wire::ApiError;
 
+/// The code of a request local-only mode refused before connecting (the usage row keeps it).
+pub const LOCAL_ONLY_REFUSED: &str = "local_only_refused";
+
 #[derive(Debug)]
 pub enum ProxyError {
     /// The request is wrong (400), naming the field where one is to blame.
@@ -96,7 +99,7 @@ impl ProxyError {
             AccessToken => "invalid_access_token",
             NotFound => "not_found",
             NoProvider => "no_provider",
-            LocalOnlyRefused { .. } => crate::local_only::REFUSED_CODE,
+            LocalOnlyRefused { .. } => LOCAL_ONLY_REFUSED,
             Stopping => crate::lifecycle::STOPPING_CODE,
             UpgradeRequired { .. } => "websocket_unavailable",
             MissingKey { .. } => "missing_api_key",

@@ -6,7 +6,7 @@
 use crate::error::ProxyError;
 use crate::request_log::{LogStart, RequestLog};
 use crate::routing::{RouteTable, Target};
-use crate::state::AppState;
+use crate::state::ProxyState;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use plugboard_core::{ApiKey, Outcome};
@@ -39,7 +39,7 @@ pub trait Attempt {
 /// gets the provider's key and its own log record (a stream takes the record along; an
 /// error before streaming ends it here).
 pub async fn serve(
-    state: &Arc<AppState>,
+    state: &Arc<ProxyState>,
     routes: &RouteTable,
     facts: RequestFacts<'_>,
     work: &impl Attempt,
@@ -77,7 +77,7 @@ pub async fn serve(
             if let Err(e) = crate::local_only::check(target.provider, &*state.resolver).await {
                 tracing::warn!(provider = %target.provider.id, "local-only: refused before connecting");
                 if let Some(mut log) = log.take() {
-                    log.finish(Outcome::Http(403), Some(crate::local_only::REFUSED_CODE));
+                    log.finish(Outcome::Http(403), Some(e.code()));
                 }
                 last_error = Some(e);
                 continue;

@@ -5,7 +5,7 @@ use crate::error::ProxyError;
 use crate::failover::{self, Attempt, RequestFacts};
 use crate::request_log::RequestLog;
 use crate::routing::{RouteTable, Target};
-use crate::state::{AppState, Incoming};
+use crate::state::{Incoming, ProxyState};
 use crate::upstream_socket::SocketTurn;
 use crate::{chat_bridge, passthrough};
 use axum::extract::State;
@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub async fn create_response(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<ProxyState>>,
     headers: HeaderMap,
     body: Result<JsonBody<ResponsesRequest>, ProxyError>,
 ) -> Response {
@@ -29,7 +29,7 @@ pub async fn create_response(
 
 /// `POST /v1/responses`, or one `response.create` of a WebSocket (`socket`).
 pub(crate) async fn create(
-    state: Arc<AppState>,
+    state: Arc<ProxyState>,
     headers: HeaderMap,
     body: Result<JsonBody<ResponsesRequest>, ProxyError>,
     socket: Option<SocketTurn>,
@@ -44,7 +44,7 @@ pub(crate) async fn create(
 /// Parses and routes; errors before routing get a line of their own, the rest the request's
 /// log line (written here, or by the stream when it ends).
 async fn handle(
-    state: Arc<AppState>,
+    state: Arc<ProxyState>,
     headers: HeaderMap,
     body: Result<JsonBody<ResponsesRequest>, ProxyError>,
     socket: Option<SocketTurn>,
@@ -76,7 +76,7 @@ async fn handle(
 
 /// `POST /v1/responses` at one provider: passed through or translated.
 struct CreateAttempt<'r> {
-    state: &'r Arc<AppState>,
+    state: &'r Arc<ProxyState>,
     incoming: &'r Incoming,
 }
 
@@ -97,7 +97,7 @@ impl Attempt for CreateAttempt<'_> {
 }
 
 fn parse(
-    state: &AppState,
+    state: &ProxyState,
     headers: HeaderMap,
     body: Result<JsonBody<ResponsesRequest>, ProxyError>,
     socket: Option<SocketTurn>,
@@ -113,7 +113,7 @@ fn parse(
     Ok((incoming, state.routes()))
 }
 
-pub async fn list_models(State(state): State<Arc<AppState>>) -> Response {
+pub async fn list_models(State(state): State<Arc<ProxyState>>) -> Response {
     let data: Vec<_> = state
         .routes()
         .model_names()
@@ -123,7 +123,7 @@ pub async fn list_models(State(state): State<Arc<AppState>>) -> Response {
     Json(json!({"object": "list", "data": data})).into_response()
 }
 
-pub async fn health(State(state): State<Arc<AppState>>) -> Response {
+pub async fn health(State(state): State<Arc<ProxyState>>) -> Response {
     let routes = state.routes();
     let s = routes.settings();
     Json(json!({

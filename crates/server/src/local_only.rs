@@ -13,8 +13,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 
-pub const REFUSED_CODE: &str = "local_only_refused";
-
 type Lookup<'a> = Pin<Box<dyn Future<Output = std::io::Result<Vec<IpAddr>>> + Send + 'a>>;
 
 /// Name resolution, replaceable so that tests never need real DNS.
@@ -153,7 +151,7 @@ mod tests {
         let e = check(&provider("https://sneaky.example/v1"), &hosts)
             .await
             .unwrap_err();
-        assert_eq!(e.code(), REFUSED_CODE);
+        assert_eq!(e.code(), crate::error::LOCAL_ONLY_REFUSED);
         assert!(
             e.api_error()
                 .message

@@ -53,8 +53,19 @@ pub struct Target<'a> {
     pub responses_dialect: &'a ResponsesDialect,
 }
 
+/// Settings the proxy cannot serve with; the proxy keeps the ones it has.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{}", .0.join("; "))]
+    Invalid(Vec<String>),
+    #[error("route `{pattern}`: {reason}")]
+    Route { pattern: String, reason: String },
+    #[error("provider `{id}`: {reason}")]
+    Provider { id: String, reason: String },
+}
+
 impl RouteTable {
-    pub fn new(settings: Settings) -> Result<Self, String> {
+    pub fn new(settings: Settings) -> Result<Self, SettingsError> {
         Self::with_resolver(settings, Arc::new(crate::local_only::SystemResolver))
     }
 
@@ -63,30 +74,34 @@ impl RouteTable {
     pub fn with_resolver(
         settings: Settings,
         resolver: Arc<dyn crate::local_only::HostResolver>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, SettingsError> {
         let dns = settings
             .local_only
             .then(|| Arc::new(crate::local_only::LocalOnlyDns(resolver)));
         let problems = settings.validate();
         if !problems.is_empty() {
-            return Err(problems.join("; "));
+            return Err(SettingsError::Invalid(problems));
         }
+        let refused = |p: &Provider, e: &dyn std::fmt::Display| SettingsError::Provider {
+            id: p.id.clone(),
+            reason: e.to_string(),
+        };
         let routes = settings
             .routes
             .iter()
             .map(|r| {
                 globset::Glob::new(&r.model)
                     .map(|g| g.compile_matcher())
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| SettingsError::Route {
+                        pattern: r.model.clone(),
+                        reason: e.to_string(),
+                    })
             })
             .collect::<Result<_, _>>()?;
         let clients = settings
             .providers
             .iter()
-            .map(|p| {
-                crate::upstream::client(p, dns.clone())
-                    .map_err(|e| format!("provider `{}`: {e}", p.id))
-            })
+            .map(|p| crate::upstream::client(p, dns.clone()).map_err(|e| refused(p, &e)))
             .collect::<Result<_, _>>()?;
         let websocket_clients = settings
             .providers
@@ -95,7 +110,7 @@ impl RouteTable {
                 p.relays_websocket()
                     .then(|| crate::upstream::websocket_client(p, dns.clone()))
                     .transpose()
-                    .map_err(|e| format!("provider `{}`: {e}", p.id))
+                    .map_err(|e| refused(p, &e))
             })
             .collect::<Result<_, _>>()?;
         let mappers = settings
@@ -111,18 +126,12 @@ impl RouteTable {
         let dialects = settings
             .providers
             .iter()
-            .map(|p| {
-                p.dialect()
-                    .map_err(|e| format!("provider `{}`: dialect: {e}", p.id))
-            })
+            .map(|p| p.dialect().map_err(|e| refused(p, &e)))
             .collect::<Result<_, _>>()?;
         let responses_dialects = settings
             .providers
             .iter()
-            .map(|p| {
-                p.responses_dialect()
-                    .map_err(|e| format!("provider `{}`: responses_dialect: {e}", p.id))
-            })
+            .map(|p| p.responses_dialect().map_err(|e| refused(p, &e)))
             .collect::<Result<_, _>>()?;
         Ok(Self {
             settings: Arc::new(settings),

@@ -10,7 +10,7 @@ use crate::lifecycle::Lifecycle;
 use crate::listener;
 use crate::response_store::ResponseStore;
 use crate::routing::RouteTable;
-use crate::state::AppState;
+use crate::state::ProxyState;
 use crate::websocket;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -25,9 +25,11 @@ use tokio_util::task::TaskTracker;
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("invalid settings: {0}")]
-    Settings(String),
+    Settings(#[from] crate::routing::SettingsError),
     #[error("`{0}` is not an address like 127.0.0.1:15731")]
     Address(String),
+    #[error("{0} is reachable from other machines: an access token of at least 16 characters is required (--access-token or PLUGBOARD_ACCESS_TOKEN)")]
+    OpenWithoutToken(SocketAddr),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -74,7 +76,7 @@ impl Default for ServeOptions {
 /// [`ProxyHandle::stop`] for a clean stop.
 pub struct ProxyHandle {
     addr: SocketAddr,
-    state: Arc<AppState>,
+    state: Arc<ProxyState>,
     accept: tokio::task::JoinHandle<()>,
     tracker: TaskTracker,
     registry: Arc<Registry>,
@@ -102,16 +104,15 @@ pub async fn start(
     let limits = settings.server;
     let problems = limits.validate();
     if !problems.is_empty() {
-        return Err(StartError::Settings(problems.join("; ")));
+        return Err(crate::routing::SettingsError::Invalid(problems).into());
     }
     let resolver: Arc<dyn crate::local_only::HostResolver> = opts
         .resolver
         .clone()
         .unwrap_or_else(|| Arc::new(crate::local_only::SystemResolver));
-    let table =
-        RouteTable::with_resolver(settings, resolver.clone()).map_err(StartError::Settings)?;
+    let table = RouteTable::with_resolver(settings, resolver.clone())?;
     let life = Lifecycle::default();
-    let state = Arc::new(AppState {
+    let state = Arc::new(ProxyState {
         routes: RwLock::new(Arc::new(table)),
         keys,
         store: ResponseStore::new(opts.stored_responses),
@@ -126,9 +127,7 @@ pub async fn start(
     });
     let loopback_only = addr.ip().is_loopback();
     if !loopback_only && opts.access_token.as_deref().is_none_or(|t| t.len() < 16) {
-        return Err(StartError::Settings(format!(
-            "{addr} is reachable from other machines: an access token of at least 16 characters is required (--access-token or PLUGBOARD_ACCESS_TOKEN)"
-        )));
+        return Err(StartError::OpenWithoutToken(addr));
     }
     let guard_cfg = Arc::new(GuardConfig {
         loopback_only,
@@ -209,7 +208,7 @@ impl ProxyHandle {
 
     /// New providers and routes for the next request; requests under way keep theirs.
     /// Listener limits apply from the next start.
-    pub fn update_settings(&self, settings: Settings) -> Result<(), String> {
+    pub fn update_settings(&self, settings: Settings) -> Result<(), crate::routing::SettingsError> {
         let table = Arc::new(RouteTable::with_resolver(
             settings,
             self.state.resolver.clone(),
@@ -258,7 +257,7 @@ impl ProxyHandle {
 
 /// A proxy that no longer accepts, with requests possibly still under way.
 pub struct Stopping {
-    state: Arc<AppState>,
+    state: Arc<ProxyState>,
     tracker: TaskTracker,
     registry: Arc<Registry>,
     grace: Duration,

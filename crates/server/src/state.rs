@@ -13,7 +13,9 @@ use plugboard_core::UsageSink;
 use plugboard_wire::responses::ResponsesRequest;
 use std::sync::{Arc, Mutex, RwLock};
 
-pub struct AppState {
+/// What every request handler of one running proxy shares: routes, keys, the response store,
+/// usage. (The desktop app's own state is `plugboard_app::App`.)
+pub struct ProxyState {
     pub routes: RwLock<Arc<RouteTable>>,
     pub keys: Arc<dyn KeySource>,
     pub store: ResponseStore,
@@ -34,7 +36,7 @@ pub struct AppState {
     pub resolver: Arc<dyn crate::local_only::HostResolver>,
 }
 
-impl AppState {
+impl ProxyState {
     pub fn routes(&self) -> Arc<RouteTable> {
         self.routes
             .read()

@@ -7,7 +7,7 @@
 use crate::error::ProxyError;
 use crate::references;
 use crate::response_store::Entry;
-use crate::state::AppState;
+use crate::state::ProxyState;
 use plugboard_translate::relay_watch::Answer;
 use plugboard_wire::responses::Input;
 use serde_json::value::RawValue;
@@ -31,7 +31,7 @@ pub(crate) struct Resolved {
 /// Resolves the request against Plugboard's store; a `previous_response_id` or reference it
 /// never stored is refused as not found.
 pub(crate) fn resolve(
-    state: &AppState,
+    state: &ProxyState,
     input: &Input,
     previous: Option<&str>,
     store: Option<bool>,
@@ -76,7 +76,7 @@ fn raw(v: &Value) -> Box<RawValue> {
 }
 
 /// Stores an answered turn under the provider's response id.
-pub(crate) fn keep_answer(state: &AppState, keep: Keep, answer: Answer) {
+pub(crate) fn keep_answer(state: &ProxyState, keep: Keep, answer: Answer) {
     let Keep { parent, mut items } = keep;
     items.extend(answer.output);
     state.store.put(answer.id, parent, items);

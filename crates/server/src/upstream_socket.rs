@@ -12,7 +12,7 @@
 use crate::error::ProxyError;
 use crate::passthrough::{self, ByteStream, Forwarded};
 use crate::routing::Target;
-use crate::state::{AppState, Incoming};
+use crate::state::{Incoming, ProxyState};
 use crate::upstream;
 use axum::http::{header, StatusCode};
 use bytes::Bytes;
@@ -117,7 +117,7 @@ struct Home {
 /// event; `None` when this turn goes over HTTP (not a WebSocket turn, or the provider does
 /// not serve one).
 pub(crate) async fn forward(
-    state: &AppState,
+    state: &ProxyState,
     inc: &Incoming,
     target: &Target<'_>,
     key: Option<&ApiKey>,
@@ -228,7 +228,7 @@ fn refers_to_lost_response(error: &Value) -> bool {
 /// The request as a `response.create` message with the whole input (prepared for the
 /// provider as over HTTP), and the freeform tools it declared as functions.
 fn full_message(
-    state: &AppState,
+    state: &ProxyState,
     target: &Target<'_>,
     inc: &Incoming,
 ) -> Result<(String, HashSet<String>), ProxyError> {
@@ -245,7 +245,7 @@ fn full_message(
 
 /// The same message carrying only the client's new items after `previous_response_id`.
 fn incremental_message(
-    state: &AppState,
+    state: &ProxyState,
     target: &Target<'_>,
     full: &str,
     from: &str,
@@ -289,7 +289,7 @@ async fn open(
     key: Option<&ApiKey>,
     forwarded: &Forwarded,
     client_headers: &axum::http::HeaderMap,
-    state: &AppState,
+    state: &ProxyState,
 ) -> Result<Option<Socket>, ProxyError> {
     let p = target.provider;
     let nonce = generate_key();

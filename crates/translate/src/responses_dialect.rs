@@ -49,13 +49,21 @@ pub const HOSTED_TOOLS: &[&str] = &[
     "mcp",
 ];
 
+/// A request whose `tool_choice` forces a hosted tool: it cannot be served without it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("tool_choice requires the hosted tool `{0}`")]
+pub struct ForcedHostedTool(pub String);
+
 /// The hosted tools among `tools` (their indices), or the type `tool_choice` forces when it
-/// is one of them (a request that cannot be served without it).
-pub fn hosted_tools(tools: &[Value], tool_choice: Option<&Value>) -> Result<Vec<usize>, String> {
+/// is one of them.
+pub fn hosted_tools(
+    tools: &[Value],
+    tool_choice: Option<&Value>,
+) -> Result<Vec<usize>, ForcedHostedTool> {
     let kind = |v: &Value| v.get("type").and_then(Value::as_str).map(str::to_string);
     if let Some(forced) = tool_choice.and_then(kind) {
         if HOSTED_TOOLS.contains(&forced.as_str()) {
-            return Err(forced);
+            return Err(ForcedHostedTool(forced));
         }
     }
     Ok(tools
@@ -83,7 +91,7 @@ mod tests {
         assert_eq!(hosted_tools(&tools, Some(&json!("auto"))), Ok(vec![1, 3]));
         assert_eq!(
             hosted_tools(&tools, Some(&json!({"type": "web_search"}))),
-            Err("web_search".into())
+            Err(ForcedHostedTool("web_search".into()))
         );
         assert_eq!(
             hosted_tools(

@@ -151,9 +151,11 @@ pub struct ChunkChoice {
     pub finish_reason: Option<FinishReason>,
 }
 
-/// The `delta` of a chunk, also used for the `message` of a whole completion.
+/// What a model said, in the same fields whether it streams (a chunk's `delta`, whose tool
+/// calls come in pieces) or not (a completion's `message`, whose tool calls are whole).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct Delta {
+#[serde(bound(deserialize = "Call: Deserialize<'de>"))]
+pub struct MessageParts<Call> {
     #[serde(default)]
     pub content: Option<String>,
     /// DeepSeek, Qwen, Kimi, GLM, SiliconFlow, vLLM.
@@ -165,8 +167,11 @@ pub struct Delta {
     #[serde(default)]
     pub refusal: Option<String>,
     #[serde(default, deserialize_with = "null_as_default")]
-    pub tool_calls: Vec<ToolCallDelta>,
+    pub tool_calls: Vec<Call>,
 }
+
+/// The `delta` of a chunk.
+pub type Delta = MessageParts<ToolCallDelta>;
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct ToolCallDelta {
@@ -243,19 +248,8 @@ pub struct CompletionChoice {
     pub finish_reason: Option<FinishReason>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct CompletionMessage {
-    #[serde(default)]
-    pub content: Option<String>,
-    #[serde(default)]
-    pub reasoning_content: Option<String>,
-    #[serde(default)]
-    pub reasoning: Option<String>,
-    #[serde(default)]
-    pub refusal: Option<String>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub tool_calls: Vec<CompletionToolCall>,
-}
+/// The `message` of a whole completion.
+pub type CompletionMessage = MessageParts<CompletionToolCall>;
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct CompletionToolCall {

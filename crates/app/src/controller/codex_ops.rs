@@ -107,8 +107,7 @@ impl App {
         {
             let mut inner = self.inner.lock().await;
             let mut next = inner.settings.clone();
-            next.set_hybrid(&planner, &executor)
-                .map_err(AppError::Hybrid)?;
+            next.set_hybrid(&planner, &executor)?;
             self.commit(&mut inner, next).await?;
         }
         tracing::info!(%planner, %executor, "plan-and-execute set up");

@@ -281,7 +281,7 @@ impl App {
         // not at all. The worker hands its other tasks over while it writes.
         blocking_io(|| plugboard_config::save(&self.paths.settings_file, &next))?;
         if let Some(h) = &inner.proxy {
-            h.update_settings(next.clone()).map_err(AppError::Proxy)?;
+            h.update_settings(next.clone())?;
         }
         if let Some(u) = &self.usage {
             u.set_prices(plugboard_usage::PriceTable::with_overrides(&next.prices));

@@ -82,6 +82,30 @@ impl App {
         crate::share::export(&self.inner.lock().await.settings)
     }
 
+    /// Writes the providers file (no keys) into `dir` (the window passes the user's
+    /// Downloads folder, else home) and returns its path.
+    pub async fn export_providers_to(
+        &self,
+        dir: Option<std::path::PathBuf>,
+    ) -> Result<std::path::PathBuf, AppError> {
+        const NAME: &str = "plugboard-providers.toml";
+        let dir = dir.ok_or_else(|| AppError::Write {
+            path: NAME.into(),
+            reason: "there is no home folder to write it to".into(),
+        })?;
+        let text = self.export_providers().await;
+        let path = dir.join(NAME);
+        let p = path.clone();
+        tokio::task::spawn_blocking(move || std::fs::write(&p, text))
+            .await
+            .map_err(|_| AppError::Task("export"))?
+            .map_err(|e| AppError::Write {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        Ok(path)
+    }
+
     /// Adds the providers and routes of an exported file (ids already taken get free ones);
     /// the report names the providers whose keys must be typed again.
     pub async fn import_providers(
@@ -230,7 +254,7 @@ impl App {
             .iter_mut()
             .find(|p| p.id == id)
             .ok_or_else(|| AppError::NoSuchProvider(id.to_string()))?;
-        fix.apply(p).map_err(AppError::Fix)?;
+        fix.apply(p)?;
         self.commit(&mut inner, next).await?;
         tracing::info!(provider = id, fix = %fix.label, "check fix applied");
         Ok(())

@@ -103,10 +103,9 @@ impl App {
         }
     }
 
-    /// Moves the proxy to another port. The new port is bound first: a port in use is
-    /// reported and the proxy stays where it was.
     /// Moves the proxy to another port; where Codex's config pointed at the old address it
-    /// follows (only Plugboard's `base_url` changes).
+    /// follows (only Plugboard's `base_url` changes). The new port is bound first: a port in
+    /// use is reported and the proxy stays where it was.
     pub async fn set_port(&self, port: u16) -> Result<(), AppError> {
         let (old_url, new_url) = {
             let mut inner = self.inner.lock().await;
@@ -139,26 +138,35 @@ impl App {
         if next.listen == inner.settings.listen {
             return Ok(());
         }
-        if inner.proxy.is_some() {
-            let fresh = self.launch(&next, None).await.map_err(|e| AppError::Port {
-                port,
-                reason: e.to_string(),
-            })?;
-            plugboard_config::save(&self.paths.settings_file, &next)?;
-            if let Some(old) = inner.proxy.replace(fresh) {
-                // The new port serves already; streams on the old one finish in the
-                // background instead of holding the app.
-                let stopping = old.begin_stop().await;
-                tokio::spawn(stopping.finish());
-            }
-            inner.status = ProxyStatus::Running {
-                addr: addr.to_string(),
-            };
-            inner.settings = next;
-            Ok(())
-        } else {
-            self.commit(inner, next).await
+        if inner.proxy.is_none() {
+            return self.commit(inner, next).await;
         }
+        let fresh = self.launch(&next, None).await.map_err(|e| AppError::Port {
+            port,
+            reason: e.to_string(),
+        })?;
+        // The settings are saved the one way they always are; a save that fails leaves the
+        // proxy where it was.
+        let old = inner.proxy.replace(fresh);
+        let (retired, saved) = match self.commit(inner, next).await {
+            Ok(()) => (old, Ok(())),
+            Err(e) => {
+                let fresh = std::mem::replace(&mut inner.proxy, old);
+                (fresh, Err(e))
+            }
+        };
+        if let Some(retired) = retired {
+            // Streams on the proxy left behind finish in the background instead of holding
+            // the app.
+            let stopping = retired.begin_stop().await;
+            tokio::spawn(stopping.finish());
+        }
+        saved?;
+        inner.status = ProxyStatus::Running {
+            addr: addr.to_string(),
+        };
+        self.changed();
+        Ok(())
     }
 }
 

@@ -8,7 +8,7 @@ use crate::references;
 use crate::request_log::RequestLog;
 use crate::response_store::Entry;
 use crate::routing::Target;
-use crate::state::{AppState, Incoming};
+use crate::state::{Incoming, ProxyState};
 use crate::upstream;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -28,7 +28,7 @@ use std::sync::Arc;
 /// A request at a chat provider: prepared (references resolved, history joined, translated),
 /// sent, then answered whole or relayed as a stream.
 pub async fn bridge(
-    state: &Arc<AppState>,
+    state: &Arc<ProxyState>,
     inc: &Incoming,
     target: &Target<'_>,
     key: Option<ApiKey>,
@@ -69,7 +69,7 @@ struct Prepared<'r> {
 }
 
 fn prepare<'r>(
-    state: &AppState,
+    state: &ProxyState,
     inc: &'r Incoming,
     target: &Target<'_>,
 ) -> Result<Prepared<'r>, ProxyError> {
@@ -128,7 +128,7 @@ async fn answer_whole(
 
 /// The stored response `previous_response_id` names, if any.
 pub(crate) fn previous(
-    state: &AppState,
+    state: &ProxyState,
     id: Option<&str>,
 ) -> Result<Option<Arc<Entry>>, ProxyError> {
     let Some(id) = id else { return Ok(None) };
@@ -211,7 +211,7 @@ pub(super) fn finish_log(log: &mut RequestLog, response: &ResponseObject) {
 /// What is kept of an answer: whose its items are, always; the turn itself when the client
 /// asked for it to be stored.
 pub(super) struct Keep {
-    state: Arc<AppState>,
+    state: Arc<ProxyState>,
     provider: String,
     turn: Option<(Option<Arc<Entry>>, Vec<Value>)>,
 }

@@ -6,7 +6,7 @@ use super::{finish_log, Keep};
 use crate::lifecycle;
 use crate::request_log::RequestLog;
 use crate::routing::Target;
-use crate::state::AppState;
+use crate::state::ProxyState;
 use axum::body::{Body, Bytes};
 use axum::http::{header, StatusCode};
 use axum::response::Response;
@@ -25,7 +25,7 @@ use tokio_util::sync::WaitForCancellationFutureOwned;
 /// `stream: true`: the provider's events relayed as Responses events as they arrive. A
 /// provider that ignores `stream` and answers one JSON body has it translated whole.
 pub(super) async fn stream(
-    state: &Arc<AppState>,
+    state: &Arc<ProxyState>,
     target: &Target<'_>,
     resp: reqwest::Response,
     translation: Translation,

@@ -6,10 +6,10 @@
 
 use crate::error::ProxyError;
 use crate::routing::Target;
-use crate::state::AppState;
+use crate::state::ProxyState;
 use crate::stateless::{self, Keep};
 use plugboard_translate::provenance::History;
-use plugboard_translate::responses_dialect::hosted_tools;
+use plugboard_translate::responses_dialect::{hosted_tools, ForcedHostedTool};
 use plugboard_translate::responses_repair::custom_tools::declare_as_functions;
 use plugboard_translate::responses_repair::reasoning::replay;
 use plugboard_wire::responses::Input;
@@ -38,7 +38,7 @@ pub(crate) struct Prepared {
 
 /// The client's body for the provider (see the module's note).
 pub(crate) fn body_for(
-    state: &AppState,
+    state: &ProxyState,
     target: &Target<'_>,
     asked: Asked<'_>,
     body: &[u8],
@@ -76,7 +76,7 @@ pub(crate) fn body_for(
         None => cleaned,
     };
     let hosted = if dialect.drop_hosted_tools {
-        hosted_tools(asked.tools, asked.tool_choice).map_err(|forced| {
+        hosted_tools(asked.tools, asked.tool_choice).map_err(|ForcedHostedTool(forced)| {
             ProxyError::invalid_request(
                 Some("tool_choice"),
                 "unsupported_tool",

@@ -11,7 +11,7 @@ use crate::error::ProxyError;
 use crate::lifecycle;
 use crate::request_log::RequestLog;
 use crate::routing::Target;
-use crate::state::{AppState, Incoming};
+use crate::state::{Incoming, ProxyState};
 use crate::stateless::{self, Keep};
 use crate::upstream;
 use crate::upstream_socket;
@@ -46,7 +46,7 @@ const FORWARDED: &[&str] = &[
 ];
 
 pub async fn forward(
-    state: &Arc<AppState>,
+    state: &Arc<ProxyState>,
     inc: &Incoming,
     target: &Target<'_>,
     key: Option<ApiKey>,
@@ -150,7 +150,7 @@ struct Upstream {
 
 /// The answer relayed to the client as it comes, read on the way for the log and usage.
 fn relayed(
-    state: &Arc<AppState>,
+    state: &Arc<ProxyState>,
     inc: &Incoming,
     target: &Target<'_>,
     log_slot: &mut Option<RequestLog>,
@@ -271,7 +271,7 @@ struct Relay {
     /// tool calls they stand for, and those tools' names.
     gathered: Option<(Vec<u8>, HashSet<String>)>,
     /// Where the answer's items are remembered as this provider's.
-    state: Arc<AppState>,
+    state: Arc<ProxyState>,
     provider: String,
 }
 

@@ -11,7 +11,7 @@ mod session;
 
 use crate::connections::Activity;
 use crate::error::ProxyError;
-use crate::state::AppState;
+use crate::state::ProxyState;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -49,7 +49,7 @@ fn header_has(headers: &HeaderMap, name: header::HeaderName, token: &str) -> boo
 }
 
 pub async fn upgrade(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<ProxyState>>,
     headers: HeaderMap,
     slot: Option<Extension<UpgradeSlot>>,
 ) -> Response {

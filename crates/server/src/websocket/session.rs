@@ -9,7 +9,7 @@ use crate::connections::Activity;
 use crate::endpoint::JsonBody;
 use crate::error::ProxyError;
 use crate::handlers;
-use crate::state::AppState;
+use crate::state::ProxyState;
 use crate::upstream_socket::{SocketTurn, Sockets};
 use axum::http::{header, HeaderMap};
 use axum::response::Response;
@@ -44,7 +44,7 @@ enum Inbound {
 }
 
 pub(super) async fn run(
-    state: Arc<AppState>,
+    state: Arc<ProxyState>,
     headers: HeaderMap,
     stream: TcpStream,
     read: Bytes,
@@ -189,7 +189,7 @@ const TERMINAL: [&[u8]; 3] = [
 ];
 
 struct Turn<'a> {
-    state: &'a Arc<AppState>,
+    state: &'a Arc<ProxyState>,
     headers: &'a HeaderMap,
     chain: &'a mut Chain,
     /// The connection's sockets to providers that serve WebSockets themselves.
