@@ -116,6 +116,7 @@ pub fn status_line(s: &Snapshot) -> String {
             }
         }
         ProxyStatus::Stopped => "Stopped".into(),
+        ProxyStatus::Quitting => "Quitting… requests under way finish first".into(),
         ProxyStatus::Error { message } => format!("Error: {message}"),
     }
 }

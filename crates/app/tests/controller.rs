@@ -448,7 +448,26 @@ async fn requests_cut_by_a_port_move_stop_or_quit_are_all_in_the_usage_history()
     for _ in 0..2 {
         open.push(stream_in_flight(&app.snapshot().await.base_url).await);
     }
-    app.quit().await;
+    // Quit takes the grace period: meanwhile the window and the tray say so, and nothing
+    // starts the proxy again.
+    let app = Arc::new(app);
+    let quitting = tokio::spawn({
+        let app = app.clone();
+        async move { app.quit().await }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while app.snapshot().await.status != ProxyStatus::Quitting {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Quit shows as quitting"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let line = plugboard_app::tray_model::status_line(&app.snapshot().await);
+    assert!(line.starts_with("Quitting"), "{line}");
+    assert_eq!(app.start().await, ProxyStatus::Quitting);
+    assert_eq!(app.stop().await, ProxyStatus::Quitting);
+    quitting.await.unwrap();
     drop(open);
     // Quit wrote every row before returning: read the file as the next start would.
     let rows = plugboard_usage::UsageDb::open(&paths.usage_db)

@@ -49,9 +49,16 @@ impl AppPaths {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum ProxyStatus {
-    Running { addr: String },
+    Running {
+        addr: String,
+    },
     Stopped,
-    Error { message: String },
+    Error {
+        message: String,
+    },
+    /// Quit was chosen: requests under way finish (or are recorded as cut), usage rows are
+    /// written, then the process exits. Nothing starts the proxy again.
+    Quitting,
 }
 
 /// Everything the tray and the window show, taken at one moment.
@@ -301,7 +308,7 @@ fn tray_state(inner: &Inner, last: Option<&LastRequest>, keys_waiting: bool) -> 
     match &inner.status {
         _ if inner.settings.providers.is_empty() => TrayState::Setup,
         ProxyStatus::Error { .. } => TrayState::Error,
-        ProxyStatus::Stopped => TrayState::Stopped,
+        ProxyStatus::Stopped | ProxyStatus::Quitting => TrayState::Stopped,
         ProxyStatus::Running { .. } if keys_waiting || last.is_some_and(|l| !l.ok) => {
             TrayState::Error
         }

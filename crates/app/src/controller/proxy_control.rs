@@ -33,7 +33,7 @@ impl App {
     pub async fn start(&self) -> ProxyStatus {
         self.ensure_keys().await;
         let mut inner = self.inner.lock().await;
-        if inner.proxy.is_none() {
+        if inner.proxy.is_none() && inner.status != ProxyStatus::Quitting {
             match self.launch(&inner.settings, None).await {
                 Ok(h) => {
                     inner.status = ProxyStatus::Running {
@@ -59,9 +59,16 @@ impl App {
     /// (`server.shutdown_grace_secs`), then end with `response.failed`. The app lock is not
     /// held while streams finish, so the window and the tray stay responsive.
     pub async fn stop(&self) -> ProxyStatus {
+        self.stop_as(ProxyStatus::Stopped).await
+    }
+
+    async fn stop_as(&self, next: ProxyStatus) -> ProxyStatus {
         let stopping = {
             let mut inner = self.inner.lock().await;
-            inner.status = ProxyStatus::Stopped;
+            if inner.status == ProxyStatus::Quitting {
+                return ProxyStatus::Quitting;
+            }
+            inner.status = next;
             match inner.proxy.take() {
                 // Quick: the port is free before the lock is let go, so a Start right after
                 // cannot find it taken.
@@ -80,8 +87,9 @@ impl App {
     /// Before the process exits: the proxy stopped (requests under way get the grace period,
     /// then are recorded as cut), and every usage row written (bounded: a stuck disk must not
     /// hold up Quit).
+    /// The window and the tray say "Quitting…" meanwhile.
     pub async fn quit(&self) {
-        self.stop().await;
+        self.stop_as(ProxyStatus::Quitting).await;
         if let Some(u) = self.usage.clone() {
             let written = tokio::task::spawn_blocking(move || {
                 u.flush_within(std::time::Duration::from_secs(3))
