@@ -23,6 +23,8 @@ log "cargo fmt --check"
 cargo fmt --all -- --check
 log "cargo clippy"
 cargo clippy -j2 --workspace --all-targets --locked -- -D warnings
+log "the window's wording and formatting (node, en-US)"
+(cd ui && LC_ALL=en_US.UTF-8 LANG=en_US.UTF-8 node --test tests/format.test.mjs | grep -E "^# (tests|pass|fail)|^not ok|^  (error|expected|actual)")
 log "building the desktop app"
 cargo build -j2 --locked -p plugboard -p plugboard-proxy
 export PLUGBOARD_APP="$CARGO_TARGET_DIR/debug/plugboard"

@@ -59,7 +59,11 @@ pub fn failure_sentence(status: &Outcome, class: Option<&str>, model: &str, p: &
             format!("the conversation is longer than {model}'s context window on {p}")
         }
         (_, "insufficient_quota") | (Some(402), _) => {
-            format!("{p} says the account has no credit left (402)")
+            // OpenAI says it with a 429, others with a 402: the code is the provider's.
+            format!(
+                "{p} says the account has no credit left ({})",
+                code.unwrap_or(402)
+            )
         }
         (_, "missing_api_key") => {
             format!("{p}'s key is not available (no key saved, or the keyring is locked)")
