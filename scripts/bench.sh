@@ -32,6 +32,11 @@ if [ "${SOAK_SECS:-600}" -gt 0 ]; then
     --requests 400 --soak-secs "${SOAK_SECS:-600}" --write BENCHMARKS.md --section soak
 fi
 
+log "the tray app's memory: never opened, window open, after open and close"
+# The window is opened by a second launch, which reaches the first over the D-Bus session.
+tray=("$rel/plugboard-tray-memory" --app "$rel/plugboard" --write BENCHMARKS.md)
+if [ -n "${DISPLAY:-}" ]; then dbus-run-session -- "${tray[@]}"; else xvfb-run -a dbus-run-session -- "${tray[@]}"; fi
+
 log "a 20-turn Codex-like session: HTTP against WebSocket, and a hybrid session's cost"
 "$rel/plugboard-session-bench" --turns 20 --write BENCHMARKS.md
 "$rel/plugboard-session-bench" --turns 20 --first-delay-ms 200 | sed -n '1,9p'

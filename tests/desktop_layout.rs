@@ -195,3 +195,139 @@ provider = "box-long"
     end_app(&app).await;
     plugboard_keys::delete_key("acme-long").unwrap();
 }
+
+/// The app's process and the names of the processes under it.
+fn process_names(pid: u32) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut todo = vec![pid];
+    while let Some(p) = todo.pop() {
+        if let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) {
+            for t in tasks.flatten() {
+                let kids = std::fs::read_to_string(t.path().join("children")).unwrap_or_default();
+                todo.extend(
+                    kids.split_whitespace()
+                        .filter_map(|k| k.parse::<u32>().ok()),
+                );
+            }
+        }
+        if p != pid {
+            let name = std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
+            names.push(name.trim().to_string());
+        }
+    }
+    names
+}
+
+async fn wait_for(pid: u32, what: &str, done: impl Fn(&[String]) -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let names = process_names(pid);
+        if done(&names) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: the app's processes are {names:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// A window closed gives the web engine back (its network process ends, a few seconds
+/// later), and opening the window again brings a working one: the way a tray app is used all
+/// day. Driven as the desktop does it: second launches of the binary.
+#[tokio::test]
+async fn a_closed_window_gives_the_web_engine_back_and_opens_again() {
+    let Some(app) = env_or_skip("PLUGBOARD_APP") else {
+        return;
+    };
+    let _one = ONE_APP.lock().await;
+    end_app(&app).await;
+    let home = std::env::temp_dir().join(format!("desktop-reopen-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(home.join(".config/plugboard")).unwrap();
+    let port = free_port();
+    std::fs::write(
+        home.join(".config/plugboard/settings.toml"),
+        format!("listen = \"127.0.0.1:{port}\"\n"),
+    )
+    .unwrap();
+    let launch = |args: &[&str]| {
+        let mut c = tokio::process::Command::new(&app);
+        c.args(args)
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("XDG_DATA_HOME", home.join(".local/share"))
+            .env("XDG_CACHE_HOME", home.join(".cache"))
+            .env("CODEX_HOME", home.join(".codex"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true);
+        c
+    };
+    let mut tray = launch(&["--minimized"]).spawn().unwrap();
+    let pid = tray.id().unwrap();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let health = format!("http://127.0.0.1:{port}/health");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !http
+        .get(&health)
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the app's proxy answers"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let has = |names: &[String], prefix: &str| names.iter().any(|n| n.starts_with(prefix));
+
+    for round in 0..2 {
+        // Open, as the desktop's menu entry does.
+        assert!(launch(&[]).status().await.unwrap().success());
+        wait_for(pid, "the window's web engine starts", |n| {
+            has(n, "WebKitWebProces") && has(n, "WebKitNetworkPr")
+        })
+        .await;
+        // Close, as Esc does.
+        assert!(launch(&["--close-settings"])
+            .status()
+            .await
+            .unwrap()
+            .success());
+        wait_for(pid, "the web engine is given back", |n| {
+            !has(n, "WebKitWebProces") && !has(n, "WebKitNetworkPr")
+        })
+        .await;
+        assert!(
+            tray.try_wait().unwrap().is_none(),
+            "Plugboard stays in the tray (round {round})"
+        );
+    }
+    // Opened a third time, the page works: its proxy answers and its engine stays up.
+    assert!(launch(&[]).status().await.unwrap().success());
+    wait_for(pid, "the window opens a third time", |n| {
+        has(n, "WebKitWebProces") && has(n, "WebKitNetworkPr")
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let names = process_names(pid);
+    assert!(has(&names, "WebKitWebProces"), "{names:?}");
+    let log_dir = home.join(".local/share/plugboard/logs");
+    let logs: String = std::fs::read_dir(&log_dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        logs.contains("the web engine's memory is given back"),
+        "the app says what it freed, in {}",
+        log_dir.display()
+    );
+    let _ = tray.kill().await;
+    end_app(&app).await;
+}

@@ -9,4 +9,5 @@ pub mod procstat;
 pub mod report;
 pub mod runner;
 pub mod suite;
+pub mod tray;
 pub mod workload;

@@ -73,6 +73,29 @@ pub fn tree_rss_mib(pid: u32) -> Option<f64> {
     Some(total)
 }
 
+/// Proportional set size in MiB (shared pages divided among the processes mapping them).
+pub fn pss_mib(pid: u32) -> Option<f64> {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    let kb: u64 = rollup
+        .lines()
+        .find(|l| l.starts_with("Pss:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb as f64 / 1024.0)
+}
+
+/// `pid` and every process under it, each with its name (`/proc/PID/comm`).
+pub fn tree(pid: u32) -> Vec<(u32, String)> {
+    let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    let mut out = vec![(pid, name.trim().to_string())];
+    for child in children(pid) {
+        out.extend(tree(child));
+    }
+    out
+}
+
 fn children(pid: u32) -> Vec<u32> {
     let mut out = Vec::new();
     if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {

@@ -250,35 +250,6 @@ struct EmbeddedApp {
     responses_url: String,
 }
 
-/// The tray app started hidden (`--minimized`) in a fresh `home` whose settings file is
-/// `settings`: the child and its pid.
-fn spawn_app(
-    app: &std::path::Path,
-    home: &std::path::Path,
-    settings: &str,
-) -> Result<(tokio::process::Child, u32), String> {
-    if std::env::var_os("DISPLAY").is_none() {
-        return Err("no DISPLAY (scripts/bench.sh runs it under Xvfb)".into());
-    }
-    let _ = std::fs::remove_dir_all(home);
-    std::fs::create_dir_all(home.join(".config/plugboard")).map_err(|e| e.to_string())?;
-    std::fs::write(home.join(".config/plugboard/settings.toml"), settings)
-        .map_err(|e| e.to_string())?;
-    let child = tokio::process::Command::new(app)
-        .arg("--minimized")
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("XDG_DATA_HOME", home.join(".local/share"))
-        .env("CODEX_HOME", home.join(".codex"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("{}: {e}", app.display()))?;
-    let pid = child.id().ok_or("the app exited at once")?;
-    Ok((child, pid))
-}
-
 /// The tray app (hidden) with one keyless provider at `upstream`, once its proxy answers.
 async fn start_app(
     app: &std::path::Path,
@@ -286,7 +257,7 @@ async fn start_app(
     upstream: &str,
 ) -> Result<EmbeddedApp, String> {
     let port = runner::free_port();
-    let (child, pid) = spawn_app(
+    let (child, pid) = crate::tray::spawn(
         app,
         home,
         &format!(
@@ -321,7 +292,7 @@ async fn app_idle(
     secs: Duration,
     home: &std::path::Path,
 ) -> Result<(f64, f64), String> {
-    let (mut child, pid) = spawn_app(
+    let (mut child, pid) = crate::tray::spawn(
         app,
         home,
         &format!("listen = \"127.0.0.1:{}\"\n", runner::free_port()),

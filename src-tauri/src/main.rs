@@ -5,6 +5,7 @@
 
 mod autostart;
 mod commands;
+mod idle_memory;
 mod notices;
 mod tray;
 mod window;
@@ -12,11 +13,15 @@ mod window;
 use plugboard_app::{App, AppPaths};
 use plugboard_keys::OsKeyring;
 use std::sync::Arc;
-use tauri::RunEvent;
+use tauri::{Manager, RunEvent};
 use tauri_plugin_autostart::{MacosLauncher, ManagerExt};
 
 /// Started at login with this flag: stay in the tray, no window.
 const MINIMIZED: &str = "--minimized";
+
+/// `plugboard --close-settings`: the running Plugboard closes its window (scripts, the
+/// benchmark); with none running, nothing starts.
+const CLOSE_SETTINGS: &str = "--close-settings";
 
 /// A `plugboard://add-provider?…` link: the window opens on the provider form, filled in;
 /// nothing is saved until the user presses Save. A bad link says why.
@@ -43,6 +48,7 @@ fn main() {
         }
     };
     let minimized = std::env::args().any(|a| a == MINIMIZED);
+    let close_only = std::env::args().any(|a| a == CLOSE_SETTINGS);
 
     tauri::Builder::default()
         // A second launch (from the menu, or the desktop opening a plugboard:// link) reaches
@@ -50,9 +56,17 @@ fn main() {
         .plugin(tauri_plugin_single_instance::init(
             |handle, args, _cwd| match args.iter().find(|a| a.starts_with("plugboard://")) {
                 Some(link) => open_link(handle, link),
+                None if args.iter().any(|a| a == CLOSE_SETTINGS) => window::close_settings(handle),
                 None => window::show_settings(handle),
             },
         ))
+        // However the window goes (its close button, Esc, the tray), the web engine's
+        // memory is given back once it is gone.
+        .on_window_event(|window, event| {
+            if matches!(event, tauri::WindowEvent::Destroyed) && window.label() == window::WINDOW {
+                idle_memory::release_after_close(window.app_handle(), window::WINDOW);
+            }
+        })
         .plugin(tauri_plugin_autostart::init(
             MacosLauncher::LaunchAgent,
             Some(vec![MINIMIZED]),
@@ -92,13 +106,21 @@ fn main() {
             commands::set_usage_settings,
         ])
         .setup(move |tauri_app| {
+            if close_only {
+                // Reached only when no Plugboard was running: no window to close.
+                std::process::exit(0);
+            }
             let handle = tauri_app.handle().clone();
             app.set_autostart_flag(handle.autolaunch().is_enabled().unwrap_or(false));
             let status = tauri::async_runtime::block_on(app.start());
             tracing::info!(?status, "Plugboard started");
             tray::create(&handle)?;
             tauri::async_runtime::spawn(tray::follow_changes(handle.clone()));
-            if !minimized {
+            if minimized {
+                // Started into the tray: what GTK loaded at start to probe the display (the
+                // GPU driver and its LLVM) is given back as after a window.
+                idle_memory::release_after_close(&handle, window::WINDOW);
+            } else {
                 window::show_settings(&handle);
             }
             Ok(())

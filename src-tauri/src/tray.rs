@@ -148,14 +148,17 @@ async fn act(handle: &AppHandle, action: TrayAction) {
             crate::window::show_settings(handle);
             Ok(())
         }
-        TrayAction::OpenLog => {
-            plugboard_app::logging::log_to_open(&app.paths().log_dir).and_then(|path| {
+        TrayAction::OpenLog => plugboard_app::logging::log_to_open(&app.paths().log_dir)
+            .and_then(|path| {
                 handle
                     .opener()
                     .open_path(path.to_string_lossy(), None::<&str>)
-                    .map_err(|e| plugboard_app::logging::log_not_opened(&path, &e))
+                    .map_err(|e| plugboard_app::logging::LogFileError::NotOpened {
+                        path,
+                        reason: e.to_string(),
+                    })
             })
-        }
+            .map_err(|e| e.to_string()),
         TrayAction::ToggleLocalOnly => {
             let on = !app.snapshot().await.settings.local_only;
             app.set_local_only(on).await.map_err(|e| e.to_string())

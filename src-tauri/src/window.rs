@@ -3,7 +3,7 @@
 
 use tauri::{Emitter, Manager};
 
-const WINDOW: &str = "main";
+pub const WINDOW: &str = "main";
 
 /// Opens the settings window, creating its webview if it is not there: a closed window is
 /// destroyed, so that Plugboard waiting in the tray holds no web engine in memory.

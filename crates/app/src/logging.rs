@@ -26,17 +26,18 @@ pub fn init(log_dir: &Path) -> Option<tracing_appender::non_blocking::WorkerGuar
     Some(guard)
 }
 
-/// The log file "Open log file" opens, or why there is none yet.
-pub fn log_to_open(log_dir: &Path) -> Result<PathBuf, String> {
-    latest_log(log_dir).ok_or_else(|| format!("No log file yet in {}", log_dir.display()))
+/// Why "Open log file" opened nothing, in the words the window shows.
+#[derive(Debug, thiserror::Error)]
+pub enum LogFileError {
+    #[error("No log file yet in {}", .0.display())]
+    NoneYet(PathBuf),
+    #[error("The log could not be opened ({reason}); it is at {}", .path.display())]
+    NotOpened { path: PathBuf, reason: String },
 }
 
-/// What the user reads when the desktop could not open the log file.
-pub fn log_not_opened(path: &Path, why: &dyn std::fmt::Display) -> String {
-    format!(
-        "The log could not be opened ({why}); it is at {}",
-        path.display()
-    )
+/// The log file "Open log file" opens, or why there is none yet.
+pub fn log_to_open(log_dir: &Path) -> Result<PathBuf, LogFileError> {
+    latest_log(log_dir).ok_or_else(|| LogFileError::NoneYet(log_dir.to_path_buf()))
 }
 
 /// The newest log file, for "Open log file".
