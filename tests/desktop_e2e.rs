@@ -321,6 +321,7 @@ model_map = {{ "gpt-*" = "qwen3-coder:30b" }}
 id = "plan"
 name = "ChatGPT plan"
 preset = "chatgpt"
+wire_api = "responses"
 base_url = "https://chatgpt.com/backend-api/codex"
 
 [[route]]

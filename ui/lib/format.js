@@ -23,7 +23,7 @@ export function shortWhen(tsMs, now = Date.now()) {
 }
 
 // A duration in milliseconds: seconds once it is over one.
-export const duration = (v) => (v == null ? "–" : v >= 1000 ? `${(v / 1000).toFixed(1)} s` : `${v.toFixed(1)} ms`);
+export const duration = (v) => (v == null ? "–" : v >= 1000 ? `${(v / 1000).toFixed(1)} s` : v >= 100 ? `${Math.round(v)} ms` : `${v.toFixed(1)} ms`);
 
 export function mapToText(map) {
   return Object.entries(map || {}).map(([k, v]) => `${k} = ${v}`).join("\n");
@@ -56,6 +56,8 @@ export function describeTest(r) {
 
 // What a provider card says of its key.
 export function keyBadge(p) {
+  // Codex's own login rides along; Plugboard holds no key for it.
+  if (p.preset === "chatgpt") return "your ChatGPT login";
   if (p.key_unreadable) return "key locked in the keyring";
   if (p.key_mask) return `key ${p.key_mask}`;
   return p.needs_key ? "no key" : "local, no key needed";

@@ -27,6 +27,7 @@ test("money and durations", () => {
   assert.equal(f.moneyTick(2500), "$2.5K");
   assert.equal(f.duration(null), "–");
   assert.equal(f.duration(12.34), "12.3 ms");
+  assert.equal(f.duration(700.04), "700 ms");
   assert.equal(f.duration(1500), "1.5 s");
 });
 
@@ -53,6 +54,7 @@ test("a key is only ever shown masked, or said to be missing", () => {
   assert.equal(f.keyBadge({ key_unreadable: true, needs_key: true }), "key locked in the keyring");
   assert.equal(f.keyBadge({ needs_key: true }), "no key");
   assert.equal(f.keyBadge({ needs_key: false }), "local, no key needed");
+  assert.equal(f.keyBadge({ preset: "chatgpt", needs_key: false }), "your ChatGPT login");
 });
 
 test("the Custom preset's examples are not DeepSeek's", () => {
