@@ -11,6 +11,7 @@ ensure_rust
 ensure_desktop_build_deps
 ensure_packages xvfb xauth
 ensure_litellm
+ensure_packages valgrind
 
 log "building release binaries"
 cargo build -j2 --release --locked -p plugboard-proxy -p plugboard-bench -p plugboard
@@ -36,6 +37,9 @@ log "the tray app's memory: never opened, window open, after open and close"
 # The window is opened by a second launch, which reaches the first over the D-Bus session.
 tray=("$rel/plugboard-tray-memory" --app "$rel/plugboard" --write BENCHMARKS.md)
 if [ -n "${DISPLAY:-}" ]; then dbus-run-session -- "${tray[@]}"; else xvfb-run -a dbus-run-session -- "${tray[@]}"; fi
+
+log "instructions and allocations per request, counted (callgrind), against their budgets"
+"$rel/plugboard-counts" --requests 20 --write BENCHMARKS.md
 
 log "a 20-turn Codex-like session: HTTP against WebSocket, and a hybrid session's cost"
 "$rel/plugboard-session-bench" --turns 20 --write BENCHMARKS.md

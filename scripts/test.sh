@@ -16,6 +16,8 @@ ensure_mcp_servers
 ensure_llamacpp
 ensure_cargo_fuzz
 ensure_cargo_deb
+# Instruction counts (bench/tests/counts.rs runs the counter once).
+ensure_packages valgrind
 # A thousand concurrent streams need a few thousand descriptors.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 

@@ -132,19 +132,12 @@ async fn main() {
     );
     println!("{report}");
     if let Some(path) = a.write {
-        let doc = std::fs::read_to_string(&path).unwrap_or_default();
         let tag = a
             .section
             .as_deref()
             .map(|n| format!("bench:{n}:"))
             .unwrap_or_else(|| "bench:".into());
-        let (begin, end) = (format!("<!-- {tag}begin -->"), format!("<!-- {tag}end -->"));
-        let (begin, end) = (begin.as_str(), end.as_str());
-        let updated = match (doc.find(begin), doc.find(end)) {
-            (Some(b), Some(e)) if b < e => format!("{}{begin}\n{report}\n{}", &doc[..b], &doc[e..]),
-            _ => format!("{doc}\n{begin}\n{report}\n{end}\n"),
-        };
-        std::fs::write(&path, updated).expect("write the report");
+        plugboard_bench::report::write_section(&path, &tag, &report).expect("write the report");
         eprintln!("wrote {}", path.display());
     }
 }

@@ -285,3 +285,16 @@ fn targets(rows: &[Row], extras: &Extras) -> String {
     }
     out
 }
+
+/// Puts `text` into the markdown file at `path` between `<!-- {tag}begin -->` and
+/// `<!-- {tag}end -->` (appended with the markers when they are not there yet).
+pub fn write_section(path: &std::path::Path, tag: &str, text: &str) -> std::io::Result<()> {
+    let doc = std::fs::read_to_string(path).unwrap_or_default();
+    let (begin, end) = (format!("<!-- {tag}begin -->"), format!("<!-- {tag}end -->"));
+    let text = text.trim_end_matches('\n');
+    let updated = match (doc.find(&begin), doc.find(&end)) {
+        (Some(b), Some(e)) if b < e => format!("{}{begin}\n{text}\n{}", &doc[..b], &doc[e..]),
+        _ => format!("{doc}\n{begin}\n{text}\n{end}\n"),
+    };
+    std::fs::write(path, updated)
+}

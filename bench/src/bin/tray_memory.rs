@@ -60,12 +60,6 @@ async fn main() {
     );
     print!("{out}");
     if let Some(path) = &args.write {
-        let text = std::fs::read_to_string(path).unwrap_or_default();
-        let (b, e) = ("<!-- bench:tray:begin -->", "<!-- bench:tray:end -->");
-        let new = match (text.find(b), text.find(e)) {
-            (Some(i), Some(j)) if i < j => format!("{}{b}\n{out}{}", &text[..i], &text[j..]),
-            _ => format!("{text}\n{b}\n{out}{e}\n"),
-        };
-        std::fs::write(path, new).unwrap();
+        plugboard_bench::report::write_section(path, "bench:tray:", &out).unwrap();
     }
 }

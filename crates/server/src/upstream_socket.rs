@@ -415,19 +415,13 @@ struct HeadResponse {
     id: Option<String>,
 }
 
-const TERMINAL: [&str; 4] = [
-    "response.completed",
-    "response.incomplete",
-    "response.failed",
-    "error",
-];
-
 /// One upstream message as an SSE event; with the id of the response it completed, or
 /// `Some(None)` when it ended the answer otherwise.
 fn to_sse(text: &str) -> (Bytes, Option<Option<String>>) {
     let head = serde_json::from_str::<Head>(text).ok();
     let kind = head.as_ref().map(|h| h.kind.as_str()).unwrap_or("");
-    let end = TERMINAL.contains(&kind).then(|| {
+    // A socket's `error` message ends its turn too.
+    let end = (plugboard_translate::terminal::is_terminal(kind) || kind == "error").then(|| {
         head.as_ref()
             .filter(|h| h.kind == "response.completed")
             .and_then(|h| h.response.as_ref()?.id.clone())

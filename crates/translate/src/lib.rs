@@ -17,6 +17,7 @@ pub mod responses_repair;
 pub mod schema;
 pub mod sse;
 pub mod stream;
+pub mod terminal;
 pub mod text_tool_calls;
 pub mod think_tags;
 pub mod tool_names;

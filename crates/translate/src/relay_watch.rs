@@ -69,12 +69,6 @@ pub enum RelayWatch {
     Whole { body: Vec<u8>, cap: usize },
 }
 
-const TERMINAL: [&[u8]; 3] = [
-    b"\"response.completed\"",
-    b"\"response.incomplete\"",
-    b"\"response.failed\"",
-];
-
 impl RelayWatch {
     pub fn stream(max_event_bytes: usize) -> Self {
         RelayWatch::Stream {
@@ -115,10 +109,7 @@ impl RelayWatch {
                 // A line past the limit only stops the watching, never the relay.
                 while let Ok(Some(data)) = reader.next_event() {
                     *events += 1;
-                    if TERMINAL
-                        .iter()
-                        .any(|t| memchr::memmem::find(&data, t).is_some())
-                    {
+                    if crate::terminal::may_end(&data) {
                         if let Ok(Terminal { response: Some(b) }) = serde_json::from_slice(&data) {
                             *outcome = Some(b.into());
                             if *keep {

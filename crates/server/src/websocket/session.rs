@@ -182,12 +182,6 @@ struct TerminalResponse {
     output: Vec<Value>,
 }
 
-const TERMINAL: [&[u8]; 3] = [
-    b"\"response.completed\"",
-    b"\"response.incomplete\"",
-    b"\"response.failed\"",
-];
-
 struct Turn<'a> {
     state: &'a Arc<ProxyState>,
     headers: &'a HeaderMap,
@@ -385,10 +379,7 @@ impl Turn<'_> {
                 if data.first() != Some(&b'{') {
                     continue;
                 }
-                if TERMINAL
-                    .iter()
-                    .any(|t| memchr::memmem::find(&data, t).is_some())
-                {
+                if plugboard_translate::terminal::may_end(&data) {
                     if let Ok(t) = serde_json::from_slice::<Terminal>(&data) {
                         end = Some(t);
                     }

@@ -155,7 +155,7 @@ impl CustomCalls {
                     e.insert("item".into(), custom);
                 }
             }
-            ("response.completed" | "response.incomplete" | "response.failed", _) => {
+            (k, _) if crate::terminal::is_terminal(k) => {
                 if let Some(r) = e.get_mut("response") {
                     restore_output(r, &self.names);
                 }

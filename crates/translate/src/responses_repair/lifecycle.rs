@@ -44,12 +44,6 @@ pub(super) struct Lifecycle {
     ended: bool,
 }
 
-const TERMINAL: [&str; 3] = [
-    "response.completed",
-    "response.incomplete",
-    "response.failed",
-];
-
 impl Lifecycle {
     /// The end of the upstream's stream: when no terminal event came, the missing `done`
     /// events and a terminal one (`response.completed` when the stream ended cleanly,
@@ -159,7 +153,7 @@ impl Lifecycle {
                 it.done = true;
                 it.item = e.get("item").cloned().or(it.item.take());
             }
-            (k, _) if TERMINAL.contains(&k) => {
+            (k, _) if crate::terminal::is_terminal(k) => {
                 let given: Vec<Value> = e
                     .get("response")
                     .and_then(|r| r.get("output"))
@@ -206,6 +200,24 @@ impl Lifecycle {
             .find(|(_, it)| it.item.as_ref().and_then(|item| item.get("id")) == Some(id))
             .map(|(i, _)| *i);
         Some(known.unwrap_or_else(|| self.items.keys().max().map_or(0, |m| m + 1)))
+    }
+
+    /// A text delta for a part already open, taken in without a parsed event: `false` when
+    /// the part is not open yet (the event then goes the long way, which opens it).
+    pub(super) fn text_in_open_part(&mut self, i: u64, content: u64, delta: &str) -> bool {
+        if self.ended {
+            return false;
+        }
+        let Some(it) = self.items.get_mut(&i).filter(|it| it.added && !it.done) else {
+            return false;
+        };
+        match it.parts.get_mut(&content) {
+            Some(part) if part.added && !part.text_done && !part.done => {
+                part.text.push_str(delta);
+                true
+            }
+            _ => false,
+        }
     }
 
     fn part(&mut self, i: u64, content: u64) -> &mut Part {

@@ -16,8 +16,28 @@ pub mod reasoning;
 use crate::sse::SseReader;
 use custom_tools::CustomCalls;
 use lifecycle::Lifecycle;
+use memchr::memmem::Finder;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::HashSet;
+use std::sync::LazyLock;
+
+/// The bulk of a stream: text deltas, which no stage changes once their part is open.
+static TEXT_DELTA: LazyLock<Finder<'static>> =
+    LazyLock::new(|| Finder::new(b"\"response.output_text.delta\""));
+static SEQUENCE_NUMBER: LazyLock<Finder<'static>> =
+    LazyLock::new(|| Finder::new(b"\"sequence_number\":"));
+
+/// What the fast path reads of a text delta, borrowed from the event's bytes.
+#[derive(serde::Deserialize)]
+struct TextDelta<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    output_index: Option<u64>,
+    content_index: Option<u64>,
+    #[serde(borrow)]
+    delta: Cow<'a, str>,
+}
 
 type Events = Vec<Map<String, Value>>;
 
@@ -77,6 +97,9 @@ impl ResponsesRepair {
     }
 
     fn data(&mut self, data: &[u8], out: &mut Vec<u8>) {
+        if self.text_delta(data, out) {
+            return;
+        }
         let Ok(Value::Object(e)) = serde_json::from_slice::<Value>(data) else {
             // `[DONE]` or something that is not an event: as it came.
             out.extend_from_slice(b"data: ");
@@ -113,6 +136,38 @@ impl ResponsesRepair {
         }
     }
 
+    /// A text delta in a part already open goes out as it came, only renumbered: no stage
+    /// changes it, and parsing it into a map and writing it again was most of a repaired
+    /// stream's cost (`plugboard-counts`). Anything else, or a delta that opens its part,
+    /// goes the long way.
+    fn text_delta(&mut self, data: &[u8], out: &mut Vec<u8>) -> bool {
+        if TEXT_DELTA.find(data).is_none() {
+            return false;
+        }
+        let Ok(d) = serde_json::from_slice::<TextDelta>(data) else {
+            return false;
+        };
+        let (Some(i), Some(content)) = (d.output_index, d.content_index) else {
+            return false;
+        };
+        if d.kind != "response.output_text.delta" {
+            return false;
+        }
+        if let Some(l) = self.lifecycle.as_mut() {
+            if !l.text_in_open_part(i, content, &d.delta) {
+                return false;
+            }
+        }
+        let Some(json) = renumbered(data, self.seq) else {
+            return false;
+        };
+        self.seq += 1;
+        out.extend_from_slice(b"event: response.output_text.delta\ndata: ");
+        out.extend_from_slice(&json);
+        out.extend_from_slice(b"\n\n");
+        true
+    }
+
     fn write(&mut self, mut e: Map<String, Value>, out: &mut Vec<u8>) {
         e.insert("sequence_number".into(), self.seq.into());
         self.seq += 1;
@@ -126,6 +181,37 @@ impl ResponsesRepair {
         serde_json::to_writer(&mut *out, &e).expect("a JSON map serializes");
         out.extend_from_slice(b"\n\n");
     }
+}
+
+/// An event's JSON object with its top-level `sequence_number` set to `seq` (written in when
+/// the upstream left it out, as llama.cpp does). Only for events whose one
+/// `"sequence_number":` is their own (a text delta's other fields hold no object).
+fn renumbered(json: &[u8], seq: u64) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(json.len() + 24);
+    match SEQUENCE_NUMBER.find(json) {
+        Some(at) => {
+            let value_at = at + b"\"sequence_number\":".len();
+            let digits = json[value_at..]
+                .iter()
+                .position(|b| !(b.is_ascii_digit() || *b == b' '))?;
+            if !json[value_at..value_at + digits]
+                .iter()
+                .any(u8::is_ascii_digit)
+            {
+                return None;
+            }
+            out.extend_from_slice(&json[..value_at]);
+            out.extend_from_slice(seq.to_string().as_bytes());
+            out.extend_from_slice(&json[value_at + digits..]);
+        }
+        None => {
+            let end = json.iter().rposition(|b| *b == b'}')?;
+            out.extend_from_slice(&json[..end]);
+            out.extend_from_slice(format!(",\"sequence_number\":{seq}").as_bytes());
+            out.extend_from_slice(&json[end..]);
+        }
+    }
+    Some(out)
 }
 
 /// `response.completed` whose output used the whole `limit`: the limit cut it, so it is
@@ -151,4 +237,26 @@ fn cut_by_limit(e: &mut Map<String, Value>, limit: u64) {
         serde_json::json!({"reason": "max_output_tokens"}),
     );
     e.insert("type".into(), "response.incomplete".into());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::renumbered;
+
+    fn json(v: &[u8]) -> serde_json::Value {
+        serde_json::from_slice(v).unwrap()
+    }
+
+    #[test]
+    fn a_delta_is_renumbered_in_place_or_numbered_when_it_had_none() {
+        let with = br#"{"type":"response.output_text.delta","sequence_number": 17,"delta":"hi"}"#;
+        assert_eq!(json(&renumbered(with, 3).unwrap())["sequence_number"], 3);
+        let without =
+            br#"{"type":"response.output_text.delta","delta":"a \"sequence_number\": 9"}"#;
+        let out = json(&renumbered(without, 42).unwrap());
+        assert_eq!(out["sequence_number"], 42);
+        assert_eq!(out["delta"], "a \"sequence_number\": 9");
+        // Not a number: left to the long way.
+        assert!(renumbered(br#"{"sequence_number":null}"#, 1).is_none());
+    }
 }
