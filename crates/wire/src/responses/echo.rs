@@ -13,7 +13,9 @@ use std::sync::Arc;
 /// Request fields echoed in every response object, serialized once per request.
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestEcho {
-    pub instructions: Option<String>,
+    /// Escaped once: Codex's instructions run to several KB, and a stream writes the response
+    /// object three times (`created`, `in_progress`, the terminal event).
+    pub instructions: Option<Arc<RawValue>>,
     pub max_output_tokens: Option<u64>,
     pub max_tool_calls: Option<u64>,
     pub parallel_tool_calls: bool,
@@ -61,7 +63,11 @@ impl RequestEcho {
     pub fn of(req: &ResponsesRequest) -> RequestEcho {
         let text = req.text.as_ref();
         RequestEcho {
-            instructions: req.instructions.clone(),
+            instructions: req.instructions.as_ref().map(|i| {
+                serde_json::value::to_raw_value(i)
+                    .expect("a string serializes")
+                    .into()
+            }),
             max_output_tokens: req.max_output_tokens,
             max_tool_calls: req.max_tool_calls,
             parallel_tool_calls: req.parallel_tool_calls.unwrap_or(true),
@@ -178,6 +184,20 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn instructions_are_echoed_as_they_came() {
+        let said = "Be brief.\n\"Quoted\", tabs\t and ünïcode";
+        let req: ResponsesRequest =
+            serde_json::from_value(json!({"model": "m", "input": "hi", "instructions": said}))
+                .unwrap();
+        let v = serde_json::to_value(RequestEcho::of(&req)).unwrap();
+        assert_eq!(v["instructions"], said);
+        let none: ResponsesRequest =
+            serde_json::from_value(json!({"model": "m", "input": "hi"})).unwrap();
+        let v = serde_json::to_value(RequestEcho::of(&none)).unwrap();
+        assert!(v["instructions"].is_null() && v.get("instructions").is_some());
     }
 
     #[test]
