@@ -42,25 +42,34 @@ pub(crate) struct Shared {
     memory: Arc<Mutex<Memory>>,
     /// What `GET {prefix}/models` answers.
     models: Value,
+    quirks: Arc<Quirks>,
+}
+
+/// How the provider departs from OpenAI's behaviour, switched on while it runs.
+#[derive(Default)]
+struct Quirks {
     /// Refuse WebSocket handshakes (a server that speaks the API over HTTP only).
-    http_only: Arc<AtomicBool>,
+    http_only: AtomicBool,
     /// Forget each connection's last response after answering (a lost connection cache).
-    forgetful: Arc<AtomicBool>,
+    forgetful: AtomicBool,
     /// Stream like vLLM's `/v1/responses`: no `output_item.done` events and an empty
     /// `output` in `response.completed` (vllm #42407, #30223).
-    gappy: Arc<AtomicBool>,
+    gappy: AtomicBool,
     /// Answer like a local runtime (Ollama's `/v1/responses`): freeform (`custom`) tools and
     /// `previous_response_id` refused, files edited with an `apply_patch` function call.
-    local: Arc<AtomicBool>,
+    local: AtomicBool,
+}
+
+impl Quirks {
+    fn on(flag: &AtomicBool) -> bool {
+        flag.load(Ordering::SeqCst)
+    }
 }
 
 pub struct ScriptedResponses {
     pub addr: SocketAddr,
     memory: Arc<Mutex<Memory>>,
-    http_only: Arc<AtomicBool>,
-    forgetful: Arc<AtomicBool>,
-    gappy: Arc<AtomicBool>,
-    local: Arc<AtomicBool>,
+    quirks: Arc<Quirks>,
     _server: crate::LoopbackServer,
 }
 
@@ -78,17 +87,9 @@ impl ScriptedResponses {
             name,
             memory: memory.clone(),
             models,
-            http_only: Arc::default(),
-            forgetful: Arc::default(),
-            gappy: Arc::default(),
-            local: Arc::default(),
+            quirks: Arc::default(),
         };
-        let (http_only, forgetful, gappy, local) = (
-            shared.http_only.clone(),
-            shared.forgetful.clone(),
-            shared.gappy.clone(),
-            shared.local.clone(),
-        );
+        let quirks = shared.quirks.clone();
         let app = Router::new()
             .route(
                 &format!("{prefix}/responses"),
@@ -100,34 +101,31 @@ impl ScriptedResponses {
         Self {
             addr: server.addr,
             memory,
-            http_only,
-            forgetful,
-            gappy,
-            local,
+            quirks,
             _server: server,
         }
     }
 
     /// From now on, WebSocket handshakes are refused (HTTP 405).
     pub fn refuse_websockets(&self) {
-        self.http_only.store(true, Ordering::SeqCst);
+        self.quirks.http_only.store(true, Ordering::SeqCst);
     }
 
     /// From now on, a connection forgets its last response once it has answered.
     pub fn forget_responses(&self) {
-        self.forgetful.store(true, Ordering::SeqCst);
+        self.quirks.forgetful.store(true, Ordering::SeqCst);
     }
 
     /// From now on, streams leave out their `*.done` events as vLLM's do.
     pub fn leave_out_done_events(&self) {
-        self.gappy.store(true, Ordering::SeqCst);
+        self.quirks.gappy.store(true, Ordering::SeqCst);
     }
 
     /// From now on, answer like a local runtime: freeform tools are refused ("unsupported
     /// tool type") and so is `previous_response_id` (it keeps nothing); a user turn that asks
     /// for apply_patch gets an `apply_patch` function call adding `hello.txt`.
     pub fn act_like_a_local_runtime(&self) {
-        self.local.store(true, Ordering::SeqCst);
+        self.quirks.local.store(true, Ordering::SeqCst);
     }
 
     /// How each request came, in order: "http" or "websocket".
@@ -262,11 +260,11 @@ pub(crate) struct Answer {
 
 impl Shared {
     pub(crate) fn forgets(&self) -> bool {
-        self.forgetful.load(Ordering::SeqCst)
+        Quirks::on(&self.quirks.forgetful)
     }
 
     pub(crate) fn serves_websockets(&self) -> bool {
-        !self.http_only.load(Ordering::SeqCst)
+        !Quirks::on(&self.quirks.http_only)
     }
 
     /// A request as it came, with its headers (a WebSocket's handshake) and transport.
@@ -290,7 +288,7 @@ impl Shared {
 /// The answer to `body` with its whole `input`, or OpenAI's error object for it.
 pub(crate) fn answer(s: &Shared, body: &Value, input: &[Value]) -> Result<Answer, Value> {
     let mut m = s.memory.lock().unwrap();
-    let local = s.local.load(Ordering::SeqCst);
+    let local = Quirks::on(&s.quirks.local);
     let freeform = body["tools"]
         .as_array()
         .is_some_and(|t| t.iter().any(|t| t["type"] == "custom"));
@@ -341,7 +339,7 @@ pub(crate) fn answer(s: &Shared, body: &Value, input: &[Value]) -> Result<Answer
     };
     drop(m);
     let id = format!("resp_{name}{n}");
-    let events = stream_events(&id, &body["model"], &output, s.gappy.load(Ordering::SeqCst));
+    let events = stream_events(&id, &body["model"], &output, Quirks::on(&s.quirks.gappy));
     Ok(Answer {
         id,
         output,

@@ -123,14 +123,11 @@ impl CompactAttempt<'_> {
         key: Option<ApiKey>,
         log: &mut Option<RequestLog>,
     ) -> Result<Response, ProxyError> {
-        let asked = crate::passthrough::Asked {
-            model: &self.req.model,
-            input: &self.req.input,
-            previous: self.req.previous_response_id.as_ref(),
-            tools: &[],
-            tool_choice: None,
-            store: Some(false),
-        };
+        let asked = crate::passthrough::Asked::history_only(
+            &self.req.model,
+            &self.req.input,
+            self.req.previous_response_id.as_ref(),
+        );
         let body = body_for(self.state, target, asked, self.body)?.body;
         let (key, forwarded) = credentials(target.provider, key, self.headers)?;
         let resp = upstream::post(
@@ -306,14 +303,7 @@ impl Asker<'_> {
         let input: Input = serde_json::from_value(body["input"].clone()).map_err(|e| {
             ProxyError::invalid_request(Some("input"), "invalid_request", e.to_string())
         })?;
-        let asked = crate::passthrough::Asked {
-            model: &req.model,
-            input: &input,
-            previous: None,
-            tools: &[],
-            tool_choice: None,
-            store: Some(false),
-        };
+        let asked = crate::passthrough::Asked::history_only(&req.model, &input, None);
         let prepared = body_for(self.state, target, asked, &bytes)?;
         let (key, forwarded) = credentials(target.provider, key, self.headers)?;
         let resp = upstream::post(

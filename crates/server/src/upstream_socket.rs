@@ -130,7 +130,8 @@ pub(crate) async fn forward(
     if turn.sockets.is_http_only(provider) {
         return Ok(None);
     }
-    let (full, custom_tools) = full_message(state, target, inc)?;
+    let (fields, custom_tools) = full_message(state, target, inc)?;
+    let full = serde_json::to_string(&fields).expect("a JSON map serializes");
     let credential = fingerprint(key, forwarded);
     let home = Home {
         sockets: turn.sockets.clone(),
@@ -141,7 +142,7 @@ pub(crate) async fn forward(
     if let Some(idle) = turn.sockets.take(provider, credential) {
         let incremental = match (&turn.continues, &idle.last) {
             (Some((from, input)), Some(last)) if from == last => {
-                Some(incremental_message(state, target, &full, from, input))
+                Some(incremental_message(state, target, &fields, from, input))
             }
             _ => None,
         };
@@ -225,13 +226,13 @@ fn refers_to_lost_response(error: &Value) -> bool {
     error.get("code").and_then(Value::as_str) == Some("previous_response_not_found")
 }
 
-/// The request as a `response.create` message with the whole input (prepared for the
-/// provider as over HTTP), and the freeform tools it declared as functions.
+/// The request as the fields of a `response.create` message with the whole input (prepared
+/// for the provider as over HTTP), and the freeform tools it declared as functions.
 fn full_message(
     state: &ProxyState,
     target: &Target<'_>,
     inc: &Incoming,
-) -> Result<(String, HashSet<String>), ProxyError> {
+) -> Result<(Map<String, Value>, HashSet<String>), ProxyError> {
     let prepared = passthrough::body_for(state, target, inc.asked(), &inc.body)?;
     let mut fields: Map<String, Value> = serde_json::from_slice(&prepared.body)
         .map_err(|e| ProxyError::invalid_request(None, "invalid_request", e.to_string()))?;
@@ -240,19 +241,23 @@ fn full_message(
         fields.remove(http_only);
     }
     fields.insert("type".into(), Value::String("response.create".into()));
-    Ok((Value::Object(fields).to_string(), prepared.custom_tools))
+    Ok((fields, prepared.custom_tools))
 }
 
-/// The same message carrying only the client's new items after `previous_response_id`.
+/// The same message carrying only the client's new items after `previous_response_id`
+/// (the whole history, the bulk of the message, is left out rather than parsed again).
 fn incremental_message(
     state: &ProxyState,
     target: &Target<'_>,
-    full: &str,
+    full: &Map<String, Value>,
     from: &str,
     input: &Value,
 ) -> String {
-    let mut fields: Map<String, Value> =
-        serde_json::from_str(full).expect("the whole message was written as JSON above");
+    let mut fields: Map<String, Value> = full
+        .iter()
+        .filter(|(k, _)| k.as_str() != "input")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     let input = match serde_json::from_value::<Input>(input.clone()) {
         Ok(Input::Items(items)) => state
             .issuers

@@ -27,6 +27,20 @@ pub(crate) struct Asked<'a> {
     pub store: Option<bool>,
 }
 
+impl<'a> Asked<'a> {
+    /// A history to be summarized (compaction): no tools, nothing stored.
+    pub fn history_only(model: &'a str, input: &'a Input, previous: Option<&'a String>) -> Self {
+        Asked {
+            model,
+            input,
+            previous,
+            tools: &[],
+            tool_choice: None,
+            store: Some(false),
+        }
+    }
+}
+
 /// A request as it leaves for the provider.
 pub(crate) struct Prepared {
     pub body: Vec<u8>,
