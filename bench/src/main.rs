@@ -46,6 +46,9 @@ struct Args {
     app: Option<PathBuf>,
     #[arg(long, default_value_t = 20)]
     app_idle_secs: u64,
+    /// Rounds of the sequential check, one request to each system in turn (0: none).
+    #[arg(long, default_value_t = 300)]
+    interleaved_rounds: usize,
     /// Write the report into this file between `<!-- bench:begin -->` and `<!-- bench:end -->`
     /// (with `--section NAME`: `<!-- bench:NAME:begin -->` … `<!-- bench:NAME:end -->`).
     #[arg(long)]
@@ -107,6 +110,7 @@ async fn main() {
         soak: Duration::from_secs(a.soak_secs),
         app: a.app,
         app_idle: Duration::from_secs(a.app_idle_secs),
+        interleaved_rounds: a.interleaved_rounds,
         workdir: std::env::temp_dir().join(format!("plugboard-bench-{}", std::process::id())),
     };
     let (rows, extras) = suite::run(&cfg).await;

@@ -79,8 +79,17 @@ pub struct Soak {
     pub requests: u64,
 }
 
+/// The sequential check: the median of per-round differences from direct, in ms.
+#[derive(Debug, Clone)]
+pub struct Interleaved {
+    pub rounds: usize,
+    pub plugboard_ms: Option<f64>,
+    pub litellm_ms: Option<f64>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Extras {
+    pub interleaved: Option<Interleaved>,
     pub cold_start: Option<crate::runner::ColdStart>,
     pub app_idle: Option<(f64, f64)>,
     pub soak: Option<Soak>,
@@ -229,6 +238,22 @@ fn targets(rows: &[Row], extras: &Extras) -> String {
                 "(reported)",
                 format!("{lr:.0} MiB vs {pr:.1} MiB ({:.0}×)", lr / pr),
                 None,
+            );
+        }
+    }
+    if let Some(i) = &extras.interleaved {
+        if let Some(p) = i.plugboard_ms {
+            line(
+                &format!(
+                    "added to first text, one request at a time, interleaved with direct (median of {} rounds)",
+                    i.rounds
+                ),
+                "≤ 0.25 ms",
+                match i.litellm_ms {
+                    Some(l) => format!("{p:.2} ms (LiteLLM {l:.1} ms)"),
+                    None => format!("{p:.2} ms"),
+                },
+                Some(p <= 0.25),
             );
         }
     }

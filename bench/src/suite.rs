@@ -22,6 +22,8 @@ pub struct SuiteConfig {
     pub soak: Duration,
     pub app: Option<PathBuf>,
     pub app_idle: Duration,
+    /// Rounds of the sequential check (one request to each system in turn; 0: none).
+    pub interleaved_rounds: usize,
     pub workdir: PathBuf,
 }
 
@@ -194,6 +196,35 @@ pub async fn run(cfg: &SuiteConfig) -> (Vec<Row>, Extras) {
         }
     }
 
+    if cfg.interleaved_rounds > 0 {
+        let small = bytes::Bytes::from(workload::responses_body(Size::Small).to_string());
+        let direct = Target {
+            url: format!("{mock_base}/chat/completions"),
+            body: workload::chat_body(&workload::responses_body(Size::Small)),
+            api: Api::Chat,
+            auth: None,
+        };
+        let through = |url: &str, auth: Option<String>| Target {
+            url: url.to_string(),
+            body: small.clone(),
+            api: Api::Responses,
+            auth,
+        };
+        let plugboard_t = through(&plugboard.responses_url, None);
+        let litellm_t = litellm
+            .as_ref()
+            .map(|l| through(&l.responses_url, l.auth.clone()));
+        extras.interleaved = Some(
+            interleaved(
+                &direct,
+                &plugboard_t,
+                litellm_t.as_ref(),
+                cfg.interleaved_rounds,
+            )
+            .await,
+        );
+    }
+
     if !cfg.soak.is_zero() {
         if let Some(pid) = plugboard.pid {
             let target = Target {
@@ -304,4 +335,53 @@ async fn app_idle(
     let rss = procstat::tree_rss_mib(pid).unwrap_or(f64::NAN);
     let _ = child.kill().await;
     Ok(((c1 - c0).as_secs_f64() / secs.as_secs_f64() * 100.0, rss))
+}
+
+/// One request to each system in turn, `rounds` times, one at a time: the machine's drift
+/// (another process, the CPU's clock) reaches all of them alike, so the median of the
+/// per-round differences shows what Plugboard adds where block-by-block runs swing by more.
+/// Compared at the first text delta, as the table above is.
+async fn interleaved(
+    direct: &Target,
+    plugboard: &Target,
+    litellm: Option<&Target>,
+    rounds: usize,
+) -> crate::report::Interleaved {
+    let client = load::client(1);
+    let at = |s: &load::Sample| s.first_text.unwrap_or(s.first_event).as_secs_f64() * 1000.0;
+    let one = |t: &Target| {
+        let client = client.clone();
+        let t = t.clone();
+        async move { load::run(&client, &t, 1, 1).await.samples[0] }
+    };
+    for _ in 0..5 {
+        one(direct).await;
+        one(plugboard).await;
+        if let Some(l) = litellm {
+            one(l).await;
+        }
+    }
+    let (mut p_added, mut l_added) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let d = one(direct).await;
+        let p = one(plugboard).await;
+        if d.ok && p.ok {
+            p_added.push(at(&p) - at(&d));
+        }
+        if let Some(l) = litellm {
+            let l = one(l).await;
+            if d.ok && l.ok {
+                l_added.push(at(&l) - at(&d));
+            }
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        (!v.is_empty()).then(|| v[v.len() / 2])
+    };
+    crate::report::Interleaved {
+        rounds,
+        plugboard_ms: median(&mut p_added),
+        litellm_ms: median(&mut l_added),
+    }
 }

@@ -24,6 +24,7 @@ async fn a_tiny_run_completes_every_row() {
         soak: Duration::ZERO,
         app: None,
         app_idle: Duration::ZERO,
+        interleaved_rounds: 3,
         workdir: std::env::temp_dir().join(format!("plugboard-bench-smoke-{}", std::process::id())),
     };
     let (rows, extras) = suite::run(&cfg).await;
@@ -50,8 +51,17 @@ async fn a_tiny_run_completes_every_row() {
             r.stats
         );
     }
+    let interleaved = extras
+        .interleaved
+        .as_ref()
+        .expect("the sequential check ran");
+    assert!(
+        interleaved.plugboard_ms.is_some_and(f64::is_finite),
+        "{interleaved:?}"
+    );
     let report = plugboard_bench::report::render(&rows, &extras);
     for needle in [
+        "interleaved with direct (median of 3 rounds)",
         "Input small (4 KB)",
         "Input large (300 KB)",
         "| 4 | plugboard |",
