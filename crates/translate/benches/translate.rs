@@ -228,6 +228,37 @@ fn bench_responses_repair(c: &mut Criterion) {
     g.bench_function("lifecycle repair, vLLM stream of 10 events", |b| {
         b.iter(|| repair(&gappy, true, HashSet::new()))
     });
+    // The bulk of a real answer: text deltas in a part already open (they leave the repairs
+    // as they came, renumbered in place).
+    let mut long = String::new();
+    let mut ev = |v: Value| {
+        long.push_str(&format!(
+            "event: {}\ndata: {v}\n\n",
+            v["type"].as_str().unwrap()
+        ))
+    };
+    ev(
+        json!({"type": "response.created", "response": {"id": "resp_1", "status": "in_progress", "output": []}}),
+    );
+    ev(
+        json!({"type": "response.output_item.added", "output_index": 0, "item": {"type": "message", "id": "msg_1", "role": "assistant", "content": []}}),
+    );
+    ev(
+        json!({"type": "response.content_part.added", "item_id": "msg_1", "output_index": 0, "content_index": 0, "part": {"type": "output_text", "text": ""}}),
+    );
+    for i in 0..60 {
+        ev(
+            json!({"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0, "content_index": 0, "delta": format!("token{i} "), "sequence_number": i + 3}),
+        );
+    }
+    ev(
+        json!({"type": "response.completed", "response": {"id": "resp_1", "status": "completed", "output": []}}),
+    );
+    let long = long.into_bytes();
+    g.throughput(Throughput::Elements(64));
+    g.bench_function("lifecycle repair, 60 text deltas in an open part", |b| {
+        b.iter(|| repair(&long, true, HashSet::new()))
+    });
     g.throughput(Throughput::Elements(7));
     let names = HashSet::from(["apply_patch".to_string()]);
     g.bench_function("freeform call restored, stream of 7 events", |b| {
