@@ -84,6 +84,9 @@ pub struct Soak {
 pub struct Interleaved {
     pub rounds: usize,
     pub plugboard_ms: Option<f64>,
+    /// At the first event of any kind (Plugboard's own `response.created` against the
+    /// upstream's first chunk): where the added time starts.
+    pub plugboard_first_event_ms: Option<f64>,
     pub litellm_ms: Option<f64>,
 }
 
@@ -249,10 +252,13 @@ fn targets(rows: &[Row], extras: &Extras) -> String {
                     i.rounds
                 ),
                 "≤ 0.25 ms",
-                match i.litellm_ms {
-                    Some(l) => format!("{p:.2} ms (LiteLLM {l:.1} ms)"),
-                    None => format!("{p:.2} ms"),
-                },
+                format!(
+                    "{p:.2} ms (first event of any kind {}{})",
+                    i.plugboard_first_event_ms
+                        .map_or("–".into(), |f| format!("{f:+.2} ms")),
+                    i.litellm_ms
+                        .map_or(String::new(), |l| format!("; LiteLLM {l:.1} ms"))
+                ),
                 Some(p <= 0.25),
             );
         }

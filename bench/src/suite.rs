@@ -361,12 +361,13 @@ async fn interleaved(
             one(l).await;
         }
     }
-    let (mut p_added, mut l_added) = (Vec::new(), Vec::new());
+    let (mut p_added, mut l_added, mut p_first) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
         let d = one(direct).await;
         let p = one(plugboard).await;
         if d.ok && p.ok {
             p_added.push(at(&p) - at(&d));
+            p_first.push((p.first_event.as_secs_f64() - d.first_event.as_secs_f64()) * 1000.0);
         }
         if let Some(l) = litellm {
             let l = one(l).await;
@@ -382,6 +383,7 @@ async fn interleaved(
     crate::report::Interleaved {
         rounds,
         plugboard_ms: median(&mut p_added),
+        plugboard_first_event_ms: median(&mut p_first),
         litellm_ms: median(&mut l_added),
     }
 }
