@@ -9,11 +9,10 @@
 //! (Over 400 lines: four user paths through the real window share one launcher and one app at
 //! a time; splitting them would build and link four test binaries.)
 
-use plugboard_e2e::desktop::{end_app, env_or_skip, launch, launch_in, ONE_APP};
+use plugboard_e2e::desktop::{end_app, env_or_skip, in_home, launch, launch_in, ONE_APP};
 use plugboard_e2e::*;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
 /// A new user: empty settings, the window's first-run steps from a preset to "Applied to
@@ -745,13 +744,8 @@ async fn settings_window_adds_a_provider_whose_key_reaches_the_upstream() {
 
     // A plugboard:// link, opened as the desktop opens it (a second launch with the link):
     // the running app shows the form filled in and saves nothing by itself.
-    let opened = tokio::process::Command::new(&app)
+    let opened = in_home(&mut tokio::process::Command::new(&app), &home)
         .arg("plugboard://add-provider?preset=deepseek&name=Team%20DeepSeek&base_url=https%3A%2F%2Fgateway.example%2Fv1&default_model=deepseek-chat")
-        .env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("XDG_DATA_HOME", home.join(".local/share"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
         .status();
     let status = tokio::time::timeout(Duration::from_secs(30), opened)
         .await

@@ -6,7 +6,7 @@
 //!
 //! Needs what `desktop_e2e.rs` needs (`scripts/test.sh` provides it).
 
-use plugboard_e2e::desktop::{end_app, env_or_skip, launch_in, ONE_APP};
+use plugboard_e2e::desktop::{end_app, env_or_skip, in_home, launch_in, ONE_APP};
 use plugboard_e2e::*;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -254,15 +254,7 @@ async fn a_closed_window_gives_the_web_engine_back_and_opens_again() {
     .unwrap();
     let launch = |args: &[&str]| {
         let mut c = tokio::process::Command::new(&app);
-        c.args(args)
-            .env("HOME", &home)
-            .env("XDG_CONFIG_HOME", home.join(".config"))
-            .env("XDG_DATA_HOME", home.join(".local/share"))
-            .env("XDG_CACHE_HOME", home.join(".cache"))
-            .env("CODEX_HOME", home.join(".codex"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .kill_on_drop(true);
+        in_home(&mut c, &home).args(args).kill_on_drop(true);
         c
     };
     let mut tray = launch(&["--minimized"]).spawn().unwrap();

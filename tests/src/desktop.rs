@@ -51,7 +51,7 @@ pub async fn launch_in(
     std::fs::create_dir_all(&config_dir).unwrap();
     std::fs::write(config_dir.join("settings.toml"), settings).unwrap();
     let driver_port = free_port();
-    let driver_proc = tokio::process::Command::new(driver)
+    let driver_proc = in_home(&mut tokio::process::Command::new(driver), &home)
         .args([
             "--port",
             &driver_port.to_string(),
@@ -60,16 +60,27 @@ pub async fn launch_in(
             "--native-driver",
             "/usr/bin/WebKitWebDriver",
         ])
-        .env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("XDG_DATA_HOME", home.join(".local/share"))
-        .env("CODEX_HOME", home.join(".codex"))
         .env("NO_PROXY", "127.0.0.1,localhost")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
         .expect("tauri-driver starts");
     let wd = WebDriver::start(&format!("http://127.0.0.1:{driver_port}"), app).await;
     (wd, driver_proc, home)
+}
+
+/// `command` run as in a user's session whose home is `home` (settings, data, cache and
+/// Codex's folder all inside it), its output dropped: how the tests start the app, its
+/// second launches and the driver that starts it.
+pub fn in_home<'c>(
+    command: &'c mut tokio::process::Command,
+    home: &Path,
+) -> &'c mut tokio::process::Command {
+    command
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .env("CODEX_HOME", home.join(".codex"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
 }
