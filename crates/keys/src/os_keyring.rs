@@ -37,17 +37,18 @@ fn refused(action: &'static str, provider: &str, e: keyring::Error) -> KeyStoreE
         }
         _ => false,
     };
-    match locked {
-        true => KeyStoreError::Locked {
+    if locked {
+        KeyStoreError::Locked {
             action,
             provider,
             reason,
-        },
-        false => KeyStoreError::Failed {
+        }
+    } else {
+        KeyStoreError::Failed {
             action,
             provider,
             reason,
-        },
+        }
     }
 }
 

@@ -158,13 +158,13 @@ impl ResponsesRepair {
                 return false;
             }
         }
-        let Some(json) = renumbered(data, self.seq) else {
+        let Some(slot) = SequenceSlot::find(data) else {
             return false;
         };
-        self.seq += 1;
         out.extend_from_slice(b"event: response.output_text.delta\ndata: ");
-        out.extend_from_slice(&json);
+        slot.write(data, self.seq, out);
         out.extend_from_slice(b"\n\n");
+        self.seq += 1;
         true
     }
 
@@ -183,35 +183,54 @@ impl ResponsesRepair {
     }
 }
 
-/// An event's JSON object with its top-level `sequence_number` set to `seq` (written in when
-/// the upstream left it out, as llama.cpp does). Only for events whose one
-/// `"sequence_number":` is their own (a text delta's other fields hold no object).
-fn renumbered(json: &[u8], seq: u64) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(json.len() + 24);
-    match SEQUENCE_NUMBER.find(json) {
-        Some(at) => {
-            let value_at = at + b"\"sequence_number\":".len();
-            let digits = json[value_at..]
-                .iter()
-                .position(|b| !(b.is_ascii_digit() || *b == b' '))?;
-            if !json[value_at..value_at + digits]
-                .iter()
-                .any(u8::is_ascii_digit)
-            {
-                return None;
+/// Where an event's top-level `sequence_number` is, so that the event can be written out
+/// renumbered straight from its bytes (or numbered, when the upstream left it out, as
+/// llama.cpp does). Only for events whose one `"sequence_number":` is their own (a text
+/// delta's other fields hold no object).
+struct SequenceSlot {
+    /// Where the number goes.
+    at: usize,
+    /// The bytes of the old number (with the spaces around it) that it replaces.
+    replaced: usize,
+    /// The key is not there and is written in before the closing brace.
+    with_key: bool,
+}
+
+impl SequenceSlot {
+    fn find(json: &[u8]) -> Option<SequenceSlot> {
+        match SEQUENCE_NUMBER.find(json) {
+            Some(key) => {
+                let at = key + b"\"sequence_number\":".len();
+                let replaced = json[at..]
+                    .iter()
+                    .position(|b| !(b.is_ascii_digit() || *b == b' '))?;
+                json[at..at + replaced]
+                    .iter()
+                    .any(u8::is_ascii_digit)
+                    .then_some(SequenceSlot {
+                        at,
+                        replaced,
+                        with_key: false,
+                    })
             }
-            out.extend_from_slice(&json[..value_at]);
-            out.extend_from_slice(seq.to_string().as_bytes());
-            out.extend_from_slice(&json[value_at + digits..]);
-        }
-        None => {
-            let end = json.iter().rposition(|b| *b == b'}')?;
-            out.extend_from_slice(&json[..end]);
-            out.extend_from_slice(format!(",\"sequence_number\":{seq}").as_bytes());
-            out.extend_from_slice(&json[end..]);
+            None => Some(SequenceSlot {
+                at: json.iter().rposition(|b| *b == b'}')?,
+                replaced: 0,
+                with_key: true,
+            }),
         }
     }
-    Some(out)
+
+    /// `json` with `seq` in the slot, appended to `out`.
+    fn write(&self, json: &[u8], seq: u64, out: &mut Vec<u8>) {
+        use std::io::Write;
+        out.extend_from_slice(&json[..self.at]);
+        if self.with_key {
+            out.extend_from_slice(b",\"sequence_number\":");
+        }
+        write!(out, "{seq}").expect("writing to a Vec cannot fail");
+        out.extend_from_slice(&json[self.at + self.replaced..]);
+    }
 }
 
 /// `response.completed` whose output used the whole `limit`: the limit cut it, so it is
@@ -241,10 +260,16 @@ fn cut_by_limit(e: &mut Map<String, Value>, limit: u64) {
 
 #[cfg(test)]
 mod tests {
-    use super::renumbered;
+    use super::SequenceSlot;
 
     fn json(v: &[u8]) -> serde_json::Value {
         serde_json::from_slice(v).unwrap()
+    }
+
+    fn renumbered(v: &[u8], seq: u64) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        SequenceSlot::find(v)?.write(v, seq, &mut out);
+        Some(out)
     }
 
     #[test]
