@@ -12,6 +12,7 @@ pub mod model_facts;
 pub mod presets;
 pub mod settings;
 pub mod store;
+pub mod switch;
 mod wire_api;
 
 pub use address::{is_glob, is_local_ip};
@@ -24,3 +25,4 @@ pub use settings::{
     DEFAULT_LISTEN,
 };
 pub use store::{default_settings_path, load, save, StoreError};
+pub use switch::{switch_active, SwitchError};

@@ -12,5 +12,5 @@ pub mod vault;
 pub use api_key::{mask, ApiKey};
 pub use cache::{CachedKey, KeyCache, KeyWriteError, Unreadable, KEYRING_WAIT};
 pub use os_keyring::{delete_key, get_key, set_key, KeyStoreError, SERVICE};
-pub use sources::{CachedKeys, EnvKeys, HeadlessKeys, KeyError, KeySource};
+pub use sources::{CachedKeys, EnvKeys, HeadlessKeys, KeyError, KeySource, SwappableKeys};
 pub use vault::{KeyVault, MemoryVault, OsKeyring};

@@ -63,7 +63,8 @@ impl KeySource for CachedKeys {
 /// The key from the environment variable the provider names, when that variable is set.
 fn from_env(p: &Provider) -> Option<String> {
     let var = p.api_key_env.as_deref().filter(|v| !v.is_empty())?;
-    std::env::var(var).ok().filter(|v| !v.is_empty())
+    // Trimmed as `EnvKeys` reads it: a variable of only spaces is not a key.
+    std::env::var(var).ok().filter(|v| !v.trim().is_empty())
 }
 
 /// The headless proxy's keys: the environment variable a provider names in `api_key_env`
@@ -125,5 +126,31 @@ impl HeadlessKeys {
         HeadlessKeys {
             keyring: Some(cache),
         }
+    }
+}
+
+/// Keys that can be replaced while requests run: `plugboard-proxy serve` reads the keys of a
+/// reloaded settings file (a provider added, a key stored) and swaps them in; a request
+/// takes whichever set is current when it asks.
+pub struct SwappableKeys(std::sync::RwLock<Arc<dyn KeySource>>);
+
+impl SwappableKeys {
+    pub fn new(keys: Arc<dyn KeySource>) -> Self {
+        Self(std::sync::RwLock::new(keys))
+    }
+
+    /// The set in force now.
+    pub fn current(&self) -> Arc<dyn KeySource> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn swap(&self, keys: Arc<dyn KeySource>) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = keys;
+    }
+}
+
+impl KeySource for SwappableKeys {
+    fn key(&self, p: &Provider) -> Result<Option<ApiKey>, KeyError> {
+        self.current().key(p)
     }
 }

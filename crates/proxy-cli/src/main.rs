@@ -2,6 +2,7 @@
 
 mod check_cmd;
 mod codex_cmd;
+mod reload;
 mod serve_cmd;
 mod usage_cmd;
 
@@ -50,6 +51,16 @@ enum Command {
     /// shell call, a tool result sent back, apply_patch, usage, the context window. Exits 1
     /// when a step fails. Spends a few thousand of the provider's tokens.
     Check(check_cmd::CheckArgs),
+    /// Make PROVIDER the active provider in the settings file (comments and every other line
+    /// kept). A `serve` running on that file switches within a second, streams under way
+    /// finishing on the provider they began with.
+    Use {
+        /// A provider id defined in the settings file.
+        provider: String,
+        /// Settings file (default: the desktop app's).
+        #[arg(long, env = "PLUGBOARD_CONFIG")]
+        config: Option<PathBuf>,
+    },
     /// List the provider presets.
     Presets,
     /// Usage and cost history: totals, per day and provider, latency.
@@ -212,11 +223,32 @@ fn main() -> ExitCode {
             check_cmd::run(args, settings, path)
         }
         Command::Codex { action } => codex(action),
+        Command::Use { provider, config } => use_provider(&provider, config),
         Command::Usage {
             since_days,
             db,
             config,
         } => usage_report(since_days, db, config),
+    }
+}
+
+fn use_provider(provider: &str, config: Option<PathBuf>) -> ExitCode {
+    let Some(path) = config.or_else(plugboard_config::default_settings_path) else {
+        eprintln!("plugboard-proxy: no config directory on this system: pass --config FILE");
+        return ExitCode::from(2);
+    };
+    match plugboard_config::switch_active(&path, provider) {
+        Ok(_) => {
+            println!(
+                "Active provider: {provider} (in {}). A proxy serving this file switches within a second.",
+                path.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("plugboard-proxy: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

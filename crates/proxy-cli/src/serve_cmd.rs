@@ -2,6 +2,7 @@
 //! listener, and a clean stop on the first signal (at once on the second).
 
 use super::*;
+use crate::reload::{Overrides, Reloader, Trigger};
 
 pub(crate) fn serve(args: ServeArgs) -> ExitCode {
     init_tracing(args.log_json);
@@ -12,20 +13,8 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    settings.local_only |= args.local_only;
-    let limits = &mut settings.server;
-    if let Some(v) = args.header_timeout_secs {
-        limits.header_timeout_secs = v;
-    }
-    if let Some(v) = args.max_connections {
-        limits.max_connections = v;
-    }
-    if let Some(v) = args.backlog {
-        limits.backlog = v;
-    }
-    if let Some(v) = args.shutdown_grace_secs {
-        limits.shutdown_grace_secs = v;
-    }
+    let overrides = Overrides::of(&args);
+    overrides.apply(&mut settings);
     let runtime = match args.threads {
         Some(1) => tokio::runtime::Builder::new_current_thread(),
         Some(n) => {
@@ -78,12 +67,30 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
         _ => None,
     };
     let kept = recorder.clone();
+    // A settings file is watched and reloaded; flags alone have nothing to reload.
+    let watched = settings_path(&args);
     rt.block_on(async move {
         let model_hint = model_hint(&settings);
-        let keys = plugboard_keys::HeadlessKeys::load(&settings, !args.no_keyring).await;
+        let mut hangups = match Hangups::install() {
+            Ok(h) => h,
+            Err(e) => {
+                eprintln!("plugboard-proxy: cannot handle SIGHUP: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let use_keyring = !args.no_keyring;
+        let keys = Arc::new(plugboard_keys::SwappableKeys::new(Arc::new(
+            plugboard_keys::HeadlessKeys::load(&settings, use_keyring).await,
+        )));
+        let mut reloader = match watched {
+            Some(path) => Some(
+                Reloader::new(path, overrides, use_keyring, keys.clone(), recorder.clone()).await,
+            ),
+            None => None,
+        };
         let handle = match plugboard_server::start(
             settings,
-            Arc::new(keys),
+            keys,
             ServeOptions {
                 listen: args.listen,
                 access_token: access_token.clone(),
@@ -109,7 +116,7 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
             codex_snippet(handle.addr(), &model_hint, access_token.is_some())
         );
         println!();
-        shutdown_signal().await;
+        serve_until_stopped(&handle, reloader.as_mut(), &mut hangups).await;
         tracing::info!(
             open_connections = handle.open_connections(),
             "stopping (a second signal exits at once)"
@@ -134,6 +141,55 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
         }
         ExitCode::SUCCESS
     })
+}
+
+/// Serves until SIGTERM or Ctrl-C, reloading the settings on SIGHUP and when the file
+/// changes. (SIGHUP used to end the process, as it does any program that does not handle it:
+/// a closed terminal or a service manager's reload.)
+async fn serve_until_stopped(
+    handle: &plugboard_server::ProxyHandle,
+    mut reloader: Option<&mut Reloader>,
+    hangups: &mut Hangups,
+) {
+    let stop = shutdown_signal();
+    tokio::pin!(stop);
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        #[cfg(unix)]
+        let hup = hangups.0.recv();
+        #[cfg(not(unix))]
+        let hup = std::future::pending::<Option<()>>();
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = hup => match reloader.as_deref_mut() {
+                Some(r) => r.reload(handle, Trigger::Hangup).await,
+                None => tracing::info!("SIGHUP: the settings came from the command line, nothing to reload"),
+            },
+            _ = tick.tick() => {
+                if let Some(r) = reloader.as_deref_mut() {
+                    if r.file_changed().await {
+                        r.reload(handle, Trigger::FileChanged).await;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// SIGHUP taken over before the proxy says it listens (a signal sent as soon as it does must
+/// not end it).
+pub(crate) struct Hangups(#[cfg(unix)] tokio::signal::unix::Signal);
+
+impl Hangups {
+    fn install() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        return Ok(Self(tokio::signal::unix::signal(
+            tokio::signal::unix::SignalKind::hangup(),
+        )?));
+        #[cfg(not(unix))]
+        Ok(Self())
+    }
 }
 
 /// 24 bytes from the OS's cryptographic generator, as 32 URL-safe characters.
@@ -181,11 +237,8 @@ pub(crate) fn settings_for(args: &ServeArgs) -> Result<Settings, String> {
             ..Settings::default()
         });
     }
-    let path = match &args.config {
-        Some(p) => p.clone(),
-        None => plugboard_config::default_settings_path()
-            .ok_or("no config directory on this system: pass --config FILE or --upstream URL")?,
-    };
+    let path = settings_path(args)
+        .ok_or("no config directory on this system: pass --config FILE or --upstream URL")?;
     if args.config.is_none() && !path.exists() {
         return Err(format!(
             "no settings at {} yet: start with `--upstream URL [--preset NAME] [--api-key-env VAR]`, or pass --config FILE",
@@ -193,6 +246,16 @@ pub(crate) fn settings_for(args: &ServeArgs) -> Result<Settings, String> {
         ));
     }
     plugboard_config::load(&path).map_err(|e| e.to_string())
+}
+
+/// The settings file `serve` reads, when it reads one (not with `--upstream` or `--preset`).
+fn settings_path(args: &ServeArgs) -> Option<PathBuf> {
+    if args.upstream.is_some() || args.preset.is_some() {
+        return None;
+    }
+    args.config
+        .clone()
+        .or_else(plugboard_config::default_settings_path)
 }
 
 /// The Codex config lines; with a token, Codex reads it from `PLUGBOARD_ACCESS_TOKEN`.
