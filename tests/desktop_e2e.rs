@@ -173,6 +173,7 @@ fn seed_usage(db: &Path) {
                     stream: true,
                     local: provider == "ollama",
                     session: None,
+                    user: None,
                 });
             }
         };
@@ -260,6 +261,7 @@ fn seed_usage(db: &Path) {
                 stream: true,
                 local: false,
                 session: Some(session.into()),
+                user: None,
             });
         }
     }

@@ -137,6 +137,7 @@ mod tests {
             stream: true,
             local: false,
             session: None,
+            user: None,
         }
     }
 

@@ -2,9 +2,11 @@
 //! headless binary and the app share, without the HTTP stack: a provider's key and where
 //! keys come from (from `plugboard-keys`), the record of one request attempt, and how it ended.
 
+pub mod accounts;
 pub mod outcome;
 pub mod record;
 
+pub use accounts::{Accounts, BudgetSpent, Caller};
 pub use outcome::Outcome;
 pub use plugboard_keys::{self as keys, ApiKey, EnvKeys, KeyError, KeySource};
 pub use record::{RequestRecord, UsageSink};

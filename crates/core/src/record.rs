@@ -32,6 +32,8 @@ pub struct RequestRecord {
     /// The client's session (Codex's thread id; a subagent's requests count for the session
     /// that started it), so that a session's mix of providers can be priced.
     pub session: Option<String>,
+    /// The gateway user the request is attributed to (their name; never a token).
+    pub user: Option<String>,
 }
 
 pub trait UsageSink: Send + Sync + 'static {

@@ -5,6 +5,7 @@ mod codex_cmd;
 mod reload;
 mod serve_cmd;
 mod usage_cmd;
+mod users_cmd;
 
 use codex_cmd::codex;
 use serve_cmd::{codex_snippet, serve};
@@ -61,6 +62,13 @@ enum Command {
         #[arg(long, env = "PLUGBOARD_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// A team gateway's users: each gets a token of their own (shown once, stored hashed in
+    /// the usage database), requests are attributed to them, and a monthly budget can cap
+    /// them. With users defined, `serve` on that database refuses requests without a token.
+    Users {
+        #[command(subcommand)]
+        action: users_cmd::UsersAction,
+    },
     /// List the provider presets.
     Presets,
     /// Usage and cost history: totals, per day and provider, latency.
@@ -69,7 +77,7 @@ enum Command {
         #[arg(long, default_value_t = 7)]
         since_days: u32,
         /// The usage database (default: the one the app and `serve` write).
-        #[arg(long)]
+        #[arg(long, alias = "usage-db")]
         db: Option<PathBuf>,
         /// Settings file with price overrides and the model to compare against.
         #[arg(long)]
@@ -224,6 +232,7 @@ fn main() -> ExitCode {
         }
         Command::Codex { action } => codex(action),
         Command::Use { provider, config } => use_provider(&provider, config),
+        Command::Users { action } => users_cmd::users(action),
         Command::Usage {
             since_days,
             db,

@@ -35,8 +35,34 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
     };
     let listen = args.listen.or_else(|| settings.listen.parse().ok());
     let exposed = listen.is_some_and(|a: SocketAddr| !a.ip().is_loopback());
+    let usage_path = (!args.no_usage)
+        .then(|| {
+            args.usage_db
+                .clone()
+                .or_else(plugboard_usage::default_db_path)
+        })
+        .flatten();
+    // A gateway's users live in the usage database; one that cannot be read stops the start
+    // (it must not serve open by accident).
+    let accounts = match &usage_path {
+        Some(path) => match plugboard_usage::TeamAccounts::open(path, ACCOUNTS_REFRESH) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                eprintln!("plugboard-proxy: users and budgets cannot be read: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => None,
+    };
+    let users = accounts.as_ref().is_some_and(|a| {
+        use plugboard_server::Accounts;
+        a.enabled()
+    });
+    if users {
+        println!("Gateway users are defined: every request needs a user's token (see `plugboard-proxy users list`).");
+    }
     let access_token = args.access_token.clone().or_else(|| {
-        exposed.then(|| {
+        (exposed && !users).then(|| {
             let token = match access_token_from_os() {
                 Ok(t) => t,
                 Err(e) => {
@@ -48,13 +74,8 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
             token
         })
     });
-    let recorder = match (
-        args.no_usage,
-        args.usage_db
-            .clone()
-            .or_else(plugboard_usage::default_db_path),
-    ) {
-        (false, Some(path)) => match plugboard_usage::UsageRecorder::open(
+    let recorder = match usage_path {
+        Some(path) => match plugboard_usage::UsageRecorder::open(
             &path,
             plugboard_usage::PriceTable::with_overrides(&settings.prices),
         ) {
@@ -66,6 +87,10 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
         },
         _ => None,
     };
+    if let (Some(r), Some(a)) = (&recorder, &accounts) {
+        let a = a.clone();
+        r.after_write(Arc::new(move || a.refresh_now()));
+    }
     let kept = recorder.clone();
     // A settings file is watched and reloaded; flags alone have nothing to reload.
     let watched = settings_path(&args);
@@ -94,6 +119,7 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
             ServeOptions {
                 listen: args.listen,
                 access_token: access_token.clone(),
+                accounts: accounts.map(|a| a as Arc<dyn plugboard_server::Accounts>),
                 usage: recorder.map(|r| r as Arc<dyn plugboard_server::UsageSink>),
                 ..Default::default()
             },
@@ -142,6 +168,11 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
         ExitCode::SUCCESS
     })
 }
+
+/// How often users, budgets and the month's spend are read again from the usage database
+/// (what another replica spent, a user added): a budget can be overrun by what is spent in
+/// this time.
+const ACCOUNTS_REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Serves until SIGTERM or Ctrl-C, reloading the settings on SIGHUP and when the file
 /// changes. (SIGHUP used to end the process, as it does any program that does not handle it:

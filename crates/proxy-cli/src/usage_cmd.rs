@@ -68,6 +68,19 @@ pub(crate) fn usage_report(
                 l.provider, l.requests, l.first_event_p50_ms, l.first_event_p99_ms, l.total_p50_ms
             ));
         }
+        let by_user = db.spend_by_user(since)?;
+        if !by_user.is_empty() {
+            out.push_str(&format!(
+                "\n{:<20} {:<16} {:>8} {:>12} {:>12} {:>10}\n",
+                "user", "provider", "requests", "input", "output", "cost $"
+            ));
+        }
+        for u in &by_user {
+            out.push_str(&format!(
+                "{:<20} {:<16} {:>8} {:>12} {:>12} {:>10.4}\n",
+                u.user, u.provider, u.requests, u.input_tokens, u.output_tokens, u.cost_usd
+            ));
+        }
         let sessions = db.sessions(since, SESSIONS_SHOWN, &prices)?;
         if !sessions.is_empty() {
             out.push_str(&format!(

@@ -19,6 +19,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use plugboard_config::WireApi;
+use plugboard_core::Caller;
 use plugboard_core::{ApiKey, Outcome};
 use plugboard_translate::compaction::{self, CompactRequest};
 use plugboard_translate::provenance::keys_of_answer;
@@ -32,12 +33,14 @@ use std::time::Instant;
 
 pub async fn compact_response(
     State(state): State<Arc<ProxyState>>,
+    caller: Option<axum::Extension<Caller>>,
     headers: HeaderMap,
     body: Result<JsonBody<CompactRequest>, ProxyError>,
 ) -> Response {
     let work = state.clone();
+    let caller = caller.map(|axum::Extension(c)| c);
     entry(&state, move |request_id, started| {
-        handle(work, headers, body, request_id, started)
+        handle(work, headers, caller, body, request_id, started)
     })
     .await
 }
@@ -45,6 +48,7 @@ pub async fn compact_response(
 async fn handle(
     state: Arc<ProxyState>,
     headers: HeaderMap,
+    caller: Option<Caller>,
     body: Result<JsonBody<CompactRequest>, ProxyError>,
     request_id: String,
     started: Instant,
@@ -79,6 +83,7 @@ async fn handle(
         request_id: &request_id,
         started,
         session: session.as_deref(),
+        user: caller.as_ref().map(Caller::name),
         signals: crate::routing::Signals::of(&headers),
     };
     let work = CompactAttempt {

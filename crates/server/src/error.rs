@@ -25,6 +25,9 @@ pub enum ProxyError {
     ForbiddenHost { host: String },
     /// The access token is missing or wrong (401).
     AccessToken,
+    /// A gateway user's monthly budget is spent (429, OpenAI's `insufficient_quota`, which
+    /// clients such as Codex do not retry).
+    BudgetSpent { message: String },
     /// No endpoint at this path (404).
     NotFound,
     /// No provider serves the model (503).
@@ -77,6 +80,7 @@ impl ProxyError {
             }
             AccessToken | MissingKey { .. } => StatusCode::UNAUTHORIZED,
             NotFound => StatusCode::NOT_FOUND,
+            BudgetSpent { .. } => StatusCode::TOO_MANY_REQUESTS,
             NoProvider | Stopping => StatusCode::SERVICE_UNAVAILABLE,
             UpgradeRequired { .. } => StatusCode::UPGRADE_REQUIRED,
             BadProviderConfig { .. } => StatusCode::INTERNAL_SERVER_ERROR,
@@ -98,6 +102,7 @@ impl ProxyError {
             ForbiddenHost { .. } => "forbidden_host",
             AccessToken => "invalid_access_token",
             NotFound => "not_found",
+            BudgetSpent { .. } => "insufficient_quota",
             NoProvider => "no_provider",
             LocalOnlyRefused { .. } => LOCAL_ONLY_REFUSED,
             Stopping => crate::lifecycle::STOPPING_CODE,
@@ -124,6 +129,7 @@ impl ProxyError {
             | UpgradeRequired { .. }
             | LocalOnlyRefused { .. } => "invalid_request_error",
             AccessToken | MissingKey { .. } => "authentication_error",
+            BudgetSpent { .. } => "insufficient_quota",
             NoProvider | Stopping | BadProviderConfig { .. } => "server_error",
             Unreachable { .. } | RedirectRefused { .. } | BadUpstream { .. } => "upstream_error",
             Provider { error, .. } => &error.kind,
@@ -137,6 +143,7 @@ impl ProxyError {
             | TooLarge { message }
             | LocalOnlyRefused { message }
             | MissingKey { message }
+            | BudgetSpent { message }
             | UpgradeRequired { message }
             | BadProviderConfig { message }
             | Unreachable { message, .. }
@@ -148,7 +155,7 @@ impl ProxyError {
             ForbiddenHost { host } => format!(
                 "Plugboard only answers requests addressed to localhost or 127.0.0.1, not `{host}`"
             ),
-            AccessToken => "this Plugboard requires its access token (Authorization: Bearer <token>, or the x-plugboard-token header)".into(),
+            AccessToken => "this Plugboard requires an access token or a user's token (Authorization: Bearer <token>, or the x-plugboard-token header)".into(),
             NotFound => "Plugboard serves POST /v1/responses (and a WebSocket on GET /v1/responses), POST /v1/responses/compact, GET /v1/models and GET /health".into(),
             NoProvider => "Plugboard has no provider for this model: add a provider or choose an active one".into(),
             Stopping => crate::lifecycle::stopping_message(),

@@ -21,6 +21,8 @@ pub struct RequestFacts<'a> {
     pub started: Instant,
     /// The client's session, when it names one.
     pub session: Option<&'a str>,
+    /// The gateway user it is attributed to.
+    pub user: Option<&'a str>,
     pub signals: crate::routing::Signals,
 }
 
@@ -70,6 +72,7 @@ pub async fn serve(
                 stream: facts.stream,
                 started: facts.started,
                 session: facts.session,
+                user: facts.user,
             },
             state.usage.clone(),
         ));

@@ -7,11 +7,17 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use plugboard_core::{Accounts, Caller};
 use std::sync::Arc;
 
 pub struct GuardConfig {
     pub loopback_only: bool,
     pub access_token: Option<String>,
+    /// A team gateway's users: their tokens are accepted and their requests attributed.
+    pub accounts: Option<Arc<dyn Accounts>>,
+    /// Reachable from other machines on users' tokens alone: with no user left, every
+    /// request is refused rather than the gateway turning open.
+    pub users_required: bool,
 }
 
 /// Compares in constant time (the `subtle` crate), so timing tells nothing of the token.
@@ -20,17 +26,64 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
-fn token_of(req: &Request) -> Option<&[u8]> {
+/// The token a request carries, and whether it came in `Authorization`.
+fn token_of(req: &Request) -> Option<(&[u8], bool)> {
     let h = req.headers();
     if let Some(t) = h.get("x-plugboard-token") {
-        return Some(t.as_bytes());
+        return Some((t.as_bytes(), false));
     }
-    h.get(header::AUTHORIZATION)?
+    let bearer = h
+        .get(header::AUTHORIZATION)?
         .as_bytes()
-        .strip_prefix(b"Bearer ")
+        .strip_prefix(b"Bearer ")?;
+    Some((bearer, true))
 }
 
-pub async fn guard(State(cfg): State<Arc<GuardConfig>>, req: Request, next: Next) -> Response {
+/// Probes a load balancer sends without credentials; they tell nothing about the gateway.
+fn is_probe(req: &Request) -> bool {
+    matches!(req.uri().path(), "/health" | "/ready")
+}
+
+/// Requests that spend a user's budget: responses, compactions, and the WebSocket that
+/// carries responses.
+fn spends(req: &Request) -> bool {
+    let p = req.uri().path();
+    p.ends_with("/responses") || p.ends_with("/compact")
+}
+
+/// Who may use the proxy: the shared access token, a user's token, or (on loopback, with
+/// neither configured) anyone on this machine.
+enum Admitted {
+    Anyone,
+    Shared {
+        in_authorization: bool,
+    },
+    User {
+        caller: Caller,
+        in_authorization: bool,
+    },
+}
+
+fn admit(cfg: &GuardConfig, req: &Request) -> Option<Admitted> {
+    let token = token_of(req);
+    if let (Some(expected), Some((t, in_authorization))) = (&cfg.access_token, token) {
+        if same(t, expected.as_bytes()) {
+            return Some(Admitted::Shared { in_authorization });
+        }
+    }
+    if let (Some(accounts), Some((t, in_authorization))) = (&cfg.accounts, token) {
+        if let Some(caller) = accounts.identify(t) {
+            return Some(Admitted::User {
+                caller,
+                in_authorization,
+            });
+        }
+    }
+    let users = cfg.users_required || cfg.accounts.as_ref().is_some_and(|a| a.enabled());
+    (!users && cfg.access_token.is_none()).then_some(Admitted::Anyone)
+}
+
+pub async fn guard(State(cfg): State<Arc<GuardConfig>>, mut req: Request, next: Next) -> Response {
     if let Some(origin) = req.headers().get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("?");
         tracing::warn!(origin, "refused a request sent by a web page");
@@ -53,10 +106,46 @@ pub async fn guard(State(cfg): State<Arc<GuardConfig>>, req: Request, next: Next
             .into_response();
         }
     }
-    if let Some(expected) = &cfg.access_token {
-        if !token_of(&req).is_some_and(|t| same(t, expected.as_bytes())) {
-            return ProxyError::AccessToken.into_response();
+    if is_probe(&req) {
+        return next.run(req).await;
+    }
+    let in_authorization = match admit(&cfg, &req) {
+        None => return ProxyError::AccessToken.into_response(),
+        Some(Admitted::Anyone) => false,
+        Some(Admitted::Shared { in_authorization }) => in_authorization,
+        Some(Admitted::User {
+            caller,
+            in_authorization,
+        }) => {
+            let spent = cfg
+                .accounts
+                .as_ref()
+                .filter(|_| spends(&req))
+                .and_then(|a| a.budget_spent(&caller));
+            if let Some(s) = spent {
+                let user = caller.name();
+                tracing::warn!(
+                    user,
+                    budget_usd = s.budget_usd,
+                    spent_usd = s.spent_usd,
+                    "refused: the user's monthly budget is spent"
+                );
+                return ProxyError::BudgetSpent {
+                    message: format!(
+                        "{user}'s monthly budget of ${:.2} is spent (${:.2} this month). It renews on {}; a gateway admin can raise it with `plugboard-proxy users budget {user} USD`.",
+                        s.budget_usd, s.spent_usd, s.renews
+                    ),
+                }
+                .into_response();
+            }
+            req.extensions_mut().insert(caller);
+            in_authorization
         }
+    };
+    // The token is Plugboard's: it goes no further (a provider relaying `Authorization`,
+    // such as the ChatGPT plan's, must never see it).
+    if in_authorization {
+        req.headers_mut().remove(header::AUTHORIZATION);
     }
     next.run(req).await
 }

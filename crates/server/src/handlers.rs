@@ -11,9 +11,10 @@ use crate::{chat_bridge, passthrough};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use plugboard_config::WireApi;
 use plugboard_core::ApiKey;
+use plugboard_core::Caller;
 use plugboard_wire::responses::ResponsesRequest;
 use serde_json::json;
 use std::sync::Arc;
@@ -21,22 +22,24 @@ use std::time::Instant;
 
 pub async fn create_response(
     State(state): State<Arc<ProxyState>>,
+    caller: Option<Extension<Caller>>,
     headers: HeaderMap,
     body: Result<JsonBody<ResponsesRequest>, ProxyError>,
 ) -> Response {
-    create(state, headers, body, None).await
+    create(state, headers, caller.map(|Extension(c)| c), body, None).await
 }
 
 /// `POST /v1/responses`, or one `response.create` of a WebSocket (`socket`).
 pub(crate) async fn create(
     state: Arc<ProxyState>,
     headers: HeaderMap,
+    caller: Option<Caller>,
     body: Result<JsonBody<ResponsesRequest>, ProxyError>,
     socket: Option<SocketTurn>,
 ) -> Response {
     let work = state.clone();
     entry(&state, move |request_id, started| {
-        handle(work, headers, body, socket, request_id, started)
+        handle(work, headers, caller, body, socket, request_id, started)
     })
     .await
 }
@@ -46,6 +49,7 @@ pub(crate) async fn create(
 async fn handle(
     state: Arc<ProxyState>,
     headers: HeaderMap,
+    caller: Option<Caller>,
     body: Result<JsonBody<ResponsesRequest>, ProxyError>,
     socket: Option<SocketTurn>,
     request_id: String,
@@ -65,6 +69,7 @@ async fn handle(
         request_id: &request_id,
         started,
         session: session.as_deref(),
+        user: caller.as_ref().map(Caller::name),
         signals: crate::routing::Signals::of(&incoming.headers),
     };
     let work = CreateAttempt {

@@ -31,6 +31,6 @@ mod websocket;
 pub use lifecycle::STOPPING_CODE;
 pub use local_only::{HostResolver, StaticHosts, SystemResolver};
 pub use plugboard_core::{keys, ApiKey, EnvKeys, KeyError, KeySource, Outcome};
-pub use plugboard_core::{RequestRecord, UsageSink};
+pub use plugboard_core::{Accounts, BudgetSpent, Caller, RequestRecord, UsageSink};
 pub use routing::{RouteTable, SettingsError, Target};
 pub use server::{start, ProxyHandle, ServeOptions, StartError, StopReport, Stopping};

@@ -27,6 +27,7 @@ pub struct LogStart<'a> {
     pub stream: bool,
     pub started: Instant,
     pub session: Option<&'a str>,
+    pub user: Option<&'a str>,
 }
 
 impl RequestLog {
@@ -56,6 +57,7 @@ impl RequestLog {
                 stream: s.stream,
                 local: false,
                 session: s.session.map(str::to_string),
+                user: s.user.map(str::to_string),
             },
             started: s.started,
             sink,
@@ -97,6 +99,8 @@ impl RequestLog {
         r.total_ms = ms(self.started);
         tracing::info!(
             request_id = %r.request_id,
+            // Only on a gateway with users (a `None` field is left out of the line).
+            user = r.user.as_deref().map(tracing::field::display),
             attempt = r.attempt,
             model = %r.model,
             provider = %r.provider,

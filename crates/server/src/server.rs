@@ -28,7 +28,7 @@ pub enum StartError {
     Settings(#[from] crate::routing::SettingsError),
     #[error("`{0}` is not an address like 127.0.0.1:15731")]
     Address(String),
-    #[error("{0} is reachable from other machines: an access token of at least 16 characters is required (--access-token or PLUGBOARD_ACCESS_TOKEN)")]
+    #[error("{0} is reachable from other machines: an access token of at least 16 characters (--access-token or PLUGBOARD_ACCESS_TOKEN) or gateway users (`plugboard-proxy users add NAME`) are required")]
     OpenWithoutToken(SocketAddr),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -55,6 +55,9 @@ pub struct ServeOptions {
     pub cooldown: std::time::Duration,
     /// Name resolution for local-only checks (tests give fixed answers).
     pub resolver: Option<Arc<dyn crate::local_only::HostResolver>>,
+    /// A team gateway's users (tokens, budgets); with users defined every request needs a
+    /// user's token (or the access token).
+    pub accounts: Option<Arc<dyn plugboard_core::Accounts>>,
 }
 
 impl Default for ServeOptions {
@@ -68,6 +71,7 @@ impl Default for ServeOptions {
             usage: None,
             cooldown: std::time::Duration::from_secs(30),
             resolver: None,
+            accounts: None,
         }
     }
 }
@@ -126,12 +130,16 @@ pub async fn start(
         resolver,
     });
     let loopback_only = addr.ip().is_loopback();
-    if !loopback_only && opts.access_token.as_deref().is_none_or(|t| t.len() < 16) {
+    let strong_token = opts.access_token.as_deref().is_some_and(|t| t.len() >= 16);
+    let users = opts.accounts.as_ref().is_some_and(|a| a.enabled());
+    if !loopback_only && !strong_token && !users {
         return Err(StartError::OpenWithoutToken(addr));
     }
     let guard_cfg = Arc::new(GuardConfig {
         loopback_only,
         access_token: opts.access_token.clone(),
+        accounts: opts.accounts.clone(),
+        users_required: !loopback_only && !strong_token,
     });
     let app = Router::new()
         .route(

@@ -2,12 +2,15 @@
 //! `user_version`), a price table, and the summaries the usage page and
 //! `plugboard-proxy usage` show.
 
+pub mod accounts;
 pub mod db;
 pub mod prices;
 pub mod recorder;
 
+pub use accounts::{new_token, token_hash, TeamAccounts};
 pub use db::{
-    DayRow, LatencyRow, RequestRow, SessionPart, SessionRow, Summary, UsageDb, UsageError,
+    AccountsSnapshot, DayRow, LatencyRow, RequestRow, SessionPart, SessionRow, Summary, UsageDb,
+    UsageError, UserRow, UserSpend, UsersError,
 };
 pub use prices::{Price, PriceTable};
 pub use recorder::UsageRecorder;

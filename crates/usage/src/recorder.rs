@@ -9,8 +9,12 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+/// Called after each batch of rows is written.
+pub type AfterWrite = Arc<dyn Fn() + Send + Sync>;
+
 pub struct UsageRecorder {
     tx: Mutex<Sender<Msg>>,
+    after_write: Arc<RwLock<Option<AfterWrite>>>,
     prices: Arc<RwLock<PriceTable>>,
     path: PathBuf,
 }
@@ -26,12 +30,15 @@ impl UsageRecorder {
         let prices = Arc::new(RwLock::new(prices));
         let (tx, rx) = channel();
         let p = prices.clone();
+        let after_write: Arc<RwLock<Option<AfterWrite>>> = Arc::default();
+        let after = after_write.clone();
         std::thread::Builder::new()
             .name("plugboard-usage".into())
-            .spawn(move || writer(db, rx, p))
+            .spawn(move || writer(db, rx, p, after))
             .expect("spawn the usage writer");
         Ok(Arc::new(UsageRecorder {
             tx: Mutex::new(tx),
+            after_write,
             prices,
             path: path.to_path_buf(),
         }))
@@ -39,6 +46,12 @@ impl UsageRecorder {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Runs `f` on the writer's thread after each batch is written (a gateway's budgets
+    /// read the new spend at once).
+    pub fn after_write(&self, f: AfterWrite) {
+        *self.after_write.write().unwrap_or_else(|e| e.into_inner()) = Some(f);
     }
 
     pub fn set_prices(&self, prices: PriceTable) {
@@ -91,7 +104,12 @@ impl UsageSink for UsageRecorder {
 /// per commit instead of one, at the cost of history lagging by this much.
 const LINGER: Duration = Duration::from_millis(200);
 
-fn writer(db: UsageDb, rx: Receiver<Msg>, prices: Arc<RwLock<PriceTable>>) {
+fn writer(
+    db: UsageDb,
+    rx: Receiver<Msg>,
+    prices: Arc<RwLock<PriceTable>>,
+    after: Arc<RwLock<Option<AfterWrite>>>,
+) {
     while let Ok(first) = rx.recv() {
         let mut batch = Vec::new();
         let mut flushes = Vec::new();
@@ -112,8 +130,14 @@ fn writer(db: UsageDb, rx: Receiver<Msg>, prices: Arc<RwLock<PriceTable>>) {
         }
         if !batch.is_empty() {
             let prices = prices.read().unwrap_or_else(|e| e.into_inner()).clone();
-            if let Err(e) = db.insert(&batch, &prices) {
-                tracing::warn!(error = %e, rows = batch.len(), "usage rows not written");
+            match db.insert(&batch, &prices) {
+                Ok(()) => {
+                    let f = after.read().unwrap_or_else(|e| e.into_inner()).clone();
+                    if let Some(f) = f {
+                        f();
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, rows = batch.len(), "usage rows not written"),
             }
         }
         for f in flushes {

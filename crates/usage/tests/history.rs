@@ -39,6 +39,7 @@ fn record(
         stream,
         local: provider == "local",
         session: None,
+        user: None,
     }
 }
 

@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
+use plugboard_core::Caller;
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpStream;
 
@@ -51,6 +52,7 @@ fn header_has(headers: &HeaderMap, name: header::HeaderName, token: &str) -> boo
 pub async fn upgrade(
     State(state): State<Arc<ProxyState>>,
     headers: HeaderMap,
+    caller: Option<Extension<Caller>>,
     slot: Option<Extension<UpgradeSlot>>,
 ) -> Response {
     if !header_has(&headers, header::UPGRADE, "websocket") {
@@ -84,8 +86,16 @@ pub async fn upgrade(
     };
     let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key);
     let session_headers = headers.clone();
+    let caller = caller.map(|Extension(c)| c);
     slot.put(Box::new(move |stream, read, activity| {
-        Box::pin(session::run(state, session_headers, stream, read, activity))
+        Box::pin(session::run(
+            state,
+            session_headers,
+            caller,
+            stream,
+            read,
+            activity,
+        ))
     }));
     let mut resp = StatusCode::SWITCHING_PROTOCOLS.into_response();
     let h = resp.headers_mut();

@@ -16,6 +16,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
+use plugboard_core::Caller;
 use plugboard_translate::SseReader;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -46,6 +47,7 @@ enum Inbound {
 pub(super) async fn run(
     state: Arc<ProxyState>,
     headers: HeaderMap,
+    caller: Option<Caller>,
     stream: TcpStream,
     read: Bytes,
     activity: Activity,
@@ -118,6 +120,7 @@ pub(super) async fn run(
             let turn = Turn {
                 state: &state,
                 headers: &headers,
+                caller: caller.as_ref(),
                 chain: &mut chain,
                 sockets: &sockets,
                 sink: &mut sink,
@@ -185,6 +188,7 @@ struct TerminalResponse {
 struct Turn<'a> {
     state: &'a Arc<ProxyState>,
     headers: &'a HeaderMap,
+    caller: Option<&'a Caller>,
     chain: &'a mut Chain,
     /// The connection's sockets to providers that serve WebSockets themselves.
     sockets: &'a Sockets,
@@ -266,6 +270,7 @@ impl Turn<'_> {
         let resp = handlers::create(
             self.state.clone(),
             self.headers.clone(),
+            self.caller.cloned(),
             parsed,
             Some(socket),
         )

@@ -2,9 +2,11 @@
 
 mod queries;
 mod sessions;
+mod users;
 
 pub use queries::{DayRow, LatencyRow, LogFilter, RequestRow, Summary};
 pub use sessions::{SessionPart, SessionRow};
+pub use users::{AccountsSnapshot, UserRow, UserSpend, UsersError};
 
 use crate::prices::PriceTable;
 use plugboard_core::RequestRecord;
@@ -12,7 +14,7 @@ use rusqlite::{params, Connection};
 use std::path::Path;
 use std::time::Duration;
 
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UsageError {
@@ -66,6 +68,17 @@ const V2_TO_V3: &str = "ALTER TABLE requests ADD COLUMN local INTEGER NOT NULL D
 const V3_TO_V4: &str = "ALTER TABLE requests ADD COLUMN session TEXT;
 CREATE INDEX requests_session ON requests(session, ts);";
 
+/// Version 5 is a team gateway's: its users (a token's SHA-256, never the token; a monthly
+/// budget) and the user each request is attributed to.
+const V4_TO_V5: &str = "ALTER TABLE requests ADD COLUMN user_name TEXT;
+CREATE INDEX requests_user ON requests(user_name, ts);
+CREATE TABLE users (
+    name TEXT PRIMARY KEY,
+    token_sha256 BLOB NOT NULL UNIQUE,
+    budget_usd REAL,
+    created INTEGER NOT NULL
+);";
+
 impl UsageDb {
     /// Opens (creating or migrating) the database; WAL so that a crash loses at most the
     /// last transaction and readers never block the writer.
@@ -112,7 +125,13 @@ impl UsageDb {
             });
         }
         // Each step in one transaction: a crash mid-migration leaves the old schema.
-        let steps: [(i64, &str); 4] = [(1, V1), (2, V1_TO_V2), (3, V2_TO_V3), (4, V3_TO_V4)];
+        let steps: [(i64, &str); 5] = [
+            (1, V1),
+            (2, V1_TO_V2),
+            (3, V2_TO_V3),
+            (4, V3_TO_V4),
+            (5, V4_TO_V5),
+        ];
         for (to, script) in steps.into_iter().filter(|(to, _)| *to > version) {
             let tx = self.conn.unchecked_transaction().map_err(self.sql())?;
             tx.execute_batch(script).map_err(self.sql())?;
@@ -138,8 +157,8 @@ impl UsageDb {
             let mut st = tx
                 .prepare_cached(
                     "INSERT INTO requests (ts, request_id, attempt, route, model, provider, upstream_model, status, error_class,
-                     input_tokens, cached_tokens, output_tokens, reasoning_tokens, first_event_ms, total_ms, cost_usd, stream, local, session)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                     input_tokens, cached_tokens, output_tokens, reasoning_tokens, first_event_ms, total_ms, cost_usd, stream, local, session, user_name)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
                 )
                 .map_err(self.sql())?;
             for r in records {
@@ -169,6 +188,7 @@ impl UsageDb {
                     r.stream,
                     r.local,
                     r.session,
+                    r.user,
                 ])
                 .map_err(self.sql())?;
             }

@@ -1,0 +1,33 @@
+//! A team gateway's users, as the proxy sees them: who a request's token belongs to and
+//! whether they may spend more this month. The store behind it (hashed tokens, budgets, the
+//! month's spend) is `plugboard-usage`'s; the proxy only asks, from memory, per request.
+
+use std::sync::Arc;
+
+/// The user a request is attributed to (their name, never their token).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Caller(pub Arc<str>);
+
+impl Caller {
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A spent monthly budget: why a user's request is refused.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BudgetSpent {
+    pub budget_usd: f64,
+    pub spent_usd: f64,
+    /// The first day of next month (UTC), `YYYY-MM-DD`, when the budget renews.
+    pub renews: String,
+}
+
+pub trait Accounts: Send + Sync + 'static {
+    /// Whether users are defined: then every request needs a user's token.
+    fn enabled(&self) -> bool;
+    /// The user holding `token`, if any. Called with whatever the client sent.
+    fn identify(&self, token: &[u8]) -> Option<Caller>;
+    /// Why `caller` may not spend more this month, when their budget is spent.
+    fn budget_spent(&self, caller: &Caller) -> Option<BudgetSpent>;
+}

@@ -1,0 +1,139 @@
+//! `plugboard-proxy users`: a team gateway's users in the usage database that `serve`
+//! reads them from (every replica sharing it sees a change within seconds).
+
+use clap::{Args, Subcommand};
+use plugboard_usage::{UsageDb, UsersError};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub(crate) struct UsersDb {
+    /// The usage database `serve` uses (default: the app's).
+    #[arg(long)]
+    usage_db: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum UsersAction {
+    /// Adds NAME and prints their token, once: it is stored only as a hash.
+    Add {
+        name: String,
+        #[command(flatten)]
+        db: UsersDb,
+    },
+    /// Sets NAME's monthly budget in US dollars (`none` lifts it). Requests over it get a 429.
+    Budget {
+        name: String,
+        usd: String,
+        #[command(flatten)]
+        db: UsersDb,
+    },
+    /// Every user with their budget and this month's spend.
+    List {
+        #[command(flatten)]
+        db: UsersDb,
+    },
+    /// Removes NAME: their token stops working; their usage rows stay.
+    Remove {
+        name: String,
+        #[command(flatten)]
+        db: UsersDb,
+    },
+}
+
+pub(crate) fn users(action: UsersAction) -> ExitCode {
+    let db = match &action {
+        UsersAction::Add { db, .. }
+        | UsersAction::Budget { db, .. }
+        | UsersAction::List { db }
+        | UsersAction::Remove { db, .. } => db,
+    };
+    let Some(path) = db
+        .usage_db
+        .clone()
+        .or_else(plugboard_usage::default_db_path)
+    else {
+        eprintln!("plugboard-proxy: no data directory on this system: pass --usage-db FILE");
+        return ExitCode::from(2);
+    };
+    let db = match UsageDb::open(&path) {
+        Ok(db) => db,
+        Err(e) => {
+            eprintln!("plugboard-proxy: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match run(&db, action) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e @ UsersError::Db(_)) => {
+            eprintln!("plugboard-proxy: {e}");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("plugboard-proxy: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(db: &UsageDb, action: UsersAction) -> Result<(), UsersError> {
+    match action {
+        UsersAction::Add { name, .. } => {
+            let token = match plugboard_usage::new_token() {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("plugboard-proxy: no random bytes from the OS for a token: {e}");
+                    std::process::exit(1);
+                }
+            };
+            db.add_user(
+                &name,
+                &plugboard_usage::token_hash(token.as_bytes()),
+                now_ms(),
+            )?;
+            println!("{token}");
+            eprintln!(
+                "User {name} added. The token above is shown this once; in their Codex setup it goes in the variable `env_key` names (Authorization: Bearer)."
+            );
+        }
+        UsersAction::Budget { name, usd, .. } => {
+            let budget = match usd.trim().trim_start_matches('$') {
+                "none" | "off" => None,
+                v => Some(
+                    v.parse::<f64>()
+                        .map_err(|_| UsersError::BadBudget(usd.clone()))?,
+                ),
+            };
+            db.set_budget(&name, budget)?;
+            match budget {
+                Some(b) => println!("{name}: ${b:.2} a month"),
+                None => println!("{name}: no budget"),
+            }
+        }
+        UsersAction::List { .. } => {
+            println!(
+                "{:<24} {:>12} {:>16}",
+                "user", "budget $", "spent this month $"
+            );
+            for u in db.users()? {
+                let budget = u
+                    .budget_usd
+                    .map(|b| format!("{b:.2}"))
+                    .unwrap_or_else(|| "-".into());
+                println!("{:<24} {:>12} {:>16.4}", u.name, budget, u.spent_month_usd);
+            }
+        }
+        UsersAction::Remove { name, .. } => {
+            db.remove_user(&name)?;
+            println!("{name} removed");
+        }
+    }
+    Ok(())
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,150 @@
+//! The proxy's view of a team gateway's users ([`Accounts`]): tokens and budgets from the
+//! usage database, kept in memory and read again every few seconds on a thread of its own,
+//! so that a request never waits on the database and every replica sharing the database
+//! sees users added, budgets changed and the month's spend within that period.
+
+use crate::db::{AccountsSnapshot, UsageDb};
+use crate::UsageError;
+use plugboard_core::{Accounts, BudgetSpent, Caller};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::Duration;
+
+/// A new user token: 24 bytes from the OS's generator, URL-safe, with a prefix that says
+/// what it is (as secret scanners expect of API tokens).
+pub fn new_token() -> Result<String, getrandom::Error> {
+    use base64::Engine;
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes)?;
+    Ok(format!(
+        "pbu_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    ))
+}
+
+/// What the database keeps of a token. Tokens are random and long, so a plain SHA-256
+/// cannot be reversed; a slow hash would only slow every request.
+pub fn token_hash(token: &[u8]) -> [u8; 32] {
+    Sha256::digest(token).into()
+}
+
+#[derive(Default)]
+struct Known {
+    by_hash: HashMap<[u8; 32], Caller>,
+    budgets: HashMap<Caller, f64>,
+    spent: HashMap<Caller, f64>,
+    renews: String,
+}
+
+impl Known {
+    fn from(s: AccountsSnapshot) -> Self {
+        let mut k = Known {
+            renews: s.renews,
+            ..Known::default()
+        };
+        for (name, hash, budget) in s.users {
+            let caller = Caller(Arc::from(name.as_str()));
+            if let Some(b) = budget {
+                k.budgets.insert(caller.clone(), b);
+            }
+            if let Some(spent) = s.spent.get(&name) {
+                k.spent.insert(caller.clone(), *spent);
+            }
+            k.by_hash.insert(hash, caller);
+        }
+        k
+    }
+}
+
+pub struct TeamAccounts {
+    known: Arc<RwLock<Known>>,
+    /// Wakes the reader before its period is up (this replica just wrote spend).
+    poke: Mutex<Sender<()>>,
+}
+
+impl TeamAccounts {
+    /// Reads the users once now (an error here stops the start: a gateway must not run
+    /// open by accident), then every `every` until dropped. A failed later read keeps the
+    /// last users and spend, and is logged.
+    pub fn open(path: &Path, every: Duration) -> Result<Arc<TeamAccounts>, UsageError> {
+        let db = UsageDb::open(path)?;
+        let known = Arc::new(RwLock::new(Known::from(db.accounts_snapshot()?)));
+        let weak = Arc::downgrade(&known);
+        let (poke, woken) = channel();
+        std::thread::Builder::new()
+            .name("plugboard-accounts".into())
+            .spawn(move || refresh(db, weak, woken, every))
+            .expect("spawn the accounts reader");
+        Ok(Arc::new(TeamAccounts {
+            known,
+            poke: Mutex::new(poke),
+        }))
+    }
+
+    /// Reads users and spend again now, not at the end of the period: called once this
+    /// replica's usage rows are written, so that its own users' budgets hold at once.
+    pub fn refresh_now(&self) {
+        let _ = self.poke.lock().unwrap_or_else(|e| e.into_inner()).send(());
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Known> {
+        self.known.read().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn refresh(db: UsageDb, known: Weak<RwLock<Known>>, woken: Receiver<()>, every: Duration) {
+    loop {
+        if let Err(RecvTimeoutError::Disconnected) = woken.recv_timeout(every) {
+            return;
+        }
+        // Several pokes in a row make one read.
+        while woken.try_recv().is_ok() {}
+        let Some(known) = known.upgrade() else {
+            return;
+        };
+        match db.accounts_snapshot() {
+            Ok(s) => *known.write().unwrap_or_else(|e| e.into_inner()) = Known::from(s),
+            Err(e) => {
+                tracing::warn!(error = %e, "users and budgets not read again: keeping the last ones")
+            }
+        }
+    }
+}
+
+impl Accounts for TeamAccounts {
+    fn enabled(&self) -> bool {
+        !self.read().by_hash.is_empty()
+    }
+
+    fn identify(&self, token: &[u8]) -> Option<Caller> {
+        let hash = token_hash(token);
+        self.read().by_hash.get(&hash).cloned()
+    }
+
+    fn budget_spent(&self, caller: &Caller) -> Option<BudgetSpent> {
+        let k = self.read();
+        let budget = *k.budgets.get(caller)?;
+        let spent = k.spent.get(caller).copied().unwrap_or(0.0);
+        (spent >= budget).then(|| BudgetSpent {
+            budget_usd: budget,
+            spent_usd: spent,
+            renews: k.renews.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_long_random_and_prefixed() {
+        let (a, b) = (new_token().unwrap(), new_token().unwrap());
+        assert_ne!(a, b);
+        assert!(a.starts_with("pbu_") && a.len() == 36, "{a}");
+        assert_ne!(token_hash(a.as_bytes()), token_hash(b.as_bytes()));
+    }
+}
