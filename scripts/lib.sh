@@ -54,6 +54,24 @@ ensure_codex() {
   export PLUGBOARD_CODEX_BIN="$CODEX_BIN"
 }
 
+# A team gateway's shared parts, as a team lead installs them from Debian: Redis for the
+# conversations, nginx in front of the replicas. (The packages' own services are not used:
+# the tests start their own on free ports.)
+ensure_gateway_deps() {
+  # Their services are kept from starting while installing (a policy-rc.d that says no, only
+  # for this install): nginx's default site would fail on a machine whose port 80 is taken.
+  local policy=/usr/sbin/policy-rc.d made=""
+  if [ "$(dpkg-query -W -f='${Status}\n' redis-server nginx-light 2>/dev/null | grep -c "install ok installed")" != 2 ] && [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+    as_root chmod +x "$policy"
+    made=1
+  fi
+  ensure_packages redis-server nginx-light
+  [ -z "$made" ] || as_root rm -f "$policy"
+  export PLUGBOARD_REDIS_SERVER="$(command -v redis-server || echo /usr/bin/redis-server)"
+  export PLUGBOARD_NGINX=/usr/sbin/nginx
+}
+
 # A virtualenv with the official openai SDK, the OpenAI Agents SDK and the Open Responses
 # specification's models.
 ensure_python_sdk() {

@@ -11,6 +11,7 @@ ensure_desktop_build_deps
 ensure_desktop_test_deps
 ensure_codex
 ensure_python_sdk
+ensure_gateway_deps
 ensure_js_clients
 ensure_mcp_servers
 ensure_llamacpp

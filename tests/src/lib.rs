@@ -7,6 +7,7 @@ pub mod check_report;
 pub mod client;
 pub mod codex;
 pub mod desktop;
+pub mod gateway;
 pub mod home;
 pub mod leak;
 pub mod llama_server;

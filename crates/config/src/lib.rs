@@ -21,8 +21,8 @@ pub use limits::ServerLimits;
 pub use model_cards::{ListedModels, ModelCard, WindowSource};
 pub use presets::{preset, Preset, CHATGPT_PRESET, PRESETS};
 pub use settings::{
-    ModelMap, ModelMapper, OverrideError, Price, Provider, Route, Settings, Timeouts, WireApi,
-    DEFAULT_LISTEN,
+    Gateway, ModelMap, ModelMapper, OverrideError, Price, Provider, Route, Settings, Timeouts,
+    WireApi, DEFAULT_LISTEN,
 };
 pub use store::{default_settings_path, load, save, StoreError};
 pub use switch::{switch_active, SwitchError};

@@ -38,6 +38,28 @@ pub struct Settings {
     /// Refuse, before connecting, any provider not on this machine or the local network.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub local_only: bool,
+    /// A team gateway's shared parts (`plugboard-proxy serve` only).
+    #[serde(skip_serializing_if = "Gateway::is_unset")]
+    pub gateway: Gateway,
+}
+
+/// Where a gateway's replicas share their state: `[gateway]` in the settings file, or
+/// `serve --state` / `--usage-db`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Gateway {
+    /// `redis://HOST:PORT[/DB]`: conversations shared by the replicas.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// A usage database shared by the replicas (a file path today).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage_db: Option<String>,
+}
+
+impl Gateway {
+    pub fn is_unset(&self) -> bool {
+        self == &Gateway::default()
+    }
 }
 
 /// USD per million tokens.
@@ -62,6 +84,7 @@ impl Default for Settings {
             compare_model: "gpt-5.5".into(),
             server: ServerLimits::default(),
             local_only: false,
+            gateway: Gateway::default(),
         }
     }
 }

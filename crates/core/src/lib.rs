@@ -9,4 +9,4 @@ pub mod record;
 pub use accounts::{Accounts, BudgetSpent, Caller};
 pub use outcome::Outcome;
 pub use plugboard_keys::{self as keys, ApiKey, EnvKeys, KeyError, KeySource};
-pub use record::{RequestRecord, UsageSink};
+pub use record::{MetricsExport, RequestRecord, UsageSink};

@@ -38,4 +38,14 @@ pub struct RequestRecord {
 
 pub trait UsageSink: Send + Sync + 'static {
     fn record(&self, r: RequestRecord);
+
+    /// Whether records reach their store now (`/ready`); the reason when not.
+    fn ready(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// What a sink counted, in Prometheus's text format (`GET /metrics`).
+pub trait MetricsExport: Send + Sync + 'static {
+    fn render(&self) -> String;
 }

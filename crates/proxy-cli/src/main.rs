@@ -150,9 +150,14 @@ struct ServeArgs {
     /// generated and printed when such an address is chosen without it).
     #[arg(long, env = "PLUGBOARD_ACCESS_TOKEN", hide_env_values = true)]
     access_token: Option<String>,
-    /// Where usage history goes (default: the app's usage database).
+    /// Where usage history goes (default: the settings file's `[gateway] usage_db`, else the
+    /// app's usage database). A gateway's replicas share one, with its users.
     #[arg(long)]
     usage_db: Option<PathBuf>,
+    /// Conversations shared by a gateway's replicas: `redis://HOST:PORT[/DB]` (default: the
+    /// settings file's `[gateway] state`, else each replica's memory).
+    #[arg(long, env = "PLUGBOARD_STATE")]
+    state: Option<String>,
     /// Never read keys from the OS keyring (only from each provider's `api_key_env`).
     #[arg(long, env = "PLUGBOARD_NO_KEYRING")]
     no_keyring: bool,

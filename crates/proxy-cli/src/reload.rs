@@ -7,7 +7,7 @@ use super::ServeArgs;
 use plugboard_config::Settings;
 use plugboard_keys::{HeadlessKeys, SwappableKeys};
 use plugboard_server::ProxyHandle;
-use plugboard_usage::{PriceTable, UsageRecorder};
+use plugboard_usage::{Metrics, PriceTable, UsageRecorder};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -67,6 +67,7 @@ pub(crate) struct Reloader {
     use_keyring: bool,
     keys: Arc<SwappableKeys>,
     usage: Option<Arc<UsageRecorder>>,
+    metrics: Arc<Metrics>,
     seen: Option<Stamp>,
     /// The text of the settings in force, so that a save of the same text changes nothing.
     applied: Option<String>,
@@ -79,6 +80,7 @@ impl Reloader {
         use_keyring: bool,
         keys: Arc<SwappableKeys>,
         usage: Option<Arc<UsageRecorder>>,
+        metrics: Arc<Metrics>,
     ) -> Self {
         let seen = stamp(&path).await;
         let applied = tokio::fs::read_to_string(&path).await.ok();
@@ -88,6 +90,7 @@ impl Reloader {
             use_keyring,
             keys,
             usage,
+            metrics,
             seen,
             applied,
         }
@@ -140,6 +143,8 @@ impl Reloader {
         if let Some(usage) = &self.usage {
             usage.set_prices(PriceTable::with_overrides(&settings.prices));
         }
+        self.metrics
+            .set_prices(PriceTable::with_overrides(&settings.prices));
         self.applied = Some(text);
         if settings.listen != before.listen || settings.server != before.server {
             tracing::warn!(

@@ -33,12 +33,32 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let shared_state = match args.state.as_ref().or(settings.gateway.state.as_ref()) {
+        None => None,
+        // The connection is made lazily, by a task on this runtime.
+        Some(url) => match rt
+            .block_on(async { plugboard_state_redis::RedisState::new(url, Default::default()) })
+        {
+            Ok(s) => {
+                println!(
+                    "Conversations shared with the other replicas through {}",
+                    redact_url(url)
+                );
+                Some(Arc::new(s) as Arc<dyn plugboard_server::SharedState>)
+            }
+            Err(e) => {
+                eprintln!("plugboard-proxy: --state: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
     let listen = args.listen.or_else(|| settings.listen.parse().ok());
     let exposed = listen.is_some_and(|a: SocketAddr| !a.ip().is_loopback());
     let usage_path = (!args.no_usage)
         .then(|| {
             args.usage_db
                 .clone()
+                .or_else(|| settings.gateway.usage_db.as_ref().map(PathBuf::from))
                 .or_else(plugboard_usage::default_db_path)
         })
         .flatten();
@@ -92,6 +112,9 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
         r.after_write(Arc::new(move || a.refresh_now()));
     }
     let kept = recorder.clone();
+    let metrics = plugboard_usage::Metrics::new(plugboard_usage::PriceTable::with_overrides(
+        &settings.prices,
+    ));
     // A settings file is watched and reloaded; flags alone have nothing to reload.
     let watched = settings_path(&args);
     rt.block_on(async move {
@@ -109,7 +132,15 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
         )));
         let mut reloader = match watched {
             Some(path) => Some(
-                Reloader::new(path, overrides, use_keyring, keys.clone(), recorder.clone()).await,
+                Reloader::new(
+                    path,
+                    overrides,
+                    use_keyring,
+                    keys.clone(),
+                    recorder.clone(),
+                    metrics.clone(),
+                )
+                .await,
             ),
             None => None,
         };
@@ -120,7 +151,12 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
                 listen: args.listen,
                 access_token: access_token.clone(),
                 accounts: accounts.map(|a| a as Arc<dyn plugboard_server::Accounts>),
-                usage: recorder.map(|r| r as Arc<dyn plugboard_server::UsageSink>),
+                shared_state,
+                usage: Some(Arc::new(plugboard_usage::MeteredSink {
+                    metrics: metrics.clone(),
+                    inner: recorder.map(|r| r as Arc<dyn plugboard_server::UsageSink>),
+                })),
+                metrics: Some(metrics.clone() as Arc<dyn plugboard_server::MetricsExport>),
                 ..Default::default()
             },
         )
@@ -167,6 +203,21 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
         }
         ExitCode::SUCCESS
     })
+}
+
+/// A store's URL without its password (`redis://:secret@host` is printed as
+/// `redis://:***@host`).
+pub(crate) fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((auth, host)) => {
+            let user = auth.split_once(':').map(|(u, _)| u).unwrap_or("");
+            format!("{scheme}://{user}:***@{host}")
+        }
+        None => url.to_string(),
+    }
 }
 
 /// How often users, budgets and the month's spend are read again from the usage database

@@ -53,6 +53,14 @@ async fn handle(
     request_id: String,
     started: Instant,
 ) -> Response {
+    if let (Some(_), Ok(b)) = (&state.shared, &body) {
+        let named = crate::shared_state::Named {
+            previous: b.value.previous_response_id.as_deref(),
+            items: crate::shared_state::items_of(&b.value.input),
+            patient: b.value.previous_response_id.is_some(),
+        };
+        crate::shared_state::hydrate(&state, named).await;
+    }
     let parsed = body.and_then(
         |JsonBody {
              bytes: body,

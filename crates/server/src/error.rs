@@ -156,7 +156,7 @@ impl ProxyError {
                 "Plugboard only answers requests addressed to localhost or 127.0.0.1, not `{host}`"
             ),
             AccessToken => "this Plugboard requires an access token or a user's token (Authorization: Bearer <token>, or the x-plugboard-token header)".into(),
-            NotFound => "Plugboard serves POST /v1/responses (and a WebSocket on GET /v1/responses), POST /v1/responses/compact, GET /v1/models and GET /health".into(),
+            NotFound => "Plugboard serves POST /v1/responses (and a WebSocket on GET /v1/responses), POST /v1/responses/compact, GET /v1/models, GET /health, GET /ready and (headless) GET /metrics".into(),
             NoProvider => "Plugboard has no provider for this model: add a provider or choose an active one".into(),
             Stopping => crate::lifecycle::stopping_message(),
             Provider { error, .. } => error.message.clone(),

@@ -5,6 +5,7 @@ use crate::error::ProxyError;
 use crate::failover::{self, Attempt, RequestFacts};
 use crate::request_log::RequestLog;
 use crate::routing::{RouteTable, Target};
+use crate::shared_state;
 use crate::state::{Incoming, ProxyState};
 use crate::upstream_socket::SocketTurn;
 use crate::{chat_bridge, passthrough};
@@ -62,6 +63,16 @@ async fn handle(
             return e.into_response();
         }
     };
+    if state.shared.is_some() {
+        let signals = crate::routing::Signals::of(&incoming.headers);
+        let chain = routes.resolve_chain(&incoming.req.model, signals);
+        let named = shared_state::Named {
+            previous: incoming.req.previous_response_id.as_deref(),
+            items: shared_state::items_of(&incoming.req.input),
+            patient: chain.first().is_some_and(shared_state::kept_here),
+        };
+        shared_state::hydrate(&state, named).await;
+    }
     let session = session_of(&incoming.headers);
     let facts = RequestFacts {
         model: &incoming.req.model,
@@ -139,6 +150,53 @@ pub async fn health(State(state): State<Arc<ProxyState>>) -> Response {
         "routes": s.routes.len(),
     }))
     .into_response()
+}
+
+/// Readiness for a load balancer: the shared state store answers and usage rows are being
+/// written (liveness is `/health`).
+pub async fn ready(State(state): State<Arc<ProxyState>>) -> Response {
+    let mut problems = Vec::new();
+    if state.life.draining.is_cancelled() {
+        problems.push("stopping".to_string());
+    }
+    if let Some(shared) = &state.shared {
+        match tokio::time::timeout(std::time::Duration::from_secs(2), shared.ping()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => problems.push(e.to_string()),
+            Err(_) => problems.push("shared state store: no answer within 2 s".into()),
+        }
+    }
+    if let Some(Err(e)) = state.usage.as_ref().map(|u| u.ready()) {
+        problems.push(format!("usage store: {e}"));
+    }
+    let stores = json!({
+        "state": if state.shared.is_some() { "shared" } else { "memory" },
+        "usage": if state.usage.is_some() { "on" } else { "off" },
+    });
+    if problems.is_empty() {
+        Json(json!({"status": "ready", "stores": stores})).into_response()
+    } else {
+        (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "not_ready", "problems": problems, "stores": stores})),
+        )
+            .into_response()
+    }
+}
+
+/// Prometheus metrics (the OpenMetrics text format), when the proxy keeps them.
+pub async fn metrics(State(state): State<Arc<ProxyState>>) -> Response {
+    match &state.metrics {
+        Some(m) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            m.render(),
+        )
+            .into_response(),
+        None => ProxyError::NotFound.into_response(),
+    }
 }
 
 pub async fn not_found() -> Response {

@@ -11,6 +11,8 @@ use std::sync::{Arc, Mutex};
 pub struct Issuers {
     capacity: usize,
     inner: Mutex<Inner>,
+    /// A gateway's shared store, written behind each note.
+    shared: Option<crate::shared_state::WriteBehind>,
 }
 
 #[derive(Default)]
@@ -24,11 +26,45 @@ impl Issuers {
         Self {
             capacity: capacity.max(1),
             inner: Mutex::new(Inner::default()),
+            shared: None,
         }
+    }
+
+    /// Every note is also written to a gateway's shared store.
+    pub(crate) fn writing_behind(mut self, w: crate::shared_state::WriteBehind) -> Self {
+        self.shared = Some(w);
+        self
     }
 
     /// Remembers that `provider` issued the items these keys come from.
     pub fn note(&self, provider: &str, keys: impl IntoIterator<Item = u64>) {
+        match &self.shared {
+            None => self.remember(provider, keys),
+            Some(w) => {
+                let keys: Vec<u64> = keys.into_iter().collect();
+                self.remember(provider, keys.iter().copied());
+                if !keys.is_empty() {
+                    w.send(crate::shared_state::Write::Issuers(
+                        Arc::from(provider),
+                        keys,
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Whether the issuer of `key` is known here.
+    pub(crate) fn knows(&self, key: u64) -> bool {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.by_key.contains_key(&key)
+    }
+
+    /// An issuer read from the shared store (not written back).
+    pub(crate) fn learn(&self, provider: &str, key: u64) {
+        self.remember(provider, [key]);
+    }
+
+    fn remember(&self, provider: &str, keys: impl IntoIterator<Item = u64>) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let mut name: Option<Arc<str>> = None;
         for k in keys {

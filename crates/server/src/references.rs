@@ -32,6 +32,11 @@ fn reference(raw: &RawValue) -> Option<String> {
     }
 }
 
+/// The ids the items reference, in order.
+pub(crate) fn referenced_ids(items: &[Box<RawValue>]) -> Vec<String> {
+    items.iter().filter_map(|raw| reference(raw)).collect()
+}
+
 /// The input with every reference replaced by the item it names; `None` when it has none
 /// (the common case: nothing is copied).
 pub fn resolve(input: &Input, store: &ResponseStore) -> Result<Option<Input>, ProxyError> {

@@ -8,11 +8,25 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 pub struct Entry {
+    id: String,
     parent: Option<Arc<Entry>>,
     items: Vec<Value>,
 }
 
 impl Entry {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn parent_id(&self) -> Option<&str> {
+        self.parent.as_ref().map(|p| p.id.as_str())
+    }
+
+    /// This turn's own items (input and output).
+    pub fn items(&self) -> &[Value] {
+        &self.items
+    }
+
     /// Every item of the conversation up to and including this turn, oldest first.
     pub fn history(&self) -> Vec<Value> {
         let mut chain = vec![self];
@@ -32,6 +46,8 @@ impl Entry {
 pub struct ResponseStore {
     capacity: usize,
     inner: Mutex<Inner>,
+    /// A gateway's shared store, written behind each kept turn.
+    shared: Option<crate::shared_state::WriteBehind>,
 }
 
 #[derive(Default)]
@@ -51,7 +67,18 @@ impl ResponseStore {
         Self {
             capacity,
             inner: Mutex::new(Inner::default()),
+            shared: None,
         }
+    }
+
+    /// Every kept turn is also written to a gateway's shared store.
+    pub(crate) fn writing_behind(mut self, w: crate::shared_state::WriteBehind) -> Self {
+        self.shared = Some(w);
+        self
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
     }
 
     pub fn get(&self, id: &str) -> Option<Arc<Entry>> {
@@ -75,8 +102,26 @@ impl ResponseStore {
     /// its evicted parents alive through its own chain, but their items can no longer be
     /// named by id).
     pub fn put(&self, id: String, parent: Option<Arc<Entry>>, items: Vec<Value>) {
+        let entry = self.insert_loaded(id, parent, items);
+        if let Some(w) = &self.shared {
+            w.send(crate::shared_state::Write::Turn(entry));
+        }
+    }
+
+    /// Keeps a turn read from the shared store (not written back).
+    pub(crate) fn insert_loaded(
+        &self,
+        id: String,
+        parent: Option<Arc<Entry>>,
+        items: Vec<Value>,
+    ) -> Arc<Entry> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = Arc::new(Entry { parent, items });
+        let entry = Arc::new(Entry {
+            id: id.clone(),
+            parent,
+            items,
+        });
+        let kept = entry.clone();
         for (i, item) in entry.items.iter().enumerate() {
             if let Some(item_id) = item_id(item) {
                 inner.items.insert(item_id.to_string(), (entry.clone(), i));
@@ -84,7 +129,12 @@ impl ResponseStore {
         }
         inner.by_id.insert(id.clone(), entry);
         inner.order.push_back(id);
-        while inner.order.len() > self.capacity {
+        Self::evict(&mut inner, self.capacity);
+        kept
+    }
+
+    fn evict(inner: &mut Inner, capacity: usize) {
+        while inner.order.len() > capacity {
             let Some(old) = inner.order.pop_front() else {
                 break;
             };

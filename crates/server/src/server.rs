@@ -58,6 +58,10 @@ pub struct ServeOptions {
     /// A team gateway's users (tokens, budgets); with users defined every request needs a
     /// user's token (or the access token).
     pub accounts: Option<Arc<dyn plugboard_core::Accounts>>,
+    /// A gateway's shared state store: replicas continue each other's conversations.
+    pub shared_state: Option<Arc<dyn crate::shared_state::SharedState>>,
+    /// Served on `GET /metrics` (Prometheus's text format).
+    pub metrics: Option<Arc<dyn plugboard_core::MetricsExport>>,
 }
 
 impl Default for ServeOptions {
@@ -72,6 +76,8 @@ impl Default for ServeOptions {
             cooldown: std::time::Duration::from_secs(30),
             resolver: None,
             accounts: None,
+            shared_state: None,
+            metrics: None,
         }
     }
 }
@@ -116,11 +122,20 @@ pub async fn start(
         .unwrap_or_else(|| Arc::new(crate::local_only::SystemResolver));
     let table = RouteTable::with_resolver(settings, resolver.clone())?;
     let life = Lifecycle::default();
+    let mut store = ResponseStore::new(opts.stored_responses);
+    let mut issuers = Issuers::new(ISSUED_KEYS);
+    if let Some(shared) = &opts.shared_state {
+        let writer = crate::shared_state::start_writer(shared.clone());
+        store = store.writing_behind(writer.clone());
+        issuers = issuers.writing_behind(writer);
+    }
     let state = Arc::new(ProxyState {
         routes: RwLock::new(Arc::new(table)),
         keys,
-        store: ResponseStore::new(opts.stored_responses),
-        issuers: Issuers::new(ISSUED_KEYS),
+        store,
+        issuers,
+        shared: opts.shared_state.clone(),
+        metrics: opts.metrics.clone(),
         max_event_bytes: opts.max_event_bytes,
         body_limit: opts.body_limit,
         usage: opts.usage.clone(),
@@ -162,6 +177,8 @@ pub async fn start(
         .route("/v1/models", get(handlers::list_models))
         .route("/models", get(handlers::list_models))
         .route("/health", get(handlers::health))
+        .route("/ready", get(handlers::ready))
+        .route("/metrics", get(handlers::metrics))
         .fallback(handlers::not_found)
         .layer(DefaultBodyLimit::max(opts.body_limit))
         .layer(axum::Extension(crate::endpoint::BodyLimit(opts.body_limit)))

@@ -34,6 +34,10 @@ pub struct ProxyState {
     pub life: Lifecycle,
     /// Name resolution for local-only checks.
     pub resolver: Arc<dyn crate::local_only::HostResolver>,
+    /// A gateway's shared state store (Redis), when replicas share conversations.
+    pub shared: Option<Arc<dyn crate::shared_state::SharedState>>,
+    /// What `GET /metrics` shows, when the proxy keeps metrics.
+    pub metrics: Option<Arc<dyn plugboard_core::MetricsExport>>,
 }
 
 impl ProxyState {

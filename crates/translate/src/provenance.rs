@@ -63,6 +63,23 @@ pub fn keys_of_answer(body: &[u8]) -> Vec<u64> {
         .unwrap_or_default()
 }
 
+/// The keys an input's items would have left when a provider issued them: what to look up
+/// before [`clean`] (a gateway replica asks the shared store for those it does not know).
+pub fn keys_of_input(items: &[Box<RawValue>]) -> Vec<u64> {
+    let mut keys = Vec::new();
+    for raw in items {
+        let t: ItemTrace = serde_json::from_str(raw.get()).unwrap_or_default();
+        keys.extend(t.id.as_deref().map(id_key));
+        keys.extend(
+            t.encrypted_content
+                .as_deref()
+                .filter(|e| !e.is_empty())
+                .map(content_key),
+        );
+    }
+    keys
+}
+
 /// The few fields of an item that say whose it is; everything else is skipped unread.
 #[derive(Deserialize, Default)]
 struct ItemTrace<'a> {

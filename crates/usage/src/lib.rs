@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod db;
+pub mod metrics;
 pub mod prices;
 pub mod recorder;
 
@@ -12,6 +13,7 @@ pub use db::{
     AccountsSnapshot, DayRow, LatencyRow, RequestRow, SessionPart, SessionRow, Summary, UsageDb,
     UsageError, UserRow, UserSpend, UsersError,
 };
+pub use metrics::{MeteredSink, Metrics};
 pub use prices::{Price, PriceTable};
 pub use recorder::UsageRecorder;
 

@@ -14,6 +14,8 @@ pub type AfterWrite = Arc<dyn Fn() + Send + Sync>;
 
 pub struct UsageRecorder {
     tx: Mutex<Sender<Msg>>,
+    /// The last write's error, until a write succeeds (`/ready`).
+    failing: Arc<Mutex<Option<String>>>,
     after_write: Arc<RwLock<Option<AfterWrite>>>,
     prices: Arc<RwLock<PriceTable>>,
     path: PathBuf,
@@ -32,12 +34,15 @@ impl UsageRecorder {
         let p = prices.clone();
         let after_write: Arc<RwLock<Option<AfterWrite>>> = Arc::default();
         let after = after_write.clone();
+        let failing: Arc<Mutex<Option<String>>> = Arc::default();
+        let f = failing.clone();
         std::thread::Builder::new()
             .name("plugboard-usage".into())
-            .spawn(move || writer(db, rx, p, after))
+            .spawn(move || writer(db, rx, p, after, f))
             .expect("spawn the usage writer");
         Ok(Arc::new(UsageRecorder {
             tx: Mutex::new(tx),
+            failing,
             after_write,
             prices,
             path: path.to_path_buf(),
@@ -98,6 +103,13 @@ impl UsageSink for UsageRecorder {
             .unwrap_or_else(|e| e.into_inner())
             .send(Msg::Record(Box::new(r)));
     }
+
+    fn ready(&self) -> Result<(), String> {
+        match &*self.failing.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
 }
 
 /// How long the writer gathers records before one transaction: under load a few hundred rows
@@ -109,6 +121,7 @@ fn writer(
     rx: Receiver<Msg>,
     prices: Arc<RwLock<PriceTable>>,
     after: Arc<RwLock<Option<AfterWrite>>>,
+    failing: Arc<Mutex<Option<String>>>,
 ) {
     while let Ok(first) = rx.recv() {
         let mut batch = Vec::new();
@@ -132,12 +145,16 @@ fn writer(
             let prices = prices.read().unwrap_or_else(|e| e.into_inner()).clone();
             match db.insert(&batch, &prices) {
                 Ok(()) => {
+                    *failing.lock().unwrap_or_else(|e| e.into_inner()) = None;
                     let f = after.read().unwrap_or_else(|e| e.into_inner()).clone();
                     if let Some(f) = f {
                         f();
                     }
                 }
-                Err(e) => tracing::warn!(error = %e, rows = batch.len(), "usage rows not written"),
+                Err(e) => {
+                    tracing::warn!(error = %e, rows = batch.len(), "usage rows not written");
+                    *failing.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.to_string());
+                }
             }
         }
         for f in flushes {
