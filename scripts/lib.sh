@@ -4,6 +4,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${PLUGBOARD_CACHE:-$HOME/.cache/plugboard}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
+# A CI run builds a fresh clone once: incremental data would only pile up in the shared
+# target dir (one copy per clone path) without ever being reused.
+if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0; fi
 CODEX_VERSION="0.169.0"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -55,21 +58,23 @@ ensure_codex() {
 }
 
 # A team gateway's shared parts, as a team lead installs them from Debian: Redis for the
-# conversations, nginx in front of the replicas. (The packages' own services are not used:
+# conversations, PostgreSQL for usage and users, nginx in front of the replicas. (The packages' own services are not used:
 # the tests start their own on free ports.)
 ensure_gateway_deps() {
   # Their services are kept from starting while installing (a policy-rc.d that says no, only
   # for this install): nginx's default site would fail on a machine whose port 80 is taken.
   local policy=/usr/sbin/policy-rc.d made=""
-  if [ "$(dpkg-query -W -f='${Status}\n' redis-server nginx-light 2>/dev/null | grep -c "install ok installed")" != 2 ] && [ ! -e "$policy" ]; then
+  if [ "$(dpkg-query -W -f='${Status}\n' redis-server nginx-light postgresql 2>/dev/null | grep -c "install ok installed")" != 3 ] && [ ! -e "$policy" ]; then
     printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
     as_root chmod +x "$policy"
     made=1
   fi
-  ensure_packages redis-server nginx-light
+  ensure_packages redis-server nginx-light postgresql
   [ -z "$made" ] || as_root rm -f "$policy"
   export PLUGBOARD_REDIS_SERVER="$(command -v redis-server || echo /usr/bin/redis-server)"
   export PLUGBOARD_NGINX=/usr/sbin/nginx
+  PLUGBOARD_PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+  export PLUGBOARD_PG_BIN
 }
 
 # A virtualenv with the official openai SDK, the OpenAI Agents SDK and the Open Responses

@@ -155,3 +155,141 @@ impl Drop for Nginx {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// A PostgreSQL server of its own, from the Debian package's binaries
+/// (`PLUGBOARD_PG_BIN`, their folder): a fresh cluster in a temporary folder, trust
+/// authentication on loopback, the `plugboard` role. Run as the `postgres` account when the
+/// tests run as root (PostgreSQL refuses root).
+pub struct PostgresServer {
+    bin: PathBuf,
+    dir: PathBuf,
+    pub port: u16,
+    child: Option<Child>,
+}
+
+fn running_as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+impl PostgresServer {
+    pub fn start() -> Option<PostgresServer> {
+        let bin = PathBuf::from(crate::external_tool("PLUGBOARD_PG_BIN")?);
+        let port = crate::free_port();
+        let dir = std::env::temp_dir().join(format!("plugboard-pg-{port}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        if running_as_root() {
+            assert!(Command::new("chown")
+                .arg("postgres:")
+                .arg(&dir)
+                .status()
+                .unwrap()
+                .success());
+        }
+        let data = dir.join("data");
+        let out = Self::command(&bin.join("initdb"))
+            .current_dir(std::env::temp_dir())
+            .arg("-D")
+            .arg(&data)
+            .args(["-U", "plugboard", "--auth=trust", "-E", "UTF8", "--no-sync"])
+            .output()
+            .expect("initdb runs");
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut pg = PostgresServer {
+            bin,
+            dir,
+            port,
+            child: None,
+        };
+        pg.resume();
+        Some(pg)
+    }
+
+    /// `program` as the `postgres` account when running as root (no wrapper process: the
+    /// server's signals reach it).
+    fn command(program: &Path) -> Command {
+        use std::os::unix::process::CommandExt;
+        let mut c = Command::new(program);
+        if running_as_root() {
+            let id = |flag: &str| -> u32 {
+                let out = Command::new("id")
+                    .args([flag, "postgres"])
+                    .output()
+                    .expect("id runs");
+                String::from_utf8_lossy(&out.stdout)
+                    .trim()
+                    .parse()
+                    .expect("a postgres account")
+            };
+            c.gid(id("-g")).uid(id("-u"));
+        }
+        c
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgres://plugboard@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Stops it (as an outage would); its data stays.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            // SIGINT: PostgreSQL's fast shutdown.
+            let _ = Command::new("kill")
+                .args(["-INT", &c.id().to_string()])
+                .status();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts it (again) on the same port and data.
+    pub fn resume(&mut self) {
+        let child = Self::command(&self.bin.join("postgres"))
+            .current_dir(std::env::temp_dir())
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args([
+                "-p",
+                &self.port.to_string(),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+            ])
+            .arg("-k")
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("postgres starts");
+        self.child = Some(child);
+        let t = Instant::now();
+        loop {
+            let ready = Command::new(self.bin.join("pg_isready"))
+                .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-q"])
+                .status()
+                .is_ok_and(|s| s.success());
+            if ready {
+                return;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(20),
+                "PostgreSQL did not become ready"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for PostgresServer {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

@@ -23,11 +23,21 @@ pub struct BudgetSpent {
     pub renews: String,
 }
 
+/// Why a user's request is refused before it is served.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    /// The month's budget is spent.
+    Spent(BudgetSpent),
+    /// The user has a budget and the store that keeps the spend has not answered for
+    /// `stale_secs`: budgets fail closed rather than let spend run unchecked.
+    Unverifiable { stale_secs: u64 },
+}
+
 pub trait Accounts: Send + Sync + 'static {
     /// Whether users are defined: then every request needs a user's token.
     fn enabled(&self) -> bool;
     /// The user holding `token`, if any. Called with whatever the client sent.
     fn identify(&self, token: &[u8]) -> Option<Caller>;
-    /// Why `caller` may not spend more this month, when their budget is spent.
-    fn budget_spent(&self, caller: &Caller) -> Option<BudgetSpent>;
+    /// Why `caller` may not spend now, if they may not.
+    fn refusal(&self, caller: &Caller) -> Option<Refusal>;
 }

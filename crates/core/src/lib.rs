@@ -6,7 +6,7 @@ pub mod accounts;
 pub mod outcome;
 pub mod record;
 
-pub use accounts::{Accounts, BudgetSpent, Caller};
+pub use accounts::{Accounts, BudgetSpent, Caller, Refusal};
 pub use outcome::Outcome;
 pub use plugboard_keys::{self as keys, ApiKey, EnvKeys, KeyError, KeySource};
 pub use record::{MetricsExport, RequestRecord, UsageSink};

@@ -4,6 +4,7 @@ mod check_cmd;
 mod codex_cmd;
 mod reload;
 mod serve_cmd;
+mod stores;
 mod usage_cmd;
 mod users_cmd;
 

@@ -65,7 +65,9 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
     // A gateway's users live in the usage database; one that cannot be read stops the start
     // (it must not serve open by accident).
     let accounts = match &usage_path {
-        Some(path) => match plugboard_usage::TeamAccounts::open(path, ACCOUNTS_REFRESH) {
+        Some(path) => match crate::stores::open_usage_store(path)
+            .and_then(|store| plugboard_usage::TeamAccounts::with_store(store, ACCOUNTS_REFRESH))
+        {
             Ok(a) => Some(a),
             Err(e) => {
                 eprintln!("plugboard-proxy: users and budgets cannot be read: {e}");
@@ -95,11 +97,11 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
         })
     });
     let recorder = match usage_path {
-        Some(path) => match plugboard_usage::UsageRecorder::open(
-            &path,
-            plugboard_usage::PriceTable::with_overrides(&settings.prices),
-        ) {
-            Ok(r) => Some(r),
+        Some(path) => match crate::stores::open_usage_store(&path) {
+            Ok(store) => Some(plugboard_usage::UsageRecorder::with_store(
+                store,
+                plugboard_usage::PriceTable::with_overrides(&settings.prices),
+            )),
             Err(e) => {
                 eprintln!("plugboard-proxy: usage history is off: {e}");
                 None

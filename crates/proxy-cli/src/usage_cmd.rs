@@ -15,7 +15,7 @@ pub(crate) fn usage_report(
         eprintln!("plugboard-proxy: no data directory on this system: pass --db FILE");
         return ExitCode::from(2);
     };
-    if !path.exists() {
+    if !crate::stores::is_postgres(&path) && !path.exists() {
         eprintln!(
             "plugboard-proxy: no usage history at {} yet",
             path.display()
@@ -42,11 +42,11 @@ pub(crate) fn usage_report(
         .unwrap_or(0)
         - since_days as i64 * 86_400_000;
     let report = (|| -> Result<String, plugboard_usage::UsageError> {
-        let db = plugboard_usage::UsageDb::open(&path)?;
+        let mut db = crate::stores::open_usage_store(&path)?;
         let s = db.summary(since, &prices, &settings.compare_model)?;
         let mut out = format!(
             "Usage of the last {since_days} days ({})\n\n  requests        {} ({} failed)\n  input tokens    {} ({} cached)\n  output tokens   {} ({} reasoning)\n  cost            ${:.4}\n  on {:<12}  ${:.4}  (saved ${:.4})\n\n",
-            path.display(), s.requests, s.failed, s.input_tokens, s.cached_tokens, s.output_tokens, s.reasoning_tokens, s.cost_usd, s.compare_model, s.cost_if_compare_usd, s.saved_usd
+            db.describe(), s.requests, s.failed, s.input_tokens, s.cached_tokens, s.output_tokens, s.reasoning_tokens, s.cost_usd, s.compare_model, s.cost_if_compare_usd, s.saved_usd
         );
         out.push_str(&format!(
             "{:<10} {:<16} {:>8} {:>12} {:>12} {:>10}\n",

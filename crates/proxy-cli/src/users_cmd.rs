@@ -2,13 +2,14 @@
 //! reads them from (every replica sharing it sees a change within seconds).
 
 use clap::{Args, Subcommand};
-use plugboard_usage::{UsageDb, UsersError};
+use plugboard_usage::{UsageStore, UsersError};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Args)]
 pub(crate) struct UsersDb {
-    /// The usage database `serve` uses (default: the app's).
+    /// The usage database `serve` uses: a SQLite file or a `postgres://` URL (default: the
+    /// app's).
     #[arg(long)]
     usage_db: Option<PathBuf>,
 }
@@ -56,14 +57,14 @@ pub(crate) fn users(action: UsersAction) -> ExitCode {
         eprintln!("plugboard-proxy: no data directory on this system: pass --usage-db FILE");
         return ExitCode::from(2);
     };
-    let db = match UsageDb::open(&path) {
+    let mut db = match crate::stores::open_usage_store(&path) {
         Ok(db) => db,
         Err(e) => {
             eprintln!("plugboard-proxy: {e}");
             return ExitCode::FAILURE;
         }
     };
-    match run(&db, action) {
+    match run(&mut *db, action) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e @ UsersError::Db(_)) => {
             eprintln!("plugboard-proxy: {e}");
@@ -76,7 +77,7 @@ pub(crate) fn users(action: UsersAction) -> ExitCode {
     }
 }
 
-fn run(db: &UsageDb, action: UsersAction) -> Result<(), UsersError> {
+fn run(db: &mut dyn UsageStore, action: UsersAction) -> Result<(), UsersError> {
     match action {
         UsersAction::Add { name, .. } => {
             let token = match plugboard_usage::new_token() {

@@ -6,97 +6,18 @@
 //! back.
 
 mod common;
-use common::{free_port, read_until};
+use common::{free_port, Replica};
 use plugboard_e2e::gateway::{Nginx, RedisServer};
 use plugboard_e2e::{
     external_tool, reply_as_asked, run_client_script, text_chunks, tool_call_chunks, MockUpstream,
     Reply,
 };
 use serde_json::Value;
-use std::io::{BufReader, Read};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_plugboard-proxy");
-
-struct Replica {
-    child: Child,
-    logs: Arc<Mutex<String>>,
-}
-
-impl Replica {
-    fn start(port: u16, upstream: &str, redis: &str, db: &Path) -> Replica {
-        let mut child = Command::new(BIN)
-            .args([
-                "serve",
-                "--no-keyring",
-                "--preset",
-                "deepseek",
-                "--upstream",
-                upstream,
-            ])
-            .args([
-                "--api-key-env",
-                "GATEWAY_TEST_PROVIDER_KEY",
-                "--state",
-                redis,
-                "--listen",
-            ])
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--usage-db")
-            .arg(db)
-            .env("PLUGBOARD_LOG", "info")
-            .env("GATEWAY_TEST_PROVIDER_KEY", "sk-gateway-provider")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let printed = read_until(&mut stdout, "listening on");
-        assert!(
-            printed.contains("shared with the other replicas"),
-            "{printed}"
-        );
-        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        let logs = Arc::new(Mutex::new(String::new()));
-        let sink = logs.clone();
-        let mut stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stderr.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        Replica { child, logs }
-    }
-
-    fn served(&self) -> usize {
-        self.logs
-            .lock()
-            .unwrap()
-            .matches(" request request_id=")
-            .count()
-    }
-
-    fn logs(&self) -> String {
-        self.logs.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn user_messages(body: &Value) -> usize {
     body["messages"]
         .as_array()
@@ -201,8 +122,10 @@ async fn a_session_alternates_replicas_survives_one_and_a_redis_outage() {
     let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
 
     let (p1, p2) = (free_port(), free_port());
-    let r1 = Replica::start(p1, &upstream.base_url(), &redis.url(), &db);
-    let r2 = Replica::start(p2, &upstream.base_url(), &redis.url(), &db);
+    let db_arg = db.display().to_string();
+    let shared = ["--state", &redis.url(), "--usage-db", &db_arg];
+    let r1 = Replica::start(p1, &upstream.base_url(), &shared);
+    let r2 = Replica::start(p2, &upstream.base_url(), &shared);
     let Some(nginx) = Nginx::start(&[p1, p2]) else {
         return;
     };
@@ -248,8 +171,7 @@ async fn a_session_alternates_replicas_survives_one_and_a_redis_outage() {
     // which reads the turns replica 1 served from Redis.
     tokio::time::sleep(Duration::from_millis(600)).await;
     let mut r1 = r1;
-    r1.child.kill().unwrap();
-    r1.child.wait().unwrap();
+    r1.kill();
     let before = r2.served();
     let (more, texts) = sdk_turns(&python, &nginx.base_url(), &token, &ids[2], 2, 4).await;
     assert_eq!(texts, ["seen 4", "seen 5"]);

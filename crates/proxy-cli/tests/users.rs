@@ -3,12 +3,10 @@
 //! refuse a user whose monthly budget one replica saw spent, on the other too.
 
 mod common;
-use common::{free_port, read_until};
+use common::{free_port, Replica};
 use plugboard_e2e::{reply_as_asked, text_chunks, MockUpstream};
-use std::io::{BufReader, Read};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_plugboard-proxy");
@@ -35,47 +33,6 @@ fn add_user(db: &Path, name: &str) -> String {
         "{token}"
     );
     token
-}
-
-fn serve(db: &Path, upstream: &str, port: u16) -> (Child, Arc<Mutex<String>>) {
-    let mut child = Command::new(BIN)
-        .args([
-            "serve",
-            "--no-keyring",
-            "--preset",
-            "deepseek",
-            "--upstream",
-            upstream,
-        ])
-        .args(["--api-key-env", "USERS_TEST_UPSTREAM_KEY", "--listen"])
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--usage-db")
-        .arg(db)
-        .env("PLUGBOARD_LOG", "info")
-        .env("USERS_TEST_UPSTREAM_KEY", "sk-team-provider-key")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let printed = read_until(&mut stdout, "listening on");
-    assert!(printed.contains("Gateway users are defined"), "{printed}");
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    let logs = Arc::new(Mutex::new(String::new()));
-    let sink = logs.clone();
-    let mut stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stderr.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
-    (child, logs)
 }
 
 /// Status and body of one non-streamed request with `token` (as Codex's `env_key` sends it).
@@ -132,8 +89,16 @@ async fn two_replicas_share_users_attribution_and_budgets() {
     );
 
     let (p1, p2) = (free_port(), free_port());
-    let (mut r1, logs1) = serve(&db, &upstream.base_url(), p1);
-    let (mut r2, logs2) = serve(&db, &upstream.base_url(), p2);
+    let db_arg = db.display().to_string();
+    let r1 = Replica::start(p1, &upstream.base_url(), &["--usage-db", &db_arg]);
+    let r2 = Replica::start(p2, &upstream.base_url(), &["--usage-db", &db_arg]);
+    for r in [&r1, &r2] {
+        assert!(
+            r.printed.contains("Gateway users are defined"),
+            "{}",
+            r.printed
+        );
+    }
 
     // No token, or a wrong one: 401 in OpenAI's shape.
     let (status, body) = ask(p1, None).await;
@@ -151,7 +116,7 @@ async fn two_replicas_share_users_attribution_and_budgets() {
     assert_eq!(status, 200, "{body}");
     let sent = upstream.requests();
     let auth = sent.last().unwrap().headers.get("authorization").unwrap();
-    assert_eq!(auth, "Bearer sk-team-provider-key");
+    assert_eq!(auth, "Bearer sk-gateway-provider");
     assert!(!format!("{:?}", sent.last().unwrap().headers).contains(&bob));
 
     // Alice spends her budget through replica 1: replica 1 refuses her next request as soon
@@ -225,13 +190,8 @@ async fn two_replicas_share_users_attribution_and_budgets() {
     until_status(p1, &bob, 401).await;
     until_status(p2, &bob, 401).await;
 
-    for (child, logs) in [(&mut r1, &logs1), (&mut r2, &logs2)] {
-        Command::new("kill")
-            .arg(child.id().to_string())
-            .status()
-            .unwrap();
-        assert!(child.wait().unwrap().success());
-        let logs = logs.lock().unwrap();
+    for r in [&r1, &r2] {
+        let logs = r.logs();
         assert!(
             !logs.contains(&alice) && !logs.contains(&bob),
             "a token in the log: {logs}"

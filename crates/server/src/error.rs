@@ -28,6 +28,8 @@ pub enum ProxyError {
     /// A gateway user's monthly budget is spent (429, OpenAI's `insufficient_quota`, which
     /// clients such as Codex do not retry).
     BudgetSpent { message: String },
+    /// A user's budget cannot be checked, the usage store being unreachable (503, retry).
+    BudgetsUnavailable { message: String },
     /// No endpoint at this path (404).
     NotFound,
     /// No provider serves the model (503).
@@ -81,7 +83,7 @@ impl ProxyError {
             AccessToken | MissingKey { .. } => StatusCode::UNAUTHORIZED,
             NotFound => StatusCode::NOT_FOUND,
             BudgetSpent { .. } => StatusCode::TOO_MANY_REQUESTS,
-            NoProvider | Stopping => StatusCode::SERVICE_UNAVAILABLE,
+            NoProvider | Stopping | BudgetsUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             UpgradeRequired { .. } => StatusCode::UPGRADE_REQUIRED,
             BadProviderConfig { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             Unreachable { timeout: true, .. } => StatusCode::GATEWAY_TIMEOUT,
@@ -103,6 +105,7 @@ impl ProxyError {
             AccessToken => "invalid_access_token",
             NotFound => "not_found",
             BudgetSpent { .. } => "insufficient_quota",
+            BudgetsUnavailable { .. } => "budgets_unavailable",
             NoProvider => "no_provider",
             LocalOnlyRefused { .. } => LOCAL_ONLY_REFUSED,
             Stopping => crate::lifecycle::STOPPING_CODE,
@@ -130,6 +133,7 @@ impl ProxyError {
             | LocalOnlyRefused { .. } => "invalid_request_error",
             AccessToken | MissingKey { .. } => "authentication_error",
             BudgetSpent { .. } => "insufficient_quota",
+            BudgetsUnavailable { .. } => "server_error",
             NoProvider | Stopping | BadProviderConfig { .. } => "server_error",
             Unreachable { .. } | RedirectRefused { .. } | BadUpstream { .. } => "upstream_error",
             Provider { error, .. } => &error.kind,
@@ -144,6 +148,7 @@ impl ProxyError {
             | LocalOnlyRefused { message }
             | MissingKey { message }
             | BudgetSpent { message }
+            | BudgetsUnavailable { message }
             | UpgradeRequired { message }
             | BadProviderConfig { message }
             | Unreachable { message, .. }
@@ -175,6 +180,7 @@ impl ProxyError {
     pub fn retry_after(&self) -> Option<HeaderValue> {
         match self {
             ProxyError::Stopping => Some(HeaderValue::from_static("1")),
+            ProxyError::BudgetsUnavailable { .. } => Some(HeaderValue::from_static("5")),
             ProxyError::Provider { retry_after, .. } => retry_after.clone(),
             _ => None,
         }

@@ -7,7 +7,7 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use plugboard_core::{Accounts, Caller};
+use plugboard_core::{Accounts, Caller, Refusal};
 use std::sync::Arc;
 
 pub struct GuardConfig {
@@ -117,13 +117,26 @@ pub async fn guard(State(cfg): State<Arc<GuardConfig>>, mut req: Request, next: 
             caller,
             in_authorization,
         }) => {
-            let spent = cfg
+            let refusal = cfg
                 .accounts
                 .as_ref()
                 .filter(|_| spends(&req))
-                .and_then(|a| a.budget_spent(&caller));
-            if let Some(s) = spent {
-                let user = caller.name();
+                .and_then(|a| a.refusal(&caller));
+            let user = caller.name();
+            if let Some(Refusal::Unverifiable { stale_secs }) = refusal {
+                tracing::warn!(
+                    user,
+                    stale_secs,
+                    "refused: the user's budget cannot be checked"
+                );
+                return ProxyError::BudgetsUnavailable {
+                    message: format!(
+                        "{user}'s monthly budget cannot be checked: the gateway's usage database has not answered for {stale_secs} s. Requests of users with a budget resume once it does."
+                    ),
+                }
+                .into_response();
+            }
+            if let Some(Refusal::Spent(s)) = refusal {
                 tracing::warn!(
                     user,
                     budget_usd = s.budget_usd,

@@ -32,7 +32,9 @@ mod websocket;
 pub use lifecycle::STOPPING_CODE;
 pub use local_only::{HostResolver, StaticHosts, SystemResolver};
 pub use plugboard_core::{keys, ApiKey, EnvKeys, KeyError, KeySource, Outcome};
-pub use plugboard_core::{Accounts, BudgetSpent, Caller, MetricsExport, RequestRecord, UsageSink};
+pub use plugboard_core::{
+    Accounts, BudgetSpent, Caller, MetricsExport, Refusal, RequestRecord, UsageSink,
+};
 pub use routing::{RouteTable, SettingsError, Target};
 pub use server::{start, ProxyHandle, ServeOptions, StartError, StopReport, Stopping};
 pub use shared_state::{SharedState, StateError, StoredTurn};

@@ -4,14 +4,19 @@
 //! sees users added, budgets changed and the month's spend within that period.
 
 use crate::db::{AccountsSnapshot, UsageDb};
+use crate::store::UsageStore;
 use crate::UsageError;
-use plugboard_core::{Accounts, BudgetSpent, Caller};
+use plugboard_core::{Accounts, BudgetSpent, Caller, Refusal};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, RwLock, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How old the users and spend may be before budgets fail closed (the store has not
+/// answered for this long: many reads missed).
+const STALE: Duration = Duration::from_secs(30);
 
 /// A new user token: 24 bytes from the OS's generator, URL-safe, with a prefix that says
 /// what it is (as secret scanners expect of API tokens).
@@ -31,8 +36,9 @@ pub fn token_hash(token: &[u8]) -> [u8; 32] {
     Sha256::digest(token).into()
 }
 
-#[derive(Default)]
 struct Known {
+    /// When the store last answered.
+    read_at: Instant,
     by_hash: HashMap<[u8; 32], Caller>,
     budgets: HashMap<Caller, f64>,
     spent: HashMap<Caller, f64>,
@@ -42,8 +48,11 @@ struct Known {
 impl Known {
     fn from(s: AccountsSnapshot) -> Self {
         let mut k = Known {
+            read_at: Instant::now(),
+            by_hash: HashMap::new(),
+            budgets: HashMap::new(),
+            spent: HashMap::new(),
             renews: s.renews,
-            ..Known::default()
         };
         for (name, hash, budget) in s.users {
             let caller = Caller(Arc::from(name.as_str()));
@@ -70,7 +79,14 @@ impl TeamAccounts {
     /// open by accident), then every `every` until dropped. A failed later read keeps the
     /// last users and spend, and is logged.
     pub fn open(path: &Path, every: Duration) -> Result<Arc<TeamAccounts>, UsageError> {
-        let db = UsageDb::open(path)?;
+        Self::with_store(Box::new(UsageDb::open(path)?), every)
+    }
+
+    /// The same on any usage store (a gateway's PostgreSQL).
+    pub fn with_store(
+        mut db: Box<dyn UsageStore>,
+        every: Duration,
+    ) -> Result<Arc<TeamAccounts>, UsageError> {
         let known = Arc::new(RwLock::new(Known::from(db.accounts_snapshot()?)));
         let weak = Arc::downgrade(&known);
         let (poke, woken) = channel();
@@ -95,7 +111,12 @@ impl TeamAccounts {
     }
 }
 
-fn refresh(db: UsageDb, known: Weak<RwLock<Known>>, woken: Receiver<()>, every: Duration) {
+fn refresh(
+    mut db: Box<dyn UsageStore>,
+    known: Weak<RwLock<Known>>,
+    woken: Receiver<()>,
+    every: Duration,
+) {
     loop {
         if let Err(RecvTimeoutError::Disconnected) = woken.recv_timeout(every) {
             return;
@@ -124,14 +145,22 @@ impl Accounts for TeamAccounts {
         self.read().by_hash.get(&hash).cloned()
     }
 
-    fn budget_spent(&self, caller: &Caller) -> Option<BudgetSpent> {
+    fn refusal(&self, caller: &Caller) -> Option<Refusal> {
         let k = self.read();
         let budget = *k.budgets.get(caller)?;
+        let stale = k.read_at.elapsed();
+        if stale > STALE {
+            return Some(Refusal::Unverifiable {
+                stale_secs: stale.as_secs(),
+            });
+        }
         let spent = k.spent.get(caller).copied().unwrap_or(0.0);
-        (spent >= budget).then(|| BudgetSpent {
-            budget_usd: budget,
-            spent_usd: spent,
-            renews: k.renews.clone(),
+        (spent >= budget).then(|| {
+            Refusal::Spent(BudgetSpent {
+                budget_usd: budget,
+                spent_usd: spent,
+                renews: k.renews.clone(),
+            })
         })
     }
 }
@@ -139,6 +168,36 @@ impl Accounts for TeamAccounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn accounts(spent: f64, read_ago: Duration) -> (TeamAccounts, Caller) {
+        let mut known = Known::from(AccountsSnapshot {
+            users: vec![("ann".into(), token_hash(b"t"), Some(1.0))],
+            spent: [("ann".to_string(), spent)].into(),
+            renews: "2027-01-01".into(),
+        });
+        known.read_at = Instant::now().checked_sub(read_ago).unwrap();
+        let (poke, _) = channel();
+        let a = TeamAccounts {
+            known: Arc::new(RwLock::new(known)),
+            poke: Mutex::new(poke),
+        };
+        let caller = a.identify(b"t").expect("the token is ann's");
+        (a, caller)
+    }
+
+    #[test]
+    fn a_budget_is_refused_when_spent_and_when_it_cannot_be_checked() {
+        let (a, ann) = accounts(0.5, Duration::ZERO);
+        assert_eq!(a.refusal(&ann), None);
+        assert!(a.identify(b"other").is_none());
+        let (a, ann) = accounts(1.0, Duration::ZERO);
+        assert!(matches!(a.refusal(&ann), Some(Refusal::Spent(s)) if s.renews == "2027-01-01"));
+        // The store silent for longer than STALE: fail closed.
+        let (a, ann) = accounts(0.5, STALE + Duration::from_secs(1));
+        assert!(
+            matches!(a.refusal(&ann), Some(Refusal::Unverifiable { stale_secs }) if stale_secs > 30)
+        );
+    }
 
     #[test]
     fn tokens_are_long_random_and_prefixed() {

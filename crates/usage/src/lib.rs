@@ -7,6 +7,7 @@ pub mod db;
 pub mod metrics;
 pub mod prices;
 pub mod recorder;
+pub mod store;
 
 pub use accounts::{new_token, token_hash, TeamAccounts};
 pub use db::{
@@ -16,6 +17,7 @@ pub use db::{
 pub use metrics::{MeteredSink, Metrics};
 pub use prices::{Price, PriceTable};
 pub use recorder::UsageRecorder;
+pub use store::UsageStore;
 
 /// `<OS data dir>/plugboard/usage.sqlite`, shared by the desktop app and the headless proxy.
 pub fn default_db_path() -> Option<std::path::PathBuf> {

@@ -77,3 +77,87 @@ pub async fn codex_through_serve(
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// A `plugboard-proxy serve` replica of a gateway in front of `upstream` (the deepseek
+/// preset, its key from the environment), with `shared` naming the shared stores; its log
+/// collected, killed when dropped.
+#[allow(dead_code)] // Not every test binary that shares this module runs a gateway.
+pub struct Replica {
+    /// What it printed before it listened.
+    pub printed: String,
+    child: std::process::Child,
+    logs: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+#[allow(dead_code)]
+impl Replica {
+    pub fn start(port: u16, upstream: &str, shared: &[&str]) -> Replica {
+        use std::io::Read;
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_plugboard-proxy"))
+            .args([
+                "serve",
+                "--no-keyring",
+                "--preset",
+                "deepseek",
+                "--upstream",
+                upstream,
+            ])
+            .args(["--api-key-env", "GATEWAY_TEST_PROVIDER_KEY", "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(shared)
+            .env("PLUGBOARD_LOG", "info")
+            .env("GATEWAY_TEST_PROVIDER_KEY", "sk-gateway-provider")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let printed = read_until(&mut stdout, "listening on");
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        let logs = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = logs.clone();
+        let mut stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stderr.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        Replica {
+            printed,
+            child,
+            logs,
+        }
+    }
+
+    /// Requests it logged as served.
+    pub fn served(&self) -> usize {
+        self.logs
+            .lock()
+            .unwrap()
+            .matches(" request request_id=")
+            .count()
+    }
+
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().clone()
+    }
+
+    /// Killed at once (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

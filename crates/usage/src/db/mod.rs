@@ -4,9 +4,11 @@ mod queries;
 mod sessions;
 mod users;
 
-pub use queries::{DayRow, LatencyRow, LogFilter, RequestRow, Summary};
-pub use sessions::{SessionPart, SessionRow};
-pub use users::{AccountsSnapshot, UserRow, UserSpend, UsersError};
+pub use queries::{
+    answered_list, latency_from_samples, DayRow, LatencyRow, LogFilter, RequestRow, Summary,
+};
+pub use sessions::{sessions_from_parts, SessionPart, SessionRow, SESSION_PARTS_SQL};
+pub use users::{valid_name, AccountsSnapshot, UserRow, UserSpend, UsersError};
 
 use crate::prices::PriceTable;
 use plugboard_core::RequestRecord;
@@ -23,6 +25,9 @@ pub enum UsageError {
         path: String,
         source: rusqlite::Error,
     },
+    /// Another engine's error (PostgreSQL), as its driver words it.
+    #[error("usage database {at}: {message}")]
+    Store { at: String, message: String },
     #[error("usage database {path} has schema {found}, newer than this Plugboard ({supported})")]
     TooNew {
         path: String,
@@ -103,6 +108,11 @@ impl UsageDb {
         };
         db.migrate()?;
         Ok(db)
+    }
+
+    /// The file this database is in.
+    pub fn path(&self) -> &str {
+        &self.path
     }
 
     fn sql(&self) -> impl Fn(rusqlite::Error) -> UsageError + '_ {

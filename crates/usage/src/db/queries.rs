@@ -163,7 +163,6 @@ impl UsageDb {
             .conn
             .prepare_cached("SELECT provider, first_event_ms, total_ms FROM requests WHERE ts >= ?1 AND first_event_ms IS NOT NULL ORDER BY provider")
             .map_err(self.sql())?;
-        let mut by: std::collections::BTreeMap<String, (Vec<f64>, Vec<f64>)> = Default::default();
         let rows = st
             .query_map([since_ms], |r| {
                 Ok((
@@ -173,28 +172,8 @@ impl UsageDb {
                 ))
             })
             .map_err(self.sql())?;
-        for row in rows {
-            let (p, fe, tot) = row.map_err(self.sql())?;
-            let e = by.entry(p).or_default();
-            e.0.push(fe);
-            e.1.push(tot);
-        }
-        Ok(by
-            .into_iter()
-            .map(|(provider, (mut fe, mut tot))| {
-                fe.sort_by(f64::total_cmp);
-                tot.sort_by(f64::total_cmp);
-                let pct = |v: &[f64], p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
-                LatencyRow {
-                    provider,
-                    requests: fe.len(),
-                    first_event_p50_ms: pct(&fe, 0.5),
-                    first_event_p95_ms: pct(&fe, 0.95),
-                    first_event_p99_ms: pct(&fe, 0.99),
-                    total_p50_ms: pct(&tot, 0.5),
-                }
-            })
-            .collect())
+        let samples = rows.collect::<Result<Vec<_>, _>>().map_err(self.sql())?;
+        Ok(latency_from_samples(samples))
     }
 
     /// Totals since `since_ms`, and what the same tokens would have cost on `compare_model`.
@@ -232,8 +211,33 @@ impl UsageDb {
     }
 }
 
+/// Percentiles per provider from (provider, first event ms, total ms) samples.
+pub fn latency_from_samples(samples: Vec<(String, f64, f64)>) -> Vec<LatencyRow> {
+    let mut by: std::collections::BTreeMap<String, (Vec<f64>, Vec<f64>)> = Default::default();
+    for (p, fe, tot) in samples {
+        let e = by.entry(p).or_default();
+        e.0.push(fe);
+        e.1.push(tot);
+    }
+    by.into_iter()
+        .map(|(provider, (mut fe, mut tot))| {
+            fe.sort_by(f64::total_cmp);
+            tot.sort_by(f64::total_cmp);
+            let pct = |v: &[f64], p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+            LatencyRow {
+                provider,
+                requests: fe.len(),
+                first_event_p50_ms: pct(&fe, 0.5),
+                first_event_p95_ms: pct(&fe, 0.95),
+                first_event_p99_ms: pct(&fe, 0.99),
+                total_p50_ms: pct(&tot, 0.5),
+            }
+        })
+        .collect()
+}
+
 /// The statuses that are an answer, as an SQL list: `'completed', 'incomplete', ...`.
-fn answered_list() -> &'static str {
+pub fn answered_list() -> &'static str {
     static LIST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     LIST.get_or_init(|| {
         Outcome::ANSWERED

@@ -51,13 +51,7 @@ impl UsageDb {
     ) -> Result<Vec<SessionRow>, UsageError> {
         let mut st = self
             .conn
-            .prepare_cached(
-                "SELECT session, provider, upstream_model, COUNT(*), SUM(input_tokens), SUM(cached_tokens),
-                 SUM(output_tokens), SUM(cost_usd), MIN(ts), MAX(ts) FROM requests
-                 WHERE session IN (SELECT session FROM requests WHERE session IS NOT NULL AND ts >= ?1
-                                   GROUP BY session ORDER BY MAX(ts) DESC LIMIT ?2)
-                 GROUP BY session, provider, upstream_model",
-            )
+            .prepare_cached(SESSION_PARTS_SQL)
             .map_err(self.sql())?;
         let rows = st
             .query_map(rusqlite::params![since_ms, limit as i64], |r| {
@@ -77,38 +71,56 @@ impl UsageDb {
                 ))
             })
             .map_err(self.sql())?;
-        let mut sessions: Vec<SessionRow> = Vec::new();
-        for row in rows {
-            let (session, part, first, last) = row.map_err(self.sql())?;
-            let s = match sessions.iter_mut().find(|s| s.session == session) {
-                Some(s) => s,
-                None => {
-                    sessions.push(SessionRow {
-                        session,
-                        first_ts_ms: first,
-                        last_ts_ms: last,
-                        requests: 0,
-                        parts: Vec::new(),
-                        cost_usd: 0.0,
-                        planner_model: None,
-                        cost_if_planner_usd: 0.0,
-                        saved_usd: 0.0,
-                    });
-                    sessions.last_mut().expect("just pushed")
-                }
-            };
-            s.first_ts_ms = s.first_ts_ms.min(first);
-            s.last_ts_ms = s.last_ts_ms.max(last);
-            s.requests += part.requests;
-            s.cost_usd += part.cost_usd;
-            s.parts.push(part);
-        }
-        for s in &mut sessions {
-            price_against_planner(s, prices);
-        }
-        sessions.sort_by_key(|s| std::cmp::Reverse(s.last_ts_ms));
-        Ok(sessions)
+        let parts = rows.collect::<Result<Vec<_>, _>>().map_err(self.sql())?;
+        Ok(sessions_from_parts(parts, prices))
     }
+}
+
+/// The SQL both engines run for [`sessions_from_parts`]: each of the `$2` most recent
+/// sessions since `$1`, one row per provider and model.
+pub const SESSION_PARTS_SQL: &str =
+    "SELECT session, provider, upstream_model, COUNT(*), SUM(input_tokens), SUM(cached_tokens),
+     SUM(output_tokens), SUM(cost_usd), MIN(ts), MAX(ts) FROM requests
+     WHERE session IN (SELECT session FROM requests WHERE session IS NOT NULL AND ts >= $1
+                       GROUP BY session ORDER BY MAX(ts) DESC LIMIT $2)
+     GROUP BY session, provider, upstream_model";
+
+/// Sessions from their parts (session, part, first and last time), each priced against its
+/// planner, the most recent first.
+pub fn sessions_from_parts(
+    rows: Vec<(String, SessionPart, i64, i64)>,
+    prices: &PriceTable,
+) -> Vec<SessionRow> {
+    let mut sessions: Vec<SessionRow> = Vec::new();
+    for (session, part, first, last) in rows {
+        let s = match sessions.iter_mut().find(|s| s.session == session) {
+            Some(s) => s,
+            None => {
+                sessions.push(SessionRow {
+                    session,
+                    first_ts_ms: first,
+                    last_ts_ms: last,
+                    requests: 0,
+                    parts: Vec::new(),
+                    cost_usd: 0.0,
+                    planner_model: None,
+                    cost_if_planner_usd: 0.0,
+                    saved_usd: 0.0,
+                });
+                sessions.last_mut().expect("just pushed")
+            }
+        };
+        s.first_ts_ms = s.first_ts_ms.min(first);
+        s.last_ts_ms = s.last_ts_ms.max(last);
+        s.requests += part.requests;
+        s.cost_usd += part.cost_usd;
+        s.parts.push(part);
+    }
+    for s in &mut sessions {
+        price_against_planner(s, prices);
+    }
+    sessions.sort_by_key(|s| std::cmp::Reverse(s.last_ts_ms));
+    sessions
 }
 
 /// The planner (the dearest priced model used) and what the session would have cost on it.

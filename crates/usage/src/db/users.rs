@@ -52,7 +52,7 @@ pub struct AccountsSnapshot {
     pub renews: String,
 }
 
-pub(crate) fn valid_name(name: &str) -> bool {
+pub fn valid_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
         && name
             .chars()
