@@ -73,9 +73,10 @@ fn external(var: &str) -> Option<PathBuf> {
     external_tool(var).map(PathBuf::from)
 }
 
-/// The MCP servers' tables for Codex's config. Node servers can take longer than Codex's
-/// default start-up wait on a busy machine, and a server that misses it leaves its tools out
-/// of the session (seen in CI runs): the wait is generous.
+/// The MCP servers' tables for Codex's config. Codex does not wait for an optional server
+/// beyond a one-second grace before its first request: a Node server slower than that on a
+/// busy machine left its tools out of the session (seen in CI runs). `required` makes
+/// `codex exec` wait for each server (up to its start-up timeout) before the first turn.
 fn mcp_servers(servers: &Path) -> String {
     let bin = servers.join("node_modules/.bin");
     format!(
@@ -83,11 +84,13 @@ fn mcp_servers(servers: &Path) -> String {
 [mcp_servers.thinking]
 command = "{thinking}"
 startup_timeout_sec = 60
+required = true
 
 [mcp_servers.notion]
 command = "{notion}"
 env = {{ NOTION_TOKEN = "ntn_offline_test" }}
 startup_timeout_sec = 60
+required = true
 "#,
         thinking = bin.join("mcp-server-sequential-thinking").display(),
         notion = bin.join("notion-mcp-server").display(),

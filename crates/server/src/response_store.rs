@@ -101,10 +101,19 @@ impl ResponseStore {
     /// Keeps a finished turn; the oldest entries go when the store is full (a child keeps
     /// its evicted parents alive through its own chain, but their items can no longer be
     /// named by id).
-    pub fn put(&self, id: String, parent: Option<Arc<Entry>>, items: Vec<Value>) {
+    /// With a gateway's shared store, the turn is also written there; the answer resolves
+    /// once it is (a stream's last events wait for it, so that a follow-up on another replica
+    /// finds the turn).
+    pub fn put(
+        &self,
+        id: String,
+        parent: Option<Arc<Entry>>,
+        items: Vec<Value>,
+    ) -> crate::shared_state::Written {
         let entry = self.insert_loaded(id, parent, items);
-        if let Some(w) = &self.shared {
-            w.send(crate::shared_state::Write::Turn(entry));
+        match &self.shared {
+            Some(w) => w.send_turn(entry),
+            None => crate::shared_state::Written::none(),
         }
     }
 

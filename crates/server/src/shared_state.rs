@@ -56,8 +56,32 @@ pub trait SharedState: Send + Sync + 'static {
 
 /// What a replica hands to the write-behind task.
 pub(crate) enum Write {
-    Turn(Arc<Entry>),
+    /// A turn, and who waits until it is written (or failed).
+    Turn(Arc<Entry>, Option<tokio::sync::oneshot::Sender<()>>),
     Issuers(Arc<str>, Vec<u64>),
+}
+
+/// Writes under way at once: the connection multiplexes them, so a burst of finished turns
+/// does not queue behind one round trip each.
+const CONCURRENT_WRITES: usize = 64;
+
+/// How long a stream's end waits for its turn to reach the shared store.
+pub(crate) const WRITE_WAIT: Duration = Duration::from_secs(1);
+
+/// Resolves when a kept turn is in the shared store (or could not be written).
+pub struct Written(Option<tokio::sync::oneshot::Receiver<()>>);
+
+impl Written {
+    pub(crate) fn none() -> Self {
+        Written(None)
+    }
+
+    /// Waits at most [`WRITE_WAIT`]; nothing to wait for without a shared store.
+    pub(crate) async fn wait(self) {
+        if let Some(rx) = self.0 {
+            let _ = tokio::time::timeout(WRITE_WAIT, rx).await;
+        }
+    }
 }
 
 /// The sending side, held by the response store and the issuers.
@@ -68,30 +92,44 @@ impl WriteBehind {
     pub(crate) fn send(&self, w: Write) {
         let _ = self.0.send(w);
     }
+
+    /// Sends a turn and returns what resolves once it is written.
+    pub(crate) fn send_turn(&self, entry: Arc<Entry>) -> Written {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(Write::Turn(entry, Some(tx)));
+        Written(Some(rx))
+    }
 }
 
 /// Starts the task that writes what this replica produces to the shared store, in order.
 /// A failed write is logged and dropped: this replica still has it, another replica would
 /// answer a follow-up with "not found" (the documented degradation while the store is down).
 pub(crate) fn start_writer(shared: Arc<dyn SharedState>) -> WriteBehind {
-    let (tx, mut rx) = mpsc::unbounded_channel::<Write>();
-    tokio::spawn(async move {
-        while let Some(w) = rx.recv().await {
-            let result = match w {
-                Write::Turn(entry) => {
+    use futures_util::StreamExt;
+    let (tx, rx) = mpsc::unbounded_channel::<Write>();
+    let writes =
+        futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|w| (w, rx)) });
+    tokio::spawn(writes.for_each_concurrent(CONCURRENT_WRITES, move |w| {
+        let shared = shared.clone();
+        async move {
+            let (result, ack) = match w {
+                Write::Turn(entry, ack) => {
                     let turn = StoredTurn {
                         parent: entry.parent_id().map(str::to_string),
                         items: entry.items().to_vec(),
                     };
-                    shared.save_turn(entry.id(), turn).await
+                    (shared.save_turn(entry.id(), turn).await, ack)
                 }
-                Write::Issuers(provider, keys) => shared.save_issuers(&provider, keys).await,
+                Write::Issuers(provider, keys) => (shared.save_issuers(&provider, keys).await, None),
             };
             if let Err(e) = result {
                 tracing::warn!(error = %e, "not written to the shared state store: other replicas will not find it");
             }
+            if let Some(ack) = ack {
+                let _ = ack.send(());
+            }
         }
-    });
+    }));
     WriteBehind(tx)
 }
 
@@ -121,10 +159,12 @@ pub(crate) fn kept_here(target: &crate::routing::Target<'_>) -> bool {
 }
 
 /// How long a follow-up waits, at most, for a turn another replica is still writing.
-const PATIENCE: [Duration; 3] = [
+const PATIENCE: [Duration; 5] = [
     Duration::from_millis(20),
     Duration::from_millis(40),
     Duration::from_millis(80),
+    Duration::from_millis(160),
+    Duration::from_millis(300),
 ];
 
 /// Loads into this replica's memory what the request names and only the shared store has.

@@ -79,5 +79,7 @@ fn raw(v: &Value) -> Box<RawValue> {
 pub(crate) fn keep_answer(state: &ProxyState, keep: Keep, answer: Answer) {
     let Keep { parent, mut items } = keep;
     items.extend(answer.output);
-    state.store.put(answer.id, parent, items);
+    // A streamed answer's last event has passed already: a follow-up elsewhere relies on
+    // `hydrate`'s patience instead.
+    let _ = state.store.put(answer.id, parent, items);
 }

@@ -122,7 +122,7 @@ async fn answer_whole(
         log.mark_first_event();
         finish_log(log, &response);
     }
-    keep.save(&response);
+    keep.save(&response).wait().await;
     Ok((StatusCode::OK, axum::Json(response)).into_response())
 }
 
@@ -217,12 +217,13 @@ pub(super) struct Keep {
 }
 
 impl Keep {
-    pub(super) fn save(self, response: &ResponseObject) {
+    /// Keeps the answer; what it returns resolves once a gateway's shared store has it.
+    pub(super) fn save(self, response: &ResponseObject) -> crate::shared_state::Written {
         self.state
             .issuers
             .note(&self.provider, keys_of_output(&response.output));
         let Some((parent, mut items)) = self.turn else {
-            return;
+            return crate::shared_state::Written::none();
         };
         items.extend(
             response
@@ -230,6 +231,6 @@ impl Keep {
                 .iter()
                 .filter_map(|i| serde_json::to_value(i).ok()),
         );
-        self.state.store.put(response.id.clone(), parent, items);
+        self.state.store.put(response.id.clone(), parent, items)
     }
 }

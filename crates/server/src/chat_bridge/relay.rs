@@ -260,7 +260,7 @@ impl Bridge {
                 }
             }
             if self.translator.is_finished() {
-                self.on_finish();
+                self.on_finish().await;
             }
             if events.is_empty() {
                 continue;
@@ -331,7 +331,9 @@ impl Bridge {
         }))
     }
 
-    fn on_finish(&mut self) {
+    /// Logs and keeps the finished response; with a gateway's shared store, the last events
+    /// go out once the turn is written there.
+    async fn on_finish(&mut self) {
         let Some(response) = self.translator.final_response() else {
             return;
         };
@@ -340,7 +342,7 @@ impl Bridge {
         }
         if let Some(k) = self.keep.take() {
             if response.error.is_none() {
-                k.save(response);
+                k.save(response).wait().await;
             }
         }
     }
