@@ -748,12 +748,20 @@ async fn settings_window_adds_a_provider_whose_key_reaches_the_upstream() {
     // the running app shows the form filled in and saves nothing by itself.
     let opened = in_home(&mut tokio::process::Command::new(&app), &home)
         .arg("plugboard://add-provider?preset=deepseek&name=Team%20DeepSeek&base_url=https%3A%2F%2Fgateway.example%2Fv1&default_model=deepseek-chat")
-        .status();
-    let status = tokio::time::timeout(Duration::from_secs(30), opened)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(30), opened)
         .await
         .expect("the second launch hands over and exits")
         .unwrap();
-    assert!(status.success());
+    assert!(
+        out.status.success(),
+        "the second launch: {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     wd.wait_text("#form-title", "from a link").await;
     let filled = wd
         .script(

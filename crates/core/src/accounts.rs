@@ -31,6 +31,9 @@ pub enum Refusal {
     /// The user has a budget and the store that keeps the spend has not answered for
     /// `stale_secs`: budgets fail closed rather than let spend run unchecked.
     Unverifiable { stale_secs: u64 },
+    /// The user was removed after the request's connection was admitted (a WebSocket lives
+    /// on): their token no longer counts.
+    Removed,
 }
 
 pub trait Accounts: Send + Sync + 'static {

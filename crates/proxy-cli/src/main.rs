@@ -77,7 +77,8 @@ enum Command {
         /// How many days back.
         #[arg(long, default_value_t = 7)]
         since_days: u32,
-        /// The usage database (default: the one the app and `serve` write).
+        /// The usage database: a SQLite file or a `postgres://` URL (default: the settings
+        /// file's `[gateway] usage_db`, else the one the app and `serve` write).
         #[arg(long, alias = "usage-db")]
         db: Option<PathBuf>,
         /// Settings file with price overrides and the model to compare against.

@@ -1,5 +1,5 @@
 //! Settings reloaded while `serve` runs: on SIGHUP and when the settings file changes (looked
-//! at once a second), without a restart and without dropping a stream (requests under way
+//! at twice a second, read once it holds still), without a restart and without dropping a stream (requests under way
 //! keep the routes they started with). A file that fails to parse or validate changes
 //! nothing: the reason is logged and the proxy serves on its last good settings.
 
@@ -69,6 +69,9 @@ pub(crate) struct Reloader {
     usage: Option<Arc<UsageRecorder>>,
     metrics: Arc<Metrics>,
     seen: Option<Stamp>,
+    /// The file changed at the last look: read once it holds still (an editor that truncates
+    /// then writes must not have its empty file applied).
+    settling: bool,
     /// The text of the settings in force, so that a save of the same text changes nothing.
     applied: Option<String>,
 }
@@ -92,18 +95,20 @@ impl Reloader {
             usage,
             metrics,
             seen,
+            settling: false,
             applied,
         }
     }
 
-    /// Whether the file changed since it was last looked at.
+    /// Whether the file changed and has held still since the last look.
     pub(crate) async fn file_changed(&mut self) -> bool {
         let now = stamp(&self.path).await;
         if now == self.seen {
-            return false;
+            return std::mem::take(&mut self.settling);
         }
         self.seen = now;
-        true
+        self.settling = true;
+        false
     }
 
     /// Reads the file again and, when it holds valid settings that differ from those in
@@ -131,15 +136,14 @@ impl Reloader {
         self.overrides.apply(&mut settings);
         let before = proxy.settings();
         let keys = HeadlessKeys::load(&settings, self.use_keyring).await;
-        // The keys first: a provider the new settings add must find its key.
-        let previous_keys = self.keys.current();
-        self.keys.swap(Arc::new(keys));
         if let Err(e) = proxy.update_settings(settings.clone()) {
-            self.keys.swap(previous_keys);
             tracing::warn!(error = %e, trigger = ?why,
                 "settings file not applied: serving on the last good settings");
             return;
         }
+        // Right after the routes: a provider the new settings add finds its key from its
+        // next request on.
+        self.keys.swap(Arc::new(keys));
         if let Some(usage) = &self.usage {
             usage.set_prices(PriceTable::with_overrides(&settings.prices));
         }

@@ -237,7 +237,7 @@ async fn serve_until_stopped(
 ) {
     let stop = shutdown_signal();
     tokio::pin!(stop);
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         #[cfg(unix)]

@@ -2,7 +2,18 @@
 //! one database) or a SQLite file.
 
 use plugboard_usage::{UsageError, UsageStore};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// The usage database a command works on: the one given, else the settings file's
+/// `[gateway] usage_db`, else the app's.
+pub(crate) fn usage_db_of(
+    given: Option<PathBuf>,
+    settings: Option<&plugboard_config::Settings>,
+) -> Option<PathBuf> {
+    given
+        .or_else(|| settings?.gateway.usage_db.as_ref().map(PathBuf::from))
+        .or_else(plugboard_usage::default_db_path)
+}
 
 pub(crate) fn is_postgres(spec: &Path) -> bool {
     spec.to_str()

@@ -11,17 +11,6 @@ pub(crate) fn usage_report(
     db: Option<PathBuf>,
     config: Option<PathBuf>,
 ) -> ExitCode {
-    let Some(path) = db.or_else(plugboard_usage::default_db_path) else {
-        eprintln!("plugboard-proxy: no data directory on this system: pass --db FILE");
-        return ExitCode::from(2);
-    };
-    if !crate::stores::is_postgres(&path) && !path.exists() {
-        eprintln!(
-            "plugboard-proxy: no usage history at {} yet",
-            path.display()
-        );
-        return ExitCode::from(2);
-    }
     let settings = match config
         .or_else(plugboard_config::default_settings_path)
         .filter(|p| p.exists())
@@ -35,6 +24,17 @@ pub(crate) fn usage_report(
         },
         None => Settings::default(),
     };
+    let Some(path) = crate::stores::usage_db_of(db, Some(&settings)) else {
+        eprintln!("plugboard-proxy: no data directory on this system: pass --usage-db FILE");
+        return ExitCode::from(2);
+    };
+    if !crate::stores::is_postgres(&path) && !path.exists() {
+        eprintln!(
+            "plugboard-proxy: no usage history at {} yet",
+            path.display()
+        );
+        return ExitCode::from(2);
+    }
     let prices = plugboard_usage::PriceTable::with_overrides(&settings.prices);
     let since = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

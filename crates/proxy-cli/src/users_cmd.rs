@@ -12,6 +12,9 @@ pub(crate) struct UsersDb {
     /// app's).
     #[arg(long)]
     usage_db: Option<PathBuf>,
+    /// A settings file whose `[gateway] usage_db` names the database.
+    #[arg(long, env = "PLUGBOARD_CONFIG")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -49,11 +52,15 @@ pub(crate) fn users(action: UsersAction) -> ExitCode {
         | UsersAction::List { db }
         | UsersAction::Remove { db, .. } => db,
     };
-    let Some(path) = db
-        .usage_db
-        .clone()
-        .or_else(plugboard_usage::default_db_path)
-    else {
+    let settings = match db.config.as_deref().map(plugboard_config::load) {
+        Some(Err(e)) => {
+            eprintln!("plugboard-proxy: {e}");
+            return ExitCode::from(2);
+        }
+        Some(Ok(s)) => Some(s),
+        None => None,
+    };
+    let Some(path) = crate::stores::usage_db_of(db.usage_db.clone(), settings.as_ref()) else {
         eprintln!("plugboard-proxy: no data directory on this system: pass --usage-db FILE");
         return ExitCode::from(2);
     };

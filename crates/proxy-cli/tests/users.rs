@@ -185,6 +185,63 @@ async fn two_replicas_share_users_attribution_and_budgets() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
+    // A WebSocket admitted before carol's budget ran out: each response it carries is checked
+    // again, so the second is refused on the open connection.
+    let carol = add_user(&db, "carol");
+    assert!(cli(&db, &["users", "budget", "carol", "0.000001"])
+        .status
+        .success());
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://127.0.0.1:{p1}/v1/responses")
+        .into_client_request()
+        .unwrap();
+    let t = Instant::now();
+    // Replica 1 reads the new user within its 2 s period.
+    let mut ws = loop {
+        let mut r = request.clone();
+        r.headers_mut()
+            .insert("authorization", format!("Bearer {carol}").parse().unwrap());
+        match tokio_tungstenite::connect_async(r).await {
+            Ok((ws, _)) => break ws,
+            Err(_) if t.elapsed() < Duration::from_secs(10) => {
+                tokio::time::sleep(Duration::from_millis(200)).await
+            }
+            Err(e) => panic!("carol's WebSocket: {e}"),
+        }
+    };
+    request.headers_mut().clear();
+    let first = plugboard_e2e::socket_client::turn(
+        &mut ws,
+        serde_json::json!({"model": "gpt-5.5", "input": "hi"}),
+    )
+    .await;
+    assert_eq!(
+        plugboard_e2e::socket_client::last(&first)["type"],
+        "response.completed",
+        "{first:?}"
+    );
+    let t = Instant::now();
+    let refused = loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let events = plugboard_e2e::socket_client::turn(
+            &mut ws,
+            serde_json::json!({"model": "gpt-5.5", "input": "more"}),
+        )
+        .await;
+        let last = plugboard_e2e::socket_client::last(&events).clone();
+        if last["type"] == "error" {
+            break last;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "carol still served on her open WebSocket: {last}"
+        );
+    };
+    assert!(
+        refused.to_string().contains("insufficient_quota"),
+        "{refused}"
+    );
+
     // Removed: bob's token stops working on both replicas.
     assert!(cli(&db, &["users", "remove", "bob"]).status.success());
     until_status(p1, &bob, 401).await;

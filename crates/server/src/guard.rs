@@ -83,6 +83,50 @@ fn admit(cfg: &GuardConfig, req: &Request) -> Option<Admitted> {
     (!users && cfg.access_token.is_none()).then_some(Admitted::Anyone)
 }
 
+/// The answer refusing `caller` now, if they may not spend: checked as a request is admitted
+/// and again for each response a WebSocket carries.
+pub(crate) fn refused(accounts: &dyn Accounts, caller: &Caller) -> Option<Response> {
+    let user = caller.name();
+    match accounts.refusal(caller)? {
+        Refusal::Removed => {
+            tracing::warn!(user, "refused: the user was removed");
+            Some(ProxyError::AccessToken.into_response())
+        }
+        Refusal::Unverifiable { stale_secs } => {
+            tracing::warn!(
+                user,
+                stale_secs,
+                "refused: the user's budget cannot be checked"
+            );
+            Some(
+                ProxyError::BudgetsUnavailable {
+                    message: format!(
+                        "{user}'s monthly budget cannot be checked: the gateway's usage database has not answered for {stale_secs} s. Requests of users with a budget resume once it does."
+                    ),
+                }
+                .into_response(),
+            )
+        }
+        Refusal::Spent(s) => {
+            tracing::warn!(
+                user,
+                budget_usd = s.budget_usd,
+                spent_usd = s.spent_usd,
+                "refused: the user's monthly budget is spent"
+            );
+            Some(
+                ProxyError::BudgetSpent {
+                    message: format!(
+                        "{user}'s monthly budget of ${:.2} is spent (${:.2} this month). It renews on {}; a gateway admin can raise it with `plugboard-proxy users budget {user} USD`.",
+                        s.budget_usd, s.spent_usd, s.renews
+                    ),
+                }
+                .into_response(),
+            )
+        }
+    }
+}
+
 pub async fn guard(State(cfg): State<Arc<GuardConfig>>, mut req: Request, next: Next) -> Response {
     if let Some(origin) = req.headers().get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("?");
@@ -119,37 +163,11 @@ pub async fn guard(State(cfg): State<Arc<GuardConfig>>, mut req: Request, next: 
         }) => {
             let refusal = cfg
                 .accounts
-                .as_ref()
+                .as_deref()
                 .filter(|_| spends(&req))
-                .and_then(|a| a.refusal(&caller));
-            let user = caller.name();
-            if let Some(Refusal::Unverifiable { stale_secs }) = refusal {
-                tracing::warn!(
-                    user,
-                    stale_secs,
-                    "refused: the user's budget cannot be checked"
-                );
-                return ProxyError::BudgetsUnavailable {
-                    message: format!(
-                        "{user}'s monthly budget cannot be checked: the gateway's usage database has not answered for {stale_secs} s. Requests of users with a budget resume once it does."
-                    ),
-                }
-                .into_response();
-            }
-            if let Some(Refusal::Spent(s)) = refusal {
-                tracing::warn!(
-                    user,
-                    budget_usd = s.budget_usd,
-                    spent_usd = s.spent_usd,
-                    "refused: the user's monthly budget is spent"
-                );
-                return ProxyError::BudgetSpent {
-                    message: format!(
-                        "{user}'s monthly budget of ${:.2} is spent (${:.2} this month). It renews on {}; a gateway admin can raise it with `plugboard-proxy users budget {user} USD`.",
-                        s.budget_usd, s.spent_usd, s.renews
-                    ),
-                }
-                .into_response();
+                .and_then(|a| refused(a, &caller));
+            if let Some(r) = refusal {
+                return r;
             }
             req.extensions_mut().insert(caller);
             in_authorization

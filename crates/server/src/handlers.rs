@@ -162,12 +162,16 @@ pub async fn ready(State(state): State<Arc<ProxyState>>) -> Response {
     if let Some(shared) = &state.shared {
         match tokio::time::timeout(std::time::Duration::from_secs(2), shared.ping()).await {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => problems.push(e.to_string()),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "not ready: the shared state store");
+                problems.push("shared state store unreachable".to_string());
+            }
             Err(_) => problems.push("shared state store: no answer within 2 s".into()),
         }
     }
     if let Some(Err(e)) = state.usage.as_ref().map(|u| u.ready()) {
-        problems.push(format!("usage store: {e}"));
+        tracing::warn!(error = %e, "not ready: the usage store");
+        problems.push("usage store: rows are not being written".to_string());
     }
     let stores = json!({
         "state": if state.shared.is_some() { "shared" } else { "memory" },

@@ -136,6 +136,7 @@ pub async fn start(
         issuers,
         shared: opts.shared_state.clone(),
         metrics: opts.metrics.clone(),
+        accounts: opts.accounts.clone(),
         max_event_bytes: opts.max_event_bytes,
         body_limit: opts.body_limit,
         usage: opts.usage.clone(),
@@ -147,7 +148,10 @@ pub async fn start(
     let loopback_only = addr.ip().is_loopback();
     let strong_token = opts.access_token.as_deref().is_some_and(|t| t.len() >= 16);
     let users = opts.accounts.as_ref().is_some_and(|a| a.enabled());
-    if !loopback_only && !strong_token && !users {
+    // Reachable from elsewhere: users' tokens or a strong access token, and never a weak one
+    // beside the users' (it would pass unattributed and without a budget).
+    let weak_token = opts.access_token.is_some() && !strong_token;
+    if !loopback_only && ((!strong_token && !users) || weak_token) {
         return Err(StartError::OpenWithoutToken(addr));
     }
     let guard_cfg = Arc::new(GuardConfig {

@@ -86,11 +86,17 @@ impl Written {
 
 /// The sending side, held by the response store and the issuers.
 #[derive(Clone)]
-pub(crate) struct WriteBehind(mpsc::UnboundedSender<Write>);
+pub(crate) struct WriteBehind(mpsc::Sender<Write>);
+
+/// Writes waiting for the shared store at most; beyond, they are dropped (the store is slow
+/// or down, and each holds a conversation in memory).
+const QUEUED_WRITES: usize = 4096;
 
 impl WriteBehind {
     pub(crate) fn send(&self, w: Write) {
-        let _ = self.0.send(w);
+        if self.0.try_send(w).is_err() {
+            tracing::warn!("the shared state store is behind: a write was dropped");
+        }
     }
 
     /// Sends a turn and returns what resolves once it is written.
@@ -106,7 +112,7 @@ impl WriteBehind {
 /// answer a follow-up with "not found" (the documented degradation while the store is down).
 pub(crate) fn start_writer(shared: Arc<dyn SharedState>) -> WriteBehind {
     use futures_util::StreamExt;
-    let (tx, rx) = mpsc::unbounded_channel::<Write>();
+    let (tx, rx) = mpsc::channel::<Write>(QUEUED_WRITES);
     let writes =
         futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|w| (w, rx)) });
     tokio::spawn(writes.for_each_concurrent(CONCURRENT_WRITES, move |w| {
@@ -232,12 +238,20 @@ async fn load_chain(
                 }
             }
         }
-        let Some(turn) = turn else { break };
+        let Some(turn) = turn else {
+            if !missing.is_empty() {
+                // An earlier turn expired (or was never shared): a history with a hole would
+                // be sent as if whole. Nothing is kept; the request is answered "not found".
+                tracing::info!(missing = %id, "a conversation's earlier turn is gone from the shared store");
+                return Ok(());
+            }
+            break;
+        };
         next = turn.parent.clone();
         missing.push((id, turn));
-        // A chain longer than the local store holds gains nothing from more.
         if missing.len() > state.store.capacity() {
-            break;
+            tracing::info!("a conversation longer than this replica keeps: not loaded");
+            return Ok(());
         }
     }
     let loaded = missing.len();

@@ -38,6 +38,8 @@ pub struct ProxyState {
     pub shared: Option<Arc<dyn crate::shared_state::SharedState>>,
     /// What `GET /metrics` shows, when the proxy keeps metrics.
     pub metrics: Option<Arc<dyn plugboard_core::MetricsExport>>,
+    /// A gateway's users (for the checks a WebSocket repeats per response).
+    pub accounts: Option<Arc<dyn plugboard_core::Accounts>>,
 }
 
 impl ProxyState {

@@ -89,6 +89,10 @@ impl PgUsage {
         })?;
         config.connect_timeout(Duration::from_secs(3));
         config.application_name("plugboard-proxy");
+        // A server that stops answering mid-query must not hold the writer forever.
+        config.options("-c statement_timeout=10000");
+        config.keepalives(true);
+        config.keepalives_idle(Duration::from_secs(30));
         let mut store = PgUsage {
             config,
             client: None,
@@ -146,11 +150,11 @@ fn migrate(client: &mut Client) -> Result<(), postgres::Error> {
             )?;
         }
         Some(v) if v > SCHEMA_VERSION => {
-            tracing::warn!(
-                found = v,
-                supported = SCHEMA_VERSION,
-                "the usage database's schema is newer than this plugboard-proxy"
-            )
+            // As the SQLite store: a newer schema is not written by an older binary.
+            tx.execute(
+                "DO $$ BEGIN RAISE EXCEPTION 'the usage database schema is newer than this plugboard-proxy'; END $$",
+                &[],
+            )?;
         }
         Some(_) => {}
     }
@@ -174,20 +178,23 @@ impl UsageStore for PgUsage {
                  input_tokens, cached_tokens, output_tokens, reasoning_tokens, first_event_ms, total_ms, cost_usd, stream, local, session, user_name)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
             )?;
+            // PostgreSQL's text refuses NUL, which a client's model name could carry.
+            let clean = |s: &str| -> String { s.replace('\0', "") };
+            let opt = |s: &Option<String>| s.as_deref().map(clean);
             for r in records {
                 let cost = prices.cost(&r.upstream_model, r.input_tokens, r.cached_tokens, r.output_tokens);
                 tx.execute(
                     &st,
                     &[
                         &(r.ts_ms as i64),
-                        &r.request_id,
+                        &clean(&r.request_id),
                         &(r.attempt as i32),
-                        &r.route,
-                        &r.model,
-                        &r.provider,
-                        &r.upstream_model,
-                        &r.status.as_str(),
-                        &r.error_class,
+                        &opt(&r.route),
+                        &clean(&r.model),
+                        &clean(&r.provider),
+                        &clean(&r.upstream_model),
+                        &clean(&r.status.as_str()),
+                        &opt(&r.error_class),
                         &(r.input_tokens as i64),
                         &(r.cached_tokens as i64),
                         &(r.output_tokens as i64),
@@ -197,8 +204,8 @@ impl UsageStore for PgUsage {
                         &cost,
                         &r.stream,
                         &r.local,
-                        &r.session,
-                        &r.user,
+                        &opt(&r.session),
+                        &opt(&r.user),
                     ],
                 )?;
             }

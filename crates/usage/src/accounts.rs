@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 /// How old the users and spend may be before budgets fail closed (the store has not
 /// answered for this long: many reads missed).
 const STALE: Duration = Duration::from_secs(30);
+/// The least time between two reads of the users and spend.
+const MIN_READ_GAP: Duration = Duration::from_millis(500);
 
 /// A new user token: 24 bytes from the OS's generator, URL-safe, with a prefix that says
 /// what it is (as secret scanners expect of API tokens).
@@ -39,6 +41,8 @@ pub fn token_hash(token: &[u8]) -> [u8; 32] {
 struct Known {
     /// When the store last answered.
     read_at: Instant,
+    /// The users defined now.
+    names: std::collections::HashSet<Caller>,
     by_hash: HashMap<[u8; 32], Caller>,
     budgets: HashMap<Caller, f64>,
     spent: HashMap<Caller, f64>,
@@ -49,6 +53,7 @@ impl Known {
     fn from(s: AccountsSnapshot) -> Self {
         let mut k = Known {
             read_at: Instant::now(),
+            names: Default::default(),
             by_hash: HashMap::new(),
             budgets: HashMap::new(),
             spent: HashMap::new(),
@@ -62,6 +67,7 @@ impl Known {
             if let Some(spent) = s.spent.get(&name) {
                 k.spent.insert(caller.clone(), *spent);
             }
+            k.names.insert(caller.clone());
             k.by_hash.insert(hash, caller);
         }
         k
@@ -121,6 +127,8 @@ fn refresh(
         if let Err(RecvTimeoutError::Disconnected) = woken.recv_timeout(every) {
             return;
         }
+        // Under load rows are written every 200 ms: one read per half second is enough.
+        std::thread::sleep(MIN_READ_GAP);
         // Several pokes in a row make one read.
         while woken.try_recv().is_ok() {}
         let Some(known) = known.upgrade() else {
@@ -147,6 +155,9 @@ impl Accounts for TeamAccounts {
 
     fn refusal(&self, caller: &Caller) -> Option<Refusal> {
         let k = self.read();
+        if !k.names.contains(caller) {
+            return Some(Refusal::Removed);
+        }
         let budget = *k.budgets.get(caller)?;
         let stale = k.read_at.elapsed();
         if stale > STALE {

@@ -184,6 +184,32 @@ fn writer(mut store: Box<dyn UsageStore>, rx: Receiver<Msg>, shared: Shared) {
     }
 }
 
+/// After a batch was refused: writes the rows one by one. When some go in, the database is
+/// there and the rest it refused for what they hold (one bad row must not hold up every row
+/// after it): those are dropped and logged. Whether that was the case.
+fn isolate_refused(
+    store: &mut dyn UsageStore,
+    waiting: &mut Vec<RequestRecord>,
+    prices: &PriceTable,
+) -> bool {
+    let mut refused = Vec::new();
+    let mut written = 0;
+    for r in waiting.drain(..) {
+        match store.insert(std::slice::from_ref(&r), prices) {
+            Ok(()) => written += 1,
+            Err(e) => refused.push((r, e)),
+        }
+    }
+    if written == 0 {
+        waiting.extend(refused.into_iter().map(|(r, _)| r));
+        return false;
+    }
+    for (r, e) in refused {
+        tracing::error!(request_id = %r.request_id, error = %e, "a usage row the database refuses was dropped");
+    }
+    true
+}
+
 fn write(store: &mut dyn UsageStore, waiting: &mut Vec<RequestRecord>, shared: &Shared) {
     let prices = shared
         .prices
@@ -212,6 +238,9 @@ fn write(store: &mut dyn UsageStore, waiting: &mut Vec<RequestRecord>, shared: &
             if let Some(f) = f {
                 f();
             }
+        }
+        Err(e) if waiting.len() > 1 && isolate_refused(store, waiting, &prices) => {
+            tracing::debug!(error = %e, "a batch was refused for some of its rows only");
         }
         Err(e) => {
             if waiting.len() > MAX_WAITING {

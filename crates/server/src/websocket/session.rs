@@ -254,6 +254,13 @@ impl Turn<'_> {
                 .and_then(Value::as_str)
                 .map(str::to_string),
         };
+        // The connection was admitted once; each response it carries is checked again (a
+        // budget spent meanwhile, a user removed).
+        if let (Some(accounts), Some(caller)) = (&self.state.accounts, self.caller) {
+            if let Some(refusal) = crate::guard::refused(&**accounts, caller) {
+                return self.relay(refusal).await.map(|_| ());
+            }
+        }
         let asked = input_items(&body);
         if !generate {
             return self.warm_up(&body, asked).await;
