@@ -12,6 +12,7 @@ ensure_desktop_build_deps
 ensure_packages xvfb xauth
 ensure_litellm
 ensure_packages valgrind
+ensure_gateway_deps
 
 log "building release binaries"
 cargo build -j2 --release --locked -p plugboard-proxy -p plugboard-bench -p plugboard
@@ -37,6 +38,9 @@ log "the tray app's memory: never opened, window open, after open and close"
 # The window is opened by a second launch, which reaches the first over the D-Bus session.
 tray=("$rel/plugboard-tray-memory" --app "$rel/plugboard" --write BENCHMARKS.md)
 if [ -n "${DISPLAY:-}" ]; then dbus-run-session -- "${tray[@]}"; else xvfb-run -a dbus-run-session -- "${tray[@]}"; fi
+
+log "a gateway: follow-up turns in memory against Redis-shared, CPU, one replica against two"
+"$rel/plugboard-gateway-bench" --rounds 300 --concurrency 32 --seconds 5 --redis-server "$PLUGBOARD_REDIS_SERVER" --write BENCHMARKS.md
 
 log "instructions and allocations per request, counted (callgrind), against their budgets"
 "$rel/plugboard-counts" --requests 20 --write BENCHMARKS.md
