@@ -35,6 +35,7 @@ fn the_gateway_bench_reports_latency_cpu_and_throughput() {
         "| Redis, the other replica (turn loaded from Redis) |",
         "| Redis, alternating replicas |",
         "| two replicas |",
+        "| one replica, memory |",
     ] {
         assert!(text.contains(row), "no `{row}` in:\n{text}");
     }
