@@ -114,6 +114,27 @@ async fn two_replicas_share_users_attribution_and_budgets() {
     // Bob through replica 1: answered; the provider sees the team's key, never bob's token.
     let (status, body) = ask(p1, Some(&bob)).await;
     assert_eq!(status, 200, "{body}");
+    // Bob's conversation is bob's: alice cannot continue it, even knowing its id.
+    let bobs = body["id"].as_str().unwrap().to_string();
+    let follow_up = |token: &str| {
+        reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap()
+            .post(format!("http://127.0.0.1:{p1}/v1/responses"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"model": "gpt-5.5", "input": "and then?", "previous_response_id": bobs}))
+            .send()
+    };
+    let r = follow_up(&alice).await.unwrap();
+    assert_eq!(r.status(), 400);
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "previous_response_not_found", "{e}");
+    assert_eq!(
+        follow_up(&bob).await.unwrap().status(),
+        200,
+        "bob continues his own"
+    );
     let sent = upstream.requests();
     let auth = sent.last().unwrap().headers.get("authorization").unwrap();
     assert_eq!(auth, "Bearer sk-gateway-provider");
@@ -171,7 +192,7 @@ async fn two_replicas_share_users_attribution_and_budgets() {
                 .map(|r| r.requests)
                 .sum::<i64>()
         };
-        if requests("bob") == 2 {
+        if requests("bob") == 3 {
             assert!(requests("alice") >= 1, "{rows:?}");
             let alice_cost: f64 = rows
                 .iter()

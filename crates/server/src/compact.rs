@@ -67,10 +67,11 @@ async fn handle(
              value: mut req,
          }| {
             require_input(&req.input, req.previous_response_id.is_some())?;
-            if let Some(input) = references::resolve(&req.input, &state.store)? {
+            let who = caller.as_ref().map(Caller::name);
+            if let Some(input) = references::resolve(&req.input, &state.store, who)? {
                 req.input = input;
             }
-            let history = previous(&state, req.previous_response_id.as_deref())?
+            let history = previous(&state, req.previous_response_id.as_deref(), who)?
                 .map(|p| p.history())
                 .unwrap_or_default();
             Ok((body, req, history))
@@ -96,6 +97,7 @@ async fn handle(
     };
     let work = CompactAttempt {
         state: &state,
+        who: caller.as_ref().map(Caller::name),
         headers: &headers,
         body: &body,
         req: &req,
@@ -106,6 +108,7 @@ async fn handle(
 
 struct CompactAttempt<'r> {
     state: &'r ProxyState,
+    who: Option<&'r str>,
     headers: &'r HeaderMap,
     body: &'r Bytes,
     req: &'r CompactRequest,
@@ -140,6 +143,7 @@ impl CompactAttempt<'_> {
             &self.req.model,
             &self.req.input,
             self.req.previous_response_id.as_ref(),
+            self.who,
         );
         let body = body_for(self.state, target, asked, self.body)?.body;
         let (key, forwarded) = credentials(target.provider, key, self.headers)?;
@@ -316,7 +320,8 @@ impl Asker<'_> {
         let input: Input = serde_json::from_value(body["input"].clone()).map_err(|e| {
             ProxyError::invalid_request(Some("input"), "invalid_request", e.to_string())
         })?;
-        let asked = crate::passthrough::Asked::history_only(&req.model, &input, None);
+        // The history is in the input itself: nothing stored is named.
+        let asked = crate::passthrough::Asked::history_only(&req.model, &input, None, None);
         let prepared = body_for(self.state, target, asked, &bytes)?;
         let (key, forwarded) = credentials(target.provider, key, self.headers)?;
         let resp = upstream::post(
@@ -380,7 +385,7 @@ pub(crate) async fn answer_trigger(
         previous_response_id: inc.req.previous_response_id.clone(),
         instructions: inc.req.instructions.clone(),
     };
-    let history = previous(state, req.previous_response_id.as_deref())?
+    let history = previous(state, req.previous_response_id.as_deref(), inc.who())?
         .map(|p| p.history())
         .unwrap_or_default();
     let asker = Asker {

@@ -56,7 +56,7 @@ async fn handle(
     request_id: String,
     started: Instant,
 ) -> Response {
-    let (incoming, routes) = match parse(&state, headers, body, socket) {
+    let (incoming, routes) = match parse(&state, headers, body, socket, caller) {
         Ok(parsed) => parsed,
         Err(e) => {
             tracing::info!(status = e.status().as_u16(), code = e.code(), message = %e.message(), "request refused");
@@ -80,7 +80,7 @@ async fn handle(
         request_id: &request_id,
         started,
         session: session.as_deref(),
-        user: caller.as_ref().map(Caller::name),
+        user: incoming.who(),
         signals: crate::routing::Signals::of(&incoming.headers),
     };
     let work = CreateAttempt {
@@ -117,6 +117,7 @@ fn parse(
     headers: HeaderMap,
     body: Result<JsonBody<ResponsesRequest>, ProxyError>,
     socket: Option<SocketTurn>,
+    caller: Option<Caller>,
 ) -> Result<(Incoming, Arc<RouteTable>), ProxyError> {
     let JsonBody { bytes, value: req } = body?;
     require_input(&req.input, req.previous_response_id.is_some())?;
@@ -125,6 +126,7 @@ fn parse(
         req,
         headers,
         socket,
+        caller,
     };
     Ok((incoming, state.routes()))
 }

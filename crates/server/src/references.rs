@@ -39,7 +39,11 @@ pub(crate) fn referenced_ids(items: &[Box<RawValue>]) -> Vec<String> {
 
 /// The input with every reference replaced by the item it names; `None` when it has none
 /// (the common case: nothing is copied).
-pub fn resolve(input: &Input, store: &ResponseStore) -> Result<Option<Input>, ProxyError> {
+pub fn resolve(
+    input: &Input,
+    store: &ResponseStore,
+    who: Option<&str>,
+) -> Result<Option<Input>, ProxyError> {
     let Input::Items(items) = input else {
         return Ok(None);
     };
@@ -51,7 +55,7 @@ pub fn resolve(input: &Input, store: &ResponseStore) -> Result<Option<Input>, Pr
         match reference(raw) {
             None => out.push(raw.clone()),
             Some(id) => {
-                let item = store.item(&id).ok_or_else(|| {
+                let item = store.item_for(&id, who).ok_or_else(|| {
                     ProxyError::invalid_request(
                         Some(&format!("input[{i}]")),
                         "item_not_found",
@@ -91,6 +95,7 @@ mod tests {
                 {"type": "function_call_output", "call_id": "c1", "output": "ok"},
             ])),
             &store,
+            None,
         )
         .unwrap()
         .unwrap();
@@ -106,6 +111,7 @@ mod tests {
         let e = resolve(
             &input(json!([{"type": "item_reference", "id": "msg_gone"}])),
             &store,
+            None,
         )
         .unwrap_err();
         assert_eq!(e.status(), 400);
@@ -113,7 +119,9 @@ mod tests {
         assert!(e.message().contains("msg_gone"));
         let real =
             input(json!([{"type": "message", "id": "msg_x", "role": "user", "content": "hi"}]));
-        assert!(resolve(&real, &store).unwrap().is_none());
-        assert!(resolve(&input(json!("text")), &store).unwrap().is_none());
+        assert!(resolve(&real, &store, None).unwrap().is_none());
+        assert!(resolve(&input(json!("text")), &store, None)
+            .unwrap()
+            .is_none());
     }
 }

@@ -11,11 +11,22 @@ pub struct Entry {
     id: String,
     parent: Option<Arc<Entry>>,
     items: Vec<Value>,
+    /// The gateway user whose conversation this is: only they can continue it.
+    owner: Option<Arc<str>>,
 }
 
 impl Entry {
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    pub fn owner(&self) -> Option<&str> {
+        self.owner.as_deref()
+    }
+
+    /// Whether `who` (the request's gateway user, if any) may use this turn.
+    pub fn open_to(&self, who: Option<&str>) -> bool {
+        self.owner.is_none() || self.owner.as_deref() == who
     }
 
     pub fn parent_id(&self) -> Option<&str> {
@@ -98,6 +109,21 @@ impl ResponseStore {
         entry.items.get(*i).cloned()
     }
 
+    /// The response `id`, if `who` may continue it (another user's is as good as unknown).
+    pub fn get_for(&self, id: &str, who: Option<&str>) -> Option<Arc<Entry>> {
+        self.get(id).filter(|e| e.open_to(who))
+    }
+
+    /// The item `id`, if `who` may use it.
+    pub fn item_for(&self, id: &str, who: Option<&str>) -> Option<Value> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let (entry, i) = inner.items.get(id)?;
+        if !entry.open_to(who) {
+            return None;
+        }
+        entry.items.get(*i).cloned()
+    }
+
     /// Keeps a finished turn; the oldest entries go when the store is full (a child keeps
     /// its evicted parents alive through its own chain, but their items can no longer be
     /// named by id).
@@ -110,7 +136,18 @@ impl ResponseStore {
         parent: Option<Arc<Entry>>,
         items: Vec<Value>,
     ) -> crate::shared_state::Written {
-        let entry = self.insert_loaded(id, parent, items);
+        self.put_owned(id, parent, items, None)
+    }
+
+    /// The same, for `owner`'s conversation.
+    pub fn put_owned(
+        &self,
+        id: String,
+        parent: Option<Arc<Entry>>,
+        items: Vec<Value>,
+        owner: Option<Arc<str>>,
+    ) -> crate::shared_state::Written {
+        let entry = self.insert_loaded(id, parent, items, owner);
         match &self.shared {
             Some(w) => w.send_turn(entry),
             None => crate::shared_state::Written::none(),
@@ -123,12 +160,14 @@ impl ResponseStore {
         id: String,
         parent: Option<Arc<Entry>>,
         items: Vec<Value>,
+        owner: Option<Arc<str>>,
     ) -> Arc<Entry> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let entry = Arc::new(Entry {
             id: id.clone(),
             parent,
             items,
+            owner,
         });
         let kept = entry.clone();
         for (i, item) in entry.items.iter().enumerate() {

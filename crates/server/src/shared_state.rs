@@ -19,6 +19,8 @@ use tokio::sync::mpsc;
 pub struct StoredTurn {
     pub parent: Option<String>,
     pub items: Vec<Value>,
+    /// The gateway user whose conversation it is.
+    pub owner: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -123,6 +125,7 @@ pub(crate) fn start_writer(shared: Arc<dyn SharedState>) -> WriteBehind {
                     let turn = StoredTurn {
                         parent: entry.parent_id().map(str::to_string),
                         items: entry.items().to_vec(),
+                        owner: entry.owner().map(str::to_string),
                     };
                     (shared.save_turn(entry.id(), turn).await, ack)
                 }
@@ -257,7 +260,9 @@ async fn load_chain(
     let loaded = missing.len();
     for (id, turn) in missing.into_iter().rev() {
         let parent = turn.parent.as_deref().and_then(|p| state.store.get(p));
-        state.store.insert_loaded(id, parent, turn.items);
+        state
+            .store
+            .insert_loaded(id, parent, turn.items, turn.owner.as_deref().map(Arc::from));
     }
     if loaded > 0 {
         tracing::debug!(

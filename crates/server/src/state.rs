@@ -63,9 +63,16 @@ pub struct Incoming {
     pub headers: HeaderMap,
     /// A turn that came over a WebSocket: the connection's upstream sockets.
     pub socket: Option<crate::upstream_socket::SocketTurn>,
+    /// The gateway user it is attributed to.
+    pub caller: Option<plugboard_core::Caller>,
 }
 
 impl Incoming {
+    /// The gateway user's name, whose stored conversations this request may continue.
+    pub(crate) fn who(&self) -> Option<&str> {
+        self.caller.as_ref().map(plugboard_core::Caller::name)
+    }
+
     /// What the pass-through reads of the request.
     pub(crate) fn asked(&self) -> crate::passthrough::Asked<'_> {
         crate::passthrough::Asked {
@@ -75,6 +82,7 @@ impl Incoming {
             tools: &self.req.tools,
             tool_choice: self.req.tool_choice.as_ref(),
             store: self.req.store,
+            who: self.who(),
         }
     }
 }

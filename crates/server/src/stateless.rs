@@ -18,6 +18,7 @@ use std::sync::Arc;
 pub(crate) struct Keep {
     parent: Option<Arc<Entry>>,
     items: Vec<Value>,
+    owner: Option<Arc<str>>,
 }
 
 /// The input a stateless provider needs.
@@ -35,9 +36,10 @@ pub(crate) fn resolve(
     input: &Input,
     previous: Option<&str>,
     store: Option<bool>,
+    who: Option<&str>,
 ) -> Result<Resolved, ProxyError> {
-    let referenced = references::resolve(input, &state.store)?;
-    let parent = crate::chat_bridge::previous(state, previous)?;
+    let referenced = references::resolve(input, &state.store, who)?;
+    let parent = crate::chat_bridge::previous(state, previous, who)?;
     let wants_store = store != Some(false);
     if referenced.is_none() && parent.is_none() && !wants_store {
         return Ok(Resolved {
@@ -62,6 +64,7 @@ pub(crate) fn resolve(
         }
     };
     let keep = wants_store.then(|| Keep {
+        owner: who.map(Arc::from),
         parent,
         items: turn
             .iter()
@@ -77,9 +80,13 @@ fn raw(v: &Value) -> Box<RawValue> {
 
 /// Stores an answered turn under the provider's response id.
 pub(crate) fn keep_answer(state: &ProxyState, keep: Keep, answer: Answer) {
-    let Keep { parent, mut items } = keep;
+    let Keep {
+        parent,
+        mut items,
+        owner,
+    } = keep;
     items.extend(answer.output);
     // A streamed answer's last event has passed already: a follow-up elsewhere relies on
     // `hydrate`'s patience instead.
-    let _ = state.store.put(answer.id, parent, items);
+    let _ = state.store.put_owned(answer.id, parent, items, owner);
 }

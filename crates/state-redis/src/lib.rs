@@ -46,6 +46,8 @@ struct TurnJson {
     parent: Option<String>,
     #[serde(default)]
     items: Vec<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    owner: Option<String>,
 }
 
 /// `redis://:secret@host` as `redis://:***@host`.
@@ -143,6 +145,7 @@ impl SharedState for RedisState {
             let json = serde_json::to_string(&TurnJson {
                 parent: turn.parent,
                 items: turn.items,
+                owner: turn.owner,
             })
             .map_err(err)?;
             if json.len() > self.opts.max_turn_bytes {
@@ -174,6 +177,7 @@ impl SharedState for RedisState {
             Ok(Some(StoredTurn {
                 parent: t.parent,
                 items: t.items,
+                owner: t.owner,
             }))
         })
     }

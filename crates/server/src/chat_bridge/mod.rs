@@ -48,6 +48,7 @@ pub async fn bridge(
     let keep = Keep {
         state: state.clone(),
         provider: target.provider.id.clone(),
+        owner: inc.who().map(Arc::from),
         // What `previous_response_id` needs later: this turn's input and output items.
         turn: req
             .store
@@ -74,14 +75,14 @@ fn prepare<'r>(
     target: &Target<'_>,
 ) -> Result<Prepared<'r>, ProxyError> {
     // Earlier items named by reference, put back in place (a copy only when there are any).
-    let req = match references::resolve(&inc.req.input, &state.store)? {
+    let req = match references::resolve(&inc.req.input, &state.store, inc.who())? {
         Some(input) => Cow::Owned(ResponsesRequest {
             input,
             ..inc.req.clone()
         }),
         None => Cow::Borrowed(&inc.req),
     };
-    let parent = previous(state, req.previous_response_id.as_deref())?;
+    let parent = previous(state, req.previous_response_id.as_deref(), inc.who())?;
     let history = parent.as_ref().map(|p| p.history()).unwrap_or_default();
     let translation = translate_request(
         &req,
@@ -130,9 +131,10 @@ async fn answer_whole(
 pub(crate) fn previous(
     state: &ProxyState,
     id: Option<&str>,
+    who: Option<&str>,
 ) -> Result<Option<Arc<Entry>>, ProxyError> {
     let Some(id) = id else { return Ok(None) };
-    state.store.get(id).map(Some).ok_or_else(|| {
+    state.store.get_for(id, who).map(Some).ok_or_else(|| {
         ProxyError::invalid_request(
             Some("previous_response_id"),
             "previous_response_not_found",
@@ -213,6 +215,7 @@ pub(super) fn finish_log(log: &mut RequestLog, response: &ResponseObject) {
 pub(super) struct Keep {
     state: Arc<ProxyState>,
     provider: String,
+    owner: Option<Arc<str>>,
     turn: Option<(Option<Arc<Entry>>, Vec<Value>)>,
 }
 
@@ -231,6 +234,8 @@ impl Keep {
                 .iter()
                 .filter_map(|i| serde_json::to_value(i).ok()),
         );
-        self.state.store.put(response.id.clone(), parent, items)
+        self.state
+            .store
+            .put_owned(response.id.clone(), parent, items, self.owner)
     }
 }

@@ -25,11 +25,18 @@ pub(crate) struct Asked<'a> {
     pub tools: &'a [Value],
     pub tool_choice: Option<&'a Value>,
     pub store: Option<bool>,
+    /// The gateway user, whose stored conversations may be continued.
+    pub who: Option<&'a str>,
 }
 
 impl<'a> Asked<'a> {
     /// A history to be summarized (compaction): no tools, nothing stored.
-    pub fn history_only(model: &'a str, input: &'a Input, previous: Option<&'a String>) -> Self {
+    pub fn history_only(
+        model: &'a str,
+        input: &'a Input,
+        previous: Option<&'a String>,
+        who: Option<&'a str>,
+    ) -> Self {
         Asked {
             model,
             input,
@@ -37,6 +44,7 @@ impl<'a> Asked<'a> {
             tools: &[],
             tool_choice: None,
             store: Some(false),
+            who,
         }
     }
 }
@@ -64,6 +72,7 @@ pub(crate) fn body_for(
             asked.input,
             asked.previous.map(String::as_str),
             asked.store,
+            asked.who,
         )?;
         (r.input, r.keep)
     } else {
