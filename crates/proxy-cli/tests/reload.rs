@@ -6,7 +6,7 @@ mod common;
 use common::{free_port, read_until};
 use futures_util::StreamExt;
 use plugboard_e2e::{reply_as_asked, text_chunks, MockUpstream, Reply};
-use std::io::{BufReader, Read};
+use std::io::BufReader;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -36,20 +36,7 @@ fn serve(settings: &Path, port: u16) -> (Child, Arc<Mutex<String>>) {
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     read_until(&mut stdout, "listening on");
     std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    let logs = Arc::new(Mutex::new(String::new()));
-    let sink = logs.clone();
-    let mut stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stderr.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
+    let logs = common::collect(child.stderr.take().unwrap());
     (child, logs)
 }
 

@@ -6,7 +6,8 @@
 
 use plugboard_core::RequestRecord;
 use plugboard_usage::db::{
-    answered_list, latency_from_samples, sessions_from_parts, valid_name, SESSION_PARTS_SQL,
+    answered_list, check_budget, check_name, latency_from_samples, one_user_changed,
+    sessions_from_parts, SESSION_PARTS_SQL,
 };
 use plugboard_usage::{
     AccountsSnapshot, DayRow, LatencyRow, PriceTable, SessionPart, SessionRow, Summary, UsageError,
@@ -240,9 +241,7 @@ impl UsageStore for PgUsage {
         token_sha256: &[u8; 32],
         now_ms: i64,
     ) -> Result<(), UsersError> {
-        if !valid_name(name) {
-            return Err(UsersError::BadName(name.into()));
-        }
+        check_name(name)?;
         let inserted = self
             .with(|c| {
                 c.execute(
@@ -261,16 +260,11 @@ impl UsageStore for PgUsage {
         let n = self
             .with(|c| c.execute("DELETE FROM users WHERE name = $1", &[&name]))
             .map_err(users_err)?;
-        if n == 0 {
-            return Err(UsersError::NoSuchUser(name.into()));
-        }
-        Ok(())
+        one_user_changed(n, name)
     }
 
     fn set_budget(&mut self, name: &str, usd: Option<f64>) -> Result<(), UsersError> {
-        if let Some(v) = usd.filter(|v| !v.is_finite() || *v < 0.0) {
-            return Err(UsersError::BadBudget(v.to_string()));
-        }
+        check_budget(usd)?;
         let n = self
             .with(|c| {
                 c.execute(
@@ -279,10 +273,7 @@ impl UsageStore for PgUsage {
                 )
             })
             .map_err(users_err)?;
-        if n == 0 {
-            return Err(UsersError::NoSuchUser(name.into()));
-        }
-        Ok(())
+        one_user_changed(n, name)
     }
 
     fn users(&mut self) -> Result<Vec<UserRow>, UsageError> {

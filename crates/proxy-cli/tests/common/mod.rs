@@ -78,6 +78,27 @@ pub async fn codex_through_serve(
     )
 }
 
+/// Everything a child writes to `stderr`, gathered on a thread of its own (so that it never
+/// blocks on a full pipe) for the test to read.
+#[allow(dead_code)] // Not every test binary that shares this module reads a log.
+pub fn collect(mut stderr: std::process::ChildStderr) -> std::sync::Arc<std::sync::Mutex<String>> {
+    use std::io::Read;
+    let logs = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = logs.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stderr.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    logs
+}
+
 /// A `plugboard-proxy serve` replica of a gateway in front of `upstream` (the deepseek
 /// preset, its key from the environment), with `shared` naming the shared stores; its log
 /// collected, killed when dropped.
@@ -92,7 +113,6 @@ pub struct Replica {
 #[allow(dead_code)]
 impl Replica {
     pub fn start(port: u16, upstream: &str, shared: &[&str]) -> Replica {
-        use std::io::Read;
         use std::process::{Command, Stdio};
         let mut child = Command::new(env!("CARGO_BIN_EXE_plugboard-proxy"))
             .args([
@@ -115,20 +135,7 @@ impl Replica {
         let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
         let printed = read_until(&mut stdout, "listening on");
         std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        let logs = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        let sink = logs.clone();
-        let mut stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stderr.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
+        let logs = collect(child.stderr.take().unwrap());
         Replica {
             printed,
             child,

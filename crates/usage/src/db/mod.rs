@@ -8,7 +8,9 @@ pub use queries::{
     answered_list, latency_from_samples, DayRow, LatencyRow, LogFilter, RequestRow, Summary,
 };
 pub use sessions::{sessions_from_parts, SessionPart, SessionRow, SESSION_PARTS_SQL};
-pub use users::{valid_name, AccountsSnapshot, UserRow, UserSpend, UsersError};
+pub use users::{
+    check_budget, check_name, one_user_changed, AccountsSnapshot, UserRow, UserSpend, UsersError,
+};
 
 use crate::prices::PriceTable;
 use plugboard_core::RequestRecord;

@@ -52,11 +52,37 @@ pub struct AccountsSnapshot {
     pub renews: String,
 }
 
-pub fn valid_name(name: &str) -> bool {
+fn valid_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '-'))
+}
+
+/// A name `users add` accepts.
+pub fn check_name(name: &str) -> Result<(), UsersError> {
+    if valid_name(name) {
+        Ok(())
+    } else {
+        Err(UsersError::BadName(name.into()))
+    }
+}
+
+/// A budget `users budget` accepts (`None` lifts it).
+pub fn check_budget(usd: Option<f64>) -> Result<(), UsersError> {
+    match usd.filter(|v| !v.is_finite() || *v < 0.0) {
+        Some(v) => Err(UsersError::BadBudget(v.to_string())),
+        None => Ok(()),
+    }
+}
+
+/// What a change of `rows` rows of `name` means: none changed, no such user.
+pub fn one_user_changed(rows: u64, name: &str) -> Result<(), UsersError> {
+    if rows == 0 {
+        Err(UsersError::NoSuchUser(name.into()))
+    } else {
+        Ok(())
+    }
 }
 
 const MONTH_START_MS: &str = "CAST(strftime('%s', 'now', 'start of month') AS INTEGER) * 1000";
@@ -68,9 +94,7 @@ impl UsageDb {
         token_sha256: &[u8; 32],
         now_ms: i64,
     ) -> Result<(), UsersError> {
-        if !valid_name(name) {
-            return Err(UsersError::BadName(name.into()));
-        }
+        check_name(name)?;
         let inserted = self
             .conn
             .execute(
@@ -90,17 +114,12 @@ impl UsageDb {
             .conn
             .execute("DELETE FROM users WHERE name = ?1", [name])
             .map_err(self.sql())?;
-        if n == 0 {
-            return Err(UsersError::NoSuchUser(name.into()));
-        }
-        Ok(())
+        one_user_changed(n as u64, name)
     }
 
     /// Sets (or with `None` lifts) a user's monthly budget in US dollars.
     pub fn set_budget(&self, name: &str, usd: Option<f64>) -> Result<(), UsersError> {
-        if let Some(v) = usd.filter(|v| !v.is_finite() || *v < 0.0) {
-            return Err(UsersError::BadBudget(v.to_string()));
-        }
+        check_budget(usd)?;
         let n = self
             .conn
             .execute(
@@ -108,10 +127,7 @@ impl UsageDb {
                 params![name, usd],
             )
             .map_err(self.sql())?;
-        if n == 0 {
-            return Err(UsersError::NoSuchUser(name.into()));
-        }
-        Ok(())
+        one_user_changed(n as u64, name)
     }
 
     /// Every user with their budget and this month's spend, by name.
