@@ -29,6 +29,17 @@ impl Entry {
         self.owner.is_none() || self.owner.as_deref() == who
     }
 
+    /// The ids of up to `n` turns before this one, nearest first.
+    pub fn earlier_ids(&self, n: usize) -> Vec<String> {
+        let mut ids = Vec::new();
+        let mut cur = self.parent.as_deref();
+        while let (Some(e), true) = (cur, ids.len() < n) {
+            ids.push(e.id.clone());
+            cur = e.parent.as_deref();
+        }
+        ids
+    }
+
     pub fn parent_id(&self) -> Option<&str> {
         self.parent.as_ref().map(|p| p.id.as_str())
     }
@@ -226,6 +237,18 @@ mod tests {
             4,
             "the chain survives eviction of its ids"
         );
+    }
+
+    #[test]
+    fn earlier_turns_nearest_first_up_to_a_limit() {
+        let s = ResponseStore::new(8);
+        let _ = s.put("a".into(), None, vec![]);
+        let _ = s.put("b".into(), s.get("a"), vec![]);
+        let _ = s.put("c".into(), s.get("b"), vec![]);
+        let c = s.get("c").unwrap();
+        assert_eq!(c.earlier_ids(10), ["b", "a"]);
+        assert_eq!(c.earlier_ids(1), ["b"]);
+        assert!(s.get("a").unwrap().earlier_ids(10).is_empty());
     }
 
     #[test]

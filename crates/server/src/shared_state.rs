@@ -21,7 +21,13 @@ pub struct StoredTurn {
     pub items: Vec<Value>,
     /// The gateway user whose conversation it is.
     pub owner: Option<String>,
+    /// The turns before it that this replica knows, nearest first (not stored: their expiry
+    /// is renewed with this turn's, so that a conversation lives as long as it goes on).
+    pub earlier: Vec<String>,
 }
+
+/// How many earlier turns a saved turn renews at most.
+const RENEWED: usize = 256;
 
 #[derive(Debug, thiserror::Error)]
 #[error("shared state store: {0}")]
@@ -126,6 +132,7 @@ pub(crate) fn start_writer(shared: Arc<dyn SharedState>) -> WriteBehind {
                         parent: entry.parent_id().map(str::to_string),
                         items: entry.items().to_vec(),
                         owner: entry.owner().map(str::to_string),
+                        earlier: entry.earlier_ids(RENEWED),
                     };
                     (shared.save_turn(entry.id(), turn).await, ack)
                 }

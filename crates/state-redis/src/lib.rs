@@ -134,9 +134,10 @@ impl SharedState for RedisState {
     fn save_turn<'a>(
         &'a self,
         id: &'a str,
-        turn: StoredTurn,
+        mut turn: StoredTurn,
     ) -> BoxFuture<'a, Result<(), StateError>> {
         Box::pin(async move {
+            let earlier = std::mem::take(&mut turn.earlier);
             let item_ids: Vec<String> = turn
                 .items
                 .iter()
@@ -162,6 +163,10 @@ impl SharedState for RedisState {
             for item in item_ids {
                 pipe.set_ex(self.key("item", &item), id, ttl).ignore();
             }
+            // The conversation goes on: the turns before this one live as long as it does.
+            for earlier in earlier {
+                pipe.expire(self.key("turn", &earlier), ttl as i64).ignore();
+            }
             self.run::<()>(pipe).await
         })
     }
@@ -178,6 +183,7 @@ impl SharedState for RedisState {
                 parent: t.parent,
                 items: t.items,
                 owner: t.owner,
+                earlier: Vec::new(),
             }))
         })
     }
