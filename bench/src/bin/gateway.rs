@@ -110,6 +110,23 @@ async fn turn(client: &reqwest::Client, base: &str, previous: Option<&str>) -> (
     (v["id"].as_str().unwrap().to_string(), ms)
 }
 
+/// Turn `i` of a conversation spread over `bases` in turn, started afresh every 20 turns.
+async fn next_turn(
+    client: &reqwest::Client,
+    bases: &[String],
+    i: usize,
+    prev: &mut Option<String>,
+) {
+    if i.is_multiple_of(20) {
+        *prev = None;
+    }
+    *prev = Some(
+        turn(client, &bases[i % bases.len()], prev.as_deref())
+            .await
+            .0,
+    );
+}
+
 fn pct(v: &mut [f64], p: f64) -> f64 {
     v.sort_by(f64::total_cmp);
     v[((v.len() - 1) as f64 * p).round() as usize]
@@ -210,14 +227,7 @@ async fn main() {
         );
         let mut prev: Option<String> = None;
         for i in 0..n {
-            if i % 20 == 0 {
-                prev = None;
-            }
-            prev = Some(
-                turn(&client, &bases[i % bases.len()], prev.as_deref())
-                    .await
-                    .0,
-            );
+            next_turn(&client, &bases, i, &mut prev).await;
         }
         let (c1, r1t) = (
             self_cpu(),
@@ -246,14 +256,7 @@ async fn main() {
                 let mut prev: Option<String> = None;
                 let mut i = w;
                 while Instant::now() < deadline {
-                    if i % 20 == 0 {
-                        prev = None;
-                    }
-                    prev = Some(
-                        turn(&client, &bases[i % bases.len()], prev.as_deref())
-                            .await
-                            .0,
-                    );
+                    next_turn(&client, &bases, i, &mut prev).await;
                     done.fetch_add(1, Ordering::Relaxed);
                     i += 1;
                 }

@@ -5,8 +5,10 @@
 pub mod accounts;
 pub mod outcome;
 pub mod record;
+pub mod redact;
 
 pub use accounts::{Accounts, BudgetSpent, Caller, Refusal};
 pub use outcome::Outcome;
 pub use plugboard_keys::{self as keys, ApiKey, EnvKeys, KeyError, KeySource};
 pub use record::{MetricsExport, RequestRecord, UsageSink};
+pub use redact::redact_url;

@@ -43,7 +43,7 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
             Ok(s) => {
                 println!(
                     "Conversations shared with the other replicas through {}",
-                    redact_url(url)
+                    plugboard_core::redact_url(url)
                 );
                 Some(Arc::new(s) as Arc<dyn plugboard_server::SharedState>)
             }
@@ -206,21 +206,6 @@ pub(crate) fn serve(args: ServeArgs) -> ExitCode {
         }
         ExitCode::SUCCESS
     })
-}
-
-/// A store's URL without its password (`redis://:secret@host` is printed as
-/// `redis://:***@host`).
-pub(crate) fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    match rest.split_once('@') {
-        Some((auth, host)) => {
-            let user = auth.split_once(':').map(|(u, _)| u).unwrap_or("");
-            format!("{scheme}://{user}:***@{host}")
-        }
-        None => url.to_string(),
-    }
 }
 
 /// How often users, budgets and the month's spend are read again from the usage database

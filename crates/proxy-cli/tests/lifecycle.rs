@@ -4,7 +4,7 @@
 
 mod common;
 use common::{free_port, read_until};
-use std::io::{BufReader, Read};
+use std::io::BufReader;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
@@ -43,25 +43,11 @@ fn spawn_proxy(ulimit: &str, port: u16, upstream: &str, extra: &[&str]) -> (Chil
     read_until(&mut stdout, "listening on");
     // Keep draining stdout so the proxy never blocks on a full pipe.
     std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    let mut stderr = child.stderr.take().unwrap();
-    let logs = Logs::default();
-    let sink = logs.clone();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stderr.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.0
-                .lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
+    let logs = Logs(common::collect(child.stderr.take().unwrap()));
     (child, logs)
 }
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 struct Logs(std::sync::Arc<std::sync::Mutex<String>>);
 
 impl Logs {

@@ -50,20 +50,6 @@ struct TurnJson {
     owner: Option<String>,
 }
 
-/// `redis://:secret@host` as `redis://:***@host`.
-pub fn redact(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => match rest.rsplit_once('@') {
-            Some((auth, host)) => {
-                let user = auth.split_once(':').map(|(u, _)| u).unwrap_or("");
-                format!("{scheme}://{user}:***@{host}")
-            }
-            None => url.to_string(),
-        },
-        None => url.to_string(),
-    }
-}
-
 fn err(e: impl std::fmt::Display) -> StateError {
     StateError(e.to_string())
 }
@@ -72,8 +58,8 @@ impl RedisState {
     /// Reads the URL (`redis://HOST:PORT[/DB]`); the connection is made on first use and
     /// made again after Redis comes back.
     pub fn new(url: &str, opts: RedisOptions) -> Result<RedisState, StateError> {
-        let client =
-            redis::Client::open(url).map_err(|e| StateError(format!("{}: {e}", redact(url))))?;
+        let client = redis::Client::open(url)
+            .map_err(|e| StateError(format!("{}: {e}", plugboard_core::redact_url(url))))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(opts.timeout))
             .set_response_timeout(Some(opts.timeout))

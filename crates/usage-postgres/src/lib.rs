@@ -68,22 +68,10 @@ pub struct PgUsage {
     shown: String,
 }
 
-/// `postgres://user:secret@host/db` as `postgres://user:***@host/db`.
-fn redact(url: &str) -> String {
-    match (url.split_once("://"), url.rfind('@')) {
-        (Some((scheme, rest)), Some(_)) => {
-            let (auth, host) = rest.rsplit_once('@').unwrap_or(("", rest));
-            let user = auth.split_once(':').map(|(u, _)| u).unwrap_or(auth);
-            format!("{scheme}://{user}:***@{host}")
-        }
-        _ => url.to_string(),
-    }
-}
-
 impl PgUsage {
     /// Connects (at most 3 s) and creates the schema if it is not there yet.
     pub fn connect(url: &str) -> Result<PgUsage, UsageError> {
-        let shown = redact(url);
+        let shown = plugboard_core::redact_url(url);
         let mut config = postgres::Config::from_str(url).map_err(|e| UsageError::Store {
             at: shown.clone(),
             message: e.to_string(),
@@ -433,16 +421,4 @@ fn month_spend(store: &mut PgUsage) -> Result<HashMap<String, f64>, UsageError> 
             .map(|r| (r.get::<_, String>(0), r.get::<_, f64>(1)))
             .collect())
     })
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn passwords_never_shown() {
-        assert_eq!(
-            super::redact("postgres://team:s3cret@db:5432/usage"),
-            "postgres://team:***@db:5432/usage"
-        );
-        assert_eq!(super::redact("postgres://db/usage"), "postgres://db/usage");
-    }
 }
