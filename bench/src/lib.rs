@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod load;
 pub mod mock;
+pub mod null_relay;
 pub mod procstat;
 pub mod report;
 pub mod runner;

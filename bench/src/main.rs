@@ -84,6 +84,16 @@ fn machine() -> String {
 
 #[tokio::main]
 async fn main() {
+    // The sequential check's bare relay runs as a child of this binary (see `null_relay`).
+    let argv: Vec<String> = std::env::args().collect();
+    if argv.get(1).map(String::as_str) == Some(plugboard_bench::null_relay::FLAG) {
+        let origin = argv.get(2).cloned().unwrap_or_default();
+        if let Err(e) = plugboard_bench::null_relay::serve(origin).await {
+            eprintln!("null relay: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let a = Args::parse();
     let sizes = a.sizes.iter().map(|s| match s.as_str() {
         "small" => Size::Small,

@@ -87,6 +87,10 @@ pub struct Interleaved {
     /// At the first event of any kind (Plugboard's own `response.created` against the
     /// upstream's first chunk): where the added time starts.
     pub plugboard_first_event_ms: Option<f64>,
+    /// A relay that does nothing (same HTTP stack, its own process) against direct: the hop.
+    pub relay_ms: Option<f64>,
+    /// Plugboard against that relay, round by round: what Plugboard adds beyond the hop.
+    pub plugboard_over_relay_ms: Option<f64>,
     pub litellm_ms: Option<f64>,
 }
 
@@ -260,6 +264,20 @@ fn targets(rows: &[Row], extras: &Extras) -> String {
                         .map_or(String::new(), |l| format!("; LiteLLM {l:.1} ms"))
                 ),
                 Some(p <= 0.25),
+            );
+        }
+        if let (Some(r), Some(o)) = (i.relay_ms, i.plugboard_over_relay_ms) {
+            line(
+                "of which one more hop: a relay that does nothing (axum + reqwest, own process) against direct",
+                "(reported)",
+                format!("{r:.2} ms"),
+                None,
+            );
+            line(
+                "Plugboard's own share: Plugboard against that relay, round by round",
+                "(reported)",
+                format!("{o:.2} ms"),
+                None,
             );
         }
     }

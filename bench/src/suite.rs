@@ -2,6 +2,7 @@
 
 use crate::load::{self, Api, Target};
 use crate::mock::{self, MockConfig};
+use crate::null_relay;
 use crate::procstat;
 use crate::report::{stats, Extras, Row};
 use crate::runner;
@@ -214,9 +215,25 @@ pub async fn run(cfg: &SuiteConfig) -> (Vec<Row>, Extras) {
         let litellm_t = litellm
             .as_ref()
             .map(|l| through(&l.responses_url, l.auth.clone()));
+        // The same chat request as `direct`, through a relay that does nothing.
+        let origin = format!("http://{mock_addr}");
+        let relay = match null_relay::start(&origin).await {
+            Ok((child, port)) => Some((
+                child,
+                Target {
+                    url: format!("http://127.0.0.1:{port}/v1/chat/completions"),
+                    ..direct.clone()
+                },
+            )),
+            Err(e) => {
+                eprintln!("{e}: the sequential check runs without it");
+                None
+            }
+        };
         extras.interleaved = Some(
             interleaved(
                 &direct,
+                relay.as_ref().map(|(_, t)| t),
                 &plugboard_t,
                 litellm_t.as_ref(),
                 cfg.interleaved_rounds,
@@ -343,6 +360,7 @@ async fn app_idle(
 /// Compared at the first text delta, as the table above is.
 async fn interleaved(
     direct: &Target,
+    relay: Option<&Target>,
     plugboard: &Target,
     litellm: Option<&Target>,
     rounds: usize,
@@ -356,18 +374,32 @@ async fn interleaved(
     };
     for _ in 0..5 {
         one(direct).await;
+        if let Some(r) = relay {
+            one(r).await;
+        }
         one(plugboard).await;
         if let Some(l) = litellm {
             one(l).await;
         }
     }
     let (mut p_added, mut l_added, mut p_first) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut r_added, mut p_over_r) = (Vec::new(), Vec::new());
     for _ in 0..rounds {
         let d = one(direct).await;
+        let r = match relay {
+            Some(t) => Some(one(t).await),
+            None => None,
+        };
         let p = one(plugboard).await;
         if d.ok && p.ok {
             p_added.push(at(&p) - at(&d));
             p_first.push((p.first_event.as_secs_f64() - d.first_event.as_secs_f64()) * 1000.0);
+        }
+        if let Some(r) = r.filter(|r| r.ok && d.ok) {
+            r_added.push(at(&r) - at(&d));
+            if p.ok {
+                p_over_r.push(at(&p) - at(&r));
+            }
         }
         if let Some(l) = litellm {
             let l = one(l).await;
@@ -384,6 +416,8 @@ async fn interleaved(
         rounds,
         plugboard_ms: median(&mut p_added),
         plugboard_first_event_ms: median(&mut p_first),
+        relay_ms: median(&mut r_added),
+        plugboard_over_relay_ms: median(&mut p_over_r),
         litellm_ms: median(&mut l_added),
     }
 }
