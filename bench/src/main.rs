@@ -121,6 +121,7 @@ async fn main() {
         app: a.app,
         app_idle: Duration::from_secs(a.app_idle_secs),
         interleaved_rounds: a.interleaved_rounds,
+        relay_bin: std::env::current_exe().ok(),
         workdir: std::env::temp_dir().join(format!("plugboard-bench-{}", std::process::id())),
     };
     let (rows, extras) = suite::run(&cfg).await;

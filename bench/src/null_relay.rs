@@ -61,10 +61,13 @@ async fn relay(client: &reqwest::Client, origin: &str, req: Request) -> Response
     }
 }
 
-/// The relay started as a child of this process (killed when dropped) and its port.
-pub async fn start(origin: &str) -> Result<(tokio::process::Child, u16), String> {
-    let me = std::env::current_exe().map_err(|e| e.to_string())?;
-    let mut child = tokio::process::Command::new(me)
+/// The relay started by `bin` (a `plugboard-bench`) as a child of this process (killed
+/// when dropped), and its port.
+pub async fn start(
+    bin: &std::path::Path,
+    origin: &str,
+) -> Result<(tokio::process::Child, u16), String> {
+    let mut child = tokio::process::Command::new(bin)
         .args([FLAG, origin])
         .stdout(Stdio::piped())
         .kill_on_drop(true)

@@ -25,6 +25,9 @@ pub struct SuiteConfig {
     pub app_idle: Duration,
     /// Rounds of the sequential check (one request to each system in turn; 0: none).
     pub interleaved_rounds: usize,
+    /// The binary that runs the check's bare relay with `--null-relay` (`plugboard-bench`
+    /// itself); `None`: the check runs without it.
+    pub relay_bin: Option<PathBuf>,
     pub workdir: PathBuf,
 }
 
@@ -217,7 +220,11 @@ pub async fn run(cfg: &SuiteConfig) -> (Vec<Row>, Extras) {
             .map(|l| through(&l.responses_url, l.auth.clone()));
         // The same chat request as `direct`, through a relay that does nothing.
         let origin = format!("http://{mock_addr}");
-        let relay = match null_relay::start(&origin).await {
+        let started = match &cfg.relay_bin {
+            Some(bin) => null_relay::start(bin, &origin).await,
+            None => Err("no relay binary".into()),
+        };
+        let relay = match started {
             Ok((child, port)) => Some((
                 child,
                 Target {

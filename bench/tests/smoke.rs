@@ -25,6 +25,7 @@ async fn a_tiny_run_completes_every_row() {
         app: None,
         app_idle: Duration::ZERO,
         interleaved_rounds: 3,
+        relay_bin: Some(env!("CARGO_BIN_EXE_plugboard-bench").into()),
         workdir: std::env::temp_dir().join(format!("plugboard-bench-smoke-{}", std::process::id())),
     };
     let (rows, extras) = suite::run(&cfg).await;
@@ -56,12 +57,17 @@ async fn a_tiny_run_completes_every_row() {
         .as_ref()
         .expect("the sequential check ran");
     assert!(
-        interleaved.plugboard_ms.is_some_and(f64::is_finite),
+        interleaved.plugboard_ms.is_some_and(f64::is_finite)
+            && interleaved.relay_ms.is_some_and(f64::is_finite)
+            && interleaved
+                .plugboard_over_relay_ms
+                .is_some_and(f64::is_finite),
         "{interleaved:?}"
     );
     let report = plugboard_bench::report::render(&rows, &extras);
     for needle in [
         "interleaved with direct (median of 3 rounds)",
+        "a relay that does nothing",
         "Input small (4 KB)",
         "Input large (300 KB)",
         "| 4 | plugboard |",
