@@ -221,3 +221,14 @@ run_fuzz() {
     fi
   done
 }
+
+# perf (Debian's linux-perf) and inferno, pinned, for scripts/profile.sh.
+ensure_profiler() {
+  ensure_packages linux-perf
+  local root="$CACHE/tools"
+  if ! grep -q '"inferno 0.12.8 ' "$root/.crates.toml" 2>/dev/null; then
+    log "installing inferno"
+    cargo install -j2 --locked --root "$root" inferno --version 0.12.8 >/dev/null
+  fi
+  export PATH="$root/bin:$PATH"
+}

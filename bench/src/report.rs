@@ -96,6 +96,9 @@ pub struct Interleaved {
 
 #[derive(Debug, Clone, Default)]
 pub struct Extras {
+    /// The mock answered at a model's pace (a first-token or chunk delay): the p99 budget
+    /// at 64 streams is then 1.5 ms (issue 24), against 3 ms when every system is CPU-bound.
+    pub paced: bool,
     pub interleaved: Option<Interleaved>,
     pub cold_start: Option<crate::runner::ColdStart>,
     pub app_idle: Option<(f64, f64)>,
@@ -194,11 +197,12 @@ fn targets(rows: &[Row], extras: &Extras) -> String {
             format!("{a50:.2} ms"),
             Some(a50 <= 1.0),
         );
+        let p99_budget = if extras.paced { 1.5 } else { 3.0 };
         line(
             "added time to first event (first text delta), p99",
-            "≤ 3 ms",
+            &format!("≤ {p99_budget} ms"),
             format!("{a99:.2} ms"),
-            Some(a99 <= 3.0),
+            Some(a99 <= p99_budget),
         );
         let thr = p.stats.rps / d.stats.rps * 100.0;
         line(
@@ -217,6 +221,14 @@ fn targets(rows: &[Row], extras: &Extras) -> String {
                 Some(rss <= 30.0),
             );
         }
+    }
+    if let Some(rss) = find(rows, Size::Large, 64, "plugboard").and_then(|r| r.peak_rss_mib) {
+        line(
+            "Plugboard peak RSS with 64 streams of 300 KB requests",
+            "≤ 80 MiB",
+            format!("{rss:.1} MiB"),
+            Some(rss <= 80.0),
+        );
     }
     if let (Some(p), Some(l)) = (p, l) {
         if let (Some(pc), Some(lc)) = (p.cpu_s_per_1000, l.cpu_s_per_1000) {

@@ -32,7 +32,10 @@ pub struct SuiteConfig {
 }
 
 pub async fn run(cfg: &SuiteConfig) -> (Vec<Row>, Extras) {
-    let mut extras = Extras::default();
+    let mut extras = Extras {
+        paced: !cfg.mock.first_delay.is_zero() || !cfg.mock.chunk_delay.is_zero(),
+        ..Extras::default()
+    };
     let mock_addr = mock::serve("127.0.0.1:0".parse().unwrap(), cfg.mock.clone())
         .await
         .expect("mock upstream");
